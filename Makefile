@@ -1,0 +1,42 @@
+# The two commands of the README: `make run` and `make test`. Everything else supports them.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app app
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint translations translations-update clean benchmark
+
+$(STAMP): requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $(STAMP)
+
+# Compiled catalogs are build output; the .po files are the source.
+translations: $(STAMP)
+	$(BIN)/pybabel -q compile -d translations -D messages
+	$(BIN)/pybabel -q compile -d translations -D admin
+	$(BIN)/pybabel -q compile -d translations -D wtforms
+
+# Re-extract our strings into translations/th/LC_MESSAGES/messages.po after changing code.
+translations-update: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot --no-location --ignore-dirs=.venv --ignore-dirs=tests .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations -D messages -l th --no-fuzzy-matching
+	rm translations/messages.pot
+
+run: translations
+	$(FLASK) lec init
+	@test -f instance/demo-accounts.csv || $(FLASK) lec demo
+	@echo "Sign in at http://127.0.0.1:5000/login with any account in instance/demo-accounts.csv"
+	@echo "(department: dla.admin; province: 33; LAO and institution: their codes)."
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+test: translations
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) instance translations/*/LC_MESSAGES/*.mo

@@ -1,0 +1,52 @@
+"""The admin panel: one view per entity, all through the scoped base view."""
+
+from pathlib import Path
+
+from flask import Flask
+from flask_admin import Admin
+from flask_admin.theme import Bootstrap4Theme
+from flask_babel import lazy_gettext as _l
+
+from models import (
+    CodeException,
+    District,
+    Institution,
+    Lao,
+    OtherSchool,
+    Province,
+    Subdistrict,
+    User,
+)
+
+from .accounts import UserView
+from .base import DashboardIndexView
+from .geography import DistrictView, ProvinceView, SubdistrictView
+from .organisations import CodeExceptionView, InstitutionView, LaoView, OtherSchoolView
+
+
+def init_app(app: Flask) -> Admin:
+    """Register every admin view; the menu shows the whole product."""
+    admin = Admin(
+        app,
+        name=_l("LEC"),
+        index_view=DashboardIndexView(name=_l("Home"), url="/admin"),
+        translations_path=str(Path(app.root_path) / "translations"),
+        theme=Bootstrap4Theme(base_template="admin/lec_base.html", fluid=True),
+    )
+    units = _l("Units")
+    admin.add_view(LaoView(Lao, name=_l("LAOs"), category=units, endpoint="lao"))
+    admin.add_view(InstitutionView(Institution, name=_l("Institutions"), category=units,
+                                   endpoint="institution"))
+    admin.add_view(OtherSchoolView(OtherSchool, name=_l("Other-affiliation schools"),
+                                   category=units, endpoint="other_school"))
+    admin.add_view(UserView(User, name=_l("Accounts"), endpoint="user"))
+    reference = _l("Reference data")
+    admin.add_view(ProvinceView(Province, name=_l("Provinces"), category=reference,
+                                endpoint="province"))
+    admin.add_view(DistrictView(District, name=_l("Districts"), category=reference,
+                                endpoint="district"))
+    admin.add_view(SubdistrictView(Subdistrict, name=_l("Subdistricts"), category=reference,
+                                   endpoint="subdistrict"))
+    admin.add_view(CodeExceptionView(CodeException, name=_l("Code exceptions"),
+                                     category=reference, endpoint="code_exception"))
+    return admin

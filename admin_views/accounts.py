@@ -1,0 +1,45 @@
+"""Account screens: a level manages the accounts of the units below it."""
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from wtforms import PasswordField
+from wtforms.validators import Length, Optional
+
+from models import Level, User
+from models.accounts import LEVEL_LABELS
+
+from .base import ScopedModelView
+from .organisations import LOOKUP, _label
+
+LEVEL_CHOICES = [(str(k), v) for k, v in LEVEL_LABELS.items()]
+
+
+class UserView(ScopedModelView):
+    levels = frozenset({Level.DEPARTMENT, Level.PROVINCE})
+    column_list = ("login", "name", "level", "province_code", "lao", "institution", "active",
+                   "must_change_password")
+    column_searchable_list = ("login", "name")
+    column_filters = ("level", "active", "province_code")
+    column_labels = {
+        "login": _l("Login"), "name": _l("Name"), "level": _l("Level"),
+        "province_code": _l("Province"), "lao": _l("LAO"), "institution": _l("Institution"),
+        "active": _l("Active"), "must_change_password": _l("Must change password"),
+        "new_password": _l("New one-time password"),
+    }
+    column_formatters = {"level": _label(LEVEL_CHOICES)}
+    column_formatters_detail = column_formatters
+    column_details_exclude_list = ("password_hash", "session_version")
+    form_columns = ("login", "name", "level", "province_code", "lao", "institution", "active")
+    form_choices = {"level": LEVEL_CHOICES}
+    form_extra_fields = {
+        "new_password": PasswordField(_l("New one-time password"),
+                                      validators=[Optional(), Length(min=10, max=200)]),
+    }
+    form_ajax_refs = {"lao": LOOKUP, "institution": LOOKUP}
+    editable_columns = ("active",)
+
+    def on_model_change(self, form: Any, model: User, is_created: bool) -> None:
+        if form.new_password.data:
+            model.set_password(form.new_password.data)
+            model.must_change_password = True

@@ -1,0 +1,172 @@
+"""The scoped base view: every admin screen sees and changes only the user's own subtree."""
+
+from datetime import date, datetime
+from typing import Any
+
+from flask import abort, current_app, flash, has_request_context, redirect, request, url_for
+from flask_admin import AdminIndexView, expose
+from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
+from flask_admin.model import typefmt
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+from werkzeug.wrappers import Response
+
+from auth import Form
+from i18n import be_date
+from models import Level, db
+from rules import RuleViolation
+from rules.scope import may_write, subtree
+
+FORMATTERS = dict(typefmt.BASE_FORMATTERS)
+FORMATTERS.update({date: lambda view, value, name: be_date(value),
+                   datetime: lambda view, value, name: be_date(value)})
+
+
+def signed_in_at(levels: frozenset[str] | None) -> bool:
+    """Whether the current user is signed in, past first login, at one of `levels`."""
+    if not current_user.is_authenticated:
+        return False
+    return levels is None or current_user.level in levels
+
+
+def refuse(name: str) -> Response:
+    """Anonymous visitors go to the sign-in page; signed-in users outside the view get 403."""
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    abort(403)
+
+
+class ScopedAjaxLoader(QueryAjaxModelLoader):
+    """An ajax lookup that offers only rows inside the user's subtree."""
+
+    def get_query(self) -> Any:
+        return super().get_query().filter(subtree(self.model, current_user))
+
+    def get_one(self, pk: Any) -> Any:
+        with db.session.no_autoflush:
+            return self.get_query().filter(self.model.__mapper__.primary_key[0] == pk).first()
+
+
+class ScopedModelView(ModelView):
+    """Base of every entity view: scoping, permissions, rule messages and BE dates."""
+
+    form_base_class = Form
+    column_type_formatters = FORMATTERS
+    column_type_formatters_detail = FORMATTERS
+    can_view_details = True
+    can_export = False  # exports are our own streaming endpoints
+    can_set_page_size = True
+    page_size = 50
+    list_template = "admin/lec_list.html"
+    #: Levels that may open this view at all; None means every signed-in user.
+    levels: frozenset[str] | None = None
+    #: Levels that may inline-edit and run bulk actions.
+    bulk_levels: frozenset[str] = frozenset({Level.DEPARTMENT})
+    #: Columns department users edit in place in the list (set this, not column_editable_list).
+    editable_columns: Any = ()
+
+    def __init__(self, model: type, **kwargs: Any) -> None:
+        super().__init__(model, db, **kwargs)
+
+    def is_accessible(self) -> bool:
+        return signed_in_at(self.levels)
+
+    def inaccessible_callback(self, name: str, **kwargs: Any) -> Response:
+        return refuse(name)
+
+    @property
+    def can_create(self) -> bool:  # type: ignore[override]
+        return may_write(current_user, self.model)
+
+    @property
+    def can_edit(self) -> bool:  # type: ignore[override]
+        return may_write(current_user, self.model)
+
+    @property
+    def can_delete(self) -> bool:  # type: ignore[override]
+        return may_write(current_user, self.model)
+
+    @property
+    def column_editable_list(self) -> Any:  # type: ignore[override]
+        if not has_request_context():  # Flask-Admin builds the inline-edit form at start-up
+            return self.editable_columns
+        if current_user.is_authenticated and current_user.level in self.bulk_levels:
+            return self.editable_columns
+        return ()
+
+    @column_editable_list.setter
+    def column_editable_list(self, value: Any) -> None:
+        self.editable_columns = value
+
+    def get_query(self) -> Any:
+        return super().get_query().filter(subtree(self.model, current_user))
+
+    def get_count_query(self) -> Any:
+        return super().get_count_query().filter(subtree(self.model, current_user))
+
+    def get_one(self, id: Any) -> Any:
+        """Flask-Admin's own get_one ignores get_query; outside the subtree is not found."""
+        pk = self.model.__mapper__.primary_key[0]
+        try:
+            value = pk.type.python_type(id)
+        except (TypeError, ValueError):
+            abort(404)
+        obj = self.get_query().filter(pk == value).one_or_none()
+        if obj is None:
+            abort(404)
+        return obj
+
+    def _create_ajax_loader(self, name: str, options: dict[str, Any]) -> QueryAjaxModelLoader:
+        remote = getattr(self.model, name).prop.mapper.class_
+        return ScopedAjaxLoader(name, self.session, remote, **options)
+
+    def is_action_allowed(self, name: str) -> bool:
+        if not (current_user.is_authenticated and current_user.level in self.bulk_levels):
+            return False
+        return super().is_action_allowed(name)
+
+    @expose("/action/", methods=("POST",))
+    def action_view(self) -> Response:
+        """Run a bulk action only if every chosen row lies inside the user's subtree."""
+        ids = request.form.getlist("rowid")
+        pk = self.model.__mapper__.primary_key[0]
+        if ids and self.get_query().filter(pk.in_(ids)).count() != len(set(ids)):
+            abort(403)
+        return super().action_view()
+
+    def handle_view_exception(self, exc: Exception) -> bool:
+        """Show a broken rule or conflict as a message; never a stack trace."""
+        db.session.rollback()
+        if isinstance(exc, RuleViolation):
+            flash(str(exc), "error")
+            return True
+        if isinstance(exc, IntegrityError):
+            current_app.logger.warning("integrity error: %s", exc)
+            flash(_("This record conflicts with an existing one: a code or name that must be "
+                    "unique is already used."), "error")
+            return True
+        return super().handle_view_exception(exc)
+
+    @expose("/ajax/update/", methods=("POST",))
+    def ajax_update(self) -> Any:
+        """Inline edit: a broken rule answers 400 with its message, not a 500."""
+        result = super().ajax_update()
+        if isinstance(result, tuple) and result[1] == 500:
+            return result[0], 400
+        return result
+
+
+class DashboardIndexView(AdminIndexView):
+    """The admin home; the progress dashboard of later issues lives here."""
+
+    def is_accessible(self) -> bool:
+        return signed_in_at(None)
+
+    def inaccessible_callback(self, name: str, **kwargs: Any) -> Response:
+        return refuse(name)
+
+    @expose("/")
+    def index(self) -> str:
+        return self.render("admin/lec_index.html")

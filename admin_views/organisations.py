@@ -1,0 +1,149 @@
+"""Screens for LAOs, institutions, other-affiliation schools and code exceptions."""
+
+from typing import Any
+
+from flask import flash
+from flask_admin.actions import action
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from wtforms.validators import DataRequired
+
+from models import (
+    CodeException,
+    Institution,
+    Level,
+    db,
+)
+from models.organisations import AFFILIATION_LABELS, INSTITUTION_KIND_LABELS, LAO_TYPE_LABELS
+
+from .base import ScopedModelView
+
+LAO_TYPE_CHOICES = [(int(k), v) for k, v in LAO_TYPE_LABELS.items()]
+KIND_CHOICES = [(str(k), v) for k, v in INSTITUTION_KIND_LABELS.items()]
+AFFILIATION_CHOICES = [(str(k), v) for k, v in AFFILIATION_LABELS.items()]
+
+LOOKUP = {"fields": ("code", "name"), "page_size": 20, "minimum_input_length": 0}
+
+
+def _label(choices: list[tuple[Any, Any]]) -> Any:
+    labels = dict(choices)
+    return lambda view, context, model, name: labels.get(getattr(model, name), "")
+
+
+class LaoView(ScopedModelView):
+    levels = frozenset({Level.DEPARTMENT, Level.PROVINCE, Level.LAO})
+    column_list = ("code", "name", "lao_type", "province", "district")
+    column_searchable_list = ("code", "name")
+    column_filters = ("lao_type", "province_code", "district_code")
+    column_default_sort = "code"
+    column_labels = {
+        "code": _l("LAO code"), "name": _l("Name"), "lao_type": _l("LAO type"),
+        "province": _l("Province"), "district": _l("District"), "province_code": _l("Province"),
+        "district_code": _l("District"), "phone": _l("Phone"), "email": _l("Email"),
+    }
+    column_formatters = {"lao_type": _label(LAO_TYPE_CHOICES)}
+    column_formatters_detail = column_formatters
+    form_columns = ("code", "name", "lao_type", "province", "district", "phone", "email")
+    form_choices = {"lao_type": LAO_TYPE_CHOICES}
+    form_args = {"lao_type": {"coerce": int}, "province": {"validators": [DataRequired()]}}
+    form_ajax_refs = {"province": LOOKUP | {"fields": ("code", "name_th")},
+                      "district": LOOKUP | {"fields": ("code", "name_th")}}
+    editable_columns = ("name",)
+
+
+class InstitutionView(ScopedModelView):
+    column_list = ("code", "name", "kind", "lao", "phone", "active")
+    column_searchable_list = ("code", "name")
+    column_filters = ("kind", "active", "lao.code")
+    column_default_sort = "code"
+    column_labels = {
+        "code": _l("Institution code"), "name": _l("Name"), "kind": _l("Kind"),
+        "lao": _l("LAO"), "lao.code": _l("LAO code"), "subdistrict": _l("Subdistrict"),
+        "address": _l("Address"), "phone": _l("Phone"), "email": _l("Email"),
+        "active": _l("Active"),
+    }
+    column_formatters = {"kind": _label(KIND_CHOICES)}
+    column_formatters_detail = column_formatters
+    form_columns = ("code", "name", "kind", "lao", "subdistrict", "address", "phone", "email",
+                    "active")
+    form_choices = {"kind": KIND_CHOICES}
+    form_args = {"lao": {"validators": [DataRequired()]}}
+    form_ajax_refs = {"lao": LOOKUP, "subdistrict": LOOKUP | {"fields": ("code", "name_th")}}
+    editable_columns = ("name", "phone", "active")
+    column_auto_select_related = True
+
+    def edit_form(self, obj: Any = None) -> Any:
+        """An institution edits its contact details; its code and LAO are for those above."""
+        form = super().edit_form(obj)
+        if current_user.level == Level.INSTITUTION:
+            for name in ("code", "kind", "lao", "active"):
+                del form[name]
+        return form
+
+    @property
+    def can_create(self) -> bool:  # type: ignore[override]
+        return current_user.level != Level.INSTITUTION and super().can_create
+
+    @property
+    def can_delete(self) -> bool:  # type: ignore[override]
+        return current_user.level != Level.INSTITUTION and super().can_delete
+
+    @action("deactivate", _l("Mark inactive"), _l("Mark the selected institutions inactive?"))
+    def action_deactivate(self, ids: list[str]) -> None:
+        """Bulk-close institutions (through the ORM, so the rules see every row)."""
+        self._set_active(ids, False)
+
+    @action("activate", _l("Mark active"), _l("Mark the selected institutions active?"))
+    def action_activate(self, ids: list[str]) -> None:
+        self._set_active(ids, True)
+
+    def _set_active(self, ids: list[str], active: bool) -> None:
+        rows = self.get_query().filter(Institution.id.in_(ids)).all()
+        for row in rows:
+            row.active = active
+        try:
+            db.session.commit()
+        except Exception as exc:
+            if not self.handle_view_exception(exc):
+                raise
+            return
+        flash(_("%(count)d institutions updated.", count=len(rows)), "success")
+
+
+class OtherSchoolView(ScopedModelView):
+    levels = frozenset({Level.DEPARTMENT, Level.PROVINCE, Level.LAO})
+    column_list = ("code", "name", "affiliation", "lao", "closed")
+    column_searchable_list = ("code", "name")
+    column_filters = ("affiliation", "closed")
+    column_labels = {
+        "code": _l("School code"), "name": _l("Name"), "affiliation": _l("Affiliation"),
+        "lao": _l("Funding LAO"), "closed": _l("Closed"),
+    }
+    column_formatters = {"affiliation": _label(AFFILIATION_CHOICES)}
+    column_formatters_detail = column_formatters
+    form_columns = ("code", "name", "affiliation", "lao", "closed")
+    form_choices = {"affiliation": AFFILIATION_CHOICES}
+    form_args = {"lao": {"validators": [DataRequired()]}}
+    form_ajax_refs = {"lao": LOOKUP}
+    editable_columns = ("name", "closed")
+    bulk_levels = frozenset({Level.DEPARTMENT, Level.PROVINCE, Level.LAO})
+
+
+class CodeExceptionView(ScopedModelView):
+    """Department users record, with a reason, each code that may break a rule (SPEC §2)."""
+
+    levels = frozenset({Level.DEPARTMENT})
+    column_list = ("code", "rule", "reason", "granted_by", "granted_at")
+    column_searchable_list = ("code",)
+    column_labels = {
+        "code": _l("Code"), "rule": _l("Rule waived"), "reason": _l("Reason"),
+        "granted_by": _l("Granted by"), "granted_at": _l("Granted at"),
+    }
+    form_columns = ("code", "rule", "reason")
+    form_choices = {"rule": [("type", _l("Type digit")), ("district", _l("District digits")),
+                             ("kind", _l("Institution kind digit"))]}
+    can_edit = False
+
+    def on_model_change(self, form: Any, model: CodeException, is_created: bool) -> None:
+        model.granted_by = current_user.login

@@ -1,0 +1,106 @@
+"""LEC, the Local Education Center information system: the app factory and the `lec` CLI."""
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, redirect, render_template, url_for
+from flask_login import current_user
+from flask_migrate import Migrate
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy import event, text
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+import admin_views
+import auth
+import i18n
+import rules
+from config import Config
+from models import db
+from rules import hooks
+from seed import cli
+
+csrf = CSRFProtect()
+migrate = Migrate()
+
+
+def _secret_key(app: Flask) -> str:
+    """A stable per-install secret for the embedded setup when LEC_SECRET_KEY is not set."""
+    path = Path(app.instance_path) / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _enable_sqlite_foreign_keys(dbapi_connection: Any, record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the LEC web app; `test_config` overrides settings in tests."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(Config)
+    if test_config:
+        app.config.update(test_config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{app.instance_path}/lec.sqlite"
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _secret_key(app)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(app.root_path) / "migrations"),
+                     render_as_batch=True)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            event.listen(db.engine, "connect", _enable_sqlite_foreign_keys)
+    i18n.init_app(app)
+    csrf.init_app(app)
+    auth.login_manager.init_app(app)
+    rules.set_actor_provider(
+        lambda: current_user._get_current_object()
+        if current_user and current_user.is_authenticated else None
+    )
+    hooks.install()
+    app.register_blueprint(auth.bp)
+    admin_views.init_app(app)
+    app.cli.add_command(cli.lec)
+    _register_pages(app)
+    return app
+
+
+def _register_pages(app: Flask) -> None:
+    """The root, the health check and friendly error pages."""
+
+    @app.route("/")
+    def home() -> Response:
+        return redirect(url_for("admin.index"))
+
+    @app.route("/healthz")
+    def healthz() -> tuple[dict[str, str], int]:
+        """For load balancers: 200 when the app and its database answer."""
+        try:
+            db.session.execute(text("SELECT 1"))
+        except Exception:
+            app.logger.exception("health check failed")
+            return {"status": "database unavailable"}, 503
+        return {"status": "ok"}, 200
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError) -> tuple[str, int]:
+        return render_template("error.html", code=400, csrf=True), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> tuple[str, int]:
+        return render_template("error.html", code=error.code), error.code or 500
+
+    @app.errorhandler(Exception)
+    def server_error(error: Exception) -> tuple[str, int]:
+        """Log the trace for us; show the user a plain apology, never the trace."""
+        app.logger.exception("unhandled error")
+        db.session.rollback()
+        return render_template("error.html", code=500), 500

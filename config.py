@@ -1,0 +1,22 @@
+"""Settings read from the environment, with safe defaults for the embedded SQLite setup."""
+
+import os
+from datetime import timedelta
+
+
+class Config:
+    """Defaults; `LEC_*` environment variables override them (see README)."""
+
+    SQLALCHEMY_DATABASE_URI = os.environ.get("LEC_DATABASE_URL")
+    SECRET_KEY = os.environ.get("LEC_SECRET_KEY")
+    REDIS_URL = os.environ.get("LEC_REDIS_URL")
+    BABEL_DEFAULT_LOCALE = "th"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Bangkok"
+    LANGUAGES = ("th", "en")
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = os.environ.get("LEC_SECURE_COOKIES", "0") == "1"
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
+    WTF_CSRF_TIME_LIMIT = None
+    FLASK_ADMIN_SWATCH = "default"
+    MAX_CONTENT_LENGTH = 60 * 1024 * 1024

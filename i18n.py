@@ -1,0 +1,65 @@
+"""Thai-first language choice and Buddhist-Era dates (SPEC §1: BE years, Thai by default)."""
+
+from datetime import date, datetime
+from typing import Any
+
+from babel import support
+from flask import Flask, current_app, has_request_context, request, session
+from flask_babel import Babel, format_date, get_locale, to_user_timezone
+
+babel = Babel()
+
+BE_OFFSET = 543
+
+
+def select_locale() -> str:
+    """Thai unless the user picked English with the language switch."""
+    chosen = session.get("lang") if has_request_context() else None
+    return chosen if chosen in current_app.config["LANGUAGES"] else "th"
+
+
+def be_year(year: int) -> int:
+    """A Gregorian year in the Buddhist Era, as Thai offices write it."""
+    return year + BE_OFFSET
+
+
+def be_date(value: date | datetime | None) -> str:
+    """A date as `21 พ.ย. 2569` (or `21 Nov 2569` in English); datetimes in Bangkok time."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = to_user_timezone(value) if value.tzinfo else value
+        return f"{format_date(value.date(), 'd MMM')} {be_year(value.year)} {value:%H:%M}"
+    return f"{format_date(value, 'd MMM')} {be_year(value.year)}"
+
+
+class WTFormsTranslations:
+    """WTForms' own messages ('This field is required.') from our Thai `wtforms` catalog."""
+
+    def _catalog(self) -> Any:
+        if not request:
+            return support.NullTranslations()
+        cached = getattr(request, "lec_wtforms_translations", None)
+        if cached is None:
+            folder = current_app.extensions["babel"].translation_directories[0]
+            cached = support.Translations.load(folder, [get_locale()], domain="wtforms")
+            request.lec_wtforms_translations = cached
+        return cached
+
+    def gettext(self, string: str) -> str:
+        return self._catalog().ugettext(string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self._catalog().ungettext(singular, plural, n)
+
+
+wtforms_translations = WTFormsTranslations()
+
+
+def init_app(app: Flask) -> None:
+    """Set up Babel and the template filters for BE dates."""
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(app.root_path) + "/translations")
+    babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.filters["be_date"] = be_date
+    app.jinja_env.globals["be_year"] = be_year
+    app.jinja_env.globals["get_locale"] = get_locale

@@ -1,0 +1,50 @@
+"""The database handle and every model, so `from models import X` finds any table."""
+
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
+
+
+class Base(DeclarativeBase):
+    """Declarative base with named constraints, so migrations can alter them on SQLite too."""
+
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+
+
+db = SQLAlchemy(model_class=Base)
+
+from .accounts import Level, User  # noqa: E402
+from .geography import District, Province, Subdistrict  # noqa: E402
+from .organisations import (  # noqa: E402
+    Affiliation,
+    CodeException,
+    Institution,
+    InstitutionKind,
+    Lao,
+    LaoType,
+    OtherSchool,
+)
+
+__all__ = [
+    "Affiliation",
+    "CodeException",
+    "District",
+    "Institution",
+    "InstitutionKind",
+    "Lao",
+    "LaoType",
+    "Level",
+    "OtherSchool",
+    "Province",
+    "Subdistrict",
+    "User",
+    "db",
+]

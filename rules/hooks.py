@@ -1,0 +1,30 @@
+"""The one place that hooks the rules onto SQLAlchemy, so no write path can skip them."""
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from . import VALIDATORS, RuleViolation, accounts, codes, current_actor  # noqa: F401
+from .scope import check_write
+
+
+def check_flush(session: Session, flush_context: Any, instances: Any) -> None:
+    """Refuse the whole flush if any new, changed or deleted object breaks a rule."""
+    actor = current_actor()
+    session.info.pop("lec_waivers", None)  # per-flush cache of rules.codes.waivers
+    problems: list[str] = []
+    for obj in list(session.new) + [o for o in session.dirty if session.is_modified(o)]:
+        problems += check_write(session, actor, obj)
+        for validator in VALIDATORS.get(type(obj), []):
+            problems += validator(session, obj)
+    for obj in session.deleted:
+        problems += check_write(session, actor, obj, deleting=True)
+    if problems:
+        raise RuleViolation(list(dict.fromkeys(problems)))
+
+
+def install() -> None:
+    """Attach the rules to every ORM session (web, CLI, seeds and tests alike)."""
+    if not event.contains(Session, "before_flush", check_flush):
+        event.listen(Session, "before_flush", check_flush)

@@ -1,0 +1,174 @@
+"""Who may see and change what: each level works only inside its own subtree (SPEC §1).
+
+`subtree()` is the SQL filter every admin query gets; `check_write()` refuses a write whose
+object lies, before or after the change, outside the actor's subtree, or that the actor's
+level may not make at all.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import ColumnElement, false, inspect, select, true
+from sqlalchemy.orm import Session
+
+from models import (
+    CodeException,
+    District,
+    Institution,
+    Lao,
+    Level,
+    OtherSchool,
+    Province,
+    Subdistrict,
+    User,
+)
+
+
+@dataclass(frozen=True)
+class Unit:
+    """Where an object hangs in the tree; None where it sits above that level."""
+
+    province_code: str | None = None
+    lao_id: int | None = None
+    institution_id: int | None = None
+
+
+Getter = Callable[[str], Any]
+
+
+@dataclass(frozen=True)
+class Path:
+    """How one model hangs in the tree, in SQL and in Python."""
+
+    province: Callable[[str], ColumnElement[bool]]
+    lao: Callable[[int], ColumnElement[bool]]
+    institution: Callable[[int], ColumnElement[bool]]
+    unit: Callable[[Session, Getter], Unit]
+    writers: frozenset[str]
+
+
+def _lao_province(session: Session, lao_id: int | None) -> str | None:
+    with session.no_autoflush:
+        lao = session.get(Lao, lao_id) if lao_id is not None else None
+    return lao.province_code if lao else None
+
+
+def _lao_ids_in(province_code: str) -> Any:
+    return select(Lao.id).where(Lao.province_code == province_code).scalar_subquery()
+
+
+ALL = frozenset(Level)
+PATHS: dict[type, Path] = {
+    Lao: Path(
+        province=lambda p: Lao.province_code == p,
+        lao=lambda lao_id: Lao.id == lao_id,
+        institution=lambda i: Lao.id.in_(select(Institution.lao_id).where(Institution.id == i)),
+        unit=lambda s, get: Unit(get("province_code"), get("id")),
+        writers=frozenset({Level.DEPARTMENT}),
+    ),
+    Institution: Path(
+        province=lambda p: Institution.lao_id.in_(_lao_ids_in(p)),
+        lao=lambda lao_id: Institution.lao_id == lao_id,
+        institution=lambda i: Institution.id == i,
+        unit=lambda s, get: Unit(_lao_province(s, get("lao_id")), get("lao_id"), get("id")),
+        writers=ALL,
+    ),
+    OtherSchool: Path(
+        province=lambda p: OtherSchool.lao_id.in_(_lao_ids_in(p)),
+        lao=lambda lao_id: OtherSchool.lao_id == lao_id,
+        institution=lambda i: false(),
+        unit=lambda s, get: Unit(_lao_province(s, get("lao_id")), get("lao_id")),
+        writers=frozenset({Level.DEPARTMENT, Level.PROVINCE, Level.LAO}),
+    ),
+    User: Path(
+        province=lambda p: User.province_code == p,
+        lao=lambda lao_id: User.lao_id == lao_id,
+        institution=lambda i: User.institution_id == i,
+        unit=lambda s, get: Unit(get("province_code"), get("lao_id"), get("institution_id")),
+        writers=frozenset({Level.DEPARTMENT, Level.PROVINCE}),
+    ),
+}
+# Reference data and exceptions belong to the department alone.
+for _model in (Province, District, Subdistrict, CodeException):
+    PATHS[_model] = Path(
+        province=lambda p: false(),
+        lao=lambda lao_id: false(),
+        institution=lambda i: false(),
+        unit=lambda s, get: Unit(),
+        writers=frozenset({Level.DEPARTMENT}),
+    )
+
+# Fields a level may not change even on an object it may edit.
+LOCKED_FIELDS: dict[tuple[type, str], frozenset[str]] = {
+    (Institution, Level.INSTITUTION): frozenset({"code", "lao_id", "kind", "active"}),
+}
+# Fields every user may change on their own account (password, profile, sign-out).
+OWN_ACCOUNT_FIELDS = frozenset({"password_hash", "must_change_password", "session_version", "name"})
+
+
+def subtree(model: type, user: Any) -> ColumnElement[bool]:
+    """The SQL condition that keeps `model`'s rows inside `user`'s subtree."""
+    if user is None or user.level == Level.DEPARTMENT:
+        return true()
+    path = PATHS[model]
+    if user.level == Level.PROVINCE:
+        return path.province(user.province_code)
+    if user.level == Level.LAO:
+        return path.lao(user.lao_id)
+    return path.institution(user.institution_id)
+
+
+def covers(user: Any, unit: Unit) -> bool:
+    """Whether `unit` lies inside `user`'s subtree."""
+    if user.level == Level.DEPARTMENT:
+        return True
+    if user.level == Level.PROVINCE:
+        return unit.province_code is not None and unit.province_code == user.province_code
+    if user.level == Level.LAO:
+        return unit.lao_id is not None and unit.lao_id == user.lao_id
+    return unit.institution_id is not None and unit.institution_id == user.institution_id
+
+
+def may_write(user: Any, model: type) -> bool:
+    """Whether `user`'s level may create, change or delete `model` at all."""
+    return user is None or user.level in PATHS[model].writers
+
+
+def check_write(session: Session, user: Any, obj: Any, deleting: bool = False) -> list[str]:
+    """What stops `user` from writing `obj`: its level, or the object's place in the tree."""
+    model = type(obj)
+    if model not in PATHS or user is None:
+        return []
+    state = inspect(obj)
+    changed = {
+        attr.key for attr in state.mapper.column_attrs
+        if state.attrs[attr.key].history.has_changes()
+    }
+    if model is User and obj.id == user.id and not deleting and changed <= OWN_ACCOUNT_FIELDS:
+        return []
+    refused = [_("You may not change records outside your own unit.")]
+    if not may_write(user, model):
+        return refused
+    path = PATHS[model]
+
+    def now(key: str) -> Any:
+        return getattr(obj, key)
+
+    def before(key: str) -> Any:
+        history = state.attrs[key].history
+        return history.deleted[0] if history.deleted else getattr(obj, key)
+
+    units = [path.unit(session, now)]
+    if state.persistent or deleting:
+        units.append(path.unit(session, before))
+    if not all(covers(user, unit) for unit in units):
+        return refused
+    locked = LOCKED_FIELDS.get((model, user.level), frozenset())
+    if state.persistent and not deleting and changed & locked:
+        return [_("Your level may not change these fields: %(fields)s.",
+                  fields=", ".join(sorted(changed & locked)))]
+    if deleting and locked:
+        return refused
+    return []

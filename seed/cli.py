@@ -1,0 +1,105 @@
+"""The `flask --app app lec …` commands (SPEC §10)."""
+
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from flask_migrate import upgrade
+from sqlalchemy import select
+
+from models import Institution, Lao, Level, User, db
+from rules import RuleViolation
+
+from .demo import build_demo, one_time_password
+from .geography import load_geography
+from .laos import import_laos
+
+lec = AppGroup("lec", help="LEC administration commands.")
+
+
+def _fail(message: str) -> None:
+    raise click.ClickException(message)
+
+
+@lec.command("init")
+def init_command() -> None:
+    """Create or upgrade the schema and load the geography reference data."""
+    upgrade(directory=current_app.extensions["migrate"].directory)
+    added = load_geography()
+    click.echo(f"Schema is current; {added} geography rows added.")
+
+
+@lec.command("import-laos")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_laos_command(file: Path) -> None:
+    """Import DLA's LAO registry CSV; nothing is written if any line is wrong."""
+    try:
+        report = import_laos(file)
+    except RuleViolation as exc:
+        _fail(str(exc))
+    if report.errors:
+        for error in report.errors:
+            click.echo(error, err=True)
+        _fail(f"{len(report.errors)} bad lines; nothing was imported.")
+    click.echo(f"{report.added} LAOs added, {report.updated} updated, "
+               f"{report.exceptions} code exceptions recorded.")
+
+
+@lec.command("demo")
+@click.option("--province", default="33", show_default=True, help="DOPA province code.")
+def demo_command(province: str) -> None:
+    """Fill one province with demo units and accounts; write instance/demo-accounts.csv."""
+    out = build_demo(province, Path(current_app.instance_path))
+    click.echo(f"Demo province {province} ready; accounts and passwords in {out}")
+
+
+def _read_password() -> str:
+    password = sys.stdin.readline().rstrip("\n")
+    if len(password) < 10:
+        _fail("The password must be at least 10 characters.")
+    return password
+
+
+@lec.command("create-user")
+@click.argument("login")
+@click.option("--level", type=click.Choice([str(level) for level in Level]), required=True)
+@click.option("--unit", default=None, help="Province, LAO or institution code of the unit.")
+@click.option("--name", default=None, help="The person's name (department accounts).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from stdin.")
+def create_user_command(login: str, level: str, unit: str | None, name: str | None,
+                        password_stdin: bool) -> None:
+    """Create an account; without --password-stdin a one-time password is printed."""
+    user = User(login=login, level=level, name=name)
+    if level == Level.PROVINCE:
+        user.province_code = unit
+    elif level == Level.LAO:
+        user.lao = db.session.scalar(select(Lao).where(Lao.code == unit))
+        user.lao_id = user.lao.id if user.lao else None
+    elif level == Level.INSTITUTION:
+        user.institution = db.session.scalar(select(Institution).where(Institution.code == unit))
+        user.institution_id = user.institution.id if user.institution else None
+    password = _read_password() if password_stdin else one_time_password()
+    user.set_password(password)
+    user.must_change_password = not password_stdin
+    db.session.add(user)
+    try:
+        db.session.commit()
+    except RuleViolation as exc:
+        _fail(str(exc))
+    click.echo(f"Created {login}." + ("" if password_stdin else f" One-time password: {password}"))
+
+
+@lec.command("set-password")
+@click.argument("login")
+def set_password_command(login: str) -> None:
+    """Set LOGIN's password from stdin (one line) and end its sessions."""
+    user = db.session.scalar(select(User).where(User.login == login))
+    if user is None:
+        _fail(f"No account {login}.")
+    user.set_password(_read_password())
+    user.must_change_password = False
+    user.session_version += 1
+    db.session.commit()
+    click.echo(f"Password of {login} set.")
