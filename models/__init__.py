@@ -32,6 +32,7 @@ from .organisations import (  # noqa: E402
     LaoType,
     OtherSchool,
 )
+from .rounds import Round  # noqa: E402
 
 __all__ = [
     "Affiliation",
@@ -44,6 +45,7 @@ __all__ = [
     "Level",
     "OtherSchool",
     "Province",
+    "Round",
     "Subdistrict",
     "User",
     "db",
