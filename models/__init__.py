@@ -22,6 +22,7 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 
 from .accounts import Level, User  # noqa: E402
+from .admission import AdmissionAttempt, Application  # noqa: E402
 from .geography import District, Province, Subdistrict  # noqa: E402
 from .organisations import (  # noqa: E402
     Affiliation,
@@ -32,9 +33,17 @@ from .organisations import (  # noqa: E402
     LaoType,
     OtherSchool,
 )
+from .people import Building, CentreBasicData, Enrolment, Learner, OtherSchoolCount  # noqa: E402
 from .rounds import Round  # noqa: E402
 
 __all__ = [
+    "AdmissionAttempt",
+    "Application",
+    "Building",
+    "CentreBasicData",
+    "Enrolment",
+    "Learner",
+    "OtherSchoolCount",
     "Affiliation",
     "CodeException",
     "District",

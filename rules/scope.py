@@ -14,12 +14,17 @@ from sqlalchemy import ColumnElement, false, inspect, select, true
 from sqlalchemy.orm import Session
 
 from models import (
+    Building,
+    CentreBasicData,
     CodeException,
     District,
+    Enrolment,
     Institution,
     Lao,
+    Learner,
     Level,
     OtherSchool,
+    OtherSchoolCount,
     Province,
     Subdistrict,
     User,
@@ -90,6 +95,87 @@ PATHS: dict[type, Path] = {
         writers=frozenset({Level.DEPARTMENT, Level.PROVINCE}),
     ),
 }
+def _institution_unit(session: Session, institution_id: int | None) -> Unit:
+    with session.no_autoflush:
+        institution = session.get(Institution, institution_id) if institution_id else None
+    if institution is None:
+        return Unit()
+    return Unit(_lao_province(session, institution.lao_id), institution.lao_id, institution.id)
+
+
+def _institution_id(get: Getter, key: str) -> int | None:
+    """The institution id, also for a new row that so far only has the relationship set."""
+    institution = get("institution")
+    return get(key) or (institution.id if institution is not None else None)
+
+
+def _institution_ids_in(province_code: str) -> Any:
+    return select(Institution.id).join(Lao).where(Lao.province_code == province_code)
+
+
+def _by_institution(column: Any, writers: frozenset[str]) -> Path:
+    """The Path of a model that hangs under an institution through `column`."""
+    return Path(
+        province=lambda p: column.in_(_institution_ids_in(p)),
+        lao=lambda lao_id: column.in_(select(Institution.id).where(Institution.lao_id == lao_id)),
+        institution=lambda i: column == i,
+        unit=lambda s, get: _institution_unit(s, _institution_id(get, column.key)),
+        writers=writers,
+    )
+
+
+def _learner_has(condition: ColumnElement[bool]) -> ColumnElement[bool]:
+    """A learner belongs wherever one of their enrolments does (EXISTS, no join duplicates)."""
+    return select(Enrolment.id).where(Enrolment.learner_id == Learner.id, condition).exists()
+
+
+def _learner_unit(session: Session, get: Getter) -> Unit:
+    """The unit holding the learner now: a new or active enrolment first, the actor's own first."""
+    from . import current_actor
+
+    with session.no_autoflush:
+        enrolments = get("enrolments") or []
+    if isinstance(enrolments, Enrolment):  # the "before" side of a collection is one row
+        enrolments = [enrolments]
+    current = [e for e in enrolments if e.id is None or e.status == "active"] or enrolments
+    units = [_institution_unit(session, _institution_id(lambda k, e=e: getattr(e, k),
+                                                         "institution_id"))
+             for e in sorted(current, key=lambda e: e.academic_year or 0, reverse=True)]
+    actor = current_actor()
+    mine = [u for u in units if actor is not None and covers(actor, u)]
+    return (mine or units or [Unit()])[0]
+
+
+PATHS[Enrolment] = _by_institution(Enrolment.institution_id, ALL)
+PATHS[CentreBasicData] = _by_institution(CentreBasicData.institution_id, ALL)
+PATHS[Building] = _by_institution(Building.institution_id, ALL)
+PATHS[Learner] = Path(
+    province=lambda p: _learner_has(Enrolment.institution_id.in_(_institution_ids_in(p))),
+    lao=lambda lao_id: _learner_has(Enrolment.institution_id.in_(
+        select(Institution.id).where(Institution.lao_id == lao_id))),
+    institution=lambda i: _learner_has(Enrolment.institution_id == i),
+    unit=_learner_unit,
+    writers=ALL,
+)
+PATHS[OtherSchoolCount] = Path(
+    province=lambda p: OtherSchoolCount.other_school_id.in_(
+        select(OtherSchool.id).where(OtherSchool.lao_id.in_(_lao_ids_in(p)))),
+    lao=lambda lao_id: OtherSchoolCount.other_school_id.in_(
+        select(OtherSchool.id).where(OtherSchool.lao_id == lao_id)),
+    institution=lambda i: false(),
+    unit=lambda s, get: _other_school_unit(s, get("other_school_id")),
+    writers=frozenset({Level.DEPARTMENT, Level.PROVINCE, Level.LAO}),
+)
+
+
+def _other_school_unit(session: Session, other_school_id: int | None) -> Unit:
+    with session.no_autoflush:
+        school = session.get(OtherSchool, other_school_id) if other_school_id else None
+    if school is None:
+        return Unit()
+    return Unit(_lao_province(session, school.lao_id), school.lao_id)
+
+
 # Reference data and exceptions belong to the department alone.
 for _model in (Province, District, Subdistrict, CodeException):
     PATHS[_model] = Path(
