@@ -112,6 +112,10 @@ class Institution(db.Model):
     phone: Mapped[str | None] = mapped_column(String(50))
     email: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    # Voluntary (SPEC §8); indexed because the public admission pages list only these.
+    accepts_online_applications: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default="0", index=True
+    )
 
     lao: Mapped[Lao] = relationship()
     subdistrict: Mapped[Subdistrict | None] = relationship()
