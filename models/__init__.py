@@ -21,8 +21,9 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 
-from .accounts import Level, User  # noqa: E402
+from .accounts import Level, SignInFailure, User  # noqa: E402
 from .admission import AdmissionAttempt, Application  # noqa: E402
+from .audit import AuditEntry  # noqa: E402
 from .geography import District, Province, Subdistrict  # noqa: E402
 from .organisations import (  # noqa: E402
     Affiliation,
@@ -34,9 +35,13 @@ from .organisations import (  # noqa: E402
     OtherSchool,
 )
 from .people import Building, CentreBasicData, Enrolment, Learner, OtherSchoolCount  # noqa: E402
+from .profiles import Profile  # noqa: E402
 from .rounds import Round  # noqa: E402
 
 __all__ = [
+    "AuditEntry",
+    "Profile",
+    "SignInFailure",
     "AdmissionAttempt",
     "Application",
     "Building",

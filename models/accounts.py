@@ -6,7 +6,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from . import db
@@ -92,3 +92,15 @@ class User(UserMixin, db.Model):
         if self.province_code:
             return self.province_code
         return str(LEVEL_LABELS[Level.DEPARTMENT])
+
+
+class SignInFailure(db.Model):
+    """One failed sign-in, counted per account and per address over a sliding window."""
+
+    __tablename__ = "sign_in_failure"
+    __table_args__ = (Index("ix_sign_in_failure_key_at", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200))
+    # Seconds since the epoch: the window arithmetic is the same on every database.
+    at: Mapped[float] = mapped_column(Float)

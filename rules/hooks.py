@@ -5,7 +5,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from . import VALIDATORS, RuleViolation, accounts, codes, current_actor  # noqa: F401
+from . import VALIDATORS, RuleViolation, accounts, audit, codes, current_actor  # noqa: F401
 from .scope import check_write
 
 
@@ -28,3 +28,4 @@ def install() -> None:
     """Attach the rules to every ORM session (web, CLI, seeds and tests alike)."""
     if not event.contains(Session, "before_flush", check_flush):
         event.listen(Session, "before_flush", check_flush)
+    audit.install()

@@ -1,0 +1,160 @@
+"""The audit log: every guarded write and every security event, append-only (issue 5 item 3).
+
+Writes are captured on after_flush, where the new rows already have their ids and the
+attributes still hold their history, and inserted in the same transaction as the change: a
+rolled-back change leaves no trace, a committed one always does. `record()` is what other
+modules call for events that are not row changes (sign-in, refusal, confirmation, export...).
+"""
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from flask import has_request_context, request
+from flask_babel import gettext as _
+from sqlalchemy import event, insert, inspect
+from sqlalchemy.orm import ORMExecuteState, Session
+
+from models import AuditEntry, SignInFailure, db
+
+from . import RuleViolation, current_actor
+
+#: Tables whose writes are bookkeeping, not business records.
+UNAUDITED = {AuditEntry, SignInFailure}
+SECRET_FIELDS = frozenset({"password_hash"})
+
+
+def mask_national_id(value: Any) -> str:
+    """The learners' masking when rules.identity provides it, else keep the last three digits."""
+    try:
+        from .identity import mask_national_id as mask
+    except ImportError:  # the learners' rules are not installed
+        text = str(value or "")
+        return "x" * max(len(text) - 3, 0) + text[-3:]
+    return mask(value)
+
+
+def _plain(key: str, value: Any) -> Any:
+    """A value as it may be stored in the log: JSON-ready, secrets and full IDs hidden."""
+    if value is None:
+        return None
+    if key in SECRET_FIELDS:
+        return "***"
+    if "national_id" in key:
+        return mask_national_id(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def _where_from() -> str | None:
+    return request.remote_addr if has_request_context() else None
+
+
+def _actor_fields(actor: Any) -> dict[str, Any]:
+    if actor is None:
+        return {"actor_id": None, "actor_login": None}
+    return {"actor_id": actor.id, "actor_login": actor.login,
+            "province_code": actor.province_code, "lao_id": actor.lao_id,
+            "institution_id": actor.institution_id}
+
+
+def _row(action: str, actor: Any, **values: Any) -> dict[str, Any]:
+    row = {"at": datetime.now(UTC), "action": action, "ip": _where_from(),
+           "province_code": None, "lao_id": None, "institution_id": None,
+           "model": None, "object_id": None, "target": None, "changes": None, "details": None}
+    row.update(_actor_fields(actor))
+    row.update({k: v for k, v in values.items() if v is not None})
+    if row["target"] is not None:
+        row["target"] = str(row["target"])[:200]
+    return row
+
+
+def record(action: str, target: str = "", **details: Any) -> None:
+    """Log an event (sign-in, refusal, confirmation, cancel, export, reveal...).
+
+    It is written with the caller's transaction: commit it (views that refuse or only read
+    should call db.session.commit() after this). A `user` detail names the account concerned
+    when nobody is signed in, e.g. for a failed sign-in.
+    """
+    actor = details.pop("actor", None) or current_actor()
+    subject = details.pop("user", None)
+    unit = {}
+    if subject is not None:
+        unit = {"province_code": subject.province_code, "lao_id": subject.lao_id,
+                "institution_id": subject.institution_id}
+    row = _row(action, actor, target=target or None,
+               details={k: _plain(k, v) for k, v in details.items()} or None)
+    if actor is None:
+        row.update(unit)
+    db.session.execute(insert(AuditEntry), [row])
+
+
+def _changes(obj: Any, kind: str) -> dict[str, list[Any]]:
+    """Old and new value of each column that changed (all columns for a create or delete)."""
+    state = inspect(obj)
+    out: dict[str, list[Any]] = {}
+    for attr in state.mapper.column_attrs:
+        key = attr.key
+        history = state.attrs[key].history
+        if kind == "update":
+            if not history.has_changes():
+                continue
+            old = history.deleted[0] if history.deleted else None
+            new = history.added[0] if history.added else getattr(obj, key)
+        elif kind == "create":
+            old, new = None, getattr(obj, key)
+        else:
+            old = history.deleted[0] if history.deleted else getattr(obj, key)
+            new = None
+        if old is None and new is None:
+            continue
+        out[key] = [_plain(key, old), _plain(key, new)]
+    return out
+
+
+def log_flush(session: Session, flush_context: Any) -> None:
+    """After a flush: one audit row per created, changed or deleted business record."""
+    actor = current_actor()
+    rows = []
+    for kind, objects in (("create", session.new), ("update", session.dirty),
+                          ("delete", session.deleted)):
+        for obj in objects:
+            if type(obj) in UNAUDITED or not hasattr(obj, "__table__"):
+                continue
+            if kind == "update" and not session.is_modified(obj, include_collections=False):
+                continue
+            changes = _changes(obj, kind)
+            if kind == "update" and not changes:
+                continue
+            key = inspect(obj).mapper.primary_key_from_instance(obj)
+            rows.append(_row(kind, actor, model=type(obj).__name__, changes=changes,
+                             object_id=",".join(str(k) for k in key), target=str(obj)))
+    if rows:
+        session.connection().execute(insert(AuditEntry), rows)
+
+
+def refuse_rewrites(session: Session, flush_context: Any, instances: Any) -> None:
+    """The log is append-only: no change or delete of an entry through the ORM."""
+    touched = [o for o in list(session.dirty) + list(session.deleted) if isinstance(o, AuditEntry)]
+    if touched:
+        raise RuleViolation(_("The audit log cannot be changed or deleted."))
+
+
+def refuse_bulk_rewrites(state: ORMExecuteState) -> None:
+    """Nor through an ORM UPDATE or DELETE statement."""
+    if (state.is_update or state.is_delete) and state.bind_mapper is inspect(AuditEntry):
+        raise RuleViolation(_("The audit log cannot be changed or deleted."))
+
+
+def install() -> None:
+    """Attach the log to every ORM session, as rules.hooks does for the rules."""
+    for name, fn in (("before_flush", refuse_rewrites), ("after_flush", log_flush),
+                     ("do_orm_execute", refuse_bulk_rewrites)):
+        if not event.contains(Session, name, fn):
+            event.listen(Session, name, fn)
+
