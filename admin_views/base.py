@@ -19,6 +19,8 @@ from models import Level, db
 from rules import RuleViolation
 from rules.scope import may_write, subtree
 
+from .exports import ExportMixin
+
 FORMATTERS = dict(typefmt.BASE_FORMATTERS)
 FORMATTERS.update({date: lambda view, value, name: be_date(value),
                    datetime: lambda view, value, name: be_date(value)})
@@ -49,7 +51,7 @@ class ScopedAjaxLoader(QueryAjaxModelLoader):
             return self.get_query().filter(self.model.__mapper__.primary_key[0] == pk).first()
 
 
-class ScopedModelView(ModelView):
+class ScopedModelView(ExportMixin, ModelView):
     """Base of every entity view: scoping, permissions, rule messages and BE dates."""
 
     form_base_class = Form
