@@ -40,6 +40,15 @@ def refuse(name: str) -> Response:
     abort(403)
 
 
+def primary_key_values(model: type, values: list[Any]) -> list[Any]:
+    """Form values as the primary key's Python type (PostgreSQL won't compare int to text)."""
+    pk = model.__mapper__.primary_key[0]
+    try:
+        return [pk.type.python_type(value) for value in values]
+    except (TypeError, ValueError):
+        abort(404)
+
+
 class ScopedAjaxLoader(QueryAjaxModelLoader):
     """An ajax lookup that offers only rows inside the user's subtree."""
 
@@ -47,8 +56,9 @@ class ScopedAjaxLoader(QueryAjaxModelLoader):
         return super().get_query().filter(subtree(self.model, current_user))
 
     def get_one(self, pk: Any) -> Any:
+        (value,) = primary_key_values(self.model, [pk])
         with db.session.no_autoflush:
-            return self.get_query().filter(self.model.__mapper__.primary_key[0] == pk).first()
+            return self.get_query().filter(self.model.__mapper__.primary_key[0] == value).first()
 
 
 class ScopedModelView(ExportMixin, ModelView):
@@ -77,6 +87,17 @@ class ScopedModelView(ExportMixin, ModelView):
 
     def inaccessible_callback(self, name: str, **kwargs: Any) -> Response:
         return refuse(name)
+
+    def _handle_view(self, name: str, **kwargs: Any) -> Any:
+        """A write the user's level may not make is refused (403), not silently redirected."""
+        refused = super()._handle_view(name, **kwargs)
+        if refused is not None:
+            return refused
+        allowed = {"create_view": self.can_create, "edit_view": self.can_edit,
+                   "delete_view": self.can_delete}.get(name, True)
+        if not allowed:
+            abort(403)
+        return None
 
     @property
     def can_create(self) -> bool:  # type: ignore[override]
@@ -111,10 +132,7 @@ class ScopedModelView(ExportMixin, ModelView):
     def get_one(self, id: Any) -> Any:
         """Flask-Admin's own get_one ignores get_query; outside the subtree is not found."""
         pk = self.model.__mapper__.primary_key[0]
-        try:
-            value = pk.type.python_type(id)
-        except (TypeError, ValueError):
-            abort(404)
+        (value,) = primary_key_values(self.model, [id])
         obj = self.get_query().filter(pk == value).one_or_none()
         if obj is None:
             abort(404)
@@ -132,9 +150,9 @@ class ScopedModelView(ExportMixin, ModelView):
     @expose("/action/", methods=("POST",))
     def action_view(self) -> Response:
         """Run a bulk action only if every chosen row lies inside the user's subtree."""
-        ids = request.form.getlist("rowid")
+        ids = set(primary_key_values(self.model, request.form.getlist("rowid")))
         pk = self.model.__mapper__.primary_key[0]
-        if ids and self.get_query().filter(pk.in_(ids)).count() != len(set(ids)):
+        if ids and self.get_query().filter(pk.in_(ids)).count() != len(ids):
             abort(403)
         return super().action_view()
 

@@ -17,7 +17,7 @@ from models import (
 )
 from models.organisations import AFFILIATION_LABELS, INSTITUTION_KIND_LABELS, LAO_TYPE_LABELS
 
-from .base import ScopedModelView
+from .base import ScopedModelView, primary_key_values
 
 LAO_TYPE_CHOICES = [(int(k), v) for k, v in LAO_TYPE_LABELS.items()]
 KIND_CHOICES = [(str(k), v) for k, v in INSTITUTION_KIND_LABELS.items()]
@@ -49,7 +49,7 @@ class LaoView(ScopedModelView):
     form_args = {"lao_type": {"coerce": int}, "province": {"validators": [DataRequired()]}}
     form_ajax_refs = {"province": LOOKUP | {"fields": ("code", "name_th")},
                       "district": LOOKUP | {"fields": ("code", "name_th")}}
-    editable_columns = ("name",)
+    editable_columns = ("code", "name")
 
 
 class InstitutionView(ScopedModelView):
@@ -70,7 +70,7 @@ class InstitutionView(ScopedModelView):
     form_choices = {"kind": KIND_CHOICES}
     form_args = {"lao": {"validators": [DataRequired()]}}
     form_ajax_refs = {"lao": LOOKUP, "subdistrict": LOOKUP | {"fields": ("code", "name_th")}}
-    editable_columns = ("name", "phone", "active")
+    editable_columns = ("code", "name", "phone", "active")
     column_auto_select_related = True
 
     def edit_form(self, obj: Any = None) -> Any:
@@ -99,7 +99,8 @@ class InstitutionView(ScopedModelView):
         self._set_active(ids, True)
 
     def _set_active(self, ids: list[str], active: bool) -> None:
-        rows = self.get_query().filter(Institution.id.in_(ids)).all()
+        rows = self.get_query().filter(
+            Institution.id.in_(primary_key_values(Institution, ids))).all()
         for row in rows:
             row.active = active
         try:

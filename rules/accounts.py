@@ -13,7 +13,8 @@ def place_account(session: Session, user: User) -> list[str]:
     """Fill the account's province and LAO from its unit, and refuse an account with no unit."""
     with session.no_autoflush:
         if user.level == Level.INSTITUTION:
-            institution = user.institution or session.get(Institution, user.institution_id)
+            institution = user.institution or (
+                session.get(Institution, user.institution_id) if user.institution_id else None)
             if institution is None:
                 return [_("An institution account needs its institution.")]
             user.lao = institution.lao

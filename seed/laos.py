@@ -83,7 +83,7 @@ def import_laos(path: Path) -> ImportReport:
             problems.append(_("dla_code %(code)s appears twice", code=row["dla_code"]))
         seen.add(code)
         if problems:
-            report.errors.append(_("Line %(line)d: %(problems)s.", line=number,
+            report.errors.append(_("Line %(line)d: %(problems)s", line=number,
                                    problems="; ".join(problems)))
             continue
         lao_type = TYPE_BY_LABEL[row["lao_type"]]

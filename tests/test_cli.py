@@ -1,0 +1,59 @@
+"""The `lec` commands of SPEC §10: demo, create-user, set-password."""
+
+import csv
+
+from sqlalchemy import func, select
+
+from conftest import Browser
+from models import Institution, Lao, User, db
+
+
+def test_demo_province_signs_in_at_every_level(app, runner):
+    result = runner.invoke(args=["lec", "demo", "--province", "33"])
+    assert result.exit_code == 0, result.output
+    with open(f"{app.instance_path}/demo-accounts.csv", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert set(rows[0]) == {"login", "password", "level", "unit"}
+    assert {r["level"] for r in rows} == {"department", "province", "lao", "institution"}
+    assert db.session.scalar(select(func.count()).select_from(Lao)) > 200
+    kinds = set(db.session.scalars(select(Institution.kind)))
+    assert kinds == {"school", "cdc"}
+    for level in ("department", "province", "lao", "institution"):
+        row = next(r for r in rows if r["level"] == level)
+        Browser(app.test_client()).login(row["login"], row["password"])
+
+    # Running it again keeps the units and reissues the passwords written to the file.
+    laos = db.session.scalar(select(func.count()).select_from(Lao))
+    assert runner.invoke(args=["lec", "demo"]).exit_code == 0
+    assert db.session.scalar(select(func.count()).select_from(Lao)) == laos
+
+
+def test_set_password_reads_stdin_and_ends_sessions(app, runner, tree):
+    browser = Browser(app.test_client()).login(tree.a.school_user.login)
+    result = runner.invoke(args=["lec", "set-password", tree.a.school_user.login],
+                           input="a brand new password\n")
+    assert result.exit_code == 0, result.output
+    assert browser.get("/admin/").status_code == 302  # the old session is dead
+    Browser(app.test_client()).login(tree.a.school_user.login, "a brand new password")
+
+
+def test_set_password_refuses_a_short_password(app, runner, tree):
+    result = runner.invoke(args=["lec", "set-password", tree.a.school_user.login],
+                           input="short\n")
+    assert result.exit_code != 0
+
+
+def test_create_user_for_an_lao(app, runner, tree):
+    result = runner.invoke(args=["lec", "create-user", "officer.a", "--level", "lao",
+                                 "--unit", tree.a.sao.code])
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(select(User).where(User.login == "officer.a"))
+    assert user.lao_id == tree.a.sao.id and user.province_code == "33"
+    assert user.must_change_password
+
+
+def test_create_user_with_unknown_unit_is_refused(app, runner, tree):
+    result = runner.invoke(args=["lec", "create-user", "ghost", "--level", "institution",
+                                 "--unit", "3099999999"])
+    assert result.exit_code != 0
+    assert db.session.scalar(select(User).where(User.login == "ghost")) is None

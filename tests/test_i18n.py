@@ -1,0 +1,109 @@
+"""Thai first (issue 2 item 6): no untranslated string on the generated admin pages; BE dates."""
+
+from datetime import date, datetime, timezone
+from html.parser import HTMLParser
+from pathlib import Path
+
+import flask_admin
+import pytest
+from babel.messages.pofile import read_po
+
+from i18n import be_date
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def english_msgids() -> set[str]:
+    """Every English string Flask-Admin, WTForms and LEC itself may show."""
+    catalogs = [Path(flask_admin.__file__).parent / "translations/en/LC_MESSAGES/admin.po",
+                ROOT / "translations/th/LC_MESSAGES/admin.po",
+                ROOT / "translations/th/LC_MESSAGES/wtforms.po",
+                ROOT / "translations/th/LC_MESSAGES/messages.po"]
+    ids = set()
+    for path in catalogs:
+        with path.open("rb") as handle:
+            for message in read_po(handle):
+                for text in (message.id if isinstance(message.id, tuple) else (message.id,)):
+                    if text and "%" not in text and any(c.isalpha() for c in text):
+                        ids.add(text.strip())
+    return ids - {"LEC", "OBEC", "Email", "QR"}
+
+
+class VisibleText(HTMLParser):
+    """Text nodes and the attributes a person reads (title, placeholder, button values)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.texts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "style"):
+            self._skip += 1
+        for name, value in attrs:
+            if name in ("title", "placeholder", "data-placeholder", "aria-label") and value:
+                self.texts.append(value.strip())
+            if name == "value" and tag == "input" and ("type", "submit") in attrs and value:
+                self.texts.append(value.strip())
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style"):
+            self._skip -= 1
+
+    def handle_data(self, data):
+        if not self._skip and data.strip():
+            self.texts.append(data.strip())
+
+
+def untranslated(html: str, english: set[str]) -> set[str]:
+    parser = VisibleText()
+    parser.feed(html)
+    return {text for text in parser.texts if text in english}
+
+
+@pytest.mark.parametrize("path", [
+    "/admin/",
+    "/admin/institution/",
+    "/admin/institution/new/",
+    "/admin/institution/edit/?id={school}",
+    "/admin/institution/details/?id={school}",
+    "/admin/lao/",
+    "/admin/lao/new/",
+    "/admin/other_school/",
+    "/admin/user/",
+    "/admin/user/new/",
+    "/admin/code_exception/new/",
+    "/admin/province/",
+])
+def test_admin_pages_render_in_thai_with_nothing_left_in_english(app, tree, browser, path):
+    page = browser(tree.department).get(path.format(school=tree.a.school.id))
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert untranslated(html, english_msgids()) == set()
+    assert "ระบบสารสนเทศทางการศึกษาท้องถิ่น" in html or "หน้าหลัก" in html
+
+
+def test_a_failed_form_shows_wtforms_messages_in_thai(app, tree, browser):
+    page = browser(tree.department).post("/admin/institution/new/", {"code": "", "name": ""})
+    html = page.get_data(as_text=True)
+    assert "This field is required." not in html
+    assert untranslated(html, english_msgids()) == set()
+
+
+def test_english_is_one_click_away(app, tree, browser):
+    b = browser(tree.department)
+    b.get("/language/en", headers={"Referer": "http://localhost/admin/institution/"})
+    html = b.get("/admin/institution/").get_data(as_text=True)
+    assert "Institution code" in html and "รหัสสถานศึกษา" not in html
+
+
+def test_language_switch_never_redirects_off_site(client):
+    response = client.get("/language/en", headers={"Referer": "https://evil.example/x"})
+    assert response.headers["Location"] in ("/x", "/admin/")
+
+
+def test_dates_show_in_the_buddhist_era(app):
+    with app.test_request_context():
+        assert be_date(date(2021, 6, 10)) == "10 มิ.ย. 2564"
+        # 17:30 UTC is 00:30 next day in Bangkok.
+        assert be_date(datetime(2021, 6, 10, 17, 30, tzinfo=timezone.utc)) == "11 มิ.ย. 2564 00:30"
