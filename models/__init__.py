@@ -24,6 +24,7 @@ db = SQLAlchemy(model_class=Base)
 from .accounts import Level, SignInFailure, User  # noqa: E402
 from .admission import AdmissionAttempt, Application  # noqa: E402
 from .audit import AuditEntry  # noqa: E402
+from .budget import BudgetRate  # noqa: E402
 from .geography import District, Province, Subdistrict  # noqa: E402
 from .organisations import (  # noqa: E402
     Affiliation,
@@ -40,6 +41,7 @@ from .rounds import Round  # noqa: E402
 
 __all__ = [
     "AuditEntry",
+    "BudgetRate",
     "Profile",
     "SignInFailure",
     "AdmissionAttempt",

@@ -29,6 +29,7 @@ from models import (
     Subdistrict,
     User,
 )
+from models.budget import BudgetRate
 
 
 @dataclass(frozen=True)
@@ -185,6 +186,11 @@ for _model in (Province, District, Subdistrict, CodeException):
         unit=lambda s, get: Unit(),
         writers=frozenset({Level.DEPARTMENT}),
     )
+
+# Subsidy rates are national data: everyone reads them, the department sets them.
+PATHS[BudgetRate] = Path(province=lambda p: true(), lao=lambda lao_id: true(),
+                         institution=lambda i: true(), unit=lambda s, get: Unit(),
+                         writers=frozenset({Level.DEPARTMENT}))
 
 # Fields a level may not change even on an object it may edit.
 LOCKED_FIELDS: dict[tuple[type, str], frozenset[str]] = {
