@@ -37,7 +37,13 @@ from .organisations import (  # noqa: E402
 )
 from .people import Building, CentreBasicData, Enrolment, Learner, OtherSchoolCount  # noqa: E402
 from .profiles import Profile  # noqa: E402
-from .rounds import Round  # noqa: E402
+from .rounds import (  # noqa: E402
+    Confirmation,
+    Round,
+    SnapshotCount,
+    SpotCheck,
+    SpotCheckItem,
+)
 
 __all__ = [
     "AuditEntry",
@@ -61,7 +67,11 @@ __all__ = [
     "Level",
     "OtherSchool",
     "Province",
+    "Confirmation",
     "Round",
+    "SnapshotCount",
+    "SpotCheck",
+    "SpotCheckItem",
     "Subdistrict",
     "User",
     "db",

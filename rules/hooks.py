@@ -7,7 +7,9 @@ from sqlalchemy.orm import Session
 
 from . import VALIDATORS, RuleViolation, accounts, audit, codes, current_actor  # noqa: F401
 from .budget import check_rate  # noqa: F401
+from .confirmation import check_locks  # noqa: F401
 from .scope import check_write
+from .windows import check_windows  # noqa: F401
 
 
 def check_flush(session: Session, flush_context: Any, instances: Any) -> None:

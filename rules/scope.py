@@ -30,6 +30,7 @@ from models import (
     User,
 )
 from models.budget import BudgetRate
+from models.rounds import Confirmation, Round, SnapshotCount, SpotCheck, SpotCheckItem
 
 
 @dataclass(frozen=True)
@@ -191,6 +192,58 @@ for _model in (Province, District, Subdistrict, CodeException):
 PATHS[BudgetRate] = Path(province=lambda p: true(), lao=lambda lao_id: true(),
                          institution=lambda i: true(), unit=lambda s, get: Unit(),
                          writers=frozenset({Level.DEPARTMENT}))
+
+# Rounds: everyone reads them, the department sets them. Confirmations carry their unit's
+# place; snapshots are written only by rules/confirmation.py; spot checks are the province's.
+PATHS[Round] = Path(province=lambda p: true(), lao=lambda lao_id: true(),
+                    institution=lambda i: true(), unit=lambda s, get: Unit(),
+                    writers=frozenset({Level.DEPARTMENT}))
+PATHS[Confirmation] = Path(
+    province=lambda p: Confirmation.province_code == p,
+    lao=lambda lao_id: Confirmation.lao_id == lao_id,
+    institution=lambda i: Confirmation.institution_id == i,
+    unit=lambda s, get: Unit(get("province_code"), get("lao_id"), get("institution_id")),
+    writers=ALL,
+)
+
+
+def _confirmation_unit(session: Session, confirmation_id: int | None) -> Unit:
+    with session.no_autoflush:
+        row = session.get(Confirmation, confirmation_id) if confirmation_id else None
+    return Unit(row.province_code, row.lao_id, row.institution_id) if row else Unit()
+
+
+def _spot_check_unit(session: Session, spot_check_id: int | None) -> Unit:
+    with session.no_autoflush:
+        row = session.get(SpotCheck, spot_check_id) if spot_check_id else None
+    return Unit(row.province_code, row.lao_id, row.institution_id) if row else Unit()
+
+
+PATHS[SnapshotCount] = Path(
+    province=lambda p: SnapshotCount.confirmation_id.in_(
+        select(Confirmation.id).where(Confirmation.province_code == p)),
+    lao=lambda lao_id: SnapshotCount.confirmation_id.in_(
+        select(Confirmation.id).where(Confirmation.lao_id == lao_id)),
+    institution=lambda i: SnapshotCount.confirmation_id.in_(
+        select(Confirmation.id).where(Confirmation.institution_id == i)),
+    unit=lambda s, get: _confirmation_unit(s, get("confirmation_id")),
+    writers=frozenset(),  # written by rules/confirmation.py alone (INSERT … SELECT)
+)
+PATHS[SpotCheck] = Path(
+    province=lambda p: SpotCheck.province_code == p,
+    lao=lambda lao_id: false(),
+    institution=lambda i: false(),
+    unit=lambda s, get: Unit(get("province_code"), get("lao_id"), get("institution_id")),
+    writers=frozenset({Level.DEPARTMENT, Level.PROVINCE}),
+)
+PATHS[SpotCheckItem] = Path(
+    province=lambda p: SpotCheckItem.spot_check_id.in_(
+        select(SpotCheck.id).where(SpotCheck.province_code == p)),
+    lao=lambda lao_id: false(),
+    institution=lambda i: false(),
+    unit=lambda s, get: _spot_check_unit(s, get("spot_check_id")),
+    writers=frozenset({Level.DEPARTMENT, Level.PROVINCE}),
+)
 
 # Fields a level may not change even on an object it may edit.
 LOCKED_FIELDS: dict[tuple[type, str], frozenset[str]] = {

@@ -1,0 +1,116 @@
+"""Round windows (SPEC §4): a round takes writes from its opening day until 24:00 Bangkok time
+of its closing day; outside that only the department level writes to it.
+
+`now()` is the one clock of the rules, so tests freeze it by monkeypatching this module.
+"""
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask_babel import gettext as _
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from models import Confirmation, Enrolment, Level, OtherSchoolCount, Round
+
+from . import RuleViolation, current_actor
+
+BANGKOK = ZoneInfo("Asia/Bangkok")
+
+
+def now() -> datetime:
+    """The current moment, in UTC (timestamps are stored in UTC)."""
+    return datetime.now(UTC)
+
+
+def today() -> date:
+    """Today's date in Bangkok, the calendar every deadline is written in."""
+    return now().astimezone(BANGKOK).date()
+
+
+def opens_at(round_: Round) -> datetime:
+    return datetime.combine(round_.opens_on, time(0), BANGKOK)
+
+
+def closes_at(round_: Round) -> datetime:
+    """24:00 Bangkok time on the closing day, i.e. the first instant of the next day."""
+    return datetime.combine(round_.closes_on + timedelta(days=1), time(0), BANGKOK)
+
+
+def is_open(round_: Round, at: datetime | None = None) -> bool:
+    at = at or now()
+    return opens_at(round_) <= at < closes_at(round_)
+
+
+def is_closed(round_: Round, at: datetime | None = None) -> bool:
+    """Past its closing time (a round not yet opened is not closed)."""
+    return (at or now()) >= closes_at(round_)
+
+
+def days_to(deadline: date) -> int:
+    """Days from today (Bangkok) to `deadline`; negative once it has passed."""
+    return (deadline - today()).days
+
+
+def trusted(actor: Any) -> bool:
+    """The department and trusted code (CLI, seeds) may write outside a window."""
+    return actor is None or actor.level == Level.DEPARTMENT
+
+
+def window_problem(round_: Round) -> str | None:
+    """Why a non-department write to `round_` is refused now, or None while it is open."""
+    if is_open(round_):
+        return None
+    if now() < opens_at(round_):
+        return _("Round %(round)s opens for recording on %(date)s. Please wait until then; only "
+                 "the department can record data before it opens.",
+                 round=str(round_), date=round_.opens_on.isoformat())
+    return _("Round %(round)s closed for recording: the system closes at 24:00 on its closing "
+             "day (%(date)s). Ask the department to extend or reopen the round.",
+             round=str(round_), date=round_.closes_on.isoformat())
+
+
+def year_problem(session: Session, academic_year: int) -> str | None:
+    """A year's records are open while one of its rounds is; a year without rounds is open."""
+    rounds = session.scalars(select(Round).where(Round.academic_year == academic_year)).all()
+    if not rounds or any(is_open(r) for r in rounds):
+        return None
+    latest = max(rounds, key=lambda r: r.closes_on)
+    return window_problem(latest)
+
+
+def _round(session: Session, round_id: int | None) -> Round | None:
+    with session.no_autoflush:
+        return session.get(Round, round_id) if round_id is not None else None
+
+
+def problems(session: Session) -> list[str]:
+    """What the pending flush writes to a round outside its window."""
+    found: list[str | None] = []
+    years: set[int] = set()
+    changed = list(session.new) + list(session.deleted) + [
+        o for o in session.dirty if session.is_modified(o)]
+    for obj in changed:
+        if isinstance(obj, Confirmation | OtherSchoolCount):
+            round_ = obj.round or _round(session, obj.round_id)
+            if round_ is not None:
+                found.append(window_problem(round_))
+        elif isinstance(obj, Enrolment) and obj.academic_year is not None:
+            years.add(obj.academic_year)
+    with session.no_autoflush:
+        found += [year_problem(session, year) for year in sorted(years)]
+    return [p for p in dict.fromkeys(found) if p]
+
+
+def check_windows(session: Session, flush_context: Any, instances: Any) -> None:
+    """Refuse writes to a closed round by anyone but the department."""
+    if trusted(current_actor()):
+        return
+    found = problems(session)
+    if found:
+        raise RuleViolation(found)
+
+
+if not event.contains(Session, "before_flush", check_windows):
+    event.listen(Session, "before_flush", check_windows)

@@ -1,0 +1,293 @@
+"""SPEC §5 step by step: institutions confirm, then LAOs per database, then the province; cancels
+come from above with a reason; nothing under a live confirmation changes, by any path."""
+
+from datetime import date
+from itertools import count
+
+import pytest
+from sqlalchemy import func, select
+
+from models import (
+    Building,
+    CentreBasicData,
+    Confirmation,
+    Enrolment,
+    Institution,
+    Learner,
+    OtherSchool,
+    OtherSchoolCount,
+    Round,
+    SnapshotCount,
+    db,
+)
+from rules import RuleViolation, acting_as
+from rules import confirmation as rules
+from rules.identity import check_digit
+
+YEAR = 2569
+_ids = count(1)
+
+
+def national_id() -> str:
+    first12 = f"1{next(_ids):011d}"
+    return first12 + str(check_digit(first12))
+
+
+def open_round(year: int = YEAR, number: int = 1) -> Round:
+    """A round open from long before today until long after it."""
+    round_ = Round(academic_year=year, number=number, opens_on=date(2000, 1, 1),
+                   closes_on=date(2099, 12, 31), institution_deadline=date(2099, 6, 10),
+                   lao_deadline=date(2099, 6, 10), province_deadline=date(2099, 6, 11))
+    db.session.add(round_)
+    db.session.commit()
+    return round_
+
+
+def enrol(institution: Institution, grade: str = "P1", gender: str = "M",
+          year: int = YEAR) -> Enrolment:
+    learner = Learner(national_id=national_id(), first_name="ทดสอบ", last_name="ระบบ",
+                      gender=gender)
+    enrolment = Enrolment(learner=learner, institution=institution, academic_year=year,
+                          grade=grade, status="active")
+    db.session.add(enrolment)
+    db.session.commit()
+    return enrolment
+
+
+def snapshot(confirmation: Confirmation) -> dict[tuple[str, str], int]:
+    return {(s.grade, s.gender): s.count for s in db.session.scalars(
+        select(SnapshotCount).where(SnapshotCount.confirmation_id == confirmation.id))}
+
+
+def second_school(tree) -> Institution:  # noqa: ANN001
+    school = Institution(code="3033200002", name="โรงเรียนเทศบาล ๒", kind="school",
+                         lao=tree.a.muni, phone="045 000 002", email="school2@example.org")
+    db.session.add(school)
+    db.session.commit()
+    return school
+
+
+def test_the_guideline_step_by_step(tree) -> None:
+    """Record → institution confirms → LAO refused → all confirm → LAO confirms → edit refused →
+    province cancels LAO → LAO cancels institution → edit → both confirm again."""
+    round_ = open_round()
+    school2 = second_school(tree)
+    boy = enrol(tree.a.school, "P1", "M")
+    enrol(tree.a.school, "P1", "F")
+    enrol(school2, "K2", "F")
+
+    with acting_as(tree.a.school_user):
+        first = rules.confirm_institution(db.session, round_, tree.a.school)
+        db.session.commit()
+    assert snapshot(first) == {("P1", "M"): 1, ("P1", "F"): 1}
+
+    with acting_as(tree.a.muni_user), pytest.raises(RuleViolation) as refused:
+        rules.confirm_lao(db.session, round_, tree.a.muni, "students")
+    db.session.rollback()
+    assert "3033200002" in str(refused.value) and "ยืนยันข้อมูล" in str(refused.value)
+
+    with acting_as(None):
+        rules.confirm_institution(db.session, round_, school2)
+        db.session.commit()
+    with acting_as(tree.a.muni_user):
+        lao = rules.confirm_lao(db.session, round_, tree.a.muni, "students")
+        db.session.commit()
+    assert snapshot(lao) == {("P1", "M"): 1, ("P1", "F"): 1, ("K2", "F"): 1}
+
+    boy.grade = "P2"
+    with pytest.raises(RuleViolation) as locked:
+        db.session.commit()
+    db.session.rollback()
+    assert "ยกเลิกการยืนยันข้อมูล" in str(locked.value)
+
+    with acting_as(tree.a.muni_user), pytest.raises(RuleViolation) as out_of_order:
+        rules.cancel(db.session, first, "แก้ไขระดับชั้น")
+    db.session.rollback()
+    assert "provincial office" in str(out_of_order.value)
+
+    with acting_as(tree.a.province_user):
+        rules.cancel(db.session, lao, "สถานศึกษาขอแก้ไข")
+        db.session.commit()
+    with acting_as(tree.a.muni_user):
+        rules.cancel(db.session, first, "แก้ไขระดับชั้น")
+        db.session.commit()
+
+    boy = db.session.get(Enrolment, boy.id)
+    boy.grade = "P2"
+    db.session.commit()
+
+    with acting_as(tree.a.school_user):
+        again = rules.confirm_institution(db.session, round_, tree.a.school)
+        db.session.commit()
+    with acting_as(tree.a.muni_user):
+        lao_again = rules.confirm_lao(db.session, round_, tree.a.muni, "students")
+        db.session.commit()
+    assert snapshot(again) == {("P2", "M"): 1, ("P1", "F"): 1}
+    assert snapshot(lao_again)[("P2", "M")] == 1
+    db.session.refresh(lao)
+    assert lao.cancelled_by == tree.a.province_user.login and not lao.live
+
+
+def test_no_path_changes_a_confirmed_institution(tree) -> None:
+    """Create, change, delete an enrolment, change the learner, its basic data and buildings."""
+    round_ = open_round()
+    enrolment = enrol(tree.a.cdc, "A3", "F")
+    db.session.add_all([CentreBasicData(institution=tree.a.cdc, teachers=2),
+                        Building(institution=tree.a.cdc, name="อาคาร ๑")])
+    db.session.commit()
+    with acting_as(tree.a.cdc_user):
+        rules.confirm_institution(db.session, round_, tree.a.cdc)
+        db.session.commit()
+
+    attempts = [
+        lambda: setattr(db.session.get(Enrolment, enrolment.id), "grade", "A4"),
+        lambda: db.session.delete(db.session.get(Enrolment, enrolment.id)),
+        lambda: setattr(db.session.get(Learner, enrolment.learner_id), "first_name", "ผี"),
+        lambda: db.session.add(Enrolment(
+            learner=Learner(national_id=national_id(), first_name="ใหม่", last_name="ใหม่",
+                            gender="M"),
+            institution_id=tree.a.cdc.id, academic_year=YEAR, grade="A2")),
+        lambda: setattr(db.session.scalars(select(CentreBasicData)).one(), "teachers", 9),
+        lambda: db.session.add(Building(institution_id=tree.a.cdc.id, name="อาคาร ๒")),
+        lambda: db.session.delete(db.session.scalars(select(Building)).one()),
+    ]
+    for attempt in attempts:
+        for actor in (None, tree.department):  # even trusted code and the department
+            with acting_as(actor):
+                attempt()
+                with pytest.raises(RuleViolation):
+                    db.session.commit()
+                db.session.rollback()
+    assert db.session.get(Enrolment, enrolment.id).grade == "A3"
+    assert db.session.scalar(select(func.count(Building.id))) == 1
+    # Another year of the same institution is not under this confirmation.
+    enrol(tree.a.cdc, "A2", "M", year=YEAR + 1)
+
+
+def test_lao_with_no_institution_of_a_kind_has_nothing_to_confirm(tree) -> None:
+    round_ = open_round()
+    with acting_as(tree.a.sao_user), pytest.raises(RuleViolation) as nothing:
+        rules.confirm_lao(db.session, round_, tree.a.sao, "students")
+    assert "nothing to confirm" in str(nothing.value)
+
+
+def test_inactive_institutions_do_not_hold_the_lao_back(tree) -> None:
+    round_ = open_round()
+    school2 = second_school(tree)
+    school2.active = False
+    db.session.commit()
+    with acting_as(tree.a.school_user):
+        rules.confirm_institution(db.session, round_, tree.a.school)
+    with acting_as(tree.a.muni_user):
+        rules.confirm_lao(db.session, round_, tree.a.muni, "students")
+        db.session.commit()
+
+
+def test_other_counts_need_every_open_school_and_then_freeze(tree) -> None:
+    round_ = open_round()
+    closed = OtherSchool(code="1033000002", name="โรงเรียนปิด", affiliation="obec",
+                         lao=tree.a.sao, closed=True)
+    db.session.add(closed)
+    db.session.commit()
+    with acting_as(tree.a.sao_user), pytest.raises(RuleViolation) as early:
+        rules.confirm_lao(db.session, round_, tree.a.sao, "other")
+    db.session.rollback()
+    assert tree.a.other.code in str(early.value) and closed.code not in str(early.value)
+
+    db.session.add_all([OtherSchoolCount(round_id=round_.id, other_school_id=tree.a.other.id,
+                                         grade="P1", boys=3, girls=4),
+                        OtherSchoolCount(round_id=round_.id, other_school_id=tree.a.other.id,
+                                         grade="P2", boys=1, girls=0)])
+    db.session.commit()
+    with acting_as(tree.a.sao_user):
+        confirmation = rules.confirm_lao(db.session, round_, tree.a.sao, "other")
+        db.session.commit()
+    assert snapshot(confirmation) == {("P1", "M"): 3, ("P1", "F"): 4, ("P2", "M"): 1,
+                                      ("P2", "F"): 0}
+    row = db.session.scalars(select(OtherSchoolCount).where(OtherSchoolCount.grade == "P1")).one()
+    row.boys = 30
+    with pytest.raises(RuleViolation) as frozen:
+        db.session.commit()
+    db.session.rollback()
+    assert "ยืนยันภาพรวมของข้อมูล" in str(frozen.value)
+    # Nor can a new funded school slip in under the confirmation.
+    db.session.add(OtherSchool(code="1033000003", name="ใหม่", affiliation="obec",
+                               lao_id=tree.a.sao.id))
+    with pytest.raises(RuleViolation):
+        db.session.commit()
+    db.session.rollback()
+
+
+def test_province_waits_for_every_lao_and_every_database(tree) -> None:
+    round_ = open_round()
+    with acting_as(None):
+        rules.confirm_institution(db.session, round_, tree.a.school)
+        rules.confirm_lao(db.session, round_, tree.a.muni, "students")
+        db.session.commit()
+    with acting_as(tree.a.province_user), pytest.raises(RuleViolation) as early:
+        rules.confirm_province(db.session, round_, "33")
+    db.session.rollback()
+    assert tree.a.sao.code in str(early.value) and tree.a.muni.code not in str(early.value)
+
+    db.session.add(OtherSchoolCount(round_id=round_.id, other_school_id=tree.a.other.id,
+                                    grade="K1", boys=0, girls=0))
+    enrol(tree.a.cdc, "A4", "M")
+    with acting_as(None):
+        rules.confirm_institution(db.session, round_, tree.a.cdc)
+        rules.confirm_lao(db.session, round_, tree.a.sao, "children")
+        rules.confirm_lao(db.session, round_, tree.a.sao, "other")
+        db.session.commit()
+    with acting_as(tree.a.province_user):
+        province = rules.confirm_province(db.session, round_, "33")
+        db.session.commit()
+    assert snapshot(province) == {("A4", "M"): 1, ("K1", "M"): 0, ("K1", "F"): 0}
+
+    lao = rules.live_confirmation(db.session, round_.id, "lao", "children", lao_id=tree.a.sao.id)
+    with acting_as(tree.a.province_user), pytest.raises(RuleViolation) as blocked:
+        rules.cancel(db.session, lao, "ขอแก้ไข")
+    db.session.rollback()
+    assert "department" in str(blocked.value)
+    with acting_as(tree.department):
+        rules.cancel(db.session, province, "ขอแก้ไข")
+        rules.cancel(db.session, lao, "ขอแก้ไข")
+        db.session.commit()
+
+
+def test_cancelling_needs_a_higher_level_and_a_reason(tree) -> None:
+    round_ = open_round()
+    with acting_as(tree.a.school_user):
+        confirmation = rules.confirm_institution(db.session, round_, tree.a.school)
+        db.session.commit()
+    with acting_as(tree.a.school_user), pytest.raises(RuleViolation) as own:
+        rules.cancel(db.session, confirmation, "ขอแก้ไข")
+    assert "Ask your LAO" in str(own.value)
+    with acting_as(tree.a.muni_user), pytest.raises(RuleViolation) as no_reason:
+        rules.cancel(db.session, confirmation, "  ")
+    assert "reason" in str(no_reason.value)
+    with acting_as(tree.b.muni_user), pytest.raises(RuleViolation):  # another province's LAO
+        rules.cancel(db.session, confirmation, "ขอแก้ไข")
+        db.session.commit()
+    db.session.rollback()
+    assert db.session.get(Confirmation, confirmation.id).live
+
+
+def test_only_one_live_confirmation_per_unit(tree) -> None:
+    round_ = open_round()
+    with acting_as(tree.a.school_user):
+        rules.confirm_institution(db.session, round_, tree.a.school)
+        db.session.commit()
+        with pytest.raises(RuleViolation) as twice:
+            rules.confirm_institution(db.session, round_, tree.a.school)
+    assert "already" in str(twice.value)
+
+
+def test_confirm_and_cancel_are_audited(tree) -> None:
+    audit = pytest.importorskip("models.audit")
+    round_ = open_round()
+    with acting_as(tree.a.school_user):
+        rules.confirm_institution(db.session, round_, tree.a.school)
+        db.session.commit()
+    model = next(m for m in vars(audit).values() if isinstance(m, type)
+                 and hasattr(m, "__tablename__") and hasattr(m, "action"))
+    actions = set(db.session.scalars(select(model.action)))
+    assert "confirm" in actions
