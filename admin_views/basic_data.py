@@ -1,0 +1,76 @@
+"""Institution basic data: CDC staff, rooms, capacity and head; every institution's buildings."""
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+
+from models import Institution, Level, db
+
+from .base import ScopedModelView
+
+LOOKUP = {"fields": ("code", "name"), "page_size": 20, "minimum_input_length": 0}
+
+
+class _InstitutionOwned(ScopedModelView):
+    """An institution user's rows always belong to their own institution; others choose one."""
+
+    bulk_levels = frozenset({Level.DEPARTMENT})
+    form_ajax_refs = {"institution": LOOKUP}
+    column_auto_select_related = True
+
+    def _refine(self, form: Any) -> Any:
+        if current_user.level == Level.INSTITUTION:
+            del form["institution"]
+        return form
+
+    def create_form(self, obj: Any = None) -> Any:
+        return self._refine(super().create_form(obj))
+
+    def edit_form(self, obj: Any = None) -> Any:
+        return self._refine(super().edit_form(obj))
+
+    def on_model_change(self, form: Any, model: Any, is_created: bool) -> None:
+        if current_user.level == Level.INSTITUTION and is_created:
+            model.institution = db.session.get(Institution, current_user.institution_id)
+
+
+class CentreBasicDataView(_InstitutionOwned):
+    """Basic data of child development centres."""
+
+    can_delete = False
+    column_list = ("institution", "head_name", "head_phone", "teachers", "assistant_teachers",
+                   "caretakers", "other_staff", "classrooms", "capacity")
+    column_labels = {
+        "institution": _l("Child development centre"), "head_name": _l("Head of centre"),
+        "head_phone": _l("Phone"), "email": _l("Email"), "teachers": _l("Teachers"),
+        "assistant_teachers": _l("Assistant teachers"), "caretakers": _l("Caretakers"),
+        "other_staff": _l("Other staff"), "classrooms": _l("Classrooms"),
+        "capacity": _l("Capacity (children)"),
+    }
+    form_columns = ("institution", "head_name", "head_phone", "email", "teachers",
+                    "assistant_teachers", "caretakers", "other_staff", "classrooms", "capacity")
+    form_ajax_refs = {"institution": LOOKUP}
+
+    @property
+    def can_create(self) -> bool:  # type: ignore[override]
+        if current_user.level == Level.INSTITUTION:
+            mine = db.session.get(Institution, current_user.institution_id)
+            exists = db.session.scalar(select(self.model.id).where(
+                self.model.institution_id == current_user.institution_id))
+            return mine is not None and mine.kind == "cdc" and exists is None
+        return super().can_create
+
+
+class BuildingView(_InstitutionOwned):
+    """Buildings (อาคารสถานที่) of every institution."""
+
+    column_list = ("institution", "name", "use", "built_year", "rooms", "condition")
+    column_labels = {
+        "institution": _l("Institution"), "name": _l("Building"), "use": _l("Use"),
+        "built_year": _l("Year built (BE)"), "rooms": _l("Rooms"), "condition": _l("Condition"),
+    }
+    form_columns = ("institution", "name", "use", "built_year", "rooms", "condition")
+    form_choices = {"condition": [("good", _l("Good")), ("fair", _l("Needs repair")),
+                                  ("poor", _l("Unsafe"))]}

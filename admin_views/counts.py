@@ -1,0 +1,115 @@
+"""Other-affiliation head counts: one grid per funded school and round, boys and girls K1-P6."""
+
+from typing import Any
+
+from flask import abort, flash, redirect, request
+from flask_admin import BaseView, expose
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+from werkzeug.wrappers import Response
+
+from auth import Form
+from models import Level, OtherSchool, OtherSchoolCount, Round, db
+from models.organisations import AFFILIATION_LABELS
+from models.people import COUNT_GRADES, GRADE_LABELS
+from rules import RuleViolation
+from rules.scope import subtree
+
+from .base import refuse, signed_in_at
+
+PAGE_SIZE = 100
+
+
+class OtherSchoolCountView(BaseView):
+    """The LAO's screen for the counts of the other-affiliation schools it funds (SPEC §3)."""
+
+    levels = frozenset({Level.DEPARTMENT, Level.PROVINCE, Level.LAO})
+
+    def is_accessible(self) -> bool:
+        return signed_in_at(self.levels)
+
+    def inaccessible_callback(self, name: str, **kwargs: Any) -> Response:
+        return refuse(name)
+
+    def _round(self) -> Round | None:
+        wanted = request.args.get("round", type=int)
+        if wanted:
+            return db.session.get(Round, wanted)
+        return db.session.scalar(select(Round).order_by(Round.academic_year.desc(),
+                                                        Round.number.desc()).limit(1))
+
+    @expose("/")
+    def index(self) -> str:
+        """Funded schools with their totals for the round, filterable by affiliation."""
+        round_ = self._round()
+        affiliation = request.args.get("affiliation", "")
+        page = max(request.args.get("page", 0, type=int), 0)
+        totals = (select(OtherSchoolCount.other_school_id,
+                         func.sum(OtherSchoolCount.boys).label("boys"),
+                         func.sum(OtherSchoolCount.girls).label("girls"))
+                  .where(OtherSchoolCount.round_id == (round_.id if round_ else None))
+                  .group_by(OtherSchoolCount.other_school_id).subquery())
+        query = (select(OtherSchool, totals.c.boys, totals.c.girls)
+                 .outerjoin(totals, totals.c.other_school_id == OtherSchool.id)
+                 .where(subtree(OtherSchool, current_user)).order_by(OtherSchool.code))
+        if affiliation in AFFILIATION_LABELS:
+            query = query.where(OtherSchool.affiliation == affiliation)
+        rows = db.session.execute(query.limit(PAGE_SIZE + 1).offset(page * PAGE_SIZE)).all()
+        rounds = db.session.scalars(select(Round).order_by(Round.academic_year.desc(),
+                                                           Round.number.desc()).limit(20)).all()
+        return self.render("admin/learners/counts_list.html", rows=rows[:PAGE_SIZE],
+                           more=len(rows) > PAGE_SIZE, page=page, round=round_, rounds=rounds,
+                           affiliation=affiliation, affiliations=AFFILIATION_LABELS)
+
+    @expose("/<int:school_id>/", methods=("GET", "POST"))
+    def grid(self, school_id: int) -> Any:
+        """One form per school: every grade's boys and girls, saved together or not at all."""
+        school = db.session.scalar(select(OtherSchool).where(
+            OtherSchool.id == school_id, subtree(OtherSchool, current_user)))
+        round_ = self._round()
+        if school is None or round_ is None:
+            abort(404)
+        existing = {c.grade: c for c in db.session.scalars(select(OtherSchoolCount).where(
+            OtherSchoolCount.round_id == round_.id, OtherSchoolCount.other_school_id == school.id))}
+        values = {g: (existing[g].boys, existing[g].girls) if g in existing else (0, 0)
+                  for g in COUNT_GRADES}
+        problems: list[str] = []
+        form = Form(request.form if request.method == "POST" else None)
+        if request.method == "POST":
+            typed = {g: (request.form.get(f"{g}_boys", ""), request.form.get(f"{g}_girls", ""))
+                     for g in COUNT_GRADES}
+            values = typed
+            parsed = {}
+            for grade, pair in typed.items():
+                numbers = []
+                for raw, field in zip(pair, (_("boys"), _("girls")), strict=True):
+                    raw = raw.strip() or "0"
+                    if not raw.isdigit():
+                        problems.append(_("%(grade)s, %(field)s: enter a whole number, 0 or more "
+                                          "(you typed \"%(value)s\").",
+                                          grade=GRADE_LABELS[grade], field=field, value=raw))
+                        numbers.append(0)
+                    else:
+                        numbers.append(int(raw))
+                parsed[grade] = numbers
+            if not form.validate():
+                problems.append(_("The form expired. Please try again."))
+            if not problems:
+                for grade, (boys, girls) in parsed.items():
+                    row = existing.get(grade) or OtherSchoolCount(
+                        round_id=round_.id, other_school_id=school.id, grade=grade)
+                    row.other_school = school
+                    row.boys, row.girls = boys, girls
+                    db.session.add(row)
+                try:
+                    db.session.commit()
+                except RuleViolation as exc:
+                    db.session.rollback()
+                    problems += exc.messages
+                else:
+                    flash(_("The counts of %(school)s are saved.", school=school.name), "success")
+                    return redirect(self.get_url(".index", round=round_.id))
+        return self.render("admin/learners/counts_grid.html", school=school, round=round_,
+                           values=values, problems=problems, form=form, grades=COUNT_GRADES,
+                           grade_labels=GRADE_LABELS, affiliations=AFFILIATION_LABELS)

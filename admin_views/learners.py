@@ -1,0 +1,395 @@
+"""Students and young children: lists, enrolment by ID check, rollover and ghost removal."""
+
+from datetime import date
+from typing import Any
+
+from flask import flash, redirect, request
+from flask_admin import expose
+from flask_admin.actions import action
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+from werkzeug.wrappers import Response
+from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from auth import Form
+from models import Enrolment, Institution, Learner, Level, db
+from models.people import (
+    GENDER_LABELS,
+    GRADE_LABELS,
+    GRADES_BY_KIND,
+    REMOVAL_REASON_LABELS,
+    STATUS_LABELS,
+    TITLES,
+    EnrolmentStatus,
+    next_grade,
+)
+from rules import RuleViolation
+from rules.enrolment import (
+    ROLLOVER_ACTIONS,
+    age_warning,
+    current_academic_year,
+    duplicate_message,
+    last_enrolment,
+    roll_over,
+)
+from rules.identity import mask_national_id, national_id_problems, normalise_national_id
+from rules.scope import subtree
+
+from .base import ScopedModelView
+
+ALL_LEVELS = frozenset(Level)
+ROLLOVER_LABELS = {"promote": _l("Promote"), "repeat": _l("Repeat the grade"),
+                   "graduate": _l("Graduate"), "withdraw": _l("Withdraw")}
+
+
+def _masked(view: Any, context: Any, model: Enrolment, name: str) -> str:
+    """Only the learner's own institution needs the whole ID in a list."""
+    return mask_national_id(model.learner.national_id,
+                            reveal=current_user.level == Level.INSTITUTION)
+
+
+def _label(labels: dict[str, Any]) -> Any:
+    return lambda view, context, model, name: labels.get(getattr(model, name), "")
+
+
+class RemovalForm(Form):
+    reason = SelectField(_l("Reason"), choices=[(str(k), v) for k, v in
+                                                REMOVAL_REASON_LABELS.items()])
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=1000)])
+
+
+class EnrolForm(Form):
+    """Identity and this year's enrolment in one form: typing an ID pulls in what is known."""
+
+    national_id = StringField(_l("National ID or G-code"),
+                              validators=[DataRequired(), Length(max=20)])
+    institution_code = StringField(_l("Institution code"), validators=[Optional()])
+    title = SelectField(_l("Title"), choices=[(t, t) for t in TITLES])
+    first_name = StringField(_l("First name"), validators=[DataRequired(), Length(max=100)])
+    last_name = StringField(_l("Last name"), validators=[DataRequired(), Length(max=100)])
+    gender = SelectField(_l("Gender"), choices=[(str(k), v) for k, v in GENDER_LABELS.items()])
+    birth_date = DateField(_l("Birth date (Gregorian calendar)"), validators=[Optional()])
+    nationality = StringField(_l("Nationality"), validators=[Optional(), Length(max=50)])
+    religion = StringField(_l("Religion"), validators=[Optional(), Length(max=50)])
+    guardian_name = StringField(_l("Guardian"), validators=[Optional(), Length(max=200)])
+    guardian_phone = StringField(_l("Guardian's phone"), validators=[Optional(), Length(max=50)])
+    grade = SelectField(_l("Grade"), choices=[])
+    classroom = StringField(_l("Classroom"), validators=[Optional(), Length(max=20)])
+    confirm_age = BooleanField(_l("I have checked the birth date: it is correct for this grade"))
+
+
+IDENTITY_FIELDS = ("title", "first_name", "last_name", "gender", "birth_date", "nationality",
+                   "religion", "guardian_name", "guardian_phone")
+
+
+class EnrolmentView(ScopedModelView):
+    """Enrolments of one institution kind; students and young children are separate views."""
+
+    kind = "school"
+    levels = None
+    bulk_levels = ALL_LEVELS
+    can_delete = False  # ghosts are removed with a reason, never deleted
+    column_list = ("learner.national_id", "learner", "learner.gender", "grade", "classroom",
+                   "academic_year", "institution", "status")
+    column_labels = {
+        "learner.national_id": _l("National ID"), "learner": _l("Name"),
+        "learner.gender": _l("Gender"), "grade": _l("Grade"), "classroom": _l("Classroom"),
+        "academic_year": _l("Academic year"), "institution": _l("Institution"),
+        "institution.code": _l("Institution code"), "status": _l("Status"),
+        "enrolled_on": _l("Enrolment date"), "removal_reason": _l("Reason for removal"),
+        "removal_note": _l("Note"), "learner.last_name": _l("Last name"),
+    }
+    column_formatters = {
+        "learner.national_id": _masked,
+        "learner.gender": lambda v, c, m, n: GENDER_LABELS.get(m.learner.gender, ""),
+        "grade": _label(GRADE_LABELS), "status": _label(STATUS_LABELS),
+        "removal_reason": _label(REMOVAL_REASON_LABELS),
+    }
+    column_formatters_detail = column_formatters
+    column_filters = ("academic_year", "grade", "status", "classroom", "institution.code")
+    column_searchable_list = ("learner.national_id", "learner.first_name", "learner.last_name")
+    column_sortable_list = ("grade", "classroom", "academic_year", "status")
+    column_default_sort = [("academic_year", True), ("grade", False), ("classroom", False)]
+    form_columns = ("grade", "classroom", "enrolled_on", "status")
+    editable_columns = ("classroom",)
+    list_template = "admin/learners/list.html"
+
+    def get_query(self) -> Any:
+        # One query per page: learner and institution are eager-loaded in the same SELECT.
+        return (super().get_query().filter(Enrolment.institution.has(Institution.kind == self.kind))
+                .options(joinedload(Enrolment.learner), joinedload(Enrolment.institution)))
+
+    def get_count_query(self) -> Any:
+        return super().get_count_query().filter(
+            Enrolment.institution.has(Institution.kind == self.kind))
+
+    @expose("/new/", methods=("GET", "POST"))
+    def create_view(self) -> Any:
+        """Learners arrive through the ID check, which also carries them over from last year."""
+        return redirect(self.get_url(".enrol_view", **request.args))
+
+    # -- enrol by ID check -------------------------------------------------------------------
+
+    def _institution_for(self, form: EnrolForm) -> Institution | None:
+        if current_user.level == Level.INSTITUTION:
+            return db.session.get(Institution, current_user.institution_id)
+        code = (form.institution_code.data or "").strip()
+        return db.session.scalar(select(Institution).where(
+            Institution.code == code, Institution.kind == self.kind,
+            subtree(Institution, current_user)))
+
+    @expose("/enrol/", methods=("GET", "POST"))
+    def enrol_view(self) -> Any:
+        """Type an ID, check it, and enrol the learner into this academic year."""
+        year = current_academic_year(db.session)
+        form = EnrolForm(request.form if request.method == "POST" else None)
+        form.grade.choices = [(g, GRADE_LABELS[g]) for g in GRADES_BY_KIND[self.kind]]
+        learner, last, warning = None, None, None
+        typed = normalise_national_id(request.values.get("national_id"))
+        problems = national_id_problems(typed) if typed else []
+        if typed and not problems:
+            learner = db.session.scalar(select(Learner).where(Learner.national_id == typed))
+            if learner is not None:
+                last = last_enrolment(db.session, learner)
+        if request.method == "GET":
+            form.national_id.data = typed
+            if learner is not None:
+                for name in IDENTITY_FIELDS:
+                    form[name].data = getattr(learner, name)
+                if last is not None and last.grade in GRADES_BY_KIND[self.kind]:
+                    carry = last.academic_year < year and last.status == EnrolmentStatus.ACTIVE
+                    form.grade.data = (next_grade(last.grade) or last.grade) if carry \
+                        else last.grade
+                    form.classroom.data = last.classroom
+        elif not problems and form.validate():
+            institution = self._institution_for(form)
+            warning = age_warning(form.birth_date.data, form.grade.data, year)
+            if institution is None:
+                problems.append(_("Enter the code of an institution of this kind in your area."))
+            elif warning and not form.confirm_age.data:
+                pass
+            else:
+                try:
+                    self._enrol(typed, learner, institution, form, year)
+                    flash(_("The learner is enrolled for academic year %(year)d.", year=year),
+                          "success")
+                    return redirect(self.get_url(".index_view"))
+                except RuleViolation as exc:
+                    db.session.rollback()
+                    problems += exc.messages
+        return self.render("admin/learners/enrol.html", form=form, learner=learner, last=last,
+                           problems=problems, warning=warning, year=year, typed=typed,
+                           grade_labels=GRADE_LABELS, status_labels=STATUS_LABELS)
+
+    def _enrol(self, national_id: str, learner: Learner | None, institution: Institution,
+               form: EnrolForm, year: int) -> Enrolment:
+        """Save learner and enrolment together; a lost race reads as the rule's message."""
+        if learner is None:
+            learner = Learner(national_id=national_id)
+            db.session.add(learner)
+        for name in IDENTITY_FIELDS:
+            setattr(learner, name, form[name].data or None)
+        enrolment = Enrolment(learner=learner, institution=institution, academic_year=year,
+                              grade=form.grade.data, classroom=form.classroom.data or None,
+                              enrolled_on=date.today(), status=EnrolmentStatus.ACTIVE)
+        db.session.add(enrolment)
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            existing = db.session.scalar(select(Learner.id).where(
+                Learner.national_id == national_id))
+            if existing is None:
+                raise RuleViolation(_("Another user saved this learner at the same moment. "
+                                      "Check the ID again.")) from None
+            raise RuleViolation(duplicate_message(db.session, existing, year)) from None
+        return enrolment
+
+    # -- ghost removal -------------------------------------------------------------------------
+
+    @expose("/remove/<int:id>/", methods=("GET", "POST"))
+    def remove_view(self, id: int) -> Any:
+        """Mark a non-existent learner removed, with one of the guideline's reasons."""
+        enrolment = self.get_one(id)
+        form = RemovalForm(request.form if request.method == "POST" else None)
+        if request.method == "POST" and form.validate():
+            enrolment.status = EnrolmentStatus.REMOVED
+            enrolment.removal_reason = form.reason.data
+            enrolment.removal_note = form.note.data or None
+            try:
+                db.session.commit()
+            except RuleViolation as exc:
+                db.session.rollback()
+                for message in exc.messages:
+                    flash(message, "error")
+            else:
+                flash(_("The learner has been removed from the system."), "success")
+                return redirect(self.get_url(".index_view"))
+        return self.render("admin/learners/remove.html", form=form, enrolment=enrolment,
+                           grade_labels=GRADE_LABELS)
+
+    @expose("/removed/")
+    def removed_view(self) -> Any:
+        """The printable register of removed learners an institution keeps (SPEC §3)."""
+        rows = (self.get_query().filter(Enrolment.status == EnrolmentStatus.REMOVED)
+                .order_by(None).order_by(Institution.code, Enrolment.academic_year.desc(),
+                                         Enrolment.status_changed_at)
+                .limit(5000).all())
+        return self.render("admin/learners/removed.html", rows=rows, grade_labels=GRADE_LABELS,
+                           reason_labels=REMOVAL_REASON_LABELS, mask=mask_national_id,
+                           reveal=current_user.level == Level.INSTITUTION)
+
+    # -- rollover ------------------------------------------------------------------------------
+
+    @action("promote", _l("Promote to the next grade"))
+    def action_promote(self, ids: list[str]) -> Response:
+        return self._to_rollover("promote", ids)
+
+    @action("repeat", _l("Repeat the grade next year"))
+    def action_repeat(self, ids: list[str]) -> Response:
+        return self._to_rollover("repeat", ids)
+
+    @action("graduate", _l("Graduate"))
+    def action_graduate(self, ids: list[str]) -> Response:
+        return self._to_rollover("graduate", ids)
+
+    @action("withdraw", _l("Withdraw"))
+    def action_withdraw(self, ids: list[str]) -> Response:
+        return self._to_rollover("withdraw", ids)
+
+    def _to_rollover(self, name: str, ids: list[str]) -> Response:
+        return redirect(self.get_url(".rollover_view", action=name, rowid=ids))
+
+    def _rollover_query(self) -> Any:
+        """Rows chosen by id, or every row matching the list's current filter and search."""
+        ids = request.values.getlist("rowid")
+        if ids:
+            query = self.get_query().filter(Enrolment.id.in_([int(i) for i in ids if
+                                                              i.isdigit()]))
+        else:
+            view_args = self._get_list_extra_args()
+            _count, query = self.get_list(None, None, False, view_args.search,
+                                          view_args.filters, execute=False)
+        return query.filter(Enrolment.status == EnrolmentStatus.ACTIVE).order_by(None)
+
+    @expose("/rollover/", methods=("GET", "POST"))
+    def rollover_view(self) -> Any:
+        """Say how many rows will change; change them only when the user confirms."""
+        name = request.values.get("action", "")
+        if name not in ROLLOVER_ACTIONS or not self.is_action_allowed(name):
+            return redirect(self.get_url(".index_view"))
+        query = self._rollover_query()
+        if request.method == "GET":
+            count = query.order_by(None).count()
+            return self.render("admin/learners/rollover.html", action=name, count=count,
+                               label=ROLLOVER_LABELS[name], form=Form(),
+                               args=list(request.args.items(multi=True)))
+        if not Form(request.form).validate():
+            flash(_("The form expired. Please try again."), "error")
+            return redirect(self.get_url(".index_view"))
+        changed = 0
+        try:
+            rows = query.all()
+            carried = set(db.session.scalars(select(Enrolment.learner_id).where(
+                Enrolment.learner_id.in_([r.learner_id for r in rows]),
+                Enrolment.academic_year.in_({r.academic_year + 1 for r in rows}),
+                Enrolment.status == EnrolmentStatus.ACTIVE))) if rows else set()
+            for enrolment in rows:
+                before = enrolment.status
+                if roll_over(db.session, enrolment, name, carried) is not None or (
+                        enrolment.status != before):
+                    changed += 1
+            db.session.commit()
+        except (RuleViolation, IntegrityError) as exc:
+            db.session.rollback()
+            flash(str(exc) if isinstance(exc, RuleViolation) else
+                  _("Some learners were changed by someone else at the same time. Try again."),
+                  "error")
+            return redirect(self.get_url(".index_view"))
+        flash(_("%(count)d enrolments changed.", count=changed), "success")
+        return redirect(self.get_url(".index_view"))
+
+
+def _choices(kind: str) -> dict[str, Any]:
+    return {"grade": [(g, GRADE_LABELS[g]) for g in GRADES_BY_KIND[kind]],
+            "status": [(str(k), v) for k, v in STATUS_LABELS.items()
+                       if k != EnrolmentStatus.REMOVED]}
+
+
+class StudentView(EnrolmentView):
+    """Students of schools, K1 to M6."""
+
+    kind = "school"
+    form_choices = _choices("school")
+
+
+class ChildView(EnrolmentView):
+    """Young children of child development centres, by age group."""
+
+    kind = "cdc"
+    form_choices = _choices("cdc")
+    column_labels = EnrolmentView.column_labels | {"grade": _l("Age group")}
+
+
+class LearnerView(ScopedModelView):
+    """A learner's identity, guardian and addresses; enrolment happens in the lists above."""
+
+    bulk_levels = frozenset({Level.DEPARTMENT})
+    can_delete = False
+    column_list = ("national_id", "title", "first_name", "last_name", "gender", "birth_date")
+    column_labels = {
+        "national_id": _l("National ID"), "title": _l("Title"), "first_name": _l("First name"),
+        "last_name": _l("Last name"), "gender": _l("Gender"), "birth_date": _l("Birth date"),
+        "nationality": _l("Nationality"), "ethnicity": _l("Ethnicity"),
+        "religion": _l("Religion"), "height_cm": _l("Height (cm)"),
+        "weight_kg": _l("Weight (kg)"), "disadvantaged": _l("Disadvantaged"),
+        "guardian_name": _l("Guardian"), "guardian_phone": _l("Guardian's phone"),
+        "registered_address": _l("Registered address"),
+        "registered_subdistrict": _l("Registered subdistrict"),
+        "current_address": _l("Current address"), "current_subdistrict": _l("Current subdistrict"),
+    }
+    column_formatters = {
+        "national_id": lambda v, c, m, n: mask_national_id(
+            m.national_id, reveal=current_user.level == Level.INSTITUTION),
+        "gender": lambda v, c, m, n: GENDER_LABELS.get(m.gender, ""),
+    }
+    column_searchable_list = ("national_id", "first_name", "last_name")
+    form_columns = ("national_id", "title", "first_name", "last_name", "gender", "birth_date",
+                    "nationality", "ethnicity", "religion", "height_cm", "weight_kg",
+                    "disadvantaged", "guardian_name", "guardian_phone", "registered_address",
+                    "registered_subdistrict", "current_address", "current_subdistrict")
+    form_choices = {"gender": [(str(k), v) for k, v in GENDER_LABELS.items()],
+                    "title": [(t, t) for t in TITLES]}
+    form_ajax_refs = {
+        "registered_subdistrict": {"fields": ("code", "name_th"), "page_size": 20},
+        "current_subdistrict": {"fields": ("code", "name_th"), "page_size": 20},
+    }
+    can_create = False  # learners are created by enrolling them
+
+
+def register(admin: Any) -> None:
+    """Add the learner, count and basic-data screens to the menu."""
+    from models import Building, CentreBasicData
+
+    from .basic_data import BuildingView, CentreBasicDataView
+    from .counts import OtherSchoolCountView
+
+    learners = _l("Learners")
+    admin.add_view(StudentView(Enrolment, name=_l("Students"), category=learners,
+                               endpoint="student"))
+    admin.add_view(ChildView(Enrolment, name=_l("Young children"), category=learners,
+                             endpoint="child"))
+    admin.add_view(LearnerView(Learner, name=_l("Learner identity"), category=learners,
+                               endpoint="learner"))
+    admin.add_view(OtherSchoolCountView(name=_l("Other-affiliation counts"), category=learners,
+                                        endpoint="other_count"))
+    basic = _l("Basic data")
+    admin.add_view(CentreBasicDataView(CentreBasicData, name=_l("Centre basic data"),
+                                       category=basic, endpoint="centre_basic_data"))
+    admin.add_view(BuildingView(Building, name=_l("Buildings"), category=basic,
+                                endpoint="building"))

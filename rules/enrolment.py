@@ -1,0 +1,191 @@
+"""Enrolment rules of SPEC §3: grades, one active enrolment nationwide, removal, rollover."""
+
+from datetime import UTC, date, datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import func, inspect, select
+from sqlalchemy.orm import Session
+
+from models import Enrolment, Institution, Learner, OtherSchoolCount, Round
+from models.people import (
+    COUNT_GRADES,
+    GRADE_AGE,
+    GRADE_LABELS,
+    GRADES_BY_KIND,
+    EnrolmentStatus,
+    RemovalReason,
+    next_grade,
+)
+
+from . import RuleViolation, validates
+
+ROLLOVER_ACTIONS = ("promote", "repeat", "graduate", "withdraw")
+
+
+def current_academic_year(session: Session, today: date | None = None) -> int:
+    """The latest year with a round, else the BE year whose term began on 16 May."""
+    latest = session.scalar(select(func.max(Round.academic_year)))
+    if latest:
+        return latest
+    today = today or date.today()
+    return today.year + 543 - (1 if (today.month, today.day) < (5, 16) else 0)
+
+
+def grade_problems(grade: str | None, kind: str) -> list[str]:
+    """A school teaches K1-M6; a centre takes children aged 2 to 5."""
+    if grade not in GRADES_BY_KIND.get(kind, ()):
+        return [_("Grade %(grade)s is not taught at this kind of institution.",
+                  grade=GRADE_LABELS.get(grade or "", grade or "-"))]
+    return []
+
+
+def age_warning(birth_date: date | None, grade: str, academic_year: int) -> str | None:
+    """A warning (not a refusal) when a learner is two or more years off the usual age."""
+    if birth_date is None or grade not in GRADE_AGE:
+        return None
+    term_start = date(academic_year - 543, 5, 16)
+    age = term_start.year - birth_date.year - ((term_start.month, term_start.day)
+                                               < (birth_date.month, birth_date.day))
+    if abs(age - GRADE_AGE[grade]) >= 2:
+        return _("The learner is %(age)d years old at the start of the year, unusual for "
+                 "%(grade)s (usually %(usual)d). Tick the confirmation box if this is correct.",
+                 age=age, grade=GRADE_LABELS[grade], usual=GRADE_AGE[grade])
+    return None
+
+
+def active_elsewhere(session: Session, enrolment: Enrolment) -> Enrolment | None:
+    """Another active enrolment of the same learner in the same year, saved or pending."""
+    learner_id = enrolment.learner_id or (enrolment.learner.id if enrolment.learner else None)
+    for other in session.new:
+        if (isinstance(other, Enrolment) and other is not enrolment
+                and other.learner is enrolment.learner and enrolment.learner is not None
+                and other.academic_year == enrolment.academic_year
+                and other.status == EnrolmentStatus.ACTIVE):
+            return other
+    if learner_id is None:
+        return None
+    with session.no_autoflush:
+        return session.scalar(select(Enrolment).where(
+            Enrolment.learner_id == learner_id,
+            Enrolment.academic_year == enrolment.academic_year,
+            Enrolment.status == EnrolmentStatus.ACTIVE,
+            Enrolment.id != (enrolment.id or 0)).limit(1))
+
+
+def already_active_message(other: Enrolment) -> str:
+    """Who holds the learner, so the two institutions can agree on a transfer."""
+    institution = other.institution
+    return _("This learner is already studying in academic year %(year)d at %(code)s %(name)s "
+             "(%(lao)s, contact %(contact)s). Ask that institution to record the learner as "
+             "transferred out first.",
+             year=other.academic_year, code=institution.code, name=institution.name,
+             lao=institution.lao.name,
+             contact=institution.phone or institution.email or institution.lao.phone or "-")
+
+
+def duplicate_message(session: Session, learner_id: int, academic_year: int) -> str:
+    """The same message when the database's unique index, not the rule, caught a race."""
+    other = session.scalar(select(Enrolment).where(
+        Enrolment.learner_id == learner_id, Enrolment.academic_year == academic_year,
+        Enrolment.status == EnrolmentStatus.ACTIVE))
+    if other is None:
+        return _("Another institution enrolled this learner at the same moment. Try again.")
+    return already_active_message(other)
+
+
+@validates(Enrolment)
+def check_enrolment(session: Session, enrolment: Enrolment) -> list[str]:
+    """Grade fits the institution, one active enrolment per year, removal has a reason."""
+    if enrolment.status is None:  # the column default comes too late for the rules
+        enrolment.status = EnrolmentStatus.ACTIVE
+    with session.no_autoflush:
+        institution = enrolment.institution or session.get(Institution, enrolment.institution_id)
+        if enrolment.learner is None and enrolment.learner_id is None:
+            return [_("Choose the learner.")]
+    if institution is None:
+        return [_("Choose the institution.")]
+    problems = grade_problems(enrolment.grade, institution.kind)
+    if not enrolment.academic_year or not 2400 < enrolment.academic_year < 2700:
+        problems.append(_("The academic year is a Buddhist Era year such as 2568."))
+    if enrolment.status not in tuple(EnrolmentStatus):
+        problems.append(_("Choose a valid status."))
+    if enrolment.status == EnrolmentStatus.ACTIVE:
+        other = active_elsewhere(session, enrolment)
+        if other is not None:
+            problems.append(already_active_message(other))
+    if enrolment.status == EnrolmentStatus.REMOVED:
+        if enrolment.removal_reason not in tuple(RemovalReason):
+            problems.append(_("Choose the reason the learner is removed from the system."))
+        elif (enrolment.removal_reason == RemovalReason.OTHER
+              and not (enrolment.removal_note or "").strip()):
+            problems.append(_("Describe the reason in the note when it is 'other'."))
+    elif enrolment.removal_reason:
+        enrolment.removal_reason = None
+    if inspect(enrolment).attrs.status.history.has_changes():
+        enrolment.status_changed_at = datetime.now(UTC)
+    return problems
+
+
+@validates(OtherSchoolCount)
+def check_count(session: Session, count: OtherSchoolCount) -> list[str]:
+    """Counts are whole numbers from zero, K1 to P6, and zero for a closed school."""
+    problems = []
+    count.boys = 0 if count.boys is None else count.boys
+    count.girls = 0 if count.girls is None else count.girls
+    if count.grade not in COUNT_GRADES:
+        problems.append(_("Counts are entered for grades K1 to P6 only."))
+    for value in (count.boys, count.girls):
+        if not isinstance(value, int) or value < 0:
+            problems.append(_("The number of boys and girls must be whole numbers, 0 or more."))
+            break
+    with session.no_autoflush:
+        school = count.other_school
+    if school is not None and school.closed and (count.boys or count.girls):
+        problems.append(_("%(school)s is closed: its counts must be zero.", school=school.name))
+    return problems
+
+
+def roll_over(session: Session, enrolment: Enrolment, action: str,
+              carried: set[int] | None = None) -> Enrolment | None:
+    """Apply one rollover action to last year's enrolment; the new year's row if one is made.
+
+    Promote and repeat carry the learner into the next year at the same institution; graduate
+    and withdraw close the year. A row already carried over is left alone, so re-running is safe;
+    `carried` (learner ids already active next year) saves a query per row in bulk.
+    """
+    if action not in ROLLOVER_ACTIONS:
+        raise ValueError(action)
+    if enrolment.status != EnrolmentStatus.ACTIVE:
+        return None
+    if action == "graduate":
+        enrolment.status = EnrolmentStatus.GRADUATED
+        return None
+    if action == "withdraw":
+        enrolment.status = EnrolmentStatus.WITHDRAWN
+        return None
+    year = enrolment.academic_year + 1
+    if carried is not None:
+        exists = enrolment.learner_id in carried
+    else:
+        with session.no_autoflush:
+            exists = session.scalar(select(Enrolment.id).where(
+                Enrolment.learner_id == enrolment.learner_id, Enrolment.academic_year == year,
+                Enrolment.status == EnrolmentStatus.ACTIVE).limit(1))
+    if exists:
+        return None
+    grade = enrolment.grade if action == "repeat" else next_grade(enrolment.grade)
+    if grade is None:
+        raise RuleViolation(_("%(name)s is in the last grade and cannot be promoted; "
+                              "record them as graduated instead.", name=enrolment.learner))
+    new = Enrolment(learner_id=enrolment.learner_id, institution_id=enrolment.institution_id,
+                    academic_year=year, grade=grade, classroom=enrolment.classroom,
+                    enrolled_on=date(year - 543, 5, 16), status=EnrolmentStatus.ACTIVE)
+    session.add(new)
+    return new
+
+
+def last_enrolment(session: Session, learner: Learner) -> Enrolment | None:
+    """The learner's most recent enrolment, for 'check by ID' carry-over."""
+    return session.scalar(select(Enrolment).where(Enrolment.learner_id == learner.id)
+                          .order_by(Enrolment.academic_year.desc(), Enrolment.id.desc())
+                          .limit(1))

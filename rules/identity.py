@@ -1,0 +1,67 @@
+"""Learner identity (SPEC §2): the 13-digit national ID with its checksum, or a G-code."""
+
+import re
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+
+from models import Learner
+from models.people import Gender
+
+from . import validates
+
+
+def check_digit(first12: str) -> int:
+    """The 13th digit of a national ID: (11 - sum(d[i] * (13 - i)) mod 11) mod 10."""
+    total = sum(int(d) * (13 - i) for i, d in enumerate(first12))
+    return (11 - total % 11) % 10
+
+
+def national_id_problems(value: str | None) -> list[str]:
+    """What is wrong with a national ID or G-code, naming the rule it breaks."""
+    value = (value or "").strip()
+    if value[:1] in ("G", "g"):
+        if not re.fullmatch(r"[Gg]\d{12}", value):
+            return [_("A G-code is the letter G followed by exactly 12 digits "
+                      "(year 2, province 2, sequence 8).")]
+        return []
+    if not re.fullmatch(r"\d{13}", value):
+        return [_("The national ID must be exactly 13 digits, or a G-code (G and 12 digits).")]
+    if int(value[12]) != check_digit(value[:12]):
+        return [_("The national ID %(value)s fails its checksum: the last digit should be "
+                  "%(digit)d. Check the number on the ID card.",
+                  value=value, digit=check_digit(value[:12]))]
+    return []
+
+
+def normalise_national_id(value: str | None) -> str:
+    """IDs are typed with dashes and spaces; store 13 characters, G upper-case."""
+    cleaned = re.sub(r"[\s-]", "", value or "")
+    return cleaned[:1].upper() + cleaned[1:]
+
+
+def mask_national_id(value: str | None, reveal: bool = False) -> str:
+    """How a national ID shows in lists: whole for its own institution, masked above it."""
+    if not value:
+        return ""
+    if reveal:
+        return value
+    if len(value) != 13:
+        return "x" * len(value)
+    # x-xxxx-xxxxx-12-3: the last three digits are enough to tell siblings apart.
+    return f"x-xxxx-xxxxx-{value[10:12]}-{value[12]}"
+
+
+@validates(Learner)
+def check_learner(session: Session, learner: Learner) -> list[str]:
+    """A learner needs a valid identity, a name, a gender and no birth date in the future."""
+    learner.national_id = normalise_national_id(learner.national_id)
+    problems = national_id_problems(learner.national_id)
+    if not (learner.first_name or "").strip() or not (learner.last_name or "").strip():
+        problems.append(_("Enter the learner's first name and last name."))
+    if learner.gender not in tuple(Gender):
+        problems.append(_("Choose the learner's gender."))
+    if learner.birth_date and learner.birth_date > date.today():
+        problems.append(_("The birth date cannot be in the future."))
+    return problems
