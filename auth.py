@@ -1,25 +1,50 @@
-"""Sign-in and sign-out: the login is the unit's code, or a personal login for the department."""
+"""Sign-in and sign-out, the first-login gate and the password policy (SPEC §6, issue 5).
 
+The login is the unit's code, or a personal login for the department. Sign-in is throttled
+per account and address (security.Throttle) and every attempt is audited.
+"""
+
+from functools import cache
+from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.blueprints import BlueprintSetupState
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
+from sqlalchemy import func, select
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
+import security
 from i18n import wtforms_translations
-from models import User, db
+from models import Profile, User, db
+from models.accounts import password_hasher
+from rules.audit import record
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
 login_manager.login_message = _l("Please sign in to continue.")
 login_manager.login_message_category = "info"
+
+MIN_PASSWORD_LENGTH = 10
+COMMON_PASSWORDS_FILE = Path(__file__).with_name("common-passwords.txt")
+#: Pages a user may open before the first-login profile and password are done.
+OPEN_ENDPOINTS = frozenset({"static", "admin.static", "healthz", "home"})
 
 
 class Form(FlaskForm):
@@ -54,19 +79,65 @@ def safe_next(target: str | None) -> str:
     return url_for("admin.index")
 
 
+@cache
+def common_passwords() -> frozenset[str]:
+    lines = COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip().lower() for line in lines if line and not line.startswith("#"))
+
+
+def password_problems(login: str, password: str) -> list[str]:
+    """What makes `password` too weak for account `login`, in the user's words."""
+    problems = []
+    if len(password) < MIN_PASSWORD_LENGTH:
+        problems.append(_("The new password must be at least %(n)d characters long.",
+                          n=MIN_PASSWORD_LENGTH))
+    if password.lower() in common_passwords():
+        problems.append(_("This password is among the most commonly used ones; choose another."))
+    if login and login.lower() in password.lower():
+        problems.append(_("The new password must not contain the login."))
+    return problems
+
+
+@cache
+def _decoy_hash() -> str:
+    return password_hasher.hash("decoy password for unknown logins")
+
+
+def _client_address() -> str:
+    return request.remote_addr or "unknown"
+
+
 @bp.route("/login", methods=["GET", "POST"])
-def login() -> str | Response:
+def login() -> str | Response | tuple[str, int]:
     """Show the sign-in form and sign the user in."""
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next")))
     form = LoginForm()
     if form.validate_on_submit():
-        user = db.session.scalar(select(User).where(User.login == form.login.data.strip()))
+        name = form.login.data.strip()
+        address = _client_address()
+        throttle = security.throttle(current_app)
+        user = db.session.scalar(select(User).where(User.login == name))
+        if throttle.refused(name, address):
+            record("sign_in_throttled", name, user=user)
+            db.session.commit()
+            flash(_("Too many failed sign-ins for this account. Please wait an hour and try "
+                    "again, or ask the level above you to reissue your card."), "error")
+            return render_template("login.html", form=form), 429
         if user is not None and user.active and user.check_password(form.password.data):
+            throttle.succeeded(name, address)
             session.clear()  # a fresh session at sign-in, so a planted one is useless
             login_user(user)
             session.permanent = True
+            security.start_session()
+            record("sign_in", user.login)
+            db.session.commit()
             return redirect(safe_next(request.args.get("next")))
+        if user is None:
+            password_hasher.verify(_decoy_hash(), "decoy password for unknown logins")
+        throttle.failed(name, address)
+        record("sign_in_failed", name, user=user)
+        db.session.commit()
         flash(_("Wrong login or password."), "error")
     return render_template("login.html", form=form)
 
@@ -76,6 +147,7 @@ def login() -> str | Response:
 def logout() -> Response:
     """Sign out everywhere: bumping the version kills every copy of the session cookie."""
     current_user.session_version += 1
+    record("sign_out", current_user.login)
     db.session.commit()
     logout_user()
     session.clear()
@@ -90,3 +162,36 @@ def language(code: str) -> Response:
         session["lang"] = code
     return redirect(safe_next(request.referrer and urlsplit(request.referrer)._replace(
         scheme="", netloc="").geturl()))
+
+
+def has_current_profile(user: User) -> bool:
+    return bool(db.session.scalar(select(func.count()).select_from(Profile).where(
+        Profile.user_id == user.id, Profile.valid_to.is_(None))))
+
+
+@bp.before_app_request
+def first_login_gate() -> Response | None:
+    """Until the profile exists and the one-time password is replaced, only that page opens."""
+    if (session.get("ready") or not current_user.is_authenticated
+            or request.endpoint in OPEN_ENDPOINTS or request.blueprint in ("auth", "profile")):
+        return None
+    if not has_current_profile(current_user):
+        return redirect(url_for("profile.index"))
+    if current_user.must_change_password:
+        return redirect(url_for("profile.password"))
+    session["ready"] = True
+    return None
+
+
+@bp.app_errorhandler(403)
+def forbidden(error: HTTPException) -> tuple[str, int]:
+    """A refusal is shown plainly and logged with who asked for what."""
+    db.session.rollback()
+    record("forbidden", request.full_path.rstrip("?"), method=request.method)
+    db.session.commit()
+    return render_template("error.html", code=403), 403
+
+
+@bp.record_once
+def _install(state: BlueprintSetupState) -> None:
+    security.init_app(state.app)

@@ -17,11 +17,16 @@ from models import (
     Subdistrict,
     User,
 )
+from models.audit import AuditEntry
+from security import csp_nonce
 
 from .accounts import UserView
+from .audit import AuditView, RevealView
 from .base import DashboardIndexView
+from .cards import CardsView
 from .geography import DistrictView, ProvinceView, SubdistrictView
 from .organisations import CodeExceptionView, InstitutionView, LaoView, OtherSchoolView
+from .profile import ProfileView
 
 
 def init_app(app: Flask) -> Admin:
@@ -32,6 +37,7 @@ def init_app(app: Flask) -> Admin:
         index_view=DashboardIndexView(name=_l("Home"), url="/admin"),
         translations_path=str(Path(app.root_path) / "translations"),
         theme=Bootstrap4Theme(base_template="admin/lec_base.html", fluid=True),
+        csp_nonce_generator=csp_nonce,
     )
     units = _l("Units")
     admin.add_view(LaoView(Lao, name=_l("LAOs"), category=units, endpoint="lao"))
@@ -40,6 +46,10 @@ def init_app(app: Flask) -> Admin:
     admin.add_view(OtherSchoolView(OtherSchool, name=_l("Other-affiliation schools"),
                                    category=units, endpoint="other_school"))
     admin.add_view(UserView(User, name=_l("Accounts"), endpoint="user"))
+    admin.add_view(CardsView(name=_l("Credential cards"), endpoint="cards"))
+    admin.add_view(AuditView(AuditEntry, name=_l("Audit log"), endpoint="audit"))
+    admin.add_view(ProfileView(name=_l("Profile"), endpoint="profile"))
+    admin.add_view(RevealView(name=_l("Reveal national ID"), endpoint="reveal"))
     reference = _l("Reference data")
     admin.add_view(ProvinceView(Province, name=_l("Provinces"), category=reference,
                                 endpoint="province"))

@@ -2,11 +2,12 @@
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, String
+from sqlalchemy import DateTime, ForeignKey, Index, String, or_, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from . import db
-from .accounts import User
+from .accounts import Level, User
+from .organisations import Institution, Lao
 
 
 class Profile(db.Model):
@@ -33,3 +34,49 @@ class Profile(db.Model):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.surname}"
+
+
+def record_responsible(user: User, first_name: str, surname: str, position: str, phone: str,
+                       now: datetime | None = None) -> Profile:
+    """Save who answers for `user`: a new person opens a new term and closes the old one."""
+    now = now or datetime.now(UTC)
+    current = current_profile(user)
+    if current is not None and (current.first_name, current.surname) == (first_name, surname):
+        current.position, current.phone = position, phone
+        return current
+    if current is not None:
+        current.valid_to = now
+    profile = Profile(user=user, first_name=first_name, surname=surname, position=position,
+                      phone=phone, valid_from=now)
+    db.session.add(profile)
+    return profile
+
+
+def current_profile(user: User) -> Profile | None:
+    return db.session.scalar(select(Profile).where(
+        Profile.user_id == user.id, Profile.valid_to.is_(None)).order_by(Profile.valid_from.desc()))
+
+
+def responsible_on(user: User, when: datetime) -> Profile | None:
+    """The person who answered for `user`'s unit at `when`, if anyone had signed in by then."""
+    return db.session.scalar(select(Profile).where(
+        Profile.user_id == user.id, Profile.valid_from <= when,
+        or_(Profile.valid_to.is_(None), Profile.valid_to > when),
+    ).order_by(Profile.valid_from.desc()).limit(1))
+
+
+def unit_account(unit: Institution | Lao | str) -> User | None:
+    """The account of an institution, an LAO or (by its code) a province."""
+    if isinstance(unit, Institution):
+        condition = (User.level == Level.INSTITUTION) & (User.institution_id == unit.id)
+    elif isinstance(unit, Lao):
+        condition = (User.level == Level.LAO) & (User.lao_id == unit.id)
+    else:
+        condition = (User.level == Level.PROVINCE) & (User.province_code == unit)
+    return db.session.scalar(select(User).where(condition).order_by(User.id).limit(1))
+
+
+def responsible_for_unit(unit: Institution | Lao | str, when: datetime) -> Profile | None:
+    """Who was responsible for this unit on this date (SPEC §6)."""
+    user = unit_account(unit)
+    return responsible_on(user, when) if user is not None else None

@@ -29,7 +29,9 @@ from models import (
     Subdistrict,
     User,
 )
+from models.audit import AuditEntry
 from models.budget import BudgetRate
+from models.profiles import Profile
 from models.rounds import Confirmation, Round, SnapshotCount, SpotCheck, SpotCheckItem
 
 
@@ -177,6 +179,29 @@ def _other_school_unit(session: Session, other_school_id: int | None) -> Unit:
         return Unit()
     return Unit(_lao_province(session, school.lao_id), school.lao_id)
 
+
+def _account_unit(session: Session, user_id: int | None) -> Unit:
+    with session.no_autoflush:
+        user = session.get(User, user_id) if user_id is not None else None
+    return Unit(user.province_code, user.lao_id, user.institution_id) if user else Unit()
+
+
+# A profile hangs under its account. The audit log is read by the levels above the actor's
+# unit and written only by rules/audit.py, never through the ORM.
+PATHS[Profile] = Path(
+    province=lambda p: Profile.user_id.in_(select(User.id).where(User.province_code == p)),
+    lao=lambda lao_id: Profile.user_id.in_(select(User.id).where(User.lao_id == lao_id)),
+    institution=lambda i: Profile.user_id.in_(select(User.id).where(User.institution_id == i)),
+    unit=lambda s, get: _account_unit(s, get("user_id")),
+    writers=ALL,
+)
+PATHS[AuditEntry] = Path(
+    province=lambda p: AuditEntry.province_code == p,
+    lao=lambda lao_id: AuditEntry.lao_id == lao_id,
+    institution=lambda i: AuditEntry.institution_id == i,
+    unit=lambda s, get: Unit(get("province_code"), get("lao_id"), get("institution_id")),
+    writers=frozenset(),
+)
 
 # Reference data and exceptions belong to the department alone.
 for _model in (Province, District, Subdistrict, CodeException):

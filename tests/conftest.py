@@ -20,6 +20,7 @@ from sqlalchemy import delete
 from app import create_app
 from models import District, Institution, Lao, Level, OtherSchool, Province, Subdistrict, User, db
 from models.accounts import password_hasher
+from models.profiles import Profile
 from seed.geography import load_geography
 
 PG_DSN = os.environ.get("LEC_TEST_PG_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres")
@@ -113,6 +114,9 @@ def make_user(login: str, level: str, password_hash: str, **unit: object) -> Use
     user = User(login=login, level=level, password_hash=password_hash,
                 must_change_password=False, **unit)
     db.session.add(user)
+    # Past first login: a responsible person is on record (issue 5's first-login gate).
+    db.session.add(Profile(user=user, first_name="สมชาย", surname=f"ทดสอบ {login}",
+                           position="เจ้าหน้าที่", phone="045000000"))
     return user
 
 

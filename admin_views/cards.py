@@ -1,0 +1,150 @@
+"""Credential cards (SPEC §6): one-time passwords for the units below, printed with a QR code.
+
+The department issues the provinces' cards, a province those of its LAOs and institutions. The
+plain password exists only in the response that prints the cards; the database keeps its hash.
+"""
+
+import io
+import secrets
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import segno
+from flask import abort, make_response, request, url_for
+from flask_admin import BaseView, expose
+from flask_babel import gettext as _
+from flask_login import current_user
+from markupsafe import Markup
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+from werkzeug.wrappers import Response
+
+from models import Lao, Level, User, db
+from models.accounts import LEVEL_LABELS, password_hasher
+from rules.audit import record
+from rules.scope import subtree
+
+from .base import refuse, signed_in_at
+
+# No 0/O, 1/l/I: the password is typed from paper.
+ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+ISSUERS = frozenset({Level.DEPARTMENT, Level.PROVINCE})
+
+
+def one_time_password(length: int = 12) -> str:
+    return "".join(secrets.choice(ALPHABET) for _ in range(length))
+
+
+def qr_payload(login: str, password: str) -> str:
+    """What the QR code holds: the login and the password, a line each."""
+    return f"LEC\nlogin:{login}\npassword:{password}"
+
+
+def parse_payload(text: str) -> dict[str, str]:
+    lines = dict(line.split(":", 1) for line in text.splitlines()[1:] if ":" in line)
+    return {"login": lines.get("login", ""), "password": lines.get("password", "")}
+
+
+def card_png(login: str, password: str, scale: int = 8) -> bytes:
+    """The card's QR code as a PNG, e.g. to send to a printer that takes images."""
+    buffer = io.BytesIO()
+    segno.make(qr_payload(login, password), error="m").save(buffer, kind="png", scale=scale,
+                                                            border=4)
+    return buffer.getvalue()
+
+
+def card_svg(login: str, password: str) -> Markup:
+    return Markup(segno.make(qr_payload(login, password), error="m").svg_inline(
+        scale=4, border=2, omitsize=False))
+
+
+@dataclass(frozen=True)
+class Card:
+    login: str
+    password: str
+    level: str
+    unit: str
+    qr: Markup
+
+
+def issuable(actor: Any) -> Any:
+    """The accounts `actor` may issue cards for: one level down, inside the actor's subtree."""
+    query = select(User).where(subtree(User, actor))
+    if actor.level == Level.DEPARTMENT:
+        return query.where(User.level == Level.PROVINCE)
+    if actor.level == Level.PROVINCE:
+        return query.where(User.level.in_([Level.LAO, Level.INSTITUTION]))
+    return query.where(User.id.is_(None))
+
+
+def issue(actor: Any, users: Sequence[User]) -> list[Card]:
+    """New one-time passwords: old sessions end and the holder must replace it at first login."""
+    passwords = [one_time_password() for _ in users]
+    with ThreadPoolExecutor(max_workers=4) as pool:  # Argon2 is slow on purpose and frees the GIL
+        hashes = list(pool.map(password_hasher.hash, passwords))
+    cards = []
+    for user, password, hashed in zip(users, passwords, hashes, strict=True):
+        user.password_hash = hashed
+        user.must_change_password = True
+        user.session_version += 1
+        record("credential_issue", user.login, account_level=user.level)
+        cards.append(Card(user.login, password, str(LEVEL_LABELS[Level(user.level)]),
+                          user.unit_label, card_svg(user.login, password)))
+    db.session.commit()
+    return cards
+
+
+class CardsView(BaseView):
+    """Pick a group (a province's accounts or one LAO and its institutions) and print its cards."""
+
+    def is_accessible(self) -> bool:
+        return signed_in_at(ISSUERS)
+
+    def inaccessible_callback(self, name: str, **kwargs: Any) -> Response:
+        return refuse(name)
+
+    def _groups(self) -> list[tuple[str, str, int]]:
+        """(key, label, number of accounts) of each group the user may print."""
+        accounts = issuable(current_user).subquery()
+        if current_user.level == Level.DEPARTMENT:
+            return [("province", _("Province accounts"),
+                     db.session.scalar(select(func.count()).select_from(accounts)) or 0)]
+        rows = db.session.execute(
+            select(Lao.id, Lao.code, Lao.name, func.count(accounts.c.id))
+            .join(accounts, accounts.c.lao_id == Lao.id)
+            .group_by(Lao.id, Lao.code, Lao.name).order_by(Lao.code))
+        return [(f"lao:{lao_id}", f"{code} {name}", n) for lao_id, code, name, n in rows]
+
+    def _members(self, group: str) -> list[User]:
+        query = issuable(current_user).options(joinedload(User.lao), joinedload(User.institution))
+        if group.startswith("lao:") and group[4:].isdigit():
+            query = query.where(User.lao_id == int(group[4:]))
+        elif group != "province":
+            abort(404)
+        return list(db.session.scalars(query.order_by(User.level, User.login)).unique())
+
+    @expose("/")
+    def index(self) -> str:
+        query = issuable(current_user).order_by(User.login).limit(500)
+        return self.render("cards/index.html", groups=self._groups(),
+                           accounts=db.session.scalars(query).all())
+
+    @expose("/issue", methods=("POST",))
+    def issue_view(self) -> Response:
+        """Issue new passwords for a whole group or chosen accounts and show their cards once."""
+        ids = [int(i) for i in request.form.getlist("user_id") if i.isdigit()]
+        if ids:
+            users = list(db.session.scalars(issuable(current_user).where(User.id.in_(ids))))
+            if len(users) != len(set(ids)):
+                abort(403)
+        else:
+            users = self._members(request.form.get("group", ""))
+        if not users:
+            abort(404)
+        cards = issue(current_user, users)
+        response = make_response(self.render("cards/sheet.html", cards=cards,
+                                             login_url=url_for("auth.login", _external=True)))
+        response.headers["Cache-Control"] = "no-store"
+        return response
