@@ -237,7 +237,7 @@ class EnrolmentView(ScopedModelView):
     def removed_view(self) -> Any:
         """The printable register of removed learners an institution keeps (SPEC §3)."""
         rows = (self.get_query().filter(Enrolment.status == EnrolmentStatus.REMOVED)
-                .order_by(None).order_by(Institution.code, Enrolment.academic_year.desc(),
+                .order_by(None).order_by(Enrolment.institution_id, Enrolment.academic_year.desc(),
                                          Enrolment.status_changed_at)
                 .limit(5000).all())
         return self.render("admin/learners/removed.html", rows=rows, grade_labels=GRADE_LABELS,
@@ -275,7 +275,8 @@ class EnrolmentView(ScopedModelView):
             view_args = self._get_list_extra_args()
             _count, query = self.get_list(None, None, False, view_args.search,
                                           view_args.filters, execute=False)
-        return query.filter(Enrolment.status == EnrolmentStatus.ACTIVE).order_by(None)
+        query = query.limit(None).offset(None).order_by(None)  # every matching row, not a page
+        return query.filter(Enrolment.status == EnrolmentStatus.ACTIVE)
 
     @expose("/rollover/", methods=("GET", "POST"))
     def rollover_view(self) -> Any:

@@ -1,0 +1,196 @@
+"""Students and young children through HTTP: enrol by ID, duplicates, removal, rollover, scope."""
+
+import re
+
+from sqlalchemy import event, select
+
+from models import Enrolment, Learner, db
+from rules.enrolment import current_academic_year
+from rules.identity import check_digit
+
+YEAR_FIELDS = {"title": "เด็กชาย", "first_name": "สมชาย", "last_name": "ใจดี", "gender": "M",
+               "birth_date": "", "grade": "P1", "classroom": "1"}
+
+
+def nid(n: int) -> str:
+    first12 = f"1{n:011d}"
+    return first12 + str(check_digit(first12))
+
+
+def enrol(browser, national_id: str, **fields):  # noqa: ANN001, ANN003, ANN201
+    return browser.post(f"/admin/student/enrol/?national_id={national_id}",
+                        data=YEAR_FIELDS | {"national_id": national_id} | fields)
+
+
+def test_school_enrols_a_new_learner(tree, browser) -> None:  # noqa: ANN001
+    school = browser(tree.a.school_user)
+    response = enrol(school, nid(1))
+    assert response.status_code == 302, response.get_data(as_text=True)
+    enrolment = db.session.scalar(select(Enrolment))
+    assert enrolment.institution_id == tree.a.school.id and enrolment.grade == "P1"
+    page = school.get("/admin/student/").get_data(as_text=True)
+    assert nid(1) in page and "สมชาย" in page
+
+
+def test_bad_checksum_is_refused_and_nothing_saved(tree, browser) -> None:  # noqa: ANN001
+    school = browser(tree.a.school_user)
+    bad = nid(1)[:12] + str((int(nid(1)[12]) + 1) % 10)
+    page = enrol(school, bad).get_data(as_text=True)
+    assert "checksum" in page or "หลักตรวจสอบ" in page
+    assert "สมชาย" in page  # the form keeps what the user typed
+    assert db.session.scalar(select(Learner)) is None
+
+
+def test_grade_not_taught_is_refused(tree, browser) -> None:  # noqa: ANN001
+    cdc = browser(tree.a.cdc_user)
+    page = cdc.post(f"/admin/child/enrol/?national_id={nid(2)}",
+                    data=YEAR_FIELDS | {"national_id": nid(2), "grade": "P1"})
+    assert page.status_code == 200
+    assert db.session.scalar(select(Enrolment)) is None
+
+
+def test_active_elsewhere_names_the_other_institution(tree, browser) -> None:  # noqa: ANN001
+    assert enrol(browser(tree.a.school_user), nid(3)).status_code == 302
+    other = browser(tree.b.school_user)
+    page = enrol(other, nid(3)).get_data(as_text=True)
+    school = tree.a.school
+    assert school.code in page and school.name in page and tree.a.muni.name in page
+    assert school.phone in page
+    assert db.session.scalar(select(Enrolment).where(
+        Enrolment.institution_id == tree.b.school.id)) is None
+
+
+def test_transfer_then_enrol_elsewhere(tree, browser) -> None:  # noqa: ANN001
+    first = browser(tree.a.school_user)
+    assert enrol(first, nid(4)).status_code == 302
+    enrolment = db.session.scalar(select(Enrolment))
+    response = first.post(f"/admin/student/edit/?id={enrolment.id}",
+                          data={"grade": "P1", "classroom": "1", "enrolled_on": "",
+                                "status": "transferred"})
+    assert response.status_code == 302
+    # Check by ID at the new school pulls the identity in.
+    second = browser(tree.b.school_user)
+    page = second.get(f"/admin/student/enrol/?national_id={nid(4)}").get_data(as_text=True)
+    assert "สมชาย" in page
+    assert enrol(second, nid(4)).status_code == 302
+    assert db.session.scalar(select(Enrolment).where(
+        Enrolment.institution_id == tree.b.school.id, Enrolment.status == "active"))
+
+
+def test_other_institution_cannot_see_or_edit(tree, browser) -> None:  # noqa: ANN001
+    assert enrol(browser(tree.a.school_user), nid(5)).status_code == 302
+    enrolment = db.session.scalar(select(Enrolment))
+    outsider = browser(tree.b.school_user)
+    assert nid(5) not in outsider.get("/admin/student/").get_data(as_text=True)
+    assert outsider.get(f"/admin/student/edit/?id={enrolment.id}").status_code == 404
+    assert outsider.get(f"/admin/learner/edit/?id={enrolment.learner_id}").status_code == 404
+    province = browser(tree.a.province_user).get("/admin/student/").get_data(as_text=True)
+    assert "สมชาย" in province and nid(5) not in province  # masked above the institution
+
+
+def test_remove_with_reason_and_register(tree, browser) -> None:  # noqa: ANN001
+    school = browser(tree.a.school_user)
+    assert enrol(school, nid(6)).status_code == 302
+    enrolment = db.session.scalar(select(Enrolment))
+    page = school.post(f"/admin/student/remove/{enrolment.id}/",
+                       data={"reason": "other", "note": ""}).get_data(as_text=True)
+    assert db.session.get(Enrolment, enrolment.id).status == "active"
+    assert school.post(f"/admin/student/remove/{enrolment.id}/",
+                       data={"reason": "never_came"}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Enrolment, enrolment.id).status == "removed"
+    page = school.get("/admin/student/removed/").get_data(as_text=True)
+    assert "สมชาย" in page
+    # Never a hard delete, whatever is posted.
+    school.post("/admin/student/delete/", data={"id": enrolment.id})
+    assert db.session.get(Enrolment, enrolment.id) is not None
+
+
+def _seed(tree, count: int, grade: str = "P1") -> int:  # noqa: ANN001
+    year = current_academic_year(db.session)
+    learners = [Learner(national_id=nid(1000 + i), first_name=f"ชื่อ{i}", last_name="สกุล",
+                        gender="F") for i in range(count)]
+    db.session.add_all(learners)
+    db.session.add_all(Enrolment(learner=learner, institution=tree.a.school, academic_year=year,
+                                 grade=grade, status="active") for learner in learners)
+    db.session.commit()
+    return year
+
+
+def test_rollover_confirms_count_then_promotes(tree, browser) -> None:  # noqa: ANN001
+    year = _seed(tree, 3)
+    school = browser(tree.a.school_user)
+    page = school.get("/admin/student/rollover/?action=promote")
+    assert page.status_code == 200 and re.search(r'class="lead">[^<]*\b3\b', page.get_data(
+        as_text=True))
+    assert db.session.scalar(select(Enrolment).where(Enrolment.academic_year == year + 1)) is None
+    assert school.post("/admin/student/rollover/?action=promote").status_code == 302
+    rows = db.session.scalars(select(Enrolment).where(Enrolment.academic_year == year + 1)).all()
+    assert sorted(r.grade for r in rows) == ["P2", "P2", "P2"]
+    # Running it again changes nothing.
+    school.post("/admin/student/rollover/?action=promote")
+    assert len(db.session.scalars(select(Enrolment).where(
+        Enrolment.academic_year == year + 1)).all()) == 3
+
+
+def test_rollover_every_row_matching_the_search(tree, browser) -> None:  # noqa: ANN001
+    year = _seed(tree, 3)
+    school = browser(tree.a.school_user)
+    url = "/admin/student/rollover/?action=repeat&search=%E0%B8%8A%E0%B8%B7%E0%B9%88%E0%B8%AD1"
+    page = school.get(url)
+    assert re.search(r'class="lead">[^<]*\b1\b', page.get_data(as_text=True))
+    school.post(url)
+    assert len(db.session.scalars(select(Enrolment).where(
+        Enrolment.academic_year == year + 1)).all()) == 1
+
+
+def test_rollover_selected_rows_via_action(tree, browser) -> None:  # noqa: ANN001
+    _seed(tree, 2)
+    first = db.session.scalars(select(Enrolment).order_by(Enrolment.id)).first()
+    school = browser(tree.a.school_user)
+    response = school.post("/admin/student/action/", data={"action": "graduate",
+                                                           "rowid": [str(first.id)]})
+    assert response.status_code == 302 and "rollover" in response.location
+    page = school.get(response.location)
+    assert page.status_code == 200 and re.search(r'class="lead">[^<]*\b1\b', page.get_data(
+        as_text=True))
+    school.post(response.location)
+    db.session.expire_all()
+    assert [e.status for e in db.session.scalars(select(Enrolment).order_by(Enrolment.id))] \
+        == ["graduated", "active"]
+
+
+def test_rollover_outside_scope_is_refused(tree, browser) -> None:  # noqa: ANN001
+    _seed(tree, 1)
+    first = db.session.scalar(select(Enrolment))
+    outsider = browser(tree.b.school_user)
+    response = outsider.post("/admin/student/action/", data={"action": "graduate",
+                                                             "rowid": [str(first.id)]})
+    assert response.status_code == 403
+
+
+def test_list_of_2000_learners_uses_constant_queries(tree, browser, app) -> None:  # noqa: ANN001
+    school = browser(tree.a.school_user)
+    counts = []
+    for total in (20, 2000):
+        _seed_more = total - (counts and 20 or 0)
+        year = current_academic_year(db.session)
+        start = db.session.query(Learner).count()
+        learners = [Learner(national_id=nid(5000 + start + i), first_name=f"ช{i}",
+                            last_name="ส", gender="M") for i in range(_seed_more)]
+        db.session.add_all(learners)
+        db.session.add_all(Enrolment(learner=lr, institution=tree.a.school, academic_year=year,
+                                     grade="P3", status="active") for lr in learners)
+        db.session.commit()
+        statements: list[str] = []
+
+        def count(conn, cursor, statement, *args, seen=statements) -> None:  # noqa: ANN001, ANN002
+            seen.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            assert school.get("/admin/student/?page_size=100").status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        counts.append(len(statements))
+    assert counts[0] == counts[1], counts
