@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 import admin_views
+import admission
 import auth
 import i18n
 import rules
@@ -67,6 +68,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     hooks.install()
     app.register_blueprint(auth.bp)
+    app.register_blueprint(admission.bp)
     admin_views.init_app(app)
     app.cli.add_command(cli.lec)
     _register_pages(app)

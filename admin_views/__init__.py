@@ -8,6 +8,7 @@ from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
 
 from models import (
+    Application,
     CodeException,
     District,
     Institution,
@@ -21,6 +22,7 @@ from models.audit import AuditEntry
 from security import csp_nonce
 
 from .accounts import UserView
+from .admission import ApplicationView
 from .audit import AuditView, RevealView
 from .base import DashboardIndexView
 from .cards import CardsView
@@ -45,6 +47,8 @@ def init_app(app: Flask) -> Admin:
                                    endpoint="institution"))
     admin.add_view(OtherSchoolView(OtherSchool, name=_l("Other-affiliation schools"),
                                    category=units, endpoint="other_school"))
+    admin.add_view(ApplicationView(Application, name=_l("Online applications"),
+                                   endpoint="application"))
     admin.add_view(UserView(User, name=_l("Accounts"), endpoint="user"))
     admin.add_view(CardsView(name=_l("Credential cards"), endpoint="cards"))
     admin.add_view(AuditView(AuditEntry, name=_l("Audit log"), endpoint="audit"))

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from . import db
 from .organisations import Institution
+from .people import Enrolment
 
 # No 0/O, 1/I/L: parents copy the code by hand from a phone screen.
 TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -78,6 +79,7 @@ class Application(db.Model):
     enrolment_id: Mapped[int | None] = mapped_column(ForeignKey("enrolment.id"))
 
     institution: Mapped[Institution] = relationship()
+    enrolment: Mapped[Enrolment | None] = relationship()
 
     @property
     def child_name(self) -> str:
@@ -96,4 +98,4 @@ class AdmissionAttempt(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     address: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(10))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

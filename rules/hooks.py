@@ -6,6 +6,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from . import VALIDATORS, RuleViolation, accounts, audit, codes, current_actor  # noqa: F401
+from .admission import check_application  # noqa: F401
 from .budget import check_rate  # noqa: F401
 from .confirmation import check_locks  # noqa: F401
 from .scope import check_write

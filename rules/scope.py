@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, false, inspect, select, true
 from sqlalchemy.orm import Session
 
 from models import (
+    Application,
     Building,
     CentreBasicData,
     CodeException,
@@ -153,6 +154,9 @@ def _learner_unit(session: Session, get: Getter) -> Unit:
 PATHS[Enrolment] = _by_institution(Enrolment.institution_id, ALL)
 PATHS[CentreBasicData] = _by_institution(CentreBasicData.institution_id, ALL)
 PATHS[Building] = _by_institution(Building.institution_id, ALL)
+# Parents send applications without signing in; the institution decides them.
+PATHS[Application] = _by_institution(Application.institution_id,
+                                     frozenset({Level.DEPARTMENT, Level.INSTITUTION}))
 PATHS[Learner] = Path(
     province=lambda p: _learner_has(Enrolment.institution_id.in_(_institution_ids_in(p))),
     lao=lambda lao_id: _learner_has(Enrolment.institution_id.in_(

@@ -1,0 +1,217 @@
+"""The institution's side of online admission: open or close it, and decide each application."""
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from flask import abort, current_app, flash, redirect
+from flask_admin import expose
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.wrappers import Response
+from wtforms import HiddenField, TextAreaField
+from wtforms.validators import AnyOf, DataRequired, Length
+
+from auth import Form
+from models import Application, Enrolment, Institution, Learner, Level, db
+from models.admission import APPLICATION_STATUS_LABELS, ApplicationStatus
+from models.people import GENDER_LABELS, GRADE_LABELS, EnrolmentStatus
+from rules import RuleViolation
+from rules.enrolment import duplicate_message
+from rules.identity import mask_national_id
+from rules.scope import may_write
+
+from .base import ScopedModelView
+
+
+class OnlineForm(Form):
+    accepting = HiddenField(validators=[AnyOf(("0", "1"))])
+
+
+class RejectForm(Form):
+    reason = TextAreaField(_l("Reason (the parent sees it)"),
+                           validators=[DataRequired(), Length(max=500)])
+
+
+class AcceptForm(Form):
+    """Only the CSRF token: accepting needs no more than the click."""
+
+
+def _label(labels: dict[Any, Any]) -> Any:
+    return lambda view, context, model, name: labels.get(getattr(model, name), "")
+
+
+def _national_id(view: Any, context: Any, model: Application, name: str) -> str:
+    return mask_national_id(model.national_id, reveal=current_user.level == Level.INSTITUTION)
+
+
+def enrol(application: Application, decided_by: str) -> Enrolment:
+    """Accept: the child becomes a learner (or is found by ID) and is enrolled, by the rules."""
+    learner = db.session.scalar(
+        select(Learner).where(Learner.national_id == application.national_id))
+    if learner is None:
+        learner = Learner(
+            national_id=application.national_id, title=application.title,
+            first_name=application.first_name, last_name=application.last_name,
+            gender=application.gender, birth_date=application.birth_date,
+            guardian_name=application.contact_name, guardian_phone=application.contact_phone)
+        db.session.add(learner)
+    enrolment = Enrolment(learner=learner, institution_id=application.institution_id,
+                          academic_year=application.academic_year, grade=application.grade,
+                          enrolled_on=date.today(), status=EnrolmentStatus.ACTIVE)
+    db.session.add(enrolment)
+    application.enrolment = enrolment
+    application.status = ApplicationStatus.ACCEPTED
+    application.decided_at = datetime.now(UTC)
+    application.decided_by = decided_by
+    return enrolment
+
+
+class ApplicationView(ScopedModelView):
+    """Applications sent to the user's institutions; institutions accept or refuse them."""
+
+    can_create = False
+    can_edit = False
+    can_delete = False
+    column_list = ("created_at", "first_name", "national_id", "birth_date", "grade",
+                   "academic_year", "contact_phone", "status", "institution")
+    column_details_list = ("created_at", "institution", "national_id", "title", "first_name",
+                           "last_name", "gender", "birth_date", "grade", "academic_year",
+                           "contact_name", "contact_phone", "contact_email", "status",
+                           "reject_reason", "decided_at", "decided_by")
+    column_labels = {
+        "created_at": _l("Sent on"), "first_name": _l("First name"),
+        "last_name": _l("Last name"), "title": _l("Title"),
+        "national_id": _l("National ID or G-code"), "birth_date": _l("Birth date"),
+        "gender": _l("Gender"), "grade": _l("Grade level applied for"),
+        "academic_year": _l("Academic year"), "contact_name": _l("Parent or guardian"),
+        "contact_phone": _l("Phone"), "contact_email": _l("Email"), "status": _l("Status"),
+        "reject_reason": _l("Reason not accepted"), "decided_at": _l("Decided on"),
+        "decided_by": _l("Decided by"), "institution": _l("Institution"),
+        "institution.code": _l("Institution code"),
+    }
+    column_formatters = {
+        "first_name": lambda v, c, m, n: m.child_name,
+        "national_id": _national_id,
+        "gender": _label(GENDER_LABELS),
+        "grade": _label(GRADE_LABELS),
+        "status": _label(APPLICATION_STATUS_LABELS),
+    }
+    column_formatters_detail = column_formatters
+    column_choices = {
+        "status": [(str(k), v) for k, v in APPLICATION_STATUS_LABELS.items()],
+        "grade": list(GRADE_LABELS.items()),
+    }
+    column_filters = ("status", "academic_year", "grade", "institution.code")
+    column_sortable_list = ("created_at", "grade", "academic_year", "status")
+    column_default_sort = ("created_at", True)
+    column_auto_select_related = True
+    list_template = "admission/admin_list.html"
+    details_template = "admission/admin_details.html"
+
+    def _institution(self) -> Institution | None:
+        if current_user.level != Level.INSTITUTION:
+            return None
+        return db.session.get(Institution, current_user.institution_id)
+
+    def render(self, template: str, **kwargs: Any) -> str:
+        kwargs.setdefault("own_institution", self._institution())
+        kwargs.setdefault("may_decide", may_write(current_user, Application))
+        kwargs.setdefault("reject_form", RejectForm())
+        kwargs.setdefault("accept_form", AcceptForm())
+        kwargs.setdefault("online_form", OnlineForm())
+        return super().render(template, **kwargs)
+
+    def _back(self, application: Application | None = None) -> Response:
+        if application is None:
+            return redirect(self.get_url(".index_view"))
+        return redirect(self.get_url(".details_view", id=application.id))
+
+    @expose("/online/", methods=("POST",))
+    def online_view(self) -> Response:
+        """An institution opens or closes its own online admission; it is voluntary."""
+        institution = self._institution()
+        form = OnlineForm()
+        if institution is None:
+            abort(403)
+        if not form.validate_on_submit():
+            abort(400)
+        institution.accepts_online_applications = form.accepting.data == "1"
+        try:
+            db.session.commit()
+        except RuleViolation as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            return self._back()
+        flash(_("Online applications are now open for your institution.")
+              if institution.accepts_online_applications else
+              _("Online applications are now closed for your institution."), "success")
+        return self._back()
+
+    def _pending(self, id: int) -> Application | None:
+        """The application if it still waits for a decision; outside the subtree is a 404."""
+        if not may_write(current_user, Application):
+            abort(403)
+        application = self.get_one(id)
+        if application.status != ApplicationStatus.SUBMITTED:
+            flash(_("This application has already been decided."), "error")
+            return None
+        return application
+
+    @expose("/accept/<int:id>", methods=("POST",))
+    def accept_view(self, id: int) -> Response:
+        """Enrol the child; a child studying elsewhere this year is refused with who has them."""
+        if not AcceptForm().validate_on_submit():
+            abort(400)
+        application = self._pending(id)
+        if application is None:
+            return self._back()
+        try:
+            enrolment = enrol(application, current_user.login)
+            db.session.commit()
+        except RuleViolation as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            return self._back(application)
+        except IntegrityError as exc:  # the partial unique index caught a concurrent enrolment
+            db.session.rollback()
+            current_app.logger.warning("accept raced: %s", exc)
+            learner_id = db.session.scalar(
+                select(Learner.id).where(Learner.national_id == application.national_id))
+            flash(duplicate_message(db.session, learner_id, application.academic_year)
+                  if learner_id else _("Another institution enrolled this learner at the same "
+                                       "moment. Try again."), "error")
+            return self._back(application)
+        flash(_("%(name)s is enrolled in %(grade)s for academic year %(year)d.",
+                name=application.child_name, grade=GRADE_LABELS[enrolment.grade],
+                year=enrolment.academic_year), "success")
+        return self._back(application)
+
+    @expose("/reject/<int:id>", methods=("POST",))
+    def reject_view(self, id: int) -> Response:
+        """Refuse with a reason the parent reads on the status page."""
+        form = RejectForm()
+        application = self._pending(id)
+        if application is None:
+            return self._back()
+        if not form.validate_on_submit():
+            if "csrf_token" in form.errors:
+                abort(400)
+            flash(_("Give the reason the application is not accepted, in at most 500 "
+                    "characters; the parent sees it."), "error")
+            return self._back(application)
+        application.status = ApplicationStatus.REJECTED
+        application.reject_reason = form.reason.data.strip()
+        application.decided_at = datetime.now(UTC)
+        application.decided_by = current_user.login
+        try:
+            db.session.commit()
+        except RuleViolation as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            return self._back(application)
+        flash(_("The application is marked as not accepted; the parent sees your reason."),
+              "success")
+        return self._back(application)

@@ -1,0 +1,225 @@
+"""The public online admission pages (SPEC §8): no sign-in, Thai first, usable without JavaScript.
+
+A parent walks province → LAO → institution with plain links, fills in one form and receives a
+tracking code; the status page shows that one application and nothing else. Every POST carries
+CSRF, and submissions and look-ups are rate-limited per address in the database so that every
+worker counts the same attempts.
+"""
+
+from datetime import UTC, date, datetime, timedelta
+
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, func, select
+from werkzeug.wrappers import Response
+from wtforms import DateField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional, Regexp
+
+from auth import Form
+from i18n import be_year
+from models import AdmissionAttempt, Application, Institution, Lao, Province, db
+from models.admission import APPLICATION_STATUS_LABELS, TRACKING_LENGTH
+from models.people import GENDER_LABELS, GRADE_LABELS, GRADES_BY_KIND, TITLES
+from rules import RuleViolation
+from rules.identity import normalise_national_id
+
+bp = Blueprint("admission", __name__)
+
+#: (attempts, window) per address: enough for a family with twins, too few for a script.
+SUBMIT_LIMIT = (5, timedelta(minutes=10))
+TRACK_LIMIT = (30, timedelta(minutes=10))
+
+
+def over_limit(kind: str, limit: tuple[int, timedelta]) -> bool:
+    """Count this request against its address; True once the address has used up its window."""
+    allowed, window = limit
+    address = (request.remote_addr or "unknown")[:64]
+    now = datetime.now(UTC)
+    since = now - window
+    used = db.session.scalar(
+        select(func.count()).select_from(AdmissionAttempt).where(
+            AdmissionAttempt.address == address, AdmissionAttempt.kind == kind,
+            AdmissionAttempt.at >= since))
+    if used >= allowed:
+        return True
+    # The log only needs the longest window; older rows are dead weight.
+    oldest = now - max(SUBMIT_LIMIT[1], TRACK_LIMIT[1])
+    db.session.execute(delete(AdmissionAttempt).where(AdmissionAttempt.at < oldest))
+    db.session.add(AdmissionAttempt(address=address, kind=kind, at=now))
+    db.session.commit()
+    return False
+
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+def academic_years(today: date | None = None) -> list[int]:
+    """The BE years a parent may apply for: the coming one first once a term is under way."""
+    today = today or date.today()
+    this = be_year(today.year)
+    return [this + 1, this] if today.month >= 6 else [this, this + 1]
+
+
+class ApplicationForm(Form):
+    """What a parent types: the child, the grade wanted, and how to reach them."""
+
+    national_id = StringField(
+        _l("National ID (13 digits) or G-code"),
+        filters=[normalise_national_id], validators=[DataRequired(), Length(max=13)],
+        render_kw={"autocomplete": "off", "inputmode": "text"})
+    title = SelectField(_l("Title"), choices=[(t, t) for t in TITLES],
+                        validators=[DataRequired()])
+    first_name = StringField(_l("First name"), filters=[_strip],
+                             validators=[DataRequired(), Length(max=100)])
+    last_name = StringField(_l("Last name"), filters=[_strip],
+                            validators=[DataRequired(), Length(max=100)])
+    birth_date = DateField(_l("Birth date"), validators=[DataRequired()])
+    gender = SelectField(_l("Gender"), choices=list(GENDER_LABELS.items()),
+                         validators=[DataRequired()])
+    grade = SelectField(_l("Grade level applied for"), validators=[DataRequired()])
+    academic_year = SelectField(_l("Academic year"), coerce=int, validators=[DataRequired()])
+    contact_name = StringField(_l("Parent or guardian's name"), filters=[_strip],
+                               validators=[DataRequired(), Length(max=200)])
+    contact_phone = StringField(
+        _l("Phone number"), filters=[_strip],
+        validators=[DataRequired(), Length(max=20),
+                    Regexp(r"^\+?[0-9][0-9 -]{7,}$",
+                           message=_l("Enter a phone number of at least 8 digits."))],
+        render_kw={"inputmode": "tel", "autocomplete": "tel"})
+    contact_email = StringField(
+        _l("Email (optional)"), filters=[_strip],
+        validators=[Optional(), Length(max=200),
+                    Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+                           message=_l("Enter an email address such as name@example.com."))],
+        render_kw={"inputmode": "email", "autocomplete": "email"})
+    # The honeypot: hidden from people, irresistible to form-filling robots.
+    website = StringField(_l("Leave this field empty"), validators=[Length(max=200)],
+                          render_kw={"autocomplete": "off", "tabindex": "-1"})
+
+
+APPLICANT_FIELDS = ("national_id", "title", "first_name", "last_name", "birth_date", "gender",
+                    "grade", "academic_year", "contact_name", "contact_phone", "contact_email")
+
+
+class TrackForm(Form):
+    code = StringField(_l("Tracking code"),
+                       filters=[lambda v: (v or "").strip().upper().replace(" ", "")],
+                       validators=[DataRequired(), Length(max=TRACKING_LENGTH)],
+                       render_kw={"autocomplete": "off", "autocapitalize": "characters"})
+
+
+def _open_institutions() -> select:
+    return select(Institution).where(Institution.accepts_online_applications.is_(True),
+                                     Institution.active.is_(True))
+
+
+@bp.route("/apply")
+def provinces() -> str:
+    """Step 1: the provinces that have at least one institution taking applications."""
+    rows = db.session.scalars(
+        select(Province).where(Province.code.in_(
+            select(Lao.province_code).join(Institution, Institution.lao_id == Lao.id).where(
+                Institution.accepts_online_applications.is_(True),
+                Institution.active.is_(True))))
+        .order_by(Province.name_th)).all()
+    return render_template("admission/provinces.html", provinces=rows)
+
+
+@bp.route("/apply/province/<code>")
+def laos(code: str) -> str:
+    """Step 2: the LAOs of the province with an institution taking applications."""
+    province = db.session.get(Province, code[:2]) or abort(404)
+    rows = db.session.scalars(
+        select(Lao).where(Lao.province_code == province.code, Lao.id.in_(
+            _open_institutions().with_only_columns(Institution.lao_id)))
+        .order_by(Lao.name)).all()
+    return render_template("admission/laos.html", province=province, laos=rows)
+
+
+@bp.route("/apply/lao/<int:lao_id>")
+def institutions(lao_id: int) -> str:
+    """Step 3: the LAO's institutions that take applications."""
+    lao = db.session.get(Lao, lao_id) or abort(404)
+    rows = db.session.scalars(
+        _open_institutions().where(Institution.lao_id == lao.id).order_by(Institution.name)).all()
+    return render_template("admission/institutions.html", lao=lao, institutions=rows)
+
+
+def _form_for(institution: Institution) -> ApplicationForm:
+    form = ApplicationForm()
+    form.grade.choices = [(g, GRADE_LABELS[g]) for g in GRADES_BY_KIND[institution.kind]]
+    form.academic_year.choices = [(y, str(y)) for y in academic_years()]
+    return form
+
+
+@bp.route("/apply/<code>", methods=["GET", "POST"])
+def apply(code: str) -> tuple[str, int] | str | Response:
+    """Step 4: the form. Refusals keep what the parent typed and save nothing."""
+    institution = db.session.scalar(select(Institution).where(Institution.code == code[:10]))
+    if institution is None:
+        abort(404)
+    form = _form_for(institution)
+    if request.method == "GET" and not institution.accepts_online_applications:
+        return render_template("admission/apply.html", institution=institution, form=form,
+                               closed=True)
+    if request.method == "POST":
+        if over_limit("apply", SUBMIT_LIMIT):
+            return render_template(
+                "admission/apply.html", institution=institution, form=form, problems=[
+                    _("Too many applications have been sent from this connection. Please wait "
+                      "10 minutes and send again; what you typed is still in the form.")]), 429
+        if form.validate_on_submit():
+            if form.website.data:
+                return render_template("admission/apply.html", institution=institution,
+                                       form=form, problems=[_("The form could not be accepted. "
+                                                              "Please try again.")]), 400
+            application = Application(institution_id=institution.id, **{
+                name: form[name].data for name in APPLICANT_FIELDS})
+            application.contact_email = application.contact_email or None
+            try:
+                db.session.add(application)
+                db.session.commit()
+            except RuleViolation as exc:
+                db.session.rollback()
+                return render_template("admission/apply.html", institution=institution,
+                                       form=form, problems=exc.messages), 422
+            session["admission_code"] = application.tracking_code
+            return redirect(url_for("admission.submitted"))
+        return render_template("admission/apply.html", institution=institution, form=form), 422
+    return render_template("admission/apply.html", institution=institution, form=form)
+
+
+@bp.route("/apply/submitted")
+def submitted() -> str | Response:
+    """Show the tracking code once, right after the application is saved."""
+    code = session.get("admission_code")
+    if not code:
+        return redirect(url_for("admission.track"))
+    application = db.session.scalar(select(Application).where(Application.tracking_code == code))
+    if application is None:
+        return redirect(url_for("admission.track"))
+    return render_template("admission/submitted.html", application=application)
+
+
+@bp.route("/track", methods=["GET", "POST"])
+def track() -> tuple[str, int] | str:
+    """The status of one application, found by its code; anything else is simply not found."""
+    form = TrackForm()
+    if request.method == "POST":
+        if over_limit("track", TRACK_LIMIT):
+            return render_template("admission/track.html", form=form, problems=[
+                _("Too many look-ups from this connection. Please wait 10 minutes and try "
+                  "again.")]), 429
+        if form.validate_on_submit():
+            application = db.session.scalar(
+                select(Application).where(Application.tracking_code == form.code.data))
+            if application is None:
+                return render_template("admission/track.html", form=form, problems=[
+                    _("No application was found with this tracking code.")]), 404
+            return render_template("admission/track.html", form=form, application=application,
+                                   status_label=APPLICATION_STATUS_LABELS[application.status],
+                                   grade_label=GRADE_LABELS.get(application.grade, ""))
+        return render_template("admission/track.html", form=form), 422
+    return render_template("admission/track.html", form=form)

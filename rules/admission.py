@@ -1,0 +1,68 @@
+"""Online applications (SPEC §8): what a parent may send, and what a decision must carry."""
+
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import inspect
+from sqlalchemy.orm import Session
+
+from models import Application, Institution
+from models.admission import ApplicationStatus
+from models.people import GRADE_AGE, GRADE_LABELS, TITLES, Gender
+
+from . import validates
+from .enrolment import age_warning, grade_problems
+from .identity import national_id_problems, normalise_national_id
+
+
+def child_problems(application: Application, institution: Institution) -> list[str]:
+    """The child's identity, and an age that fits the grade asked for at this institution."""
+    problems = national_id_problems(application.national_id)
+    if application.title not in TITLES:
+        problems.append(_("Choose the child's title."))
+    if not (application.first_name or "").strip() or not (application.last_name or "").strip():
+        problems.append(_("Enter the child's first name and last name."))
+    if application.gender not in tuple(Gender):
+        problems.append(_("Choose the child's gender."))
+    grade_wrong = grade_problems(application.grade, institution.kind)
+    problems += grade_wrong
+    if application.birth_date is None or application.birth_date > date.today():
+        problems.append(_("Enter the child's birth date; it cannot be in the future."))
+    elif not grade_wrong and age_warning(application.birth_date, application.grade,
+                                         application.academic_year) is not None:
+        # Staff may confirm an unusual age; a parent is asked to check, and to call if it is so.
+        problems.append(_(
+            "By this birth date the child's age does not fit %(grade)s in academic year "
+            "%(year)d (children are usually %(usual)d years old). Check the birth date and the "
+            "grade; if both are right, please contact the institution.",
+            grade=GRADE_LABELS[application.grade], year=application.academic_year,
+            usual=GRADE_AGE[application.grade]))
+    return problems
+
+
+@validates(Application)
+def check_application(session: Session, application: Application) -> list[str]:
+    """A new application needs an open institution and a valid child; a refusal needs a reason."""
+    problems: list[str] = []
+    if inspect(application).pending:
+        with session.no_autoflush:
+            institution = session.get(Institution, application.institution_id)
+        if (institution is None or not institution.active
+                or not institution.accepts_online_applications):
+            return [_("This institution is not taking online applications. Please contact the "
+                      "institution directly.")]
+        application.national_id = normalise_national_id(application.national_id)
+        application.status = application.status or ApplicationStatus.SUBMITTED
+        problems += child_problems(application, institution)
+        if not (application.contact_name or "").strip() or not (
+                application.contact_phone or "").strip():
+            problems.append(_("Enter the name and phone number of a parent or guardian."))
+    if application.status not in tuple(ApplicationStatus):
+        problems.append(_("Choose a valid status for the application."))
+    if (application.status == ApplicationStatus.REJECTED
+            and not (application.reject_reason or "").strip()):
+        problems.append(_("Give the reason the application is not accepted; the parent sees it."))
+    if application.status == ApplicationStatus.ACCEPTED and application.enrolment is None \
+            and application.enrolment_id is None:
+        problems.append(_("An application is accepted by enrolling the child."))
+    return problems

@@ -1,0 +1,222 @@
+"""SPEC §8 online admission, through HTTP as a parent and an institution would use it."""
+
+import re
+from datetime import date
+
+import pytest
+from conftest import csrf_token
+from sqlalchemy import func, select
+
+from admission import SUBMIT_LIMIT, academic_years
+from models import Application, Enrolment, Learner, db
+from rules.identity import check_digit
+
+
+def national_id(first12: str = "110170012345") -> str:
+    return first12 + str(check_digit(first12))
+
+
+def wrong_checksum(first12: str = "110170012345") -> str:
+    return first12 + str((check_digit(first12) + 1) % 10)
+
+
+YEAR = academic_years()[0]
+
+
+def p1_birth_date() -> date:
+    """A child who turns 6 just before the term of YEAR begins, as P1 expects."""
+    return date(YEAR - 543 - 6, 1, 10)
+
+
+def child(**changes: str) -> dict[str, str]:
+    data = {
+        "national_id": national_id(), "title": "เด็กหญิง", "first_name": "มะลิ",
+        "last_name": "ใจดี", "birth_date": p1_birth_date().isoformat(), "gender": "F",
+        "grade": "P1", "academic_year": str(YEAR), "contact_name": "นางสมศรี ใจดี",
+        "contact_phone": "081 234 5678", "contact_email": "", "website": "",
+    }
+    return data | changes
+
+
+def open_for_applications(institution) -> None:  # noqa: ANN001
+    institution.accepts_online_applications = True
+    db.session.commit()
+
+
+def submit(client, institution, data: dict[str, str], address: str = "127.0.0.1"
+           ):  # noqa: ANN001, ANN201
+    environ = {"REMOTE_ADDR": address}
+    page = client.get(f"/apply/{institution.code}", environ_base=environ)
+    return client.post(f"/apply/{institution.code}", environ_base=environ,
+                       data={"csrf_token": csrf_token(page.get_data(as_text=True)), **data})
+
+
+def applications() -> int:
+    return db.session.scalar(select(func.count()).select_from(Application))
+
+
+def track(client, code: str):  # noqa: ANN001, ANN201
+    page = client.get("/track")
+    return client.post("/track", data={"csrf_token": csrf_token(page.get_data(as_text=True)),
+                                       "code": code})
+
+
+def test_parent_applies_tracks_and_institution_enrols(client, tree, browser) -> None:
+    school = tree.a.school
+    open_for_applications(school)
+
+    # The parent walks province → LAO → institution; only institutions taking applications show.
+    steps = client.get("/apply").get_data(as_text=True)
+    assert "ศรีสะเกษ" in steps and "/apply/province/33" in steps
+    assert "/apply/province/34" not in steps  # nothing open in province 34
+    steps = client.get("/apply/province/33").get_data(as_text=True)
+    assert tree.a.muni.name in steps and tree.a.sao.name not in steps
+    steps = client.get(f"/apply/lao/{tree.a.muni.id}").get_data(as_text=True)
+    assert school.name in steps and f"/apply/{school.code}" in steps
+
+    form = client.get(f"/apply/{school.code}").get_data(as_text=True)
+    assert "เลขประจำตัวประชาชน" in form and 'name="website"' in form
+    response = submit(client, school, child())
+    assert response.status_code == 302
+    done = client.get(response.headers["Location"]).get_data(as_text=True)
+    code = re.search(r">\s*([2-9A-Z]{10})\s*<", done).group(1)
+    assert "รหัสติดตาม" in done
+
+    status = track(client, code)
+    assert status.status_code == 200
+    text = status.get_data(as_text=True)
+    assert "มะลิ" in text and school.name in text and "รอสถานศึกษาพิจารณา" in text
+    assert national_id() not in text  # the code holder sees the application, not the ID
+
+    # The institution sees it, scoped: the other province's school does not.
+    staff = browser(tree.a.school_user)
+    listing = staff.get("/admin/application/").get_data(as_text=True)
+    assert "มะลิ" in listing
+    assert "มะลิ" not in browser(tree.b.school_user).get("/admin/application/").get_data(
+        as_text=True)
+    application_id = db.session.scalar(select(Application.id))
+    assert browser(tree.b.school_user).post(
+        f"/admin/application/accept/{application_id}").status_code == 404
+
+    accepted = staff.post(f"/admin/application/accept/{application_id}", follow_redirects=True)
+    assert f"ปีการศึกษา {YEAR} เรียบร้อยแล้ว" in accepted.get_data(as_text=True)
+    students = staff.get(f"/admin/student/?flt1_0={YEAR}")
+    assert students.status_code == 200
+    assert "มะลิ" in students.get_data(as_text=True)
+    assert "มะลิ" not in staff.get(f"/admin/student/?flt1_0={YEAR - 1}").get_data(as_text=True)
+    assert "รับเข้าเรียนแล้ว" in track(client, code).get_data(as_text=True)
+
+
+def test_accept_reuses_learner_and_catches_a_child_active_elsewhere(client, tree,
+                                                                    browser) -> None:
+    open_for_applications(tree.a.school)
+    open_for_applications(tree.b.school)
+    assert submit(client, tree.a.school, child()).status_code == 302
+    assert submit(client, tree.b.school, child()).status_code == 302
+    first, second = db.session.scalars(select(Application).order_by(Application.id)).all()
+    assert browser(tree.a.school_user).post(
+        f"/admin/application/accept/{first.id}").status_code == 302
+
+    other = browser(tree.b.school_user)
+    refused = other.post(f"/admin/application/accept/{second.id}", follow_redirects=True)
+    text = refused.get_data(as_text=True)
+    assert tree.a.school.code in text and tree.a.school.name in text
+    db.session.expire_all()
+    assert db.session.get(Application, second.id).status == "submitted"
+    assert db.session.scalar(select(func.count()).select_from(Learner)) == 1
+    assert db.session.scalar(select(func.count()).select_from(Enrolment)) == 1
+
+
+def test_rejection_reason_reaches_the_parent(client, tree, browser) -> None:
+    open_for_applications(tree.a.school)
+    submit(client, tree.a.school, child())
+    application = db.session.scalar(select(Application))
+    staff = browser(tree.a.school_user)
+    empty = staff.post(f"/admin/application/reject/{application.id}", data={"reason": " "},
+                       follow_redirects=True)
+    assert "เหตุผล" in empty.get_data(as_text=True)
+    staff.post(f"/admin/application/reject/{application.id}",
+               data={"reason": "ชั้น ป.1 เต็มแล้ว กรุณาติดต่อ อบต."})
+    text = track(client, application.tracking_code).get_data(as_text=True)
+    assert "ไม่รับสมัคร" in text and "ชั้น ป.1 เต็มแล้ว" in text
+    assert db.session.scalar(select(func.count()).select_from(Enrolment)) == 0
+
+
+def test_institution_opens_and_closes_its_own_admission(client, tree, browser) -> None:
+    staff = browser(tree.a.school_user)
+    assert "/apply/province/33" not in client.get("/apply").get_data(as_text=True)
+    staff.post("/admin/application/online/", data={"accepting": "1"})
+    assert "/apply/province/33" in client.get("/apply").get_data(as_text=True)
+    staff.post("/admin/application/online/", data={"accepting": "0"})
+    assert "/apply/province/33" not in client.get("/apply").get_data(as_text=True)
+    # Only an institution has its own admission to switch.
+    assert browser(tree.a.muni_user).post("/admin/application/online/",
+                                          data={"accepting": "1"}).status_code == 403
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"national_id": wrong_checksum()}, f"{wrong_checksum()} "),  # the rule names the ID
+    ({"birth_date": date(YEAR - 543 - 3, 1, 10).isoformat()}, "ไม่เหมาะกับ"),
+    ({"first_name": ""}, "กรุณากรอก"),
+    ({"last_name": "ก" * 101}, "ต้องมีความยาวไม่เกิน 100 ตัวอักษร"),
+    ({"contact_phone": "1" * 21}, "ต้องมีความยาวไม่เกิน 20 ตัวอักษร"),
+    ({"grade": "A3"}, "ตัวเลือกไม่ถูกต้อง"),
+])
+def test_bad_input_is_refused_in_thai_and_the_typing_kept(client, tree, changes, message
+                                                         ) -> None:
+    open_for_applications(tree.a.school)
+    response = submit(client, tree.a.school, child(**changes))
+    text = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert message in text
+    assert applications() == 0
+    for name, value in child(**changes).items():
+        if name not in ("national_id", "title", "gender", "grade", "academic_year"):
+            assert not value or re.search(f'name="{name}"[^>]*value="{value}"', text), name
+    assert f'value="{child(**changes)["national_id"]}"' in text
+
+
+def test_closed_institution_refuses_applications(client, tree) -> None:
+    page = client.get(f"/apply/{tree.a.school.code}").get_data(as_text=True)
+    assert "ไม่เปิดรับสมัครออนไลน์" in page
+    token = csrf_token(client.get("/track").get_data(as_text=True))
+    response = client.post(f"/apply/{tree.a.school.code}", data={"csrf_token": token, **child()})
+    assert response.status_code == 422
+    assert "ไม่เปิดรับสมัครออนไลน์" in response.get_data(as_text=True)
+    assert applications() == 0
+
+
+def test_burst_of_submissions_is_throttled(client, tree) -> None:
+    open_for_applications(tree.a.school)
+    allowed = SUBMIT_LIMIT[0]
+    for n in range(allowed):
+        ident = national_id(f"1101700{n:05d}")
+        assert submit(client, tree.a.school, child(national_id=ident)).status_code == 302
+    response = submit(client, tree.a.school, child(national_id=national_id("110170099999")))
+    text = response.get_data(as_text=True)
+    assert response.status_code == 429
+    assert "ส่งใบสมัครจากการเชื่อมต่อนี้มากเกินไป" in text
+    assert 'value="นางสมศรี ใจดี"' in text
+    assert applications() == allowed
+    # Another address is not held back by this one.
+    other = submit(client, tree.a.school, child(national_id=national_id("110170088888")),
+                   address="192.0.2.7")
+    assert other.status_code == 302
+
+
+def test_honeypot_and_missing_csrf_save_nothing(client, tree) -> None:
+    open_for_applications(tree.a.school)
+    assert submit(client, tree.a.school, child(website="http://spam.example")).status_code == 400
+    assert client.post(f"/apply/{tree.a.school.code}", data=child()).status_code == 400
+    assert applications() == 0
+
+
+def test_wrong_tracking_code_reveals_nothing(client, tree) -> None:
+    open_for_applications(tree.a.school)
+    submit(client, tree.a.school, child())
+    response = track(client, "ZZZZZZZZZZ")
+    text = response.get_data(as_text=True)
+    assert response.status_code == 404
+    assert "ไม่พบใบสมัคร" in text
+    assert "มะลิ" not in text and tree.a.school.name not in text
+    assert track(client, "' OR 1=1 --").status_code in (404, 422)
