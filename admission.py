@@ -31,6 +31,13 @@ SUBMIT_LIMIT = (5, timedelta(minutes=10))
 TRACK_LIMIT = (30, timedelta(minutes=10))
 
 
+@bp.after_request
+def no_store(response: Response) -> Response:
+    """A status page names a child: keep it out of shared caches and the back-button cache."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def over_limit(kind: str, limit: tuple[int, timedelta]) -> bool:
     """Count this request against its address; True once the address has used up its window."""
     allowed, window = limit

@@ -73,7 +73,7 @@ class Application(db.Model):
     status: Mapped[str] = mapped_column(String(10), default=ApplicationStatus.SUBMITTED)
     reject_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
-                                                 server_default=func.now())
+                                                 server_default=func.now(), index=True)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     decided_by: Mapped[str | None] = mapped_column(String(64))
     enrolment_id: Mapped[int | None] = mapped_column(ForeignKey("enrolment.id"))

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from admission import SUBMIT_LIMIT, academic_years
 from models import Application, Enrolment, Learner, db
+from rules import RuleViolation
 from rules.identity import check_digit
 
 
@@ -220,3 +221,49 @@ def test_wrong_tracking_code_reveals_nothing(client, tree) -> None:
     assert "ไม่พบใบสมัคร" in text
     assert "มะลิ" not in text and tree.a.school.name not in text
     assert track(client, "' OR 1=1 --").status_code in (404, 422)
+
+
+@pytest.mark.parametrize("path", ["/apply", "/apply/province/33", "/track"])
+def test_public_pages_carry_the_security_headers(client, tree, path) -> None:
+    response = client.get(path)
+    assert response.status_code == 200
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Cache-Control"] == "no-store"
+    assert 'lang="th"' in response.get_data(as_text=True)
+
+
+def test_unknown_places_are_plain_not_found_pages(client, tree) -> None:
+    for path in ("/apply/province/99", "/apply/lao/999999", "/apply/3000000000"):
+        response = client.get(path)
+        assert response.status_code == 404
+        assert "Traceback" not in response.get_data(as_text=True)
+
+
+def test_a_centre_takes_a_g_code_child_by_age_group(client, tree) -> None:
+    open_for_applications(tree.a.cdc)
+    form = client.get(f"/apply/{tree.a.cdc.code}").get_data(as_text=True)
+    assert 'value="A3"' in form and 'value="P1"' not in form
+    response = submit(client, tree.a.cdc, child(
+        national_id="g 6733 0000 0012", grade="A3",
+        birth_date=date(YEAR - 543 - 3, 3, 1).isoformat()))
+    assert response.status_code == 302
+    assert db.session.scalar(select(Application.national_id)) == "G673300000012"
+
+
+def test_the_rule_guards_every_write_path_not_just_the_form(app, tree) -> None:
+    application = Application(institution_id=tree.a.school.id, **{
+        k: v for k, v in child().items() if k not in ("website", "birth_date", "academic_year",
+                                                      "contact_email")},
+        birth_date=p1_birth_date(), academic_year=YEAR)
+    db.session.add(application)
+    with pytest.raises(RuleViolation, match="ไม่เปิดรับสมัครออนไลน์|not taking"):
+        db.session.commit()
+    db.session.rollback()
+    open_for_applications(tree.a.school)
+    application = db.session.merge(application)
+    application.status = "rejected"
+    with pytest.raises(RuleViolation, match="เหตุผล|reason"):
+        db.session.commit()  # a refusal the parent could not understand
+    db.session.rollback()
