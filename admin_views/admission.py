@@ -77,13 +77,12 @@ class ApplicationView(ScopedModelView):
     can_delete = False
     column_list = ("created_at", "first_name", "national_id", "birth_date", "grade",
                    "academic_year", "contact_phone", "status", "institution")
-    column_details_list = ("created_at", "institution", "national_id", "title", "first_name",
-                           "last_name", "gender", "birth_date", "grade", "academic_year",
+    column_details_list = ("created_at", "institution", "national_id", "first_name",
+                           "gender", "birth_date", "grade", "academic_year",
                            "contact_name", "contact_phone", "contact_email", "status",
                            "reject_reason", "decided_at", "decided_by")
     column_labels = {
-        "created_at": _l("Sent on"), "first_name": _l("First name"),
-        "last_name": _l("Last name"), "title": _l("Title"),
+        "created_at": _l("Sent on"), "first_name": _l("Child"),
         "national_id": _l("National ID or G-code"), "birth_date": _l("Birth date"),
         "gender": _l("Gender"), "grade": _l("Grade level applied for"),
         "academic_year": _l("Academic year"), "contact_name": _l("Parent or guardian"),

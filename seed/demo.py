@@ -98,6 +98,13 @@ def build_demo(province_code: str, instance_path: Path) -> Path:
                                            name=f"โรงเรียนบ้าน{lao.name[-8:]}"))
     db.session.flush()
 
+    # One school and one centre take online applications, so /apply shows the whole path.
+    for kind in (InstitutionKind.SCHOOL, InstitutionKind.CDC):
+        first = min((i for i in institutions.values() if i.kind == kind),
+                    key=lambda i: i.code, default=None)
+        if first is not None:
+            first.accepts_online_applications = True
+
     wanted = [(DEPARTMENT_LOGIN, Level.DEPARTMENT, {}, "กรมส่งเสริมการปกครองท้องถิ่น"),
               (province_code, Level.PROVINCE, {"province_code": province_code}, province_code)]
     wanted += [(lao.code, Level.LAO, {"lao": lao}, lao.name) for lao in laos.values()]
