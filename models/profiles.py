@@ -46,8 +46,8 @@ def record_responsible(user: User, first_name: str, surname: str, position: str,
         return current
     if current is not None:
         current.valid_to = now
-    profile = Profile(user=user, first_name=first_name, surname=surname, position=position,
-                      phone=phone, valid_from=now)
+    profile = Profile(user=user, user_id=user.id, first_name=first_name, surname=surname,
+                      position=position, phone=phone, valid_from=now)
     db.session.add(profile)
     return profile
 
