@@ -19,6 +19,7 @@ from models import (
     User,
 )
 from models.audit import AuditEntry
+from models.rounds import Round
 from security import csp_nonce
 
 from .accounts import UserView
@@ -26,9 +27,11 @@ from .admission import ApplicationView
 from .audit import AuditView, RevealView
 from .base import DashboardIndexView
 from .cards import CardsView
+from .confirmation import ConfirmationView, SpotCheckView
 from .geography import DistrictView, ProvinceView, SubdistrictView
 from .organisations import CodeExceptionView, InstitutionView, LaoView, OtherSchoolView
 from .profile import ProfileView
+from .rounds import RoundView
 
 
 def init_app(app: Flask) -> Admin:
@@ -49,6 +52,10 @@ def init_app(app: Flask) -> Admin:
                                    category=units, endpoint="other_school"))
     admin.add_view(ApplicationView(Application, name=_l("Online applications"),
                                    endpoint="application"))
+    admin.add_view(ConfirmationView(name=_l("Confirmation and progress"),
+                                    endpoint="confirmation"))
+    admin.add_view(SpotCheckView(name=_l("Spot checks"), endpoint="spot_checks"))
+    admin.add_view(RoundView(Round, name=_l("Collection rounds"), endpoint="round"))
     admin.add_view(UserView(User, name=_l("Accounts"), endpoint="user"))
     admin.add_view(CardsView(name=_l("Credential cards"), endpoint="cards"))
     admin.add_view(AuditView(AuditEntry, name=_l("Audit log"), endpoint="audit"))

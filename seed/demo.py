@@ -13,6 +13,8 @@ from models import Institution, InstitutionKind, Lao, LaoType, Level, OtherSchoo
 from models.accounts import password_hasher
 from rules.codes import institution_kind_digit
 
+from .rounds import ensure_current_round
+
 DEPARTMENT_LOGIN = "dla.admin"
 # No 0/O or 1/l/I: the one-time password is read off a printed card.
 PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -127,6 +129,7 @@ def build_demo(province_code: str, instance_path: Path) -> Path:
         user.session_version = (user.session_version or 0) + 1
         db.session.add(user)
         rows.append((login, password, str(level), label))
+    ensure_current_round()
     db.session.commit()
 
     out = instance_path / "demo-accounts.csv"

@@ -291,3 +291,104 @@ def test_confirm_and_cancel_are_audited(tree) -> None:
                  and hasattr(m, "__tablename__") and hasattr(m, "action"))
     actions = set(db.session.scalars(select(model.action)))
     assert "confirm" in actions
+
+
+# --- through the web pages --------------------------------------------------------------------
+
+def flashed(response) -> str:  # noqa: ANN001
+    return response.get_data(as_text=True)
+
+
+def test_pages_confirm_and_cancel_step_by_step(tree, browser) -> None:
+    round_ = open_round()
+    school2 = second_school(tree)
+    enrol(tree.a.school, "P1", "M")
+    school, lao, province = (browser(tree.a.school_user), browser(tree.a.muni_user),
+                             browser(tree.a.province_user))
+    url = f"/admin/confirmation/confirm/{round_.id}"
+
+    page = school.post(url, follow_redirects=True)
+    assert page.status_code == 200
+    assert rules.live_confirmation(db.session, round_.id, "institution", "students",
+                                   institution_id=tree.a.school.id) is not None
+
+    page = lao.get(f"/admin/confirmation/?round={round_.id}")
+    assert "3033200002" in flashed(page) and "045 000 002" in flashed(page)
+    refused = lao.post(url, {"database": "students"}, follow_redirects=True)
+    assert "3033200002" in flashed(refused)
+    assert rules.live_confirmation(db.session, round_.id, "lao", "students",
+                                   lao_id=tree.a.muni.id) is None
+
+    with acting_as(None):
+        rules.confirm_institution(db.session, round_, school2)
+        db.session.commit()
+    lao.post(url, {"database": "students"}, follow_redirects=True)
+    confirmed = rules.live_confirmation(db.session, round_.id, "lao", "students",
+                                        lao_id=tree.a.muni.id)
+    assert confirmed is not None and confirmed.confirmed_by == tree.a.muni.code
+
+    first = rules.live_confirmation(db.session, round_.id, "institution", "students",
+                                    institution_id=tree.a.school.id)
+    page = school.post(f"/admin/confirmation/cancel/{first.id}", {"reason": "ขอแก้ไข"},
+                       follow_redirects=True)
+    assert db.session.get(Confirmation, first.id).live  # an institution cannot cancel itself
+    page = lao.post(f"/admin/confirmation/cancel/{first.id}", {"reason": "ขอแก้ไข"},
+                    follow_redirects=True)
+    assert db.session.get(Confirmation, first.id).live  # the LAO is confirmed above it
+    province.post(f"/admin/confirmation/cancel/{confirmed.id}", {"reason": ""},
+                  follow_redirects=True)
+    assert db.session.get(Confirmation, confirmed.id).live  # a reason is required
+    province.post(f"/admin/confirmation/cancel/{confirmed.id}", {"reason": "ขอแก้ไข"})
+    lao.post(f"/admin/confirmation/cancel/{first.id}", {"reason": "ขอแก้ไข"})
+    db.session.expire_all()
+    assert not db.session.get(Confirmation, confirmed.id).live
+    assert db.session.get(Confirmation, first.id).cancel_reason == "ขอแก้ไข"
+
+
+def test_other_provinces_cannot_touch_a_confirmation(tree, browser) -> None:
+    round_ = open_round()
+    with acting_as(None):
+        confirmation = rules.confirm_institution(db.session, round_, tree.a.school)
+        db.session.commit()
+    outsider = browser(tree.b.province_user)
+    response = outsider.post(f"/admin/confirmation/cancel/{confirmation.id}",
+                             {"reason": "x"})
+    assert response.status_code == 404
+    assert outsider.get(f"/admin/confirmation/?province=33&round={round_.id}").status_code == 404
+    assert outsider.get(f"/admin/confirmation/?lao={tree.a.muni.id}").status_code == 404
+
+
+def test_every_level_sees_its_progress_page(tree, browser) -> None:
+    open_round()
+    for user in (tree.department, tree.a.province_user, tree.a.muni_user, tree.a.cdc_user):
+        page = browser(user).get("/admin/confirmation/")
+        assert page.status_code == 200, user.login
+        assert "24:00" in flashed(page) or "๒๔.๐๐" in flashed(page)
+
+
+def test_spot_checks_are_reproducible_and_record_outcomes(tree, browser) -> None:
+    from models import SpotCheck, SpotCheckItem
+
+    open_round()
+    for n in range(12):
+        enrol(tree.a.school, "P1", "M" if n % 2 else "F")
+    province = browser(tree.a.province_user)
+    for _ in range(2):
+        page = province.post("/admin/spot_checks/", {"unit_code": tree.a.muni.code,
+                                                      "size": 5, "seed": 7})
+        assert page.status_code == 302
+    first, second = db.session.scalars(select(SpotCheck).order_by(SpotCheck.id)).all()
+    assert [i.learner_id for i in first.items] == [i.learner_id for i in second.items]
+    assert len(first.items) == 5
+    province.post("/admin/spot_checks/", {"unit_code": tree.a.muni.code, "size": 5, "seed": 8})
+    third = db.session.scalars(select(SpotCheck).order_by(SpotCheck.id.desc())).first()
+    assert [i.learner_id for i in third.items] != [i.learner_id for i in first.items]
+
+    item = first.items[0]
+    province.post(f"/admin/spot_checks/{first.id}", {"item_id": item.id,
+                                                      "outcome": "data_wrong", "note": "ชื่อผิด"})
+    db.session.expire_all()
+    item = db.session.get(SpotCheckItem, item.id)
+    assert item.outcome == "data_wrong" and item.checked_by == "33"
+    assert browser(tree.b.province_user).get(f"/admin/spot_checks/{first.id}").status_code == 404
+    assert browser(tree.a.muni_user).get("/admin/spot_checks/").status_code == 403

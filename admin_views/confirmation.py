@@ -1,0 +1,339 @@
+"""Confirm, cancel and follow progress (SPEC §5): one page per level, drilling down province →
+LAO → institution, and the province's spot checks. Views ask; rules/confirmation.py decides."""
+
+import random
+from typing import Any
+
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import BaseView, expose
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import case, func, select
+from werkzeug.wrappers import Response
+from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+
+from auth import Form
+from models import (
+    Confirmation,
+    Enrolment,
+    Institution,
+    Lao,
+    Learner,
+    Level,
+    Province,
+    Round,
+    SpotCheck,
+    SpotCheckItem,
+    db,
+)
+from models.people import EnrolmentStatus
+from models.rounds import DATABASE_LABELS, SPOT_OUTCOME_LABELS, ConfirmLevel, Database
+from rules import RuleViolation, windows
+from rules import confirmation as rules
+from rules.scope import Unit, covers
+
+from .base import refuse, signed_in_at
+
+
+class ConfirmForm(Form):
+    database = HiddenField()
+
+
+class CancelForm(Form):
+    reason = TextAreaField(_l("Reason for cancelling"), validators=[DataRequired(),
+                                                                    Length(max=1000)])
+
+
+class DrawForm(Form):
+    unit_code = StringField(_l("LAO or institution code"), validators=[DataRequired(),
+                                                                        Length(max=10)])
+    size = IntegerField(_l("Number of learners"), default=10,
+                        validators=[InputRequired(), NumberRange(min=1, max=200)])
+    seed = IntegerField(_l("Seed"), default=1, validators=[InputRequired(),
+                                                          NumberRange(min=0, max=10**9)])
+
+
+class OutcomeForm(Form):
+    outcome = SelectField(_l("Outcome"), choices=[(str(k), v) for k, v in
+                                                  SPOT_OUTCOME_LABELS.items()])
+    note = StringField(_l("Note"), validators=[Length(max=500)])
+
+
+def current_round(round_id: Any = None) -> Round | None:
+    """The round asked for, else the latest one (the one people are working on)."""
+    if round_id:
+        return db.session.get(Round, int(round_id)) if str(round_id).isdigit() else None
+    return db.session.scalars(select(Round).order_by(Round.academic_year.desc(),
+                                                     Round.number.desc())).first()
+
+
+def _live_by(round_id: int, level: str, key: Any, *where: Any) -> dict[Any, list[Confirmation]]:
+    rows = db.session.scalars(select(Confirmation).where(
+        Confirmation.round_id == round_id, Confirmation.level == level,
+        Confirmation.cancelled_at.is_(None), *where))
+    found: dict[Any, list[Confirmation]] = {}
+    for row in rows:
+        found.setdefault(getattr(row, key), []).append(row)
+    return found
+
+
+def province_rows(round_: Round) -> list[dict[str, Any]]:
+    """The nation: per province, LAOs that owe nothing, and the province's confirmation."""
+    flags = select(Lao.province_code, *rules._lao_flags(round_.id)).subquery()
+    pending = ((flags.c.has_students & ~flags.c.done_students)
+               | (flags.c.has_children & ~flags.c.done_children)
+               | (flags.c.has_other & ~flags.c.done_other))
+    counts = {r.province_code: r for r in db.session.execute(
+        select(flags.c.province_code, func.count().label("laos"),
+               func.sum(case((pending, 0), else_=1)).label("done"))
+        .group_by(flags.c.province_code))}
+    live = _live_by(round_.id, ConfirmLevel.PROVINCE, "province_code")
+    return [{"province": p, "laos": counts[p.code].laos if p.code in counts else 0,
+             "done": counts[p.code].done if p.code in counts else 0,
+             "confirmation": (live.get(p.code) or [None])[0]}
+            for p in db.session.scalars(select(Province).order_by(Province.code))
+            if p.code in counts]
+
+
+def lao_rows(round_: Round, province_code: str) -> list[dict[str, Any]]:
+    """A province's LAOs: which databases apply, which are confirmed (when, by whom), and how
+    many of their institutions have confirmed. Four queries whatever the number of LAOs."""
+    laos = db.session.execute(select(Lao, *rules._lao_flags(round_.id))
+                              .where(Lao.province_code == province_code)
+                              .order_by(Lao.code)).all()
+    live = _live_by(round_.id, ConfirmLevel.LAO, "lao_id",
+                    Confirmation.province_code == province_code)
+    confirmed = select(Confirmation.institution_id).where(
+        Confirmation.round_id == round_.id, Confirmation.level == ConfirmLevel.INSTITUTION,
+        Confirmation.cancelled_at.is_(None), Confirmation.province_code == province_code)
+    institutions = {r.lao_id: r for r in db.session.execute(
+        select(Institution.lao_id, func.count().label("total"),
+               func.sum(case((Institution.id.in_(confirmed), 1), else_=0)).label("done"))
+        .join(Lao, Lao.id == Institution.lao_id)
+        .where(Lao.province_code == province_code, Institution.active.is_(True))
+        .group_by(Institution.lao_id))}
+    rows = []
+    for row in laos:
+        lao = row[0]
+        done = {c.database: c for c in live.get(lao.id, [])}
+        counts = institutions.get(lao.id)
+        rows.append({"lao": lao, "pending": rules.pending_databases(row),
+                     "applies": [d for d in rules.LAO_DATABASES if getattr(row, f"has_{d}")],
+                     "confirmed": done, "total": counts.total if counts else 0,
+                     "done": int(counts.done or 0) if counts else 0})
+    return rows
+
+
+def institution_rows(round_: Round, lao_id: int) -> list[dict[str, Any]]:
+    """An LAO's institutions: learners recorded, confirmed when and by whom."""
+    institutions = db.session.scalars(select(Institution).where(
+        Institution.lao_id == lao_id, Institution.active.is_(True)).order_by(Institution.code))
+    learners = {r[0]: r[1] for r in db.session.execute(
+        select(Enrolment.institution_id, func.count())
+        .join(Institution, Institution.id == Enrolment.institution_id)
+        .where(Institution.lao_id == lao_id, Enrolment.academic_year == round_.academic_year,
+               Enrolment.status == EnrolmentStatus.ACTIVE)
+        .group_by(Enrolment.institution_id))}
+    live = _live_by(round_.id, ConfirmLevel.INSTITUTION, "institution_id",
+                    Confirmation.lao_id == lao_id)
+    return [{"institution": i, "learners": learners.get(i.id, 0),
+             "confirmation": (live.get(i.id) or [None])[0]} for i in institutions]
+
+
+class ConfirmationView(BaseView):
+    """Progress, confirm and cancel for every level."""
+
+    def is_accessible(self) -> bool:
+        return signed_in_at(None)
+
+    def inaccessible_callback(self, name: str, **kwargs: Any) -> Response:
+        return refuse(name)
+
+    def _unit_in_scope(self, unit: Unit) -> None:
+        if not covers(current_user, unit):
+            abort(404)
+
+    @expose("/")
+    def index(self) -> Any:
+        round_ = current_round(request.args.get("round"))
+        if round_ is None:
+            return self.render("admin/confirmation/index.html", round_=None)
+        province_code = request.args.get("province") or current_user.province_code
+        lao_id = request.args.get("lao", type=int) or current_user.lao_id
+        context: dict[str, Any] = {
+            "round_": round_, "rounds": db.session.scalars(
+                select(Round).order_by(Round.academic_year.desc(), Round.number.desc())).all(),
+            "labels": DATABASE_LABELS, "days_to": windows.days_to, "today": windows.today(),
+            "is_open": windows.is_open(round_), "cancel_form": CancelForm(),
+            "confirm_form": ConfirmForm(),
+        }
+        if current_user.level == Level.INSTITUTION:
+            institution = db.session.get(Institution, current_user.institution_id)
+            context["institution"] = institution
+            context["own"] = institution_rows(round_, institution.lao_id)
+            context["own"] = [r for r in context["own"] if r["institution"].id == institution.id]
+        elif lao_id and current_user.level != Level.INSTITUTION:
+            lao = db.session.get(Lao, lao_id) or abort(404)
+            self._unit_in_scope(Unit(lao.province_code, lao.id))
+            context["lao"] = lao
+            context["institutions"] = institution_rows(round_, lao.id)
+            context["lao_status"] = {
+                d: (rules.lao_status(db.session, round_.id, lao.id, d),
+                    rules.live_confirmation(db.session, round_.id, ConfirmLevel.LAO, d,
+                                            lao_id=lao.id))
+                for d in rules.LAO_DATABASES}
+        elif province_code:
+            self._unit_in_scope(Unit(province_code))
+            context["province_code"] = province_code
+            context["laos"] = lao_rows(round_, province_code)
+            context["province_confirmation"] = rules.live_confirmation(
+                db.session, round_.id, ConfirmLevel.PROVINCE, Database.ALL,
+                province_code=province_code)
+            context["province_missing"] = rules.province_missing(db.session, round_.id,
+                                                                 province_code)
+        else:
+            context["provinces"] = province_rows(round_)
+        return self.render("admin/confirmation/index.html", **context)
+
+    @expose("/confirm/<int:round_id>", methods=("POST",))
+    def confirm(self, round_id: int) -> Response:
+        round_ = db.session.get(Round, round_id) or abort(404)
+        form = ConfirmForm()
+        if not form.validate_on_submit():
+            abort(400)
+        try:
+            if current_user.level == Level.INSTITUTION:
+                institution = db.session.get(Institution, current_user.institution_id)
+                rules.confirm_institution(db.session, round_, institution)
+            elif current_user.level == Level.LAO:
+                rules.confirm_lao(db.session, round_, db.session.get(Lao, current_user.lao_id),
+                                  form.database.data or "")
+            elif current_user.level == Level.PROVINCE:
+                rules.confirm_province(db.session, round_, current_user.province_code)
+            else:
+                abort(403)
+            db.session.commit()
+            flash(_("The data is confirmed."), "success")
+        except RuleViolation as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        return redirect(url_for(".index", round=round_.id))
+
+    @expose("/cancel/<int:confirmation_id>", methods=("POST",))
+    def cancel(self, confirmation_id: int) -> Response:
+        confirmation = db.session.get(Confirmation, confirmation_id) or abort(404)
+        self._unit_in_scope(Unit(confirmation.province_code, confirmation.lao_id,
+                                 confirmation.institution_id))
+        form = CancelForm()
+        try:
+            if not form.validate_on_submit():
+                raise RuleViolation(_("Give the reason for cancelling the confirmation."))
+            rules.cancel(db.session, confirmation, form.reason.data)
+            db.session.commit()
+            flash(_("The confirmation is cancelled."), "success")
+        except RuleViolation as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        back = {"lao_id": confirmation.lao_id} if confirmation.level == "institution" else {}
+        return redirect(url_for(".index", round=confirmation.round_id,
+                                lao=back.get("lao_id"), province=confirmation.province_code))
+
+
+def draw_sample(round_: Round, lao_id: int, institution_id: int | None, seed: int,
+                size: int) -> list[tuple[int, int]]:
+    """(learner, institution) pairs drawn reproducibly from the unit's active enrolments."""
+    query = (select(Enrolment.learner_id, Enrolment.institution_id)
+             .join(Institution, Institution.id == Enrolment.institution_id)
+             .where(Enrolment.academic_year == round_.academic_year,
+                    Enrolment.status == EnrolmentStatus.ACTIVE, Institution.lao_id == lao_id)
+             .order_by(Enrolment.learner_id))
+    if institution_id is not None:
+        query = query.where(Enrolment.institution_id == institution_id)
+    population = [tuple(r) for r in db.session.execute(query)]
+    unit = institution_id if institution_id is not None else f"lao{lao_id}"
+    generator = random.Random(f"{round_.id}:{unit}:{seed}")
+    return generator.sample(population, min(size, len(population)))
+
+
+class SpotCheckView(BaseView):
+    """A province samples learners of an LAO or institution and records what it found."""
+
+    def is_accessible(self) -> bool:
+        return signed_in_at(frozenset({Level.DEPARTMENT, Level.PROVINCE}))
+
+    def inaccessible_callback(self, name: str, **kwargs: Any) -> Response:
+        return refuse(name)
+
+    def _check(self, check_id: int) -> SpotCheck:
+        check = db.session.get(SpotCheck, check_id) or abort(404)
+        if not covers(current_user, Unit(check.province_code)):
+            abort(404)
+        return check
+
+    @expose("/", methods=("GET", "POST"))
+    def index(self) -> Any:
+        round_ = current_round(request.args.get("round"))
+        form = DrawForm()
+        if round_ is not None and form.validate_on_submit():
+            code = form.unit_code.data.strip()
+            institution = db.session.scalars(select(Institution).where(
+                Institution.code == code)).first()
+            lao = institution.lao if institution else db.session.scalars(
+                select(Lao).where(Lao.code == code)).first()
+            if lao is None or not covers(current_user, Unit(lao.province_code)):
+                flash(_("No LAO or institution with this code in your province."), "error")
+            else:
+                try:
+                    check = SpotCheck(round_id=round_.id, province_code=lao.province_code,
+                                      lao_id=lao.id,
+                                      institution_id=institution.id if institution else None,
+                                      seed=form.seed.data, sample_size=form.size.data,
+                                      drawn_at=windows.now(), drawn_by=current_user.login)
+                    pairs = draw_sample(round_, lao.id, check.institution_id, check.seed,
+                                        check.sample_size)
+                    db.session.add(check)
+                    db.session.flush()  # the items' scope is found through their check's id
+                    db.session.add_all([SpotCheckItem(spot_check_id=check.id, position=n,
+                                                      learner_id=learner, institution_id=inst)
+                                        for n, (learner, inst) in enumerate(pairs, start=1)])
+                    db.session.commit()
+                    return redirect(url_for(".detail", check_id=check.id))
+                except RuleViolation as exc:
+                    db.session.rollback()
+                    flash(str(exc), "error")
+        checks = []
+        if round_ is not None:
+            query = select(SpotCheck).where(SpotCheck.round_id == round_.id)
+            if current_user.level == Level.PROVINCE:
+                query = query.where(SpotCheck.province_code == current_user.province_code)
+            checks = db.session.scalars(query.order_by(SpotCheck.id.desc()).limit(100)).all()
+        return self.render("admin/confirmation/spot_checks.html", round_=round_, form=form,
+                           checks=checks)
+
+    @expose("/<int:check_id>", methods=("GET", "POST"))
+    def detail(self, check_id: int) -> Any:
+        check = self._check(check_id)
+        form = OutcomeForm()
+        item_id = request.form.get("item_id", type=int)
+        if item_id and form.validate_on_submit():
+            item = db.session.get(SpotCheckItem, item_id)
+            if item is None or item.spot_check_id != check.id:
+                abort(404)
+            item.outcome, item.note = form.outcome.data, form.note.data or None
+            item.checked_at, item.checked_by = windows.now(), current_user.login
+            try:
+                db.session.commit()
+                flash(_("The outcome is recorded."), "success")
+            except RuleViolation as exc:
+                db.session.rollback()
+                flash(str(exc), "error")
+            return redirect(url_for(".detail", check_id=check.id))
+        learners = {lr.id: lr for lr in db.session.scalars(select(Learner).where(
+            Learner.id.in_([i.learner_id for i in check.items])))}
+        institutions = {i.id: i for i in db.session.scalars(select(Institution).where(
+            Institution.id.in_([i.institution_id for i in check.items])))}
+        return self.render("admin/confirmation/spot_check.html", check=check, form=form,
+                           learners=learners, institutions=institutions,
+                           outcomes=SPOT_OUTCOME_LABELS)

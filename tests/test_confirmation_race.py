@@ -1,0 +1,120 @@
+"""SPEC §5.6 on PostgreSQL with real threads: an institution's data changing (its confirmation
+cancelled, an enrolment edited) while its LAO confirms, 500 interleavings. Never an LAO
+confirmed over an unconfirmed institution, never an edit landed under a confirmation."""
+
+import threading
+from collections.abc import Callable
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import select
+from test_confirmation import enrol, open_round, second_school
+
+from models import Confirmation, Enrolment, Institution, Lao, Round, SnapshotCount, db
+from rules import RuleViolation, acting_as
+from rules import confirmation as rules
+
+ROUNDS = 500
+
+
+def _run(app, user, steps: list[Callable[[], None]], errors: list[BaseException]) -> None:  # noqa: ANN001
+    """Each step in its own transaction, as separate requests would run them."""
+    with app.app_context(), acting_as(user):
+        for step in steps:
+            try:
+                step()
+                db.session.commit()
+            except RuleViolation:
+                db.session.rollback()
+            except BaseException as exc:  # a deadlock or a broken constraint fails the test
+                db.session.rollback()
+                errors.append(exc)
+        db.session.remove()
+
+
+def test_confirming_an_lao_races_cancels_and_edits(app, tree) -> None:  # noqa: ANN001
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("row locks are a PostgreSQL matter; SQLite serialises writers")
+    round_id = open_round().id
+    school_a_id, school_b_id = tree.a.school.id, second_school(tree).id
+    lao_id = tree.a.muni.id
+    enrolment_id = enrol(tree.a.school, "P1").id
+    enrol(db.session.get(Institution, school_b_id), "K1")
+    # Plain copies: the fixture's users belong to this thread's session.
+    lao_user, school_user = (
+        SimpleNamespace(**{k: getattr(u, k) for k in (
+            "id", "login", "level", "province_code", "lao_id", "institution_id")})
+        for u in (tree.a.muni_user, tree.a.school_user))
+
+    def here() -> tuple[Round, Lao, Institution]:
+        return (db.session.get(Round, round_id), db.session.get(Lao, lao_id),
+                db.session.get(Institution, school_a_id))
+
+    def live(level: str, **unit: int) -> Confirmation | None:
+        database = "students"
+        return rules.live_confirmation(db.session, round_id, level, database, **unit)
+
+    def cancel_a() -> None:
+        rules.cancel(db.session, live("institution", institution_id=school_a_id), "แก้ไข")
+
+    def edit_a() -> None:
+        enrolment = db.session.get(Enrolment, enrolment_id)
+        enrolment.grade = "P2" if enrolment.grade == "P1" else "P1"
+        db.session.flush()
+
+    def confirm_a() -> None:
+        round_, _, school = here()
+        rules.confirm_institution(db.session, round_, school)
+
+    def confirm_lao() -> None:
+        round_, lao, _ = here()
+        rules.confirm_lao(db.session, round_, lao, "students")
+
+    with acting_as(None):
+        rules.confirm_institution(db.session, here()[0], db.session.get(Institution,
+                                                                           school_b_id))
+        db.session.commit()
+
+    outcomes: set[tuple[bool, bool]] = set()
+    for i in range(ROUNDS):
+        # Start: B confirmed; LAO not; A confirmed on even rounds, unconfirmed on odd ones.
+        with acting_as(None):
+            if (lao := live("lao", lao_id=lao_id)) is not None:
+                rules.cancel(db.session, lao, "รอบใหม่")
+            a = live("institution", institution_id=school_a_id)
+            if i % 2 == 0 and a is None:
+                confirm_a()
+            elif i % 2 == 1 and a is not None:
+                rules.cancel(db.session, a, "รอบใหม่")
+            db.session.commit()
+        if i % 2 == 0:  # the LAO cancels A so A can edit, while the LAO confirms
+            left = (lao_user, [cancel_a, edit_a])
+            right = (lao_user, [confirm_lao])
+        else:  # A edits while A confirms and the LAO confirms at once
+            left = (school_user, [edit_a])
+            right = (school_user, [confirm_a, lambda: None])
+        errors: list[BaseException] = []
+        threads = [threading.Thread(target=_run, args=(app, user, steps, errors))
+                   for user, steps in (left, right)]
+        if i % 2 == 1:
+            threads.append(threading.Thread(target=_run, args=(app, lao_user, [confirm_lao],
+                                                               errors)))
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=30)
+        assert not errors, errors
+
+        db.session.expire_all()
+        lao_live = live("lao", lao_id=lao_id)
+        a_live = live("institution", institution_id=school_a_id)
+        outcomes.add((lao_live is not None, a_live is not None))
+        if lao_live is not None:
+            assert a_live is not None, f"round {i}: LAO confirmed over an unconfirmed school"
+        if a_live is not None:
+            grade = db.session.get(Enrolment, enrolment_id).grade
+            frozen = db.session.scalars(select(SnapshotCount.grade).where(
+                SnapshotCount.confirmation_id == a_live.id)).all()
+            assert frozen == [grade], f"round {i}: an edit landed under the confirmation"
+    # Both orders happened, so the test did exercise the race.
+    assert (True, True) in outcomes and (False, False) in outcomes, outcomes

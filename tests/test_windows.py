@@ -1,0 +1,99 @@
+"""SPEC §4: a round takes writes until 24:00 Bangkok time of its closing day; after that only
+the department writes to it (frozen clock)."""
+
+from datetime import date, datetime
+
+import pytest
+from test_confirmation import enrol
+
+from models import OtherSchoolCount, Round, db
+from rules import RuleViolation, acting_as, windows
+from rules import confirmation as rules
+
+BANGKOK = windows.BANGKOK
+
+
+@pytest.fixture
+def round_2569(app) -> Round:  # noqa: ANN001
+    """Round 2569/1 of the guideline's example: opens 1 May, closes 11 June at 24:00."""
+    round_ = Round(academic_year=2569, number=1, opens_on=date(2026, 5, 1),
+                   closes_on=date(2026, 6, 11), institution_deadline=date(2026, 6, 10),
+                   lao_deadline=date(2026, 6, 10), province_deadline=date(2026, 6, 11))
+    db.session.add(round_)
+    db.session.commit()
+    return round_
+
+
+def freeze(monkeypatch: pytest.MonkeyPatch, *moment: int) -> None:
+    at = datetime(*moment, tzinfo=BANGKOK)
+    monkeypatch.setattr(windows, "now", lambda: at)
+
+
+def count(tree, round_: Round) -> OtherSchoolCount:  # noqa: ANN001
+    return OtherSchoolCount(round_id=round_.id, other_school_id=tree.a.other.id, grade="P1",
+                            boys=1, girls=1)
+
+
+def test_a_write_at_235959_on_the_closing_day_works(tree, round_2569, monkeypatch) -> None:
+    freeze(monkeypatch, 2026, 6, 11, 23, 59, 59)
+    with acting_as(tree.a.sao_user):
+        db.session.add(count(tree, round_2569))
+        db.session.commit()
+        enrol(tree.a.cdc, "A3")
+
+
+def test_a_write_at_midnight_is_refused(tree, round_2569, monkeypatch) -> None:
+    freeze(monkeypatch, 2026, 6, 12, 0, 0, 0)
+    with acting_as(tree.a.sao_user):
+        db.session.add(count(tree, round_2569))
+        with pytest.raises(RuleViolation) as closed:
+            db.session.commit()
+    db.session.rollback()
+    assert "24:00" in str(closed.value) and "department" in str(closed.value)
+    with acting_as(tree.a.cdc_user), pytest.raises(RuleViolation):
+        enrol(tree.a.cdc, "A3")
+    db.session.rollback()
+    with acting_as(tree.a.cdc_user), pytest.raises(RuleViolation):
+        rules.confirm_institution(db.session, round_2569, tree.a.cdc)
+    db.session.rollback()
+
+
+def test_the_department_writes_after_closing(tree, round_2569, monkeypatch) -> None:
+    freeze(monkeypatch, 2026, 6, 20, 9, 0, 0)
+    with acting_as(tree.department):
+        db.session.add(count(tree, round_2569))
+        db.session.commit()
+
+
+def test_before_opening_is_refused_too(tree, round_2569, monkeypatch) -> None:
+    freeze(monkeypatch, 2026, 4, 30, 23, 59, 59)
+    with acting_as(tree.a.sao_user):
+        db.session.add(count(tree, round_2569))
+        with pytest.raises(RuleViolation) as early:
+            db.session.commit()
+    assert "opens" in str(early.value)
+
+
+def test_extending_the_round_reopens_it(tree, round_2569, monkeypatch) -> None:
+    freeze(monkeypatch, 2026, 6, 12, 0, 0, 0)
+    with acting_as(tree.department):
+        round_2569.closes_on = date(2026, 6, 18)
+        db.session.commit()
+    with acting_as(tree.a.sao_user):
+        db.session.add(count(tree, round_2569))
+        db.session.commit()
+
+
+def test_only_the_department_sets_rounds(tree, round_2569) -> None:
+    with acting_as(tree.a.province_user):
+        round_2569.closes_on = date(2026, 7, 1)
+        with pytest.raises(RuleViolation):
+            db.session.commit()
+
+
+def test_days_to_deadline_in_bangkok(monkeypatch) -> None:
+    # 18:00 UTC on 9 June is already 10 June in Bangkok.
+    at = datetime(2026, 6, 9, 18, 0, tzinfo=windows.UTC)
+    monkeypatch.setattr(windows, "now", lambda: at)
+    assert windows.days_to(date(2026, 6, 10)) == 0
+    assert windows.days_to(date(2026, 6, 9)) == -1
