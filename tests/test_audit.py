@@ -1,0 +1,181 @@
+"""The audit log (issue 5 item 3): append-only, scoped, with old and new values, no full IDs."""
+
+import json
+
+import pytest
+from conftest import PASSWORD, csrf_token
+from sqlalchemy import delete, func, select, update
+
+from models import AuditEntry, Enrolment, Institution, Learner, db
+from rules import RuleViolation, acting_as
+from rules.audit import record
+from rules.identity import check_digit
+
+
+def _entries(**where):
+    query = select(AuditEntry).order_by(AuditEntry.id)
+    for key, value in where.items():
+        query = query.where(getattr(AuditEntry, key) == value)
+    return db.session.scalars(query).all()
+
+
+def _national_id(n: int) -> str:
+    first12 = f"1{n:011d}"
+    return first12 + str(check_digit(first12))
+
+
+def test_an_edit_through_the_admin_form_names_the_user_and_old_and_new_values(tree, browser):
+    b = browser(tree.department)
+    school = tree.a.school
+    old_name, old_code = school.name, school.code
+    page = b.get(f"/admin/institution/edit/?id={school.id}").get_data(as_text=True)
+    assert 'name="name"' in page
+    form = dict(code="3033200099", name="โรงเรียนเทศบาลใหม่", kind=school.kind, lao=school.lao_id,
+                phone=school.phone or "", active="y")
+    response = b.post(f"/admin/institution/edit/?id={school.id}", data=form)
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Institution, school.id).name == "โรงเรียนเทศบาลใหม่"
+    (entry,) = _entries(action="update", model="Institution")
+    assert entry.actor_login == tree.department.login and entry.actor_id == tree.department.id
+    assert entry.object_id == str(school.id) and entry.ip == "127.0.0.1"
+    assert entry.changes["name"] == [old_name, "โรงเรียนเทศบาลใหม่"]
+    assert entry.changes["code"] == [old_code, "3033200099"]
+    assert entry.at is not None
+
+
+def test_create_and_delete_are_logged_and_a_rollback_leaves_nothing(tree):
+    with acting_as(tree.a.province_user):
+        school = Institution(code="3033200099", name="โรงเรียนใหม่", kind="school",
+                             lao=tree.a.muni, lao_id=tree.a.muni.id)
+        db.session.add(school)
+        db.session.commit()
+        created = _entries(action="create", model="Institution")[-1]
+        assert created.changes["name"] == [None, "โรงเรียนใหม่"]
+        assert created.actor_login == "33" and created.province_code == "33"
+        db.session.delete(school)
+        db.session.commit()
+    deleted = _entries(action="delete", model="Institution")[-1]
+    assert deleted.changes["name"] == ["โรงเรียนใหม่", None]
+    count = db.session.scalar(select(func.count()).select_from(AuditEntry))
+    tree.a.cdc.name = "rolled back"
+    db.session.flush()
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == count
+
+
+def test_no_full_national_id_in_the_log(tree):
+    nid = _national_id(42)
+    with acting_as(tree.a.school_user):
+        learner = Learner(national_id=nid, first_name="สมหญิง", last_name="ใจดี", gender="F")
+        db.session.add_all([learner, Enrolment(learner=learner, institution=tree.a.school,
+                                               academic_year=2569, grade="P1")])
+        db.session.commit()
+        record("export", "learners.xlsx", national_id=nid, rows=1)
+        db.session.commit()
+    entries = _entries()
+    assert any(e.model == "Learner" for e in entries)
+    dumped = json.dumps([[e.changes, e.details, e.target] for e in entries], ensure_ascii=False)
+    assert nid not in dumped
+    (learner_entry,) = [e for e in entries if e.model == "Learner"]
+    assert learner_entry.changes["national_id"][1].endswith(nid[-3:-1] + "-" + nid[-1])
+
+
+def test_the_log_cannot_be_changed_or_deleted_through_the_orm(tree):
+    with acting_as(tree.department):
+        record("export", "x")
+    db.session.commit()
+    (entry,) = _entries(action="export")
+    entry.target = "rewritten"
+    with pytest.raises(RuleViolation):
+        db.session.commit()
+    db.session.rollback()
+    db.session.delete(db.session.get(AuditEntry, entry.id))
+    with pytest.raises(RuleViolation):
+        db.session.commit()
+    db.session.rollback()
+    for statement in (update(AuditEntry).values(target="x"), delete(AuditEntry)):
+        with pytest.raises(RuleViolation):
+            db.session.execute(statement)
+        db.session.rollback()
+    assert db.session.get(AuditEntry, entry.id).target == "x"
+
+
+def test_nobody_can_edit_or_delete_it_from_the_ui(tree, browser):
+    b = browser(tree.department)
+    entry = _entries(action="sign_in")[0]
+    page = b.get("/admin/audit/").get_data(as_text=True)
+    assert "/admin/audit/edit/" not in page and "/admin/audit/delete/" not in page
+    assert "/admin/audit/new/" not in page
+    for url in ("/admin/audit/new/", f"/admin/audit/edit/?id={entry.id}"):
+        assert b.get(url).status_code in (302, 403, 404)
+    b.post("/admin/audit/delete/", data={"id": entry.id})
+    b.post(f"/admin/audit/edit/?id={entry.id}", data={"target": "x", "action": "x"})
+    b.post("/admin/audit/action/", data={"action": "delete", "rowid": entry.id})
+    db.session.expire_all()
+    again = db.session.get(AuditEntry, entry.id)
+    assert again is not None and again.target == entry.target and again.action == "sign_in"
+
+
+def test_sign_ins_good_and_bad_and_refusals_are_logged(app, tree, browser):
+    client = app.test_client()
+    token = csrf_token(client.get("/login").get_data(as_text=True))
+    client.post("/login", data={"login": tree.a.school_user.login, "password": "wrong one",
+                                "csrf_token": token})
+    (failed,) = _entries(action="sign_in_failed")
+    assert failed.target == tree.a.school_user.login and failed.actor_id is None
+    assert failed.institution_id == tree.a.school.id  # readable by the levels above it
+    b = browser(tree.a.school_user)
+    assert _entries(action="sign_in")[-1].actor_login == tree.a.school_user.login
+    assert b.get("/admin/audit/").status_code == 403
+    assert b.get(f"/admin/institution/edit/?id={tree.b.school.id}").status_code == 404
+    (refusal,) = _entries(action="forbidden")
+    assert refusal.target == "/admin/audit/" and refusal.actor_login == tree.a.school_user.login
+    b.post("/logout")
+    assert _entries(action="sign_out")[-1].actor_login == tree.a.school_user.login
+
+
+def test_the_levels_above_read_only_their_own_subtree(tree, browser):
+    for user, target in ((tree.a.school_user, "export-from-a"), (tree.b.school_user,
+                                                                   "export-from-b")):
+        with acting_as(user):
+            record("export", target)
+    db.session.commit()
+    page = browser(tree.a.province_user).get("/admin/audit/").get_data(as_text=True)
+    assert "export-from-a" in page and "export-from-b" not in page
+    page = browser(tree.a.muni_user).get("/admin/audit/").get_data(as_text=True)
+    assert "export-from-a" in page and "export-from-b" not in page
+    page = browser(tree.department).get("/admin/audit/").get_data(as_text=True)
+    assert "export-from-a" in page and "export-from-b" in page
+    assert "บันทึกไฟล์ข้อมูล" in page  # the event named in Thai
+
+
+def test_a_national_id_reveal_is_explicit_scoped_and_logged(tree, browser):
+    nid = _national_id(7)
+    learner = Learner(national_id=nid, first_name="มานะ", last_name="ดี", gender="M")
+    db.session.add_all([learner, Enrolment(learner=learner, institution=tree.a.school,
+                                           academic_year=2569, grade="P1")])
+    db.session.commit()
+    own = browser(tree.a.school_user)
+    response = own.post("/admin/reveal/", data={"model": "Learner", "id": learner.id})
+    assert response.status_code == 200 and response.get_json() == {"national_id": nid}
+    assert response.headers["Cache-Control"] == "no-store"
+    (entry,) = _entries(action="reveal")
+    assert entry.actor_login == tree.a.school_user.login and entry.object_id is None
+    assert entry.target == f"Learner:{learner.id}"
+    other = browser(tree.b.school_user)
+    assert other.post("/admin/reveal/", data={"model": "Learner", "id": learner.id}
+                      ).status_code == 404
+    assert own.client.post("/admin/reveal/", data={"model": "Learner", "id": learner.id}
+                           ).status_code == 400  # no CSRF token
+    assert len(_entries(action="reveal")) == 1
+
+
+def test_record_is_the_api_for_other_modules(tree):
+    with acting_as(tree.a.muni_user):
+        record("confirm", "round 1", database="school", learners=12)
+    db.session.commit()
+    (entry,) = _entries(action="confirm")
+    assert entry.actor_login == tree.a.muni_user.login and entry.lao_id == tree.a.muni.id
+    assert entry.details == {"database": "school", "learners": 12}
+    assert PASSWORD not in json.dumps(entry.details)
