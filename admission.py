@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, select
+from sqlalchemy import Select, delete, func, select
 from werkzeug.wrappers import Response
 from wtforms import DateField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
@@ -117,9 +117,13 @@ class TrackForm(Form):
                        render_kw={"autocomplete": "off", "autocapitalize": "characters"})
 
 
-def _open_institutions() -> select:
+def _open_institutions() -> Select:
     return select(Institution).where(Institution.accepts_online_applications.is_(True),
                                      Institution.active.is_(True))
+
+
+def _open_lao_ids() -> Select:
+    return _open_institutions().with_only_columns(Institution.lao_id)
 
 
 @bp.route("/apply")
@@ -127,9 +131,7 @@ def provinces() -> str:
     """Step 1: the provinces that have at least one institution taking applications."""
     rows = db.session.scalars(
         select(Province).where(Province.code.in_(
-            select(Lao.province_code).join(Institution, Institution.lao_id == Lao.id).where(
-                Institution.accepts_online_applications.is_(True),
-                Institution.active.is_(True))))
+            select(Lao.province_code).where(Lao.id.in_(_open_lao_ids()))))
         .order_by(Province.name_th)).all()
     return render_template("admission/provinces.html", provinces=rows)
 
@@ -139,8 +141,7 @@ def laos(code: str) -> str:
     """Step 2: the LAOs of the province with an institution taking applications."""
     province = db.session.get(Province, code[:2]) or abort(404)
     rows = db.session.scalars(
-        select(Lao).where(Lao.province_code == province.code, Lao.id.in_(
-            _open_institutions().with_only_columns(Institution.lao_id)))
+        select(Lao).where(Lao.province_code == province.code, Lao.id.in_(_open_lao_ids()))
         .order_by(Lao.name)).all()
     return render_template("admission/laos.html", province=province, laos=rows)
 

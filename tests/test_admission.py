@@ -267,3 +267,21 @@ def test_the_rule_guards_every_write_path_not_just_the_form(app, tree) -> None:
     with pytest.raises(RuleViolation, match="เหตุผล|reason"):
         db.session.commit()  # a refusal the parent could not understand
     db.session.rollback()
+
+
+def test_accept_reuses_a_learner_known_from_last_year(client, tree, browser) -> None:
+    learner = Learner(national_id=national_id(), title="เด็กหญิง", first_name="มะลิ",
+                      last_name="ใจดี", gender="F", birth_date=p1_birth_date())
+    db.session.add(Enrolment(learner=learner, institution=tree.b.cdc, academic_year=YEAR - 1,
+                             grade="A5", status="active"))
+    db.session.commit()
+    open_for_applications(tree.a.school)
+    submit(client, tree.a.school, child())
+    application_id = db.session.scalar(select(Application.id))
+    accepted = browser(tree.a.school_user).post(f"/admin/application/accept/{application_id}",
+                                                follow_redirects=True)
+    assert f"ปีการศึกษา {YEAR} เรียบร้อยแล้ว" in accepted.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Learner)) == 1
+    years = db.session.scalars(select(Enrolment.academic_year).order_by(
+        Enrolment.academic_year)).all()
+    assert years == [YEAR - 1, YEAR]
