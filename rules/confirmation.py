@@ -35,7 +35,7 @@ from models import (
 from models.people import EnrolmentStatus, Gender
 from models.rounds import ConfirmLevel, Database
 
-from . import RuleViolation, current_actor, windows
+from . import RuleViolation, current_actor, validates, windows
 
 DATABASE_OF_KIND = {InstitutionKind.SCHOOL: Database.STUDENTS,
                     InstitutionKind.CDC: Database.CHILDREN}
@@ -79,9 +79,18 @@ def _new_confirmation(session: Session, round_: Round, level: str, database: str
     confirmation = Confirmation(round=round_, level=level, database=database,
                                 confirmed_at=windows.now(),
                                 confirmed_by=_login(current_actor()), **unit)
+    confirmation.made_by_rules = True
     session.add(confirmation)
     session.flush()
     return confirmation
+
+
+@validates(Confirmation)
+def made_by_the_rules(session: Session, confirmation: Confirmation) -> list[str]:
+    """A confirmation is written only by the functions below, which check SPEC §5 first."""
+    if confirmation.__dict__.pop("made_by_rules", False):
+        return []
+    return [_("Confirmations are made and cancelled only with the confirm and cancel buttons.")]
 
 
 # --- who may do what -------------------------------------------------------------------------
@@ -341,6 +350,7 @@ def cancel(session: Session, confirmation: Confirmation, reason: str) -> Confirm
     session.refresh(confirmation)  # it may have been cancelled while we waited for the lock
     if not confirmation.live:
         raise RuleViolation(_("This confirmation has already been cancelled."))
+    confirmation.made_by_rules = True
     confirmation.cancelled_at = windows.now()
     confirmation.cancelled_by = _login(actor)
     confirmation.cancel_reason = reason
@@ -469,6 +479,9 @@ def _lao_problems(session: Session, t: _Touched) -> list[str]:
 
 def check_locks(session: Session, flush_context: Any, instances: Any) -> None:
     """Refuse the flush if it writes anything under a live confirmation, whoever writes it."""
+    if any(isinstance(o, Confirmation | SnapshotCount) for o in session.deleted):
+        raise RuleViolation(_("Confirmations and their snapshots are kept for the record; "
+                              "cancel a confirmation instead of deleting it."))
     t = _touched(session)
     if not (t.years or t.learner_ids or t.count_schools or t.laos):
         return

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from i18n import be_date
 from models import Confirmation, Enrolment, Level, OtherSchoolCount, Round
 
 from . import RuleViolation, current_actor
@@ -65,10 +66,9 @@ def window_problem(round_: Round) -> str | None:
     if now() < opens_at(round_):
         return _("Round %(round)s opens for recording on %(date)s. Please wait until then; only "
                  "the department can record data before it opens.",
-                 round=str(round_), date=round_.opens_on.isoformat())
-    return _("Round %(round)s closed for recording: the system closes at 24:00 on its closing "
-             "day (%(date)s). Ask the department to extend or reopen the round.",
-             round=str(round_), date=round_.closes_on.isoformat())
+                 round=str(round_), date=be_date(round_.opens_on))
+    return _("Round %(round)s closed for recording on %(date)s at 24:00. Ask the department to "
+             "extend or reopen the round.", round=str(round_), date=be_date(round_.closes_on))
 
 
 def year_problem(session: Session, academic_year: int) -> str | None:

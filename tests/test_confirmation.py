@@ -103,7 +103,7 @@ def test_the_guideline_step_by_step(tree) -> None:
     with acting_as(tree.a.muni_user), pytest.raises(RuleViolation) as out_of_order:
         rules.cancel(db.session, first, "แก้ไขระดับชั้น")
     db.session.rollback()
-    assert "provincial office" in str(out_of_order.value)
+    assert "แจ้งจังหวัด" in str(out_of_order.value)
 
     with acting_as(tree.a.province_user):
         rules.cancel(db.session, lao, "สถานศึกษาขอแก้ไข")
@@ -168,7 +168,7 @@ def test_lao_with_no_institution_of_a_kind_has_nothing_to_confirm(tree) -> None:
     round_ = open_round()
     with acting_as(tree.a.sao_user), pytest.raises(RuleViolation) as nothing:
         rules.confirm_lao(db.session, round_, tree.a.sao, "students")
-    assert "nothing to confirm" in str(nothing.value)
+    assert "ไม่มีข้อมูลที่ต้องยืนยัน" in str(nothing.value)
 
 
 def test_inactive_institutions_do_not_hold_the_lao_back(tree) -> None:
@@ -246,7 +246,7 @@ def test_province_waits_for_every_lao_and_every_database(tree) -> None:
     with acting_as(tree.a.province_user), pytest.raises(RuleViolation) as blocked:
         rules.cancel(db.session, lao, "ขอแก้ไข")
     db.session.rollback()
-    assert "department" in str(blocked.value)
+    assert "สถ. ต้องยกเลิก" in str(blocked.value)
     with acting_as(tree.department):
         rules.cancel(db.session, province, "ขอแก้ไข")
         rules.cancel(db.session, lao, "ขอแก้ไข")
@@ -260,10 +260,10 @@ def test_cancelling_needs_a_higher_level_and_a_reason(tree) -> None:
         db.session.commit()
     with acting_as(tree.a.school_user), pytest.raises(RuleViolation) as own:
         rules.cancel(db.session, confirmation, "ขอแก้ไข")
-    assert "Ask your LAO" in str(own.value)
+    assert "โปรดแจ้ง อปท." in str(own.value)
     with acting_as(tree.a.muni_user), pytest.raises(RuleViolation) as no_reason:
         rules.cancel(db.session, confirmation, "  ")
-    assert "reason" in str(no_reason.value)
+    assert "เหตุผล" in str(no_reason.value)
     with acting_as(tree.b.muni_user), pytest.raises(RuleViolation):  # another province's LAO
         rules.cancel(db.session, confirmation, "ขอแก้ไข")
         db.session.commit()
@@ -278,7 +278,30 @@ def test_only_one_live_confirmation_per_unit(tree) -> None:
         db.session.commit()
         with pytest.raises(RuleViolation) as twice:
             rules.confirm_institution(db.session, round_, tree.a.school)
-    assert "already" in str(twice.value)
+    assert "ยืนยันข้อมูลของครั้งนี้แล้ว" in str(twice.value)
+
+
+def test_confirmations_are_written_only_by_the_rules(tree) -> None:
+    """A confirmation made, cancelled or deleted by hand (import, CLI, shell) is refused."""
+    round_ = open_round()
+    db.session.add(Confirmation(round_id=round_.id, level="lao", database="students",
+                                province_code="33", lao_id=tree.a.muni.id,
+                                confirmed_at=date(2026, 1, 1), confirmed_by="x"))
+    with pytest.raises(RuleViolation):
+        db.session.commit()
+    db.session.rollback()
+    with acting_as(None):
+        confirmation = rules.confirm_institution(db.session, round_, tree.a.school)
+        db.session.commit()
+    confirmation.cancel_reason = "x"
+    with pytest.raises(RuleViolation):
+        db.session.commit()
+    db.session.rollback()
+    db.session.delete(confirmation)
+    with pytest.raises(RuleViolation):
+        db.session.commit()
+    db.session.rollback()
+    assert db.session.get(Confirmation, confirmation.id).live
 
 
 def test_confirm_and_cancel_are_audited(tree) -> None:

@@ -49,7 +49,7 @@ def test_a_write_at_midnight_is_refused(tree, round_2569, monkeypatch) -> None:
         with pytest.raises(RuleViolation) as closed:
             db.session.commit()
     db.session.rollback()
-    assert "24:00" in str(closed.value) and "department" in str(closed.value)
+    assert "๒๔.๐๐ น." in str(closed.value) and "ติดต่อ สถ." in str(closed.value)
     with acting_as(tree.a.cdc_user), pytest.raises(RuleViolation):
         enrol(tree.a.cdc, "A3")
     db.session.rollback()
@@ -71,7 +71,7 @@ def test_before_opening_is_refused_too(tree, round_2569, monkeypatch) -> None:
         db.session.add(count(tree, round_2569))
         with pytest.raises(RuleViolation) as early:
             db.session.commit()
-    assert "opens" in str(early.value)
+    assert "เปิดให้บันทึกข้อมูล" in str(early.value)
 
 
 def test_extending_the_round_reopens_it(tree, round_2569, monkeypatch) -> None:
