@@ -1,0 +1,248 @@
+"""Bulk learner import (SPEC §7, issue 6 item 5): every row checked, all or nothing, idempotent."""
+
+import csv
+import io
+import re
+from datetime import date
+from decimal import Decimal
+
+import openpyxl
+import pytest
+from sqlalchemy import delete, func, select
+
+from models import Enrolment, Learner, db
+from rules import acting_as
+from rules.identity import check_digit
+from seed import importer
+
+YEAR = 2568
+HEADER = ["เลขประจำตัวประชาชน", "คำนำหน้าชื่อ", "ชื่อ", "นามสกุล", "เพศ", "วันเกิด",
+          "ระดับชั้น", "ห้องเรียน"]
+
+
+def nid(n: int, first: str = "1") -> str:
+    """A national ID with a valid checksum."""
+    body = f"{first}{n:011d}"
+    return body + str(check_digit(body))
+
+
+def row(n: int, **changes: str) -> list[str]:
+    values = {"id": nid(n), "title": "เด็กชาย", "first": f"สมชาย{n}", "last": "ใจดี",
+              "gender": "ชาย", "birth": "01/02/2561", "grade": "P1", "room": "1/1"}
+    values.update(changes)
+    return list(values.values())
+
+
+def csv_bytes(rows: list[list[str]], header: list[str] = HEADER, encoding: str = "utf-8-sig"
+              ) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue().encode(encoding)
+
+
+def upload(browser, data: bytes, name: str = "learners.csv", **fields: str):
+    return browser.post(f"/admin/import/?year={YEAR}",
+                        data={"file": (io.BytesIO(data), name), "year": str(YEAR), **fields},
+                        content_type="multipart/form-data")
+
+
+def learner_count() -> int:
+    return db.session.scalar(select(func.count(Learner.id)))
+
+
+def run(user, institution, data: bytes) -> importer.Result:
+    with acting_as(user):
+        return importer.import_learners(db.session, data, institution, YEAR)
+
+
+def test_school_imports_its_learners_over_http(app, tree, browser):
+    response = upload(browser(tree.a.school_user), csv_bytes([row(1), row(2), row(3)]))
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert "3" in response.get_data(as_text=True)
+    enrolments = db.session.scalars(select(Enrolment).where(
+        Enrolment.institution_id == tree.a.school.id)).all()
+    assert sorted(e.learner.national_id for e in enrolments) == [nid(1), nid(2), nid(3)]
+    assert {(e.academic_year, e.grade, e.classroom, e.status) for e in enrolments} == {
+        (YEAR, "P1", "1/1", "active")}
+    assert enrolments[0].learner.birth_date == date(2018, 2, 1)  # 01/02/2561 BE
+
+
+def test_reimporting_the_same_file_adds_and_changes_nothing(app, tree):
+    data = csv_bytes([row(1), row(2)])
+    first = run(tree.a.school_user, tree.a.school, data)
+    assert (first.ok, first.learners_created, first.enrolled) == (True, 2, 2)
+    again = run(tree.a.school_user, tree.a.school, data)
+    assert again.ok and again.unchanged == 2
+    assert (again.learners_created, again.learners_updated, again.enrolled,
+            again.enrolments_updated) == (0, 0, 0, 0)
+    assert learner_count() == 2
+    assert db.session.scalar(select(func.count(Enrolment.id))) == 2
+
+
+def test_a_changed_row_updates_the_learner(app, tree):
+    run(tree.a.school_user, tree.a.school, csv_bytes([row(1)]))
+    result = run(tree.a.school_user, tree.a.school, csv_bytes([row(1, room="1/2", last="ใจงาม")]))
+    assert (result.learners_updated, result.enrolments_updated) == (1, 1)
+    learner = db.session.scalar(select(Learner))
+    assert learner.last_name == "ใจงาม" and learner.enrolments[0].classroom == "1/2"
+
+
+@pytest.mark.parametrize("bad,column,reason", [
+    (dict(id="1234567890123"), "เลขประจำตัวประชาชน", "1234567890123"),
+    (dict(first=""), "ชื่อ", ""),
+    (dict(gender="X"), "เพศ", ""),
+    (dict(grade="M7"), "ระดับชั้น", "M7"),
+    (dict(birth="2018-02-01"), "วันเกิด", "16/05/2568"),
+    (dict(birth="01/02/2018"), "วันเกิด", "2568"),
+])
+def test_each_bad_row_is_reported_with_its_line_and_nothing_is_written(
+        app, tree, bad, column, reason):
+    data = csv_bytes([row(1), row(2, **bad), row(3)])
+    with app.test_request_context():  # Thai, as the user sees it
+        result = run(tree.a.school_user, tree.a.school, data)
+    assert not result.ok
+    assert [(p.line, p.column) for p in result.problems] == [(3, column)]
+    assert reason in result.problems[0].reason
+    assert learner_count() == 0
+
+
+def test_learner_active_elsewhere_refuses_the_whole_file(app, tree):
+    run(tree.b.school_user, tree.b.school, csv_bytes([row(7)]))
+    result = run(tree.a.school_user, tree.a.school, csv_bytes([row(1), row(7)]))
+    assert [p.line for p in result.problems] == [3]
+    assert tree.b.school.code in result.problems[0].reason
+    assert learner_count() == 1  # only the learner of the other school
+
+
+def test_duplicate_rows_in_one_file_are_refused(app, tree):
+    result = run(tree.a.school_user, tree.a.school, csv_bytes([row(1), row(2), row(1)]))
+    assert [p.line for p in result.problems] == [4]
+    assert "2" in result.problems[0].reason
+    assert learner_count() == 0
+
+
+@pytest.mark.parametrize("text", ["=1+1", "+66812345678", "-1", "@SUM(A1)", "\t=1"])
+def test_formulas_in_cells_are_refused(app, tree, text):
+    result = run(tree.a.school_user, tree.a.school, csv_bytes([row(1, last=text)]))
+    assert [(p.line, p.column) for p in result.problems] == [(2, "นามสกุล")]
+    assert learner_count() == 0
+
+
+def test_wrong_and_missing_columns_are_refused(app, tree):
+    result = run(tree.a.school_user, tree.a.school,
+                 csv_bytes([row(1) + ["x"]], header=HEADER + ["Shoe size"]))
+    assert [(p.line, p.column) for p in result.problems] == [(1, "Shoe size")]
+    result = run(tree.a.school_user, tree.a.school,
+                 csv_bytes([row(1)[:3]], header=HEADER[:3]))
+    assert {p.column for p in result.problems} == {"นามสกุล", "เพศ", "ระดับชั้น"}
+    assert learner_count() == 0
+
+
+@pytest.mark.parametrize("data", [
+    b"%PDF-1.4 not a spreadsheet",
+    b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1old excel",
+    b"PK\x03\x04broken zip",
+    csv_bytes([row(1)], encoding="cp874"),  # Thai Windows encoding, not UTF-8
+    b"",
+])
+def test_unreadable_files_are_refused(app, tree, data):
+    result = run(tree.a.school_user, tree.a.school, data)
+    assert not result.ok and result.problems[0].line is None
+    assert learner_count() == 0
+
+
+def test_a_50_mb_upload_is_refused_and_the_server_answers(app, tree, browser):
+    school = browser(tree.a.school_user)
+    boundary = "lec-test-boundary"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n"
+            f"{school.csrf}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
+            f"filename=\"big.csv\"\r\n\r\n").encode() + b"a" * (50 * 1024 * 1024) + (
+            f"\r\n--{boundary}--\r\n").encode()
+    response = school.client.post("/admin/import/", data=body,
+                                  content_type=f"multipart/form-data; boundary={boundary}")
+    assert response.status_code == 413
+    assert school.get("/admin/import/").status_code == 200
+    assert learner_count() == 0
+
+
+def test_bad_row_report_downloads_for_the_uploader_only(app, tree, browser):
+    school = browser(tree.a.school_user)
+    page = upload(school, csv_bytes([row(1, gender="?"), row(2, grade="Z9")]))
+    assert page.status_code == 422
+    html = page.get_data(as_text=True)
+    link = re.search(r'href="(/admin/import/report/[^"]+/csv/)"', html).group(1)
+    report = school.get(link)
+    lines = list(csv.reader(io.StringIO(report.get_data().decode("utf-8-sig"))))
+    assert lines[0] == ["บรรทัด", "คอลัมน์", "ปัญหา"]
+    assert [r[0] for r in lines[1:]] == ["2", "3"]
+    other = browser(tree.b.school_user)
+    assert other.get(link).status_code == 404
+
+
+def test_an_lao_imports_only_into_its_own_institutions(app, tree, browser):
+    response = upload(browser(tree.a.muni_user), csv_bytes([row(1)]),
+                      institution=tree.b.school.code)
+    assert response.status_code == 200 and learner_count() == 0
+    response = upload(browser(tree.a.muni_user), csv_bytes([row(1)]),
+                      institution=tree.a.school.code)
+    assert learner_count() == 1
+
+
+def _full_learners(count: int, school) -> None:
+    """Learners with every column filled, including text a spreadsheet would run."""
+    with acting_as(None):
+        for n in range(count):
+            learner = Learner(national_id=nid(n, first="0" if n % 2 else "1"),
+                              title="เด็กหญิง", first_name=f"มะลิ{n}", last_name="=ศรีสุข" if n == 0
+                              else "ศรีสุข", gender="F", birth_date=date(2017, 5, n + 1),
+                              nationality="ไทย", ethnicity="ไทย", religion="พุทธ",
+                              height_cm=Decimal("120.5"), weight_kg=Decimal("22.0"),
+                              disadvantaged=n % 2 == 0, guardian_name="นางมาลี ศรีสุข",
+                              guardian_phone="+66 81 234 5678", registered_address="1 หมู่ 2",
+                              current_address="1 หมู่ 2")
+            db.session.add(Enrolment(learner=learner, institution=school, academic_year=YEAR,
+                                     grade="P2", classroom=f"2/{n % 3}",
+                                     enrolled_on=date(2025, 5, 16), status="active"))
+        db.session.commit()
+
+
+def _snapshot() -> list[tuple]:
+    rows = db.session.execute(select(Learner, Enrolment).join(Enrolment)
+                              .order_by(Learner.national_id)).all()
+    keys = [c for c in importer.LEARNER_FIELDS]
+    return [(learner.national_id, *(str(getattr(learner, k)) for k in keys),
+             enrolment.grade, enrolment.classroom, enrolment.enrolled_on, enrolment.status,
+             enrolment.academic_year) for learner, enrolment in rows]
+
+
+@pytest.mark.parametrize("export_type", ["csv", "xlsx"])
+def test_round_trip_export_then_import_into_an_empty_copy(app, tree, browser, export_type):
+    _full_learners(6, tree.a.school)
+    before = _snapshot()
+    school = browser(tree.a.school_user)
+    exported = school.get(f"/admin/import/learners/{export_type}/?year={YEAR}").get_data()
+    if export_type == "xlsx":
+        sheet = openpyxl.load_workbook(io.BytesIO(exported)).active
+        assert all(c.data_type == "s" for c in sheet["A"])  # IDs as text: leading zeros kept
+    db.session.execute(delete(Enrolment))
+    db.session.execute(delete(Learner))
+    db.session.commit()
+    response = upload(school, exported, name=f"learners.{export_type}")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert _snapshot() == before
+    # and once more: the same file adds and changes nothing
+    again = run(tree.a.school_user, tree.a.school, exported)
+    assert again.ok and again.unchanged == 6
+
+
+def test_xlsx_with_a_real_formula_cell_is_refused(app, tree):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(HEADER)
+    sheet.append(row(1)[:3] + ["=A1&\"x\""] + row(1)[4:])
+    out = io.BytesIO()
+    book.save(out)
+    result = run(tree.a.school_user, tree.a.school, out.getvalue())
+    assert [(p.line, p.column) for p in result.problems] == [(2, "นามสกุล")]
