@@ -53,15 +53,37 @@ def age_warning(birth_date: date | None, grade: str, academic_year: int) -> str 
     return None
 
 
+def _learner_keys(enrolment: Enrolment) -> set[tuple[str, int, int]]:
+    """Ways to recognise the learner of a pending row: the object itself or its saved id."""
+    keys = set()
+    if enrolment.learner is not None:
+        keys.add(("object", id(enrolment.learner), enrolment.academic_year))
+    if enrolment.learner_id is not None:
+        keys.add(("id", enrolment.learner_id, enrolment.academic_year))
+    return keys
+
+
+def _pending_active(session: Session) -> dict[tuple[str, int, int], list[Enrolment]]:
+    """New active enrolments of this flush by (learner object, year), built once per flush."""
+    pending = session.info.get("lec_pending_active")
+    if pending is None:
+        pending = {}
+        for other in session.new:
+            if isinstance(other, Enrolment) and other.status in (None, EnrolmentStatus.ACTIVE):
+                for key in _learner_keys(other):
+                    pending.setdefault(key, []).append(other)
+        session.info["lec_pending_active"] = pending
+    return pending
+
+
 def active_elsewhere(session: Session, enrolment: Enrolment) -> Enrolment | None:
     """Another active enrolment of the same learner in the same year, saved or pending."""
     learner_id = enrolment.learner_id or (enrolment.learner.id if enrolment.learner else None)
-    for other in session.new:
-        if (isinstance(other, Enrolment) and other is not enrolment
-                and other.learner is enrolment.learner and enrolment.learner is not None
-                and other.academic_year == enrolment.academic_year
-                and other.status == EnrolmentStatus.ACTIVE):
-            return other
+    pending = _pending_active(session)
+    for key in _learner_keys(enrolment):
+        for other in pending.get(key, ()):
+            if other is not enrolment:
+                return other
     if learner_id is None:
         return None
     with session.no_autoflush:
