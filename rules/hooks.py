@@ -9,6 +9,8 @@ from . import VALIDATORS, RuleViolation, accounts, audit, codes, current_actor  
 from .admission import check_application  # noqa: F401
 from .budget import check_rate  # noqa: F401
 from .confirmation import check_locks  # noqa: F401
+from .enrolment import check_enrolment  # noqa: F401
+from .identity import check_learner  # noqa: F401
 from .scope import check_write
 from .windows import check_windows  # noqa: F401
 
@@ -17,6 +19,7 @@ def check_flush(session: Session, flush_context: Any, instances: Any) -> None:
     """Refuse the whole flush if any new, changed or deleted object breaks a rule."""
     actor = current_actor()
     session.info.pop("lec_waivers", None)  # per-flush cache of rules.codes.waivers
+    session.info.pop("lec_pending_active", None)  # per-flush cache of rules.enrolment
     problems: list[str] = []
     for obj in list(session.new) + [o for o in session.dirty if session.is_modified(o)]:
         problems += check_write(session, actor, obj)

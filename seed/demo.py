@@ -13,6 +13,7 @@ from models import Institution, InstitutionKind, Lao, LaoType, Level, OtherSchoo
 from models.accounts import password_hasher
 from rules.codes import institution_kind_digit
 
+from .learners import build_learners
 from .rounds import ensure_current_round
 
 DEPARTMENT_LOGIN = "dla.admin"
@@ -130,6 +131,7 @@ def build_demo(province_code: str, instance_path: Path) -> Path:
         db.session.add(user)
         rows.append((login, password, str(level), label))
     ensure_current_round()
+    build_learners(province_code)
     db.session.commit()
 
     out = instance_path / "demo-accounts.csv"
