@@ -22,7 +22,7 @@ from models.audit import AuditEntry
 from models.rounds import Round
 from security import csp_nonce
 
-from . import imports
+from . import imports, learners
 from .accounts import UserView
 from .admission import ApplicationView
 from .audit import AuditView, RevealView
@@ -58,6 +58,7 @@ def init_app(app: Flask) -> Admin:
                                     endpoint="confirmation"))
     admin.add_view(SpotCheckView(name=_l("Spot checks"), endpoint="spot_checks"))
     admin.add_view(RoundView(Round, name=_l("Collection rounds"), endpoint="round"))
+    learners.register(admin)
     admin.add_view(UserView(User, name=_l("Accounts"), endpoint="user"))
     admin.add_view(CardsView(name=_l("Credential cards"), endpoint="cards"))
     admin.add_view(AuditView(AuditEntry, name=_l("Audit log"), endpoint="audit"))
