@@ -99,6 +99,11 @@ def test_parent_applies_tracks_and_institution_enrols(client, tree, browser) -> 
     assert browser(tree.b.school_user).post(
         f"/admin/application/accept/{application_id}").status_code == 404
 
+    # Those above the institution follow its applications but do not decide them.
+    lao = browser(tree.a.muni_user)
+    assert "มะลิ" in lao.get("/admin/application/").get_data(as_text=True)
+    assert lao.post(f"/admin/application/accept/{application_id}").status_code == 403
+
     accepted = staff.post(f"/admin/application/accept/{application_id}", follow_redirects=True)
     assert f"ปีการศึกษา {YEAR} เรียบร้อยแล้ว" in accepted.get_data(as_text=True)
     students = staff.get(f"/admin/student/?flt1_0={YEAR}")
