@@ -8,6 +8,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from flask_migrate import upgrade
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from models import Institution, Lao, Level, User, db
 from rules import RuleViolation
@@ -86,8 +87,9 @@ def create_user_command(login: str, level: str, unit: str | None, name: str | No
     db.session.add(user)
     try:
         db.session.commit()
-    except RuleViolation as exc:
-        _fail(str(exc))
+    except (RuleViolation, IntegrityError) as exc:
+        db.session.rollback()
+        _fail(str(exc) if isinstance(exc, RuleViolation) else f"The login {login} is taken.")
     click.echo(f"Created {login}." + ("" if password_stdin else f" One-time password: {password}"))
 
 

@@ -165,7 +165,8 @@ class Browser:
                                                       "csrf_token": self.csrf})
         assert response.status_code == 302, response.get_data(as_text=True)
         # The session was renewed at sign-in: take the new token from any form.
-        self.csrf = csrf_token(self.client.get("/admin/").get_data(as_text=True))
+        landing = self.client.get("/admin/", follow_redirects=True)
+        self.csrf = csrf_token(landing.get_data(as_text=True))
         return self
 
     def get(self, url: str, **kwargs: object):  # noqa: ANN201
