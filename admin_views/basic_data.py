@@ -33,7 +33,8 @@ class _InstitutionOwned(ScopedModelView):
 
     def on_model_change(self, form: Any, model: Any, is_created: bool) -> None:
         if current_user.level == Level.INSTITUTION and is_created:
-            model.institution = db.session.get(Institution, current_user.institution_id)
+            with db.session.no_autoflush:  # the half-built row must not be flushed yet
+                model.institution = db.session.get(Institution, current_user.institution_id)
 
 
 class CentreBasicDataView(_InstitutionOwned):

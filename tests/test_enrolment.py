@@ -1,6 +1,6 @@
 """SPEC §3 enrolment rules through the ORM: grades, one active enrolment, removal, rollover."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -11,6 +11,14 @@ from rules.enrolment import age_warning, current_academic_year, grade_problems, 
 from rules.identity import check_digit
 
 YEAR = 2568
+
+
+def open_round(year: int) -> Round:
+    """A round whose window is open today, so the window rules let the writes through."""
+    today = date.today()
+    return Round(academic_year=year, number=1, opens_on=today - timedelta(days=10),
+                 closes_on=today + timedelta(days=30), institution_deadline=today,
+                 lao_deadline=today, province_deadline=today)
 
 
 def nid(n: int) -> str:
@@ -160,9 +168,7 @@ def test_last_grade_cannot_be_promoted(tree) -> None:  # noqa: ANN001
 
 
 def test_counts_refuse_negative_and_closed_school(tree) -> None:  # noqa: ANN001
-    round_ = Round(academic_year=YEAR, number=1, opens_on=date(2025, 5, 1),
-                   closes_on=date(2025, 6, 11), institution_deadline=date(2025, 6, 10),
-                   lao_deadline=date(2025, 6, 10), province_deadline=date(2025, 6, 11))
+    round_ = open_round(YEAR)
     db.session.add(round_)
     db.session.commit()
     db.session.add(OtherSchoolCount(round=round_, other_school=tree.a.other, grade="P1",
