@@ -70,9 +70,12 @@ def csv_chunks(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterato
     yield buffer.getvalue().encode("utf-8")
 
 
+Sheet = tuple[str, Sequence[str], Iterable[Sequence[Any]]]
+
+
 def write_xlsx(target: str | IO[bytes], headers: Sequence[str], rows: Iterable[Sequence[Any]],
-               sheet: str = "LEC") -> int:
-    """Write one sheet with a bold frozen header row and fitted columns; return the row count."""
+               sheet: str = "LEC", more: Sequence[Sheet] = ()) -> int:
+    """Write sheets with a bold frozen header row and fitted columns; return the first's rows."""
     book = xlsxwriter.Workbook(target, {
         "constant_memory": True,
         "strings_to_formulas": False,
@@ -81,28 +84,35 @@ def write_xlsx(target: str | IO[bytes], headers: Sequence[str], rows: Iterable[S
         "tmpdir": tempfile.gettempdir(),
     })
     try:
-        page = book.add_worksheet(sheet[:31])
         bold = book.add_format({"bold": True, "bg_color": "#E9ECEF", "border": 1})
-        widths = [len(str(h)) for h in headers]
-        for col, header in enumerate(headers):
-            page.write_string(0, col, neutralise(str(header)), bold)
-        page.freeze_panes(1, 0)
-        count = 0
-        for count, row in enumerate(rows, start=1):
-            for col, value in enumerate(row):
-                value = cell(value)
-                if isinstance(value, str):
-                    page.write_string(count, col, value)
-                else:
-                    page.write_number(count, col, value)
-                if count <= WIDTH_SAMPLE and col < len(widths):
-                    widths[col] = max(widths[col], len(str(value)))
-        for col, width in enumerate(widths):
-            page.set_column(col, col, min(width + 2, MAX_WIDTH))
-        if headers:
-            page.autofilter(0, 0, max(count, 1), len(headers) - 1)
+        counts = [_write_sheet(book, bold, name, head, body)
+                  for name, head, body in [(sheet, headers, rows), *more]]
     finally:
         book.close()
+    return counts[0]
+
+
+def _write_sheet(book: Any, bold: Any, name: str, headers: Sequence[str],
+                 rows: Iterable[Sequence[Any]]) -> int:
+    page = book.add_worksheet(name[:31])
+    widths = [len(str(h)) for h in headers]
+    for col, header in enumerate(headers):
+        page.write_string(0, col, neutralise(str(header)), bold)
+    page.freeze_panes(1, 0)
+    count = 0
+    for count, row in enumerate(rows, start=1):
+        for col, value in enumerate(row):
+            value = cell(value)
+            if isinstance(value, str):
+                page.write_string(count, col, value)
+            else:
+                page.write_number(count, col, value)
+            if count <= WIDTH_SAMPLE and col < len(widths):
+                widths[col] = max(widths[col], len(str(value)))
+    for col, width in enumerate(widths):
+        page.set_column(col, col, min(width + 2, MAX_WIDTH))
+    if headers:
+        page.autofilter(0, 0, max(count, 1), len(headers) - 1)
     return count
 
 
@@ -126,12 +136,12 @@ def _file_chunks(stream: IO[bytes]) -> Iterator[bytes]:
 
 
 def xlsx_response(filename: str, headers: Sequence[str], rows: Iterable[Sequence[Any]],
-                  sheet: str = "LEC") -> Response:
+                  sheet: str = "LEC", more: Sequence[Sheet] = ()) -> Response:
     """Build the XLSX in a temporary file (constant memory), then stream that file."""
     handle, path = tempfile.mkstemp(suffix=".xlsx")
     os.close(handle)
     try:
-        write_xlsx(path, headers, rows, sheet)
+        write_xlsx(path, headers, rows, sheet, more)
         stream = open(path, "rb")  # noqa: SIM115 - closed when the download ends
     finally:
         os.unlink(path)  # the open handle keeps the data until then

@@ -22,7 +22,7 @@ from models.audit import AuditEntry
 from models.rounds import Round
 from security import csp_nonce
 
-from . import imports, learners
+from . import imports, learners, reports
 from .accounts import UserView
 from .admission import ApplicationView
 from .audit import AuditView, RevealView
@@ -54,6 +54,7 @@ def init_app(app: Flask) -> Admin:
     admin.add_view(ApplicationView(Application, name=_l("Online applications"),
                                    endpoint="application"))
     imports.register(admin)
+    reports.register(admin)
     admin.add_view(ConfirmationView(name=_l("Confirmation and progress"),
                                     endpoint="confirmation"))
     admin.add_view(SpotCheckView(name=_l("Spot checks"), endpoint="spot_checks"))

@@ -7,6 +7,7 @@ import subprocess
 
 import openpyxl
 import pytest
+from flask_admin.contrib.sqla.filters import FilterEqual
 
 import exports
 from models import Lao, OtherSchool, db
@@ -26,13 +27,13 @@ def read_xlsx(response) -> list[list]:
     return [["" if v is None else v for v in row] for row in sheet.iter_rows(values_only=True)]
 
 
-def filter_arg(app, endpoint: str, column: str, operation: str) -> str:
+def filter_arg(app, endpoint: str, column: str, kind: type) -> str:
     """The `flt0_N` URL argument Flask-Admin uses for one filter of one view."""
     view = next(v for v in app.extensions["admin"][0]._views if v.endpoint == endpoint)
     for idx, flt in enumerate(view._filters):
-        if str(flt.column).endswith(column) and flt.operation() == operation:
+        if str(flt.column).endswith(column) and isinstance(flt, kind):
             return f"flt0_{view.get_filter_arg(idx, flt)}"
-    raise AssertionError(f"no {operation} filter on {column}")
+    raise AssertionError(f"no {kind.__name__} on {column}")
 
 
 @pytest.mark.parametrize("text", FORMULAS)
@@ -58,7 +59,7 @@ def test_export_follows_the_lists_search_filter_and_sort(app, tree, browser):
     dept = browser(tree.department)
     rows = read_csv(dept.get("/admin/lao/export/csv/?search=อบต."))
     assert sorted(r[0] for r in rows[1:]) == sorted([tree.a.sao.code, tree.b.sao.code])
-    arg = filter_arg(app, "lao", "lao_type", "equals")
+    arg = filter_arg(app, "lao", "lao_type", FilterEqual)
     rows = read_csv(dept.get(f"/admin/lao/export/csv/?{arg}=5"))
     assert sorted(r[0] for r in rows[1:]) == sorted([tree.a.muni.code, tree.b.muni.code])
     rows = read_csv(dept.get("/admin/lao/export/csv/?sort=0&desc=1"))
@@ -138,3 +139,11 @@ def test_libreoffice_opens_the_xlsx_with_the_same_content(app, tree, browser, tm
     converted = (tmp_path / "list.csv").read_text(encoding="utf-8")
     assert list(csv.reader(io.StringIO(converted))) == expected
     assert "'=1+1" in converted and ",2," not in converted  # shown as text, never computed
+
+
+def test_every_export_is_written_to_the_audit_log(app, tree, browser):
+    from models import AuditEntry
+    browser(tree.a.province_user).get("/admin/lao/export/xlsx/?search=x")
+    entry = db.session.query(AuditEntry).filter_by(action="export").one()
+    assert (entry.target, entry.actor_login) == ("lao", tree.a.province_user.login)
+    assert entry.details["format"] == "xlsx" and entry.details["query"] == "search=x"

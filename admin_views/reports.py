@@ -1,0 +1,425 @@
+"""Count reports, the printable confirmation summary and the budget estimate (SPEC §7).
+
+Everything here reads confirmation snapshots, never live rows (SPEC §5.5). Counts are summed
+from the lowest live snapshots: each confirmed institution's, and each LAO's other-affiliation
+counts. That equals the LAO and province snapshots where those have confirmed, and still shows
+what is confirmed so far where they have not; every unit that has not confirmed is marked.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import abort, request
+from flask_admin import BaseView, expose
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import and_, case, func, or_, select, true
+from werkzeug.wrappers import Response
+
+import exports
+from models import (
+    BudgetRate,
+    Confirmation,
+    Institution,
+    Lao,
+    Level,
+    Province,
+    Round,
+    SnapshotCount,
+    db,
+)
+from models.people import CDC_GRADES, GENDER_LABELS, GRADE_LABELS, SCHOOL_GRADES
+from models.rounds import DATABASE_LABELS, ConfirmLevel, Database
+from rules import budget
+from rules import confirmation as rules
+from rules.scope import Unit, covers
+
+from .base import ScopedModelView, refuse, signed_in_at
+from .confirmation import current_round, institution_rows, lao_rows, province_rows
+from .exports import audit
+
+GRADES = SCHOOL_GRADES + CDC_GRADES
+GENDERS = ("M", "F")
+Counts = dict[tuple[str, str], int]
+
+
+@dataclass
+class Row:
+    """One unit of a report: its counts by grade and gender, and whether it has confirmed."""
+
+    code: str
+    name: str
+    confirmed: bool
+    status: str = ""
+    args: dict[str, Any] = field(default_factory=dict)
+    counts: Counts = field(default_factory=dict)
+
+    def sum(self, gender: str | None = None, grades: Any = GRADES) -> int:
+        return sum(n for (g, s), n in self.counts.items()
+                   if g in grades and (gender is None or s == gender))
+
+
+@dataclass
+class Scope:
+    """The unit a report is about: the nation, a province, an LAO or an institution."""
+
+    level: str
+    code: str = ""
+    name: str = ""
+    province: str | None = None
+    lao: Lao | None = None
+    institution: Institution | None = None
+
+    @property
+    def args(self) -> dict[str, Any]:
+        if self.institution is not None:
+            return {"institution": self.institution.id}
+        if self.lao is not None:
+            return {"lao": self.lao.id}
+        return {"province": self.province} if self.province else {}
+
+
+def _scope() -> Scope:
+    """The unit asked for in the URL, else the user's own; 404 outside the user's subtree."""
+    institution_id = request.args.get("institution", type=int)
+    lao_id = request.args.get("lao", type=int)
+    province = request.args.get("province")
+    if not (institution_id or lao_id or province):
+        institution_id = current_user.institution_id
+        lao_id = current_user.lao_id
+        province = current_user.province_code
+    if institution_id:
+        institution = db.session.get(Institution, institution_id) or abort(404)
+        lao = db.session.get(Lao, institution.lao_id)
+        unit = Unit(lao.province_code, lao.id, institution.id)
+        scope = Scope(Level.INSTITUTION, institution.code, institution.name, lao.province_code,
+                      lao, institution)
+    elif lao_id:
+        lao = db.session.get(Lao, lao_id) or abort(404)
+        unit = Unit(lao.province_code, lao.id)
+        scope = Scope(Level.LAO, lao.code, lao.name, lao.province_code, lao)
+    elif province:
+        found = db.session.get(Province, province) or abort(404)
+        unit = Unit(found.code)
+        scope = Scope(Level.PROVINCE, found.code, found.name_th, found.code)
+    else:
+        return Scope(Level.DEPARTMENT, "", _("The whole country"))
+    if not covers(current_user, unit):
+        abort(404)
+    return scope
+
+
+def _leaves(round_id: int) -> Any:
+    """The lowest live snapshots: institutions' own, and LAOs' other-affiliation counts."""
+    return and_(Confirmation.round_id == round_id, Confirmation.cancelled_at.is_(None),
+                or_(Confirmation.level == ConfirmLevel.INSTITUTION,
+                    and_(Confirmation.level == ConfirmLevel.LAO,
+                         Confirmation.database == Database.OTHER)))
+
+
+def _within(scope: Scope) -> Any:
+    if scope.institution is not None:
+        return Confirmation.institution_id == scope.institution.id
+    if scope.lao is not None:
+        return Confirmation.lao_id == scope.lao.id
+    if scope.province:
+        return Confirmation.province_code == scope.province
+    return true()
+
+
+def counts_by(round_id: int, scope: Scope, key: Any = None) -> dict[Any, Counts]:
+    """Snapshot counts in the scope by grade and gender, per `key` (a Confirmation column)."""
+    keys = [key] if key is not None else []
+    query = (select(*keys, SnapshotCount.grade, SnapshotCount.gender,
+                    func.sum(SnapshotCount.count))
+             .join(Confirmation, Confirmation.id == SnapshotCount.confirmation_id)
+             .where(_leaves(round_id), _within(scope))
+             .group_by(*keys, SnapshotCount.grade, SnapshotCount.gender))
+    found: dict[Any, Counts] = defaultdict(dict)
+    for row in db.session.execute(query):
+        *group, grade, gender, number = row
+        found[group[0] if group else None][(grade, gender)] = int(number or 0)
+    return found
+
+
+def _when(confirmation: Confirmation | None) -> str:
+    from i18n import be_date
+
+    if confirmation is None:
+        return _("Not confirmed")
+    return _("Confirmed %(when)s by %(who)s", when=be_date(confirmation.confirmed_at),
+             who=confirmation.confirmed_by)
+
+
+def report_rows(round_: Round, scope: Scope) -> tuple[Row, list[Row]]:
+    """The unit's own row and one row per unit directly below it."""
+    if scope.level == Level.DEPARTMENT:
+        counts = counts_by(round_.id, scope, Confirmation.province_code)
+        rows = [Row(r["province"].code, r["province"].name_th, r["confirmation"] is not None,
+                    _("%(done)d of %(laos)d LAOs confirmed", done=r["done"], laos=r["laos"])
+                    if r["confirmation"] is None else _when(r["confirmation"]),
+                    {"province": r["province"].code}, counts.get(r["province"].code, {}))
+                for r in province_rows(round_)]
+        own_confirmed = bool(rows) and all(r.confirmed for r in rows)
+    elif scope.level == Level.PROVINCE:
+        counts = counts_by(round_.id, scope, Confirmation.lao_id)
+        rows = []
+        for r in lao_rows(round_, scope.province):
+            lao = r["lao"]
+            pending = ", ".join(str(DATABASE_LABELS[Database(d)]) for d in r["pending"])
+            status = (_("Not confirmed: %(databases)s", databases=pending) if r["pending"]
+                      else _("Confirmed") if r["applies"] else _("Nothing to confirm"))
+            rows.append(Row(lao.code, lao.name, not r["pending"], status, {"lao": lao.id},
+                            counts.get(lao.id, {})))
+        own_confirmed = rules.live_confirmation(db.session, round_.id, ConfirmLevel.PROVINCE,
+                                                Database.ALL,
+                                                province_code=scope.province) is not None
+    elif scope.level == Level.LAO:
+        counts = counts_by(round_.id, scope, Confirmation.institution_id)
+        rows = [Row(r["institution"].code, r["institution"].name, r["confirmation"] is not None,
+                    _when(r["confirmation"]), {"institution": r["institution"].id},
+                    counts.get(r["institution"].id, {}))
+                for r in institution_rows(round_, scope.lao.id)]
+        total, _missing = rules.lao_status(db.session, round_.id, scope.lao.id, Database.OTHER)
+        if total:
+            other = rules.live_confirmation(db.session, round_.id, ConfirmLevel.LAO,
+                                            Database.OTHER, lao_id=scope.lao.id)
+            rows.append(Row("", str(DATABASE_LABELS[Database.OTHER]), other is not None,
+                            _when(other), {}, counts.get(None, {})))
+        own_confirmed = bool(rows) and all(r.confirmed for r in rows)
+    else:
+        rows = []
+        own = rules.live_confirmation(
+            db.session, round_.id, ConfirmLevel.INSTITUTION,
+            rules.DATABASE_OF_KIND[scope.institution.kind], institution_id=scope.institution.id)
+        own_confirmed = own is not None
+    own_counts = counts_by(round_.id, scope).get(None, {})
+    return Row(scope.code, scope.name, own_confirmed, "", scope.args, own_counts), rows
+
+
+def _rounds() -> list[Round]:
+    return db.session.scalars(select(Round).order_by(Round.academic_year.desc(),
+                                                     Round.number.desc())).all()
+
+
+def _grades_in(*rows: Row) -> list[str]:
+    used = {g for row in rows for (g, _s) in row.counts}
+    return [g for g in GRADES if g in used] or list(SCHOOL_GRADES[:9])
+
+
+class ReportView(BaseView):
+    """Count reports by grade and gender, and the printable confirmation summary."""
+
+    def is_accessible(self) -> bool:
+        return signed_in_at(None)
+
+    def inaccessible_callback(self, name: str, **kwargs: Any) -> Response:
+        return refuse(name)
+
+    def _round(self) -> Round:
+        return current_round(request.args.get("round")) or abort(404)
+
+    @expose("/")
+    def index(self) -> Any:
+        round_ = current_round(request.args.get("round"))
+        if round_ is None:
+            return self.render("admin/reports/counts.html", round_=None)
+        scope = _scope()
+        own, rows = report_rows(round_, scope)
+        return self.render("admin/reports/counts.html", round_=round_, rounds=_rounds(),
+                           scope=scope, own=own, rows=rows, grades=_grades_in(own),
+                           grade_labels=GRADE_LABELS, gender_labels=GENDER_LABELS)
+
+    @expose("/xlsx/")
+    def xlsx(self) -> Response:
+        """The same report as a workbook: units below with every grade, and the unit's table."""
+        round_ = self._round()
+        scope = _scope()
+        own, rows = report_rows(round_, scope)
+        grades = _grades_in(own)
+        audit("export", target="report:counts", round_id=round_.id, **scope.args)
+        header = [_("Code"), _("Name"), _("Status")]
+        for grade in grades:
+            header += [_("%(grade)s boys", grade=GRADE_LABELS[grade]),
+                       _("%(grade)s girls", grade=GRADE_LABELS[grade])]
+        header += [_("Boys"), _("Girls"), _("Total")]
+
+        def unit_rows() -> Iterator[list[Any]]:
+            for row in [*rows, own]:
+                status = row.status if row is not own else (
+                    _("Confirmed") if row.confirmed else _("Not confirmed"))
+                cells: list[Any] = [row.code, row.name if row is not own else _("Total"), status]
+                for grade in grades:
+                    cells += [row.counts.get((grade, "M"), 0), row.counts.get((grade, "F"), 0)]
+                yield cells + [row.sum("M"), row.sum("F"), row.sum()]
+
+        grade_rows = ([str(GRADE_LABELS[g]), own.counts.get((g, "M"), 0),
+                       own.counts.get((g, "F"), 0), own.sum(grades=(g,))] for g in grades)
+        name = f"counts_{round_.academic_year}-{round_.number}_{scope.code or 'all'}.xlsx"
+        return exports.xlsx_response(
+            name, header, unit_rows(), sheet=_("Units"),
+            more=[(_("By grade"), [_("Grade"), _("Boys"), _("Girls"), _("Total")], grade_rows)])
+
+    @expose("/summary/")
+    def summary(self) -> Any:
+        """The confirmation summary an institution (or LAO) prints, signs and sends upward."""
+        round_ = self._round()
+        scope = _scope()
+        if scope.institution is not None:
+            database = rules.DATABASE_OF_KIND[scope.institution.kind]
+            confirmation = rules.live_confirmation(db.session, round_.id,
+                                                   ConfirmLevel.INSTITUTION, database,
+                                                   institution_id=scope.institution.id)
+            confirmations = [confirmation] if confirmation else []
+        elif scope.lao is not None:
+            confirmations = [c for d in rules.LAO_DATABASES if (c := rules.live_confirmation(
+                db.session, round_.id, ConfirmLevel.LAO, d, lao_id=scope.lao.id))]
+        else:
+            abort(404)
+        tables = []
+        for confirmation in confirmations:
+            counts: Counts = {(r.grade, r.gender): r.count for r in db.session.scalars(
+                select(SnapshotCount).where(SnapshotCount.confirmation_id == confirmation.id))}
+            row = Row(scope.code, scope.name, True, _when(confirmation), counts=counts)
+            tables.append((confirmation, row, _grades_in(row)))
+        return self.render("admin/reports/summary.html", round_=round_, scope=scope,
+                           tables=tables, grade_labels=GRADE_LABELS,
+                           database_labels=DATABASE_LABELS, province=db.session.get(
+                               Province, scope.province))
+
+
+# --- budget ----------------------------------------------------------------------------------
+
+def budget_rows(round_: Round, rate: BudgetRate, scope: Scope
+                ) -> tuple[budget.Estimate, list[tuple[str, str, dict[str, Any], Any]]]:
+    """The estimate per unit directly below the scope, from confirmed snapshots only."""
+    subsidised = func.sum(case((SnapshotCount.grade.in_(budget.SUBSIDISED_GRADES),
+                                SnapshotCount.count), else_=0))
+    everyone = func.sum(SnapshotCount.count)
+    query = (select(Confirmation.province_code, Confirmation.lao_id,
+                    Confirmation.institution_id, Confirmation.database,
+                    subsidised.label("subsidised"), everyone.label("everyone"))
+             .join(SnapshotCount, SnapshotCount.confirmation_id == Confirmation.id)
+             .where(_leaves(round_.id), _within(scope))
+             .group_by(Confirmation.province_code, Confirmation.lao_id,
+                       Confirmation.institution_id, Confirmation.database))
+    key = {Level.DEPARTMENT: "province_code", Level.PROVINCE: "lao_id",
+           Level.LAO: "institution_id", Level.INSTITUTION: "institution_id"}[scope.level]
+    sums: dict[Any, budget.Estimate] = defaultdict(budget.Estimate)
+    for row in db.session.execute(query):
+        if row.database == Database.STUDENTS:
+            estimate = budget.school_estimate(rate, int(row.subsidised or 0))
+        elif row.database == Database.CHILDREN:
+            estimate = budget.cdc_estimate(rate, int(row.everyone or 0))
+        else:
+            estimate = budget.other_school_estimate(rate, int(row.subsidised or 0))
+        sums[getattr(row, key)] += estimate
+    names = _names(key, [k for k in sums if k is not None])
+    rows = []
+    for unit_key, estimate in sorted(sums.items(),
+                                     key=lambda kv: names.get(kv[0], ("~", "", {}))[0]):
+        code, name, args = names.get(unit_key, ("", str(DATABASE_LABELS[Database.OTHER]), {}))
+        rows.append((code, name, args, estimate))
+    total = sum((e for *_rest, e in rows), budget.Estimate())
+    return total, rows
+
+
+def _names(key: str, ids: list[Any]) -> dict[Any, tuple[str, str, dict[str, Any]]]:
+    if key == "province_code":
+        return {p.code: (p.code, p.name_th, {"province": p.code}) for p in db.session.scalars(
+            select(Province).where(Province.code.in_(ids)))}
+    if key == "lao_id":
+        return {lao.id: (lao.code, lao.name, {"lao": lao.id}) for lao in db.session.scalars(
+            select(Lao).where(Lao.id.in_(ids)))}
+    return {i.id: (i.code, i.name, {"institution": i.id}) for i in db.session.scalars(
+        select(Institution).where(Institution.id.in_(ids)))}
+
+
+class BudgetView(BaseView):
+    """Milk and lunch estimate per LAO, province and the nation."""
+
+    def is_accessible(self) -> bool:
+        return signed_in_at(None)
+
+    def inaccessible_callback(self, name: str, **kwargs: Any) -> Response:
+        return refuse(name)
+
+    def _estimate(self) -> dict[str, Any]:
+        round_ = current_round(request.args.get("round")) or abort(404)
+        scope = _scope()
+        rate = db.session.scalar(select(BudgetRate).where(
+            BudgetRate.academic_year == round_.academic_year))
+        context: dict[str, Any] = {"round_": round_, "rounds": _rounds(), "scope": scope,
+                                   "rate": rate, "baht": budget.baht}
+        if rate is not None:
+            context["total"], context["rows"] = budget_rows(round_, rate, scope)
+        return context
+
+    @expose("/")
+    def index(self) -> Any:
+        if current_round(request.args.get("round")) is None:
+            return self.render("admin/reports/budget.html", round_=None)
+        return self.render("admin/reports/budget.html", **self._estimate())
+
+    @expose("/xlsx/")
+    def xlsx(self) -> Response:
+        context = self._estimate()
+        if context["rate"] is None:
+            abort(404)
+        round_, scope = context["round_"], context["scope"]
+        audit("export", target="report:budget", round_id=round_.id, **scope.args)
+        header = [_("Code"), _("Name"), _("Children with lunch"), _("Lunch (baht)"),
+                  _("Children with milk"), _("Milk (baht)"), _("Total (baht)")]
+
+        def line(code: str, name: str, e: budget.Estimate) -> list[Any]:
+            return [code, name, e.lunch_pupils, e.lunch / 100, e.milk_pupils, e.milk / 100,
+                    e.total / 100]
+
+        rows = [line(code, name, e) for code, name, _args, e in context["rows"]]
+        rows.append(line("", _("Total"), context["total"]))
+        name = f"budget_{round_.academic_year}-{round_.number}_{scope.code or 'all'}.xlsx"
+        return exports.xlsx_response(name, header, rows, sheet=_("Budget estimate"))
+
+
+class BudgetRateView(ScopedModelView):
+    """The department sets each year's rates; everyone else may read them."""
+
+    column_list = ("academic_year", "lunch_rate_1", "lunch_rate_2", "lunch_rate_3",
+                   "lunch_rate_4", "lunch_days", "milk_unit_price", "milk_days",
+                   "cdc_lunch_rate", "cdc_lunch_days", "cdc_milk_days")
+    column_labels = {
+        "academic_year": _l("Academic year"),
+        "lunch_max_1": _l("Small school: up to this many pupils"),
+        "lunch_max_2": _l("Medium school: up to this many pupils"),
+        "lunch_max_3": _l("Large school: up to this many pupils"),
+        "lunch_rate_1": _l("Lunch, small school (satang a day)"),
+        "lunch_rate_2": _l("Lunch, medium school (satang a day)"),
+        "lunch_rate_3": _l("Lunch, large school (satang a day)"),
+        "lunch_rate_4": _l("Lunch, larger school (satang a day)"),
+        "lunch_days": _l("School lunch days"),
+        "milk_unit_price": _l("Milk unit price (satang)"),
+        "milk_days": _l("School milk days"),
+        "cdc_lunch_rate": _l("CDC lunch (satang a day)"),
+        "cdc_lunch_days": _l("CDC lunch days"),
+        "cdc_milk_days": _l("CDC milk days"),
+    }
+    form_columns = ("academic_year", "lunch_max_1", "lunch_max_2", "lunch_max_3",
+                    "lunch_rate_1", "lunch_rate_2", "lunch_rate_3", "lunch_rate_4", "lunch_days",
+                    "milk_unit_price", "milk_days", "cdc_lunch_rate", "cdc_lunch_days",
+                    "cdc_milk_days")
+    column_default_sort = ("academic_year", True)
+    editable_columns = ("milk_unit_price", "lunch_days", "milk_days")
+
+
+def register(admin: Any) -> None:
+    """Add the report pages and the rates to the menu."""
+    reports = _l("Reports")
+    admin.add_view(ReportView(name=_l("Counts by grade and gender"), category=reports,
+                              endpoint="reports", url="/admin/reports"))
+    admin.add_view(BudgetView(name=_l("Budget estimate"), category=reports,
+                              endpoint="budget", url="/admin/budget"))
+    admin.add_view(BudgetRateView(BudgetRate, name=_l("Subsidy rates"), category=reports,
+                                  endpoint="budget_rate"))

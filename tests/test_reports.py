@@ -1,0 +1,178 @@
+"""Count reports, confirmation summary and budget pages (SPEC §7, issue 6 items 2-4).
+
+All figures come from confirmation snapshots; units that have not confirmed are marked.
+"""
+
+import io
+from datetime import date
+from itertools import count
+from types import SimpleNamespace
+
+import openpyxl
+import pytest
+
+from models import BudgetRate, Enrolment, Learner, OtherSchoolCount, Round, db
+from models.people import GRADE_LABELS
+from rules import acting_as
+from rules import confirmation as rules
+from rules.identity import check_digit
+
+YEAR = 2569
+_ids = count(500)
+
+
+def enrol(institution, grade: str, gender: str) -> None:
+    body = f"1{next(_ids):011d}"
+    learner = Learner(national_id=body + str(check_digit(body)), first_name="ทดสอบ",
+                      last_name="รายงาน", gender=gender)
+    db.session.add(Enrolment(learner=learner, institution=institution, academic_year=YEAR,
+                             grade=grade, status="active"))
+
+
+@pytest.fixture
+def confirmed(tree):
+    """School A: 3 boys and 2 girls in P1, 1 girl in M1, confirmed. CDC A: 2 children, not
+    confirmed. SAO A's other-affiliation school: 3 boys and 4 girls in P1, confirmed. School B
+    (province 34): 1 boy in P1, confirmed."""
+    round_ = Round(academic_year=YEAR, number=1, opens_on=date(2000, 1, 1),
+                   closes_on=date(2099, 12, 31), institution_deadline=date(2099, 6, 10),
+                   lao_deadline=date(2099, 6, 10), province_deadline=date(2099, 6, 11))
+    db.session.add(round_)
+    for gender, n in (("M", 3), ("F", 2)):
+        for _ in range(n):
+            enrol(tree.a.school, "P1", gender)
+    enrol(tree.a.school, "M1", "F")
+    enrol(tree.a.cdc, "A3", "M")
+    enrol(tree.a.cdc, "A3", "F")
+    enrol(tree.b.school, "P1", "M")
+    db.session.add(OtherSchoolCount(round=round_, other_school_id=tree.a.other.id, grade="P1",
+                                    boys=3, girls=4))
+    db.session.commit()
+    with acting_as(tree.a.school_user):
+        school_a = rules.confirm_institution(db.session, round_, tree.a.school)
+    with acting_as(tree.b.school_user):
+        rules.confirm_institution(db.session, round_, tree.b.school)
+    with acting_as(tree.a.sao_user):
+        rules.confirm_lao(db.session, round_, tree.a.sao, "other")
+    db.session.commit()
+    return SimpleNamespace(round=round_, school_a=school_a, tree=tree)
+
+
+def page(browser, user, url: str) -> str:
+    response = browser(user).get(url)
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    return response.get_data(as_text=True)
+
+
+def grade_row(html: str, label: str) -> str:
+    """The cells of one row of the grade table, as text."""
+    start = html.index(f"<td>{label}</td>")
+    return html[start:html.index("</tr>", start)]
+
+
+def test_institution_sees_its_confirmed_counts_by_grade_and_gender(app, confirmed, browser):
+    html = page(browser, confirmed.tree.a.school_user, "/admin/reports/")
+    with app.test_request_context():
+        cells = grade_row(html, str(GRADE_LABELS["P1"]))
+    assert ">3<" in cells and ">2<" in cells and ">5<" in cells
+    assert "lec-unconfirmed" not in html
+
+
+def test_lao_report_marks_the_units_that_have_not_confirmed(app, confirmed, browser):
+    tree = confirmed.tree
+    html = page(browser, tree.a.sao_user, "/admin/reports/")
+    cdc_row = html[html.index(tree.a.cdc.code):]
+    cdc_row = cdc_row[:cdc_row.index("</tr>")]
+    assert "ยังไม่ยืนยัน" in cdc_row  # the centre has not confirmed
+    assert "lec-unconfirmed" in html
+    # the centre's two children are not counted; the other-affiliation school's 7 are
+    assert ">7<" in html and ">9<" not in html
+
+
+def test_province_and_nation_sum_confirmed_snapshots_only(app, confirmed, browser):
+    tree = confirmed.tree
+    html = page(browser, tree.a.province_user, "/admin/reports/")
+    assert tree.a.muni.code in html and tree.a.sao.code in html
+    assert ">13<" in html  # 6 in school A + 7 in the other-affiliation school
+    national = page(browser, tree.department, "/admin/reports/")
+    assert ">14<" in national  # and 1 in province 34
+    assert national.count("ยังไม่ยืนยัน") >= 2  # neither province has confirmed
+
+
+def test_cancelled_confirmation_no_longer_counts(app, confirmed, browser):
+    tree = confirmed.tree
+    with acting_as(tree.a.muni_user):
+        rules.cancel(db.session, confirmed.school_a, "แก้ไขข้อมูล")
+        db.session.commit()
+    html = page(browser, tree.a.muni_user, "/admin/reports/")
+    row = html[html.index(tree.a.school.code):]
+    assert "ยังไม่ยืนยัน" in row[:row.index("</tr>")]
+    assert ">6<" not in html
+
+
+def test_reports_stay_inside_the_users_subtree(app, confirmed, browser):
+    tree = confirmed.tree
+    assert browser(tree.a.school_user).get(f"/admin/reports/?lao={tree.a.muni.id}"
+                                           ).status_code == 404
+    assert browser(tree.b.province_user).get("/admin/reports/?province=33").status_code == 404
+    assert browser(tree.b.muni_user).get(
+        f"/admin/reports/summary/?institution={tree.a.school.id}").status_code == 404
+
+
+def test_report_as_xlsx_has_units_and_grades(app, confirmed, browser):
+    response = browser(confirmed.tree.department).get(
+        f"/admin/reports/xlsx/?round={confirmed.round.id}")
+    book = openpyxl.load_workbook(io.BytesIO(response.get_data()))
+    units = list(book.worksheets[0].iter_rows(values_only=True))
+    by_code = {row[0]: row for row in units[1:]}
+    assert by_code["33"][-1] == 13 and by_code["34"][-1] == 1
+    assert units[-1][-1] == 14 and units[-1][1] == "รวม"
+    grades = list(book.worksheets[1].iter_rows(values_only=True))
+    assert grades[1][1:] == (7, 6, 13)  # P1: boys 3 + 3 + 1, girls 2 + 4
+    assert book.worksheets[0].freeze_panes == "A2"
+
+
+def test_printable_confirmation_summary(app, confirmed, browser):
+    tree = confirmed.tree
+    html = page(browser, tree.a.school_user,
+                f"/admin/reports/summary/?institution={tree.a.school.id}")
+    assert "size: A4" in html and "@media print" in html
+    assert tree.a.school_user.login in html  # who confirmed
+    assert html.count('class="line"') == 2  # two signature lines
+    assert ">5<" in html and ">6<" in html
+    unconfirmed = page(browser, tree.a.cdc_user,
+                       f"/admin/reports/summary/?institution={tree.a.cdc.id}")
+    assert 'class="line"' not in unconfirmed
+
+
+def test_budget_estimate_pages_match_a_hand_calculation(app, confirmed, browser):
+    db.session.add(BudgetRate.fy2566(YEAR))
+    db.session.commit()
+    # By hand (baht): province 33: school A has 5 pupils K1-P6 (the M1 girl gets nothing):
+    #   lunch 5 x 36 x 200 = 36,000.00; milk 5 x 7.37 x 260 = 9,581.00. The other-affiliation
+    #   school, 7 pupils: milk 7 x 1,916.20 = 13,413.40. Province 34: 1 pupil: lunch 7,200.00,
+    #   milk 1,916.20. Nation: lunch 43,200.00 + milk 24,910.60 = 68,110.60.
+    national = page(browser, confirmed.tree.department, "/admin/budget/")
+    assert "58,994.40" in national  # province 33: 36,000 + 9,581 + 13,413.40
+    assert "9,116.20" in national
+    assert "68,110.60" in national and "43,200.00" in national and "24,910.60" in national
+    lao = page(browser, confirmed.tree.a.sao_user, "/admin/budget/")
+    assert "13,413.40" in lao
+    response = browser(confirmed.tree.department).get("/admin/budget/xlsx/")
+    rows = list(openpyxl.load_workbook(io.BytesIO(response.get_data())).active
+                .iter_rows(values_only=True))
+    assert rows[-1][-1] == pytest.approx(68110.60)
+
+
+def test_budget_without_rates_says_so(app, confirmed, browser):
+    html = page(browser, confirmed.tree.department, "/admin/budget/")
+    assert str(YEAR) in html and "alert-warning" in html
+
+
+def test_only_the_department_edits_rates(app, tree, browser):
+    data = {f: v for f, v in BudgetRate.fy2566(2570).__dict__.items() if not f.startswith("_")}
+    browser(tree.a.province_user).post("/admin/budget_rate/new/", data=data)
+    assert db.session.query(BudgetRate).count() == 0
+    response = browser(tree.department).post("/admin/budget_rate/new/", data=data)
+    assert response.status_code == 302
+    assert db.session.query(BudgetRate).one().lunch_rate_1 == 3600
