@@ -6,6 +6,7 @@ from typing import Any
 from flask import flash, redirect, request
 from flask_admin import expose
 from flask_admin.actions import action
+from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -17,7 +18,7 @@ from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaF
 from wtforms.validators import DataRequired, Length, Optional
 
 from auth import Form
-from models import Enrolment, Institution, Learner, Level, db
+from models import Enrolment, Institution, Learner, Level, Subdistrict, db
 from models.people import (
     GENDER_LABELS,
     GRADE_LABELS,
@@ -116,7 +117,7 @@ class EnrolmentView(ScopedModelView):
     column_sortable_list = ("grade", "classroom", "academic_year", "status")
     column_default_sort = [("academic_year", True), ("grade", False), ("classroom", False)]
     form_columns = ("grade", "classroom", "enrolled_on", "status")
-    editable_columns = ("classroom",)
+    editable_columns = ("grade", "classroom")
     list_template = "admin/learners/list.html"
 
     def get_query(self) -> Any:
@@ -371,6 +372,10 @@ class LearnerView(ScopedModelView):
         "current_subdistrict": {"fields": ("code", "name_th"), "page_size": 20},
     }
     can_create = False  # learners are created by enrolling them
+
+    def _create_ajax_loader(self, name: str, options: dict[str, Any]) -> Any:
+        """Subdistricts are public reference data: every level may pick any of them."""
+        return QueryAjaxModelLoader(name, self.session, Subdistrict, **options)
 
 
 def register(admin: Any) -> None:

@@ -71,7 +71,7 @@ def build_learners(province_code: str) -> int:
     seq, total = 0, 0
     for institution, lao_type in rows:
         for grade in _grades(institution, lao_type):
-            size = rng.randint(6, 14) if institution.kind == "cdc" else rng.randint(10, 24)
+            size = rng.randint(4, 10) if institution.kind == "cdc" else rng.randint(6, 16)
             for n in range(size):
                 seq += 1
                 boy = rng.random() < 0.51

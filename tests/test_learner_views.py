@@ -194,3 +194,42 @@ def test_list_of_2000_learners_uses_constant_queries(tree, browser, app) -> None
             event.remove(db.engine, "before_cursor_execute", count)
         counts.append(len(statements))
     assert counts[0] == counts[1], counts
+
+
+def test_unusual_age_asks_for_confirmation(tree, browser) -> None:  # noqa: ANN001
+    school = browser(tree.a.school_user)
+    year = current_academic_year(db.session)
+    old = f"{year - 543 - 12}-01-01"  # twelve years old in P1
+    page = enrol(school, nid(7), birth_date=old)
+    assert page.status_code == 200 and 'name="confirm_age"' in page.get_data(as_text=True)
+    assert db.session.scalar(select(Enrolment)) is None
+    assert enrol(school, nid(7), birth_date=old, confirm_age="y").status_code == 302
+
+
+def test_inline_edit_obeys_the_grade_rule(tree, browser) -> None:  # noqa: ANN001
+    _seed(tree, 1)
+    enrolment = db.session.scalar(select(Enrolment))
+    school = browser(tree.a.school_user)
+    bad = school.post("/admin/student/ajax/update/",
+                      data={"list_form_pk": enrolment.id, "grade": "A3"})
+    assert bad.status_code == 400
+    good = school.post("/admin/student/ajax/update/",
+                       data={"list_form_pk": enrolment.id, "grade": "P2"})
+    assert good.status_code == 200
+    db.session.expire_all()
+    assert db.session.get(Enrolment, enrolment.id).grade == "P2"
+    outsider = browser(tree.b.school_user)
+    assert outsider.post("/admin/student/ajax/update/", data={
+        "list_form_pk": enrolment.id, "grade": "P3"}).status_code in (400, 403, 404)
+    db.session.expire_all()
+    assert db.session.get(Enrolment, enrolment.id).grade == "P2"
+
+
+def test_lists_render_in_thai_for_every_level(tree, browser) -> None:  # noqa: ANN001
+    _seed(tree, 2)
+    for user in (tree.department, tree.a.province_user, tree.a.muni_user, tree.a.school_user):
+        page = browser(user).get("/admin/student/")
+        assert page.status_code == 200
+        assert "ป.๑" in page.get_data(as_text=True)
+    child_page = browser(tree.a.cdc_user).get("/admin/child/").get_data(as_text=True)
+    assert "กลุ่มอายุ" in child_page
