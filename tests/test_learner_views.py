@@ -233,3 +233,20 @@ def test_lists_render_in_thai_for_every_level(tree, browser) -> None:  # noqa: A
         assert "ป.๑" in page.get_data(as_text=True)
     child_page = browser(tree.a.cdc_user).get("/admin/child/").get_data(as_text=True)
     assert "กลุ่มอายุ" in child_page
+
+
+def test_identity_form_refuses_a_bad_id_and_keeps_the_rest(tree, browser) -> None:  # noqa: ANN001
+    _seed(tree, 1)
+    child = db.session.scalar(select(Learner))
+    school = browser(tree.a.school_user)
+    assert school.get("/admin/learner/").status_code == 200
+    form = {"national_id": "1234567890123", "title": "เด็กหญิง", "first_name": "ใหม่",
+            "last_name": "สกุล", "gender": "F"}
+    page = school.post(f"/admin/learner/edit/?id={child.id}", data=form)
+    assert page.status_code == 200 and "ใหม่" in page.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Learner, child.id).first_name != "ใหม่"
+    form["national_id"] = nid(9)
+    assert school.post(f"/admin/learner/edit/?id={child.id}", data=form).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Learner, child.id).national_id == nid(9)
