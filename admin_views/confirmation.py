@@ -99,7 +99,8 @@ def province_rows(round_: Round) -> list[dict[str, Any]]:
 
 def lao_rows(round_: Round, province_code: str) -> list[dict[str, Any]]:
     """A province's LAOs: which databases apply, which are confirmed (when, by whom), and how
-    many of their institutions have confirmed. Four queries whatever the number of LAOs."""
+    many of their institutions have confirmed and learners recorded. Four queries whatever the
+    number of LAOs."""
     laos = db.session.execute(select(Lao, *rules._lao_flags(round_.id))
                               .where(Lao.province_code == province_code)
                               .order_by(Lao.code)).all()
@@ -114,6 +115,14 @@ def lao_rows(round_: Round, province_code: str) -> list[dict[str, Any]]:
         .join(Lao, Lao.id == Institution.lao_id)
         .where(Lao.province_code == province_code, Institution.active.is_(True))
         .group_by(Institution.lao_id))}
+    learners = {r[0]: r[1] for r in db.session.execute(
+        select(Institution.lao_id, func.count(Enrolment.id))
+        .join(Enrolment, Enrolment.institution_id == Institution.id)
+        .join(Lao, Lao.id == Institution.lao_id)
+        .where(Lao.province_code == province_code,
+               Enrolment.academic_year == round_.academic_year,
+               Enrolment.status == EnrolmentStatus.ACTIVE)
+        .group_by(Institution.lao_id))}
     rows = []
     for row in laos:
         lao = row[0]
@@ -122,7 +131,8 @@ def lao_rows(round_: Round, province_code: str) -> list[dict[str, Any]]:
         rows.append({"lao": lao, "pending": rules.pending_databases(row),
                      "applies": [d for d in rules.LAO_DATABASES if getattr(row, f"has_{d}")],
                      "confirmed": done, "total": counts.total if counts else 0,
-                     "done": int(counts.done or 0) if counts else 0})
+                     "done": int(counts.done or 0) if counts else 0,
+                     "learners": learners.get(lao.id, 0)})
     return rows
 
 

@@ -97,3 +97,21 @@ def test_days_to_deadline_in_bangkok(monkeypatch) -> None:
     monkeypatch.setattr(windows, "now", lambda: at)
     assert windows.days_to(date(2026, 6, 10)) == 0
     assert windows.days_to(date(2026, 6, 9)) == -1
+
+
+def test_the_department_extends_a_round_through_its_page(tree, round_2569, browser) -> None:
+    staff = browser(tree.department)
+    page = staff.get("/admin/round/")
+    assert page.status_code == 200 and "2569" in page.get_data(as_text=True)
+    form = {"academic_year": "2569", "number": "1", "opens_on": "2026-05-01",
+            "closes_on": "2026-06-30", "institution_deadline": "2026-06-10",
+            "lao_deadline": "2026-06-10", "province_deadline": "2026-06-11"}
+    staff.post(f"/admin/round/edit/?id={round_2569.id}", form)
+    db.session.expire_all()
+    assert db.session.get(Round, round_2569.id).closes_on == date(2026, 6, 30)
+
+    province = browser(tree.a.province_user)
+    assert province.get("/admin/round/").status_code == 200
+    province.post(f"/admin/round/edit/?id={round_2569.id}", form | {"closes_on": "2026-12-31"})
+    db.session.expire_all()
+    assert db.session.get(Round, round_2569.id).closes_on == date(2026, 6, 30)
