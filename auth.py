@@ -6,6 +6,7 @@ per account and address (security.Throttle) and every attempt is audited.
 
 from functools import cache
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import (
@@ -53,6 +54,12 @@ class Form(FlaskForm):
     class Meta:
         def get_translations(self, form: FlaskForm) -> object:
             return wtforms_translations
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Flask-Admin's unique-value check compares with the edited record kept here (its own
+        # BaseForm sets it); without it an edit that keeps a unique code is refused.
+        self._obj = kwargs.get("obj", args[1] if len(args) > 1 else None)
 
 
 class LoginForm(Form):

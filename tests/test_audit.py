@@ -41,6 +41,12 @@ def test_an_edit_through_the_admin_form_names_the_user_and_old_and_new_values(tr
     assert entry.object_id == str(school.id) and entry.ip == "127.0.0.1"
     assert entry.changes["name"] == [old_name, "โรงเรียนเทศบาลใหม่"]
     assert entry.changes["code"] == [old_code, "3033200099"]
+    # An edit that keeps the (unique) code is accepted too, and logs only what changed.
+    response = b.post(f"/admin/institution/edit/?id={school.id}",
+                      data={**form, "phone": "045 777 777"})
+    assert response.status_code == 302
+    last = _entries(action="update", model="Institution")[-1]
+    assert set(last.changes) == {"phone"} and last.changes["phone"][1] == "045 777 777"
     assert entry.at is not None
 
 
