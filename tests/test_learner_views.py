@@ -250,3 +250,12 @@ def test_identity_form_refuses_a_bad_id_and_keeps_the_rest(tree, browser) -> Non
     assert school.post(f"/admin/learner/edit/?id={child.id}", data=form).status_code == 302
     db.session.expire_all()
     assert db.session.get(Learner, child.id).national_id == nid(9)
+
+
+def test_lao_enrols_only_into_its_own_institutions(tree, browser) -> None:  # noqa: ANN001
+    lao = browser(tree.a.muni_user)
+    page = enrol(lao, nid(10), institution_code=tree.b.school.code)
+    assert page.status_code == 200
+    assert db.session.scalar(select(Enrolment)) is None
+    assert enrol(lao, nid(10), institution_code=tree.a.school.code).status_code == 302
+    assert db.session.scalar(select(Enrolment)).institution_id == tree.a.school.id
