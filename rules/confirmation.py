@@ -419,11 +419,15 @@ def _changed(obj: Any, *keys: str) -> bool:
 
 def _institution_problems(session: Session, t: _Touched) -> list[str]:
     """Writes under an institution whose confirmation for that year is live."""
+    # A learner's identity is frozen by the confirmations of rounds still running, not by
+    # every school that confirmed them in a past year.
+    learner_years: dict[int, set[int]] = {}
     if t.learner_ids:
         for institution_id, year in session.execute(
                 select(Enrolment.institution_id, Enrolment.academic_year)
                 .where(Enrolment.learner_id.in_(t.learner_ids))):
-            t.years.setdefault(institution_id, set()).add(year)
+            learner_years.setdefault(institution_id, set()).add(year)
+            t.years.setdefault(institution_id, set())
     if not t.years:
         return []
     ids = sorted(t.years)
@@ -438,7 +442,9 @@ def _institution_problems(session: Session, t: _Touched) -> list[str]:
     problems = []
     for institution_id, round_, name in rows:
         years = t.years[institution_id]
-        if round_.academic_year in years or (None in years and not windows.is_closed(round_)):
+        running = not windows.is_closed(round_)
+        if round_.academic_year in years or (running and (
+                None in years or round_.academic_year in learner_years.get(institution_id, ()))):
             problems.append(_(
                 "%(institution)s has confirmed its data (ยืนยันข้อมูล) for round %(round)s, so "
                 "its learners and basic data cannot be changed. To correct them, the LAO must "

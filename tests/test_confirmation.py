@@ -164,6 +164,24 @@ def test_no_path_changes_a_confirmed_institution(tree) -> None:
     enrol(tree.a.cdc, "A2", "M", year=YEAR + 1)
 
 
+def test_a_past_years_confirmation_does_not_freeze_the_learner_for_good(tree) -> None:
+    """Last year's school confirmed its closed round; this year's school may fix the name."""
+    past = Round(academic_year=YEAR - 1, number=1, opens_on=date(2000, 1, 1),
+                 closes_on=date(2001, 1, 1), institution_deadline=date(2001, 1, 1),
+                 lao_deadline=date(2001, 1, 1), province_deadline=date(2001, 1, 1))
+    db.session.add(past)
+    db.session.commit()
+    last_year = enrol(tree.a.school, "P1", year=YEAR - 1)
+    with acting_as(None):
+        rules.confirm_institution(db.session, past, tree.a.school)
+        db.session.commit()
+    db.session.get(Learner, last_year.learner_id).first_name = "แก้ชื่อ"
+    db.session.commit()
+    db.session.get(Enrolment, last_year.id).grade = "P2"  # but last year's record stays
+    with pytest.raises(RuleViolation):
+        db.session.commit()
+
+
 def test_lao_with_no_institution_of_a_kind_has_nothing_to_confirm(tree) -> None:
     round_ = open_round()
     with acting_as(tree.a.sao_user), pytest.raises(RuleViolation) as nothing:
