@@ -13,6 +13,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -197,6 +198,27 @@ def forbidden(error: HTTPException) -> tuple[str, int]:
     record("forbidden", request.full_path.rstrip("?"), method=request.method)
     db.session.commit()
     return render_template("error.html", code=403), 403
+
+
+@bp.app_errorhandler(404)
+def not_found(error: HTTPException) -> tuple[str, int]:
+    """A signed-in user's miss is logged: it is how a hand-typed URL outside scope ends."""
+    if current_user.is_authenticated:
+        db.session.rollback()
+        record("not_found", request.full_path.rstrip("?"), method=request.method)
+        db.session.commit()
+    return render_template("error.html", code=404), 404
+
+
+@bp.after_app_request
+def log_refused_csrf(response: Response) -> Response:
+    """A POST turned away for a missing or forged CSRF token is logged (Flask-WTF sets
+    g.csrf_valid once a token passes, so a 400 without it is the CSRF refusal)."""
+    if request.method == "POST" and response.status_code == 400 and not g.get("csrf_valid"):
+        db.session.rollback()
+        record("csrf_refused", request.path)
+        db.session.commit()
+    return response
 
 
 @bp.record_once

@@ -137,6 +137,8 @@ def test_sign_ins_good_and_bad_and_refusals_are_logged(app, tree, browser):
     assert b.get(f"/admin/institution/edit/?id={tree.b.school.id}").status_code == 404
     (refusal,) = _entries(action="forbidden")
     assert refusal.target == "/admin/audit/" and refusal.actor_login == tree.a.school_user.login
+    (miss,) = _entries(action="not_found")
+    assert miss.target == f"/admin/institution/edit/?id={tree.b.school.id}"
     b.post("/logout")
     assert _entries(action="sign_out")[-1].actor_login == tree.a.school_user.login
 

@@ -198,7 +198,10 @@ def test_every_post_route_refuses_a_missing_or_forged_csrf_token(app, tree, brow
             response = b.client.post(url, data=data)
             assert response.status_code == 400, (rule, token, response.status_code)
     db.session.expire_all()
-    assert _row_counts() == before
+    after = _row_counts()
+    logged = after.pop("audit_entry") - before.pop("audit_entry")
+    assert after == before
+    assert logged == 2 * len(routes)  # each refusal is in the audit log
     assert b.get("/admin/").status_code == 200
 
 
