@@ -433,3 +433,20 @@ def test_spot_checks_are_reproducible_and_record_outcomes(tree, browser) -> None
     assert item.outcome == "data_wrong" and item.checked_by == "33"
     assert browser(tree.b.province_user).get(f"/admin/spot_checks/{first.id}").status_code == 404
     assert browser(tree.a.muni_user).get("/admin/spot_checks/").status_code == 403
+
+
+def test_inline_edit_and_bulk_action_obey_the_lao_lock(tree, browser) -> None:
+    """Even the department cannot slip an institution out of (or into) a confirmed LAO."""
+    round_ = open_round()
+    with acting_as(None):
+        rules.confirm_institution(db.session, round_, tree.a.school)
+        rules.confirm_lao(db.session, round_, tree.a.muni, "students")
+        db.session.commit()
+    staff = browser(tree.department)
+    inline = staff.post("/admin/institution/ajax/update/",
+                        {"list_form_pk": tree.a.school.id, "active": ""})
+    assert inline.status_code == 400 and "ยืนยันภาพรวมของข้อมูล" in inline.get_data(as_text=True)
+    staff.post("/admin/institution/action/", {"action": "deactivate",
+                                             "rowid": [tree.a.school.id]})
+    db.session.expire_all()
+    assert db.session.get(Institution, tree.a.school.id).active
