@@ -9,7 +9,7 @@ confirmations. So a confirm and a cancel or edit of the same unit run one after 
 and each sees what the other committed.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import gettext as _
@@ -374,13 +374,11 @@ def _values(obj: Any, key: str) -> set[Any]:
 class _Touched:
     """What a flush writes under institutions and LAOs, gathered before one locking query."""
 
-    years: dict[int, set[int | None]]  # institution id -> academic years (None: any current)
-    learner_ids: set[int]
-    count_schools: dict[int, set[int]]  # round id -> other-school ids
-    laos: dict[int, set[str]]  # LAO id -> databases whose unit list the flush changes
-
-    def __init__(self) -> None:
-        self.years, self.learner_ids, self.count_schools, self.laos = {}, set(), {}, {}
+    # institution id -> academic years written (None: undated basic data of running rounds)
+    years: dict[int, set[int | None]] = field(default_factory=dict)
+    learner_ids: set[int] = field(default_factory=set)
+    count_schools: dict[int, set[int]] = field(default_factory=dict)  # round -> other schools
+    laos: dict[int, set[str]] = field(default_factory=dict)  # LAO -> databases whose units change
 
 
 def _touched(session: Session) -> _Touched:
