@@ -29,7 +29,7 @@ run: translations
 	@test -f instance/demo-accounts.csv || $(FLASK) lec demo
 	@echo "Sign in at http://127.0.0.1:5000/login with any account in instance/demo-accounts.csv"
 	@echo "(department: dla.admin; province: 33; LAO and institution: their codes)."
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	LEC_ENV=development $(FLASK) run --host 127.0.0.1 --port 5000
 
 test: translations
 	$(BIN)/ruff check .
