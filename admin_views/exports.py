@@ -13,6 +13,7 @@ from flask import abort, request
 from flask_admin import expose
 from flask_admin.model import typefmt
 from flask_babel import gettext as _
+from flask_babel.speaklater import LazyString
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
@@ -69,8 +70,18 @@ class ExportMixin:
     def export_rows(self) -> Iterator[list[Any]]:
         """One list of cell values per row, read in batches from the database."""
         names = [name for name, _label in self._export_columns]
+        translated: dict[int, str] = {}  # each label (grade, status...) translated once
+
+        def plain(value: Any) -> Any:
+            if isinstance(value, LazyString):
+                text = translated.get(id(value))
+                if text is None:
+                    text = translated[id(value)] = str(value)
+                return text
+            return value
+
         for obj in self.export_query().yield_per(YIELD_PER):
-            yield [self.get_export_value(obj, name) for name in names]
+            yield [plain(self.get_export_value(obj, name)) for name in names]
 
     def export_filename(self, export_type: str) -> str:
         """`<view>_<BE date>.<ext>`, ASCII so every browser keeps it."""

@@ -404,7 +404,7 @@ def import_learners(session: Session, data: bytes, institution: Institution, yea
 
 def _write(session: Session, parsed: list[tuple[int, dict[str, Any]]],
            institution: Institution, year: int, result: Result) -> None:
-    """Check every row with the rules; add rows in batches while none has failed."""
+    """Add the rows in batches; the flush runs every rule, as for any other write."""
     ids = [values["national_id"] for _line, values in parsed]
     known: dict[str, Learner] = {}
     active: dict[int, Enrolment] = {}
@@ -421,7 +421,7 @@ def _write(session: Session, parsed: list[tuple[int, dict[str, Any]]],
                         Enrolment.status == EnrolmentStatus.ACTIVE)
                     .options(joinedload(Enrolment.institution).joinedload(Institution.lao))):
                 active[enrolment.learner_id] = enrolment
-    pending = 0
+    batch: list[tuple[int, list[Any]]] = []
     for line, values in parsed:
         with session.no_autoflush:
             learner = known.get(values["national_id"])
@@ -436,30 +436,45 @@ def _write(session: Session, parsed: list[tuple[int, dict[str, Any]]],
                 continue
             new_enrolment = enrolment is None
             if new_enrolment:
+                # institution_id too: the confirmation lock reads the column before flush.
                 enrolment = Enrolment(learner=learner, institution=institution,
-                                      academic_year=year, status=EnrolmentStatus.ACTIVE)
+                                      institution_id=institution.id, academic_year=year,
+                                      status=EnrolmentStatus.ACTIVE)
             enrolment_changed = _set(enrolment, values, ENROLMENT_FIELDS) and not new_enrolment
             touched = [obj for obj, fresh, changed in (
                 (learner, new_learner, learner_changed),
                 (enrolment, new_enrolment, enrolment_changed)) if fresh or changed]
-            problems = [p for obj in touched for p in _rule_problems(session, line, obj)]
-        if problems:
-            result.problems += problems
-            continue
         result.learners_created += new_learner
         result.learners_updated += learner_changed
         result.enrolled += new_enrolment
         result.enrolments_updated += enrolment_changed
         result.unchanged += not touched
         if not result.ok:
-            continue  # keep checking the rest, but write nothing more
+            # Something already failed: nothing more is written, but every row is still
+            # checked so that the report lists them all.
+            with session.no_autoflush:
+                result.problems += [p for obj in touched
+                                    for p in _rule_problems(session, line, obj)]
+            continue
         session.add_all(touched)
-        pending += 1
-        if pending >= BATCH:
-            session.flush()
-            pending = 0
-    if result.ok:
+        batch.append((line, touched))
+        if len(batch) >= BATCH:
+            _flush(session, batch, result)
+            batch = []
+    if result.ok and batch:
+        _flush(session, batch, result)
+
+
+def _flush(session: Session, batch: list[tuple[int, list[Any]]], result: Result) -> None:
+    """Write a batch; if the rules refuse it, check its rows one by one to name the lines."""
+    try:
         session.flush()
+    except RuleViolation as refused:
+        with session.no_autoflush:
+            problems = [p for line, touched in batch for obj in touched
+                        for p in _rule_problems(session, line, obj)]
+        # A rule that is not about one row (a closed round, a confirmed institution).
+        result.problems += problems or [Problem(None, "", str(m)) for m in refused.messages]
 
 
 def _audit(institution: Institution, year: int, result: Result) -> None:

@@ -246,3 +246,20 @@ def test_xlsx_with_a_real_formula_cell_is_refused(app, tree):
     book.save(out)
     result = run(tree.a.school_user, tree.a.school, out.getvalue())
     assert [(p.line, p.column) for p in result.problems] == [(2, "นามสกุล")]
+
+
+def test_a_confirmed_institution_cannot_import(app, tree):
+    from models import Round
+    from rules import confirmation
+
+    round_ = Round(academic_year=YEAR, number=1, opens_on=date(2000, 1, 1),
+                   closes_on=date(2099, 12, 31), institution_deadline=date(2099, 6, 10),
+                   lao_deadline=date(2099, 6, 10), province_deadline=date(2099, 6, 11))
+    db.session.add(round_)
+    db.session.commit()
+    with acting_as(tree.a.school_user):
+        confirmation.confirm_institution(db.session, round_, tree.a.school)
+    db.session.commit()
+    result = run(tree.a.school_user, tree.a.school, csv_bytes([row(1), row(2)]))
+    assert not result.ok and result.problems[0].line is None  # a rule about the whole unit
+    assert learner_count() == 0
