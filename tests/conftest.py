@@ -28,6 +28,21 @@ PASSWORD = "correct horse battery"
 REFERENCE = {Province.__table__, District.__table__, Subdistrict.__table__}
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "postgresql_only: concurrency tests; their SQLite variant is deselected")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Concurrency claims are about PostgreSQL: run them there, and do not list a SQLite skip."""
+    dropped = [item for item in items if item.get_closest_marker("postgresql_only")
+               and getattr(item, "callspec", None)
+               and item.callspec.params.get("database_url") == "sqlite"]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if item not in dropped]
+
+
 class IsolatedClient(FlaskClient):
     """Each request in its own app context, as in production: its own `g` and DB session."""
 

@@ -2,9 +2,9 @@
 
 import csv
 
+from conftest import Browser
 from sqlalchemy import func, select
 
-from conftest import Browser
 from models import Institution, Lao, User, db
 
 

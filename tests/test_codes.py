@@ -7,7 +7,6 @@ from models import CodeException, Institution, Lao, db
 from rules import RuleViolation
 from rules.codes import institution_code_problems, institution_kind_digit, lao_code_problems
 
-
 # --- The rule functions, position by position -------------------------------------------
 
 def test_a_correct_lao_code_has_no_problem():

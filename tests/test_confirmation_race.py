@@ -32,9 +32,8 @@ def _run(app, user, steps: list[Callable[[], None]], errors: list[BaseException]
         db.session.remove()
 
 
+@pytest.mark.postgresql_only
 def test_confirming_an_lao_races_cancels_and_edits(app, tree) -> None:  # noqa: ANN001
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("row locks are a PostgreSQL matter; SQLite serialises writers")
     round_id = open_round().id
     school_a_id, school_b_id = tree.a.school.id, second_school(tree).id
     lao_id = tree.a.muni.id

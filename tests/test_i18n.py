@@ -1,6 +1,6 @@
 """Thai first (issue 2 item 6): no untranslated string on the generated admin pages; BE dates."""
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -106,4 +106,4 @@ def test_dates_show_in_the_buddhist_era(app):
     with app.test_request_context():
         assert be_date(date(2021, 6, 10)) == "10 มิ.ย. 2564"
         # 17:30 UTC is 00:30 next day in Bangkok.
-        assert be_date(datetime(2021, 6, 10, 17, 30, tzinfo=timezone.utc)) == "11 มิ.ย. 2564 00:30"
+        assert be_date(datetime(2021, 6, 10, 17, 30, tzinfo=UTC)) == "11 มิ.ย. 2564 00:30"

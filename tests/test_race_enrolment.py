@@ -16,9 +16,8 @@ def nid(n: int) -> str:
     return first12 + str(check_digit(first12))
 
 
+@pytest.mark.postgresql_only
 def test_two_schools_race_for_one_learner(tree, browser) -> None:  # noqa: ANN001
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("the race is about PostgreSQL's concurrent transactions")
     schools = {"a": browser(tree.a.school_user), "b": browser(tree.b.school_user)}
     codes = {"a": tree.a.school.code, "b": tree.b.school.code}
     for run in range(RUNS):
