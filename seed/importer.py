@@ -469,6 +469,9 @@ def _flush(session: Session, batch: list[tuple[int, list[Any]]], result: Result)
     """Write a batch; if the rules refuse it, check its rows one by one to name the lines."""
     try:
         session.flush()
+        for _line, touched in batch:  # written: keep the session small for the next batches
+            for obj in touched:
+                session.expunge(obj)
     except RuleViolation as refused:
         with session.no_autoflush:
             problems = [p for line, touched in batch for obj in touched
