@@ -53,13 +53,13 @@ def init_app(app: Flask) -> Admin:
                                    category=units, endpoint="other_school"))
     admin.add_view(ApplicationView(Application, name=_l("Online applications"),
                                    endpoint="application"))
+    learners.register(admin)
     imports.register(admin)
     reports.register(admin)
     admin.add_view(ConfirmationView(name=_l("Confirmation and progress"),
                                     endpoint="confirmation"))
     admin.add_view(SpotCheckView(name=_l("Spot checks"), endpoint="spot_checks"))
     admin.add_view(RoundView(Round, name=_l("Collection rounds"), endpoint="round"))
-    learners.register(admin)
     admin.add_view(UserView(User, name=_l("Accounts"), endpoint="user"))
     admin.add_view(CardsView(name=_l("Credential cards"), endpoint="cards"))
     admin.add_view(AuditView(AuditEntry, name=_l("Audit log"), endpoint="audit"))

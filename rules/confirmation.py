@@ -367,6 +367,11 @@ def _values(obj: Any, key: str) -> set[Any]:
     values = set(history.added) | set(history.deleted) | set(history.unchanged)
     if not values:
         values = {getattr(obj, key)}
+    if None in values and key.endswith("_id"):
+        # A new row linked by relationship (`institution=...`) has no foreign key until the
+        # flush writes it: take the id from the related object so the lock still sees it.
+        related = getattr(obj, key.removesuffix("_id"), None)
+        values.add(getattr(related, "id", None))
     return {v for v in values if v is not None}
 
 

@@ -74,7 +74,7 @@ PATHS: dict[type, Path] = {
     Lao: Path(
         province=lambda p: Lao.province_code == p,
         lao=lambda lao_id: Lao.id == lao_id,
-        institution=lambda i: Lao.id.in_(select(Institution.lao_id).where(Institution.id == i)),
+        institution=lambda i: false(),  # an institution works below its LAO, not on it
         unit=lambda s, get: Unit(get("province_code"), get("id")),
         writers=frozenset({Level.DEPARTMENT}),
     ),
@@ -217,11 +217,6 @@ for _model in (Province, District, Subdistrict, CodeException):
         writers=frozenset({Level.DEPARTMENT}),
     )
 
-# Subsidy rates are national data: everyone reads them, the department sets them.
-PATHS[BudgetRate] = Path(province=lambda p: true(), lao=lambda lao_id: true(),
-                         institution=lambda i: true(), unit=lambda s, get: Unit(),
-                         writers=frozenset({Level.DEPARTMENT}))
-
 # Rounds: everyone reads them, the department sets them. Confirmations carry their unit's
 # place; snapshots are written only by rules/confirmation.py; spot checks are the province's.
 PATHS[Round] = Path(province=lambda p: true(), lao=lambda lao_id: true(),
@@ -274,6 +269,11 @@ PATHS[SpotCheckItem] = Path(
     writers=frozenset({Level.DEPARTMENT, Level.PROVINCE}),
 )
 
+# Subsidy rates are national data: everyone reads them, the department sets them.
+PATHS[BudgetRate] = Path(province=lambda p: true(), lao=lambda lao_id: true(),
+                         institution=lambda i: true(), unit=lambda s, get: Unit(),
+                         writers=frozenset({Level.DEPARTMENT}))
+
 # Fields a level may not change even on an object it may edit.
 LOCKED_FIELDS: dict[tuple[type, str], frozenset[str]] = {
     (Institution, Level.INSTITUTION): frozenset({"code", "lao_id", "kind", "active"}),
@@ -316,10 +316,11 @@ def check_write(session: Session, user: Any, obj: Any, deleting: bool = False) -
     if model not in PATHS or user is None:
         return []
     state = inspect(obj)
+    # Only an existing row has changed fields; a new one (bulk imports) skips the scan.
     changed = {
         attr.key for attr in state.mapper.column_attrs
         if state.attrs[attr.key].history.has_changes()
-    }
+    } if state.persistent else set()
     if model is User and obj.id == user.id and not deleting and changed <= OWN_ACCOUNT_FIELDS:
         return []
     refused = [_("You may not change records outside your own unit.")]

@@ -147,6 +147,12 @@ def test_no_path_changes_a_confirmed_institution(tree) -> None:
             learner=Learner(national_id=national_id(), first_name="ใหม่", last_name="ใหม่",
                             gender="M"),
             institution_id=tree.a.cdc.id, academic_year=YEAR, grade="A2")),
+        # Linked by relationship only, as a form builds it: no institution_id before the flush.
+        lambda: db.session.add(Enrolment(
+            learner=Learner(national_id=national_id(), first_name="ใหม่", last_name="สอง",
+                            gender="F"),
+            institution=db.session.get(Institution, tree.a.cdc.id), academic_year=YEAR,
+            grade="A2")),
         lambda: setattr(db.session.scalars(select(CentreBasicData)).one(), "teachers", 9),
         lambda: db.session.add(Building(institution_id=tree.a.cdc.id, name="อาคาร ๒")),
         lambda: db.session.delete(db.session.scalars(select(Building)).one()),
