@@ -19,4 +19,5 @@ class Config:
     PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
     WTF_CSRF_TIME_LIMIT = None
     FLASK_ADMIN_SWATCH = "default"
-    MAX_CONTENT_LENGTH = 60 * 1024 * 1024
+    # Refuse a huge upload before its body is spooled; learner files are far smaller.
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024

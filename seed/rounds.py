@@ -1,10 +1,10 @@
-"""A current collection round for the demo, so confirmation can be tried at once."""
+"""A current collection round and its budget rates, so the demo can confirm and estimate."""
 
 from datetime import timedelta
 
 from sqlalchemy import select
 
-from models import Round, db
+from models import BudgetRate, Round, db
 from rules import windows
 
 
@@ -20,4 +20,7 @@ def ensure_current_round() -> Round:
                        closes_on=deadline + timedelta(days=7), institution_deadline=deadline,
                        lao_deadline=deadline, province_deadline=deadline + timedelta(days=1))
         db.session.add(round_)
+    rates = select(BudgetRate).where(BudgetRate.academic_year == year)
+    if db.session.scalars(rates).first() is None:
+        db.session.add(BudgetRate.fy2566(year))
     return round_
