@@ -4,7 +4,7 @@ from datetime import date, datetime
 from typing import Any
 
 from flask import abort, current_app, flash, has_request_context, redirect, request, url_for
-from flask_admin import AdminIndexView, expose
+from flask_admin import AdminIndexView, BaseView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.model import typefmt
@@ -176,6 +176,19 @@ class ScopedModelView(ExportMixin, ModelView):
         if isinstance(result, tuple) and result[1] == 500:
             return result[0], 400
         return result
+
+
+class PageView(BaseView):
+    """Base of the custom pages (confirm, reports, cards …): signed in at one of `levels`."""
+
+    #: Levels that may open the page; None means every signed-in user.
+    levels: frozenset[str] | None = None
+
+    def is_accessible(self) -> bool:
+        return signed_in_at(self.levels)
+
+    def inaccessible_callback(self, name: str, **kwargs: Any) -> Response:
+        return refuse(name)
 
 
 class DashboardIndexView(AdminIndexView):

@@ -13,7 +13,7 @@ from typing import Any
 
 import segno
 from flask import abort, make_response, request, url_for
-from flask_admin import BaseView, expose
+from flask_admin import expose
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
@@ -26,7 +26,7 @@ from models.accounts import LEVEL_LABELS, password_hasher
 from rules.audit import record
 from rules.scope import subtree
 
-from .base import refuse, signed_in_at
+from .base import PageView
 
 # No 0/O, 1/l/I: the password is typed from paper.
 ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -96,14 +96,10 @@ def issue(actor: Any, users: Sequence[User]) -> list[Card]:
     return cards
 
 
-class CardsView(BaseView):
+class CardsView(PageView):
     """Pick a group (a province's accounts or one LAO and its institutions) and print its cards."""
 
-    def is_accessible(self) -> bool:
-        return signed_in_at(ISSUERS)
-
-    def inaccessible_callback(self, name: str, **kwargs: Any) -> Response:
-        return refuse(name)
+    levels = ISSUERS
 
     def _groups(self) -> list[tuple[str, str, int]]:
         """(key, label, number of accounts) of each group the user may print."""

@@ -5,7 +5,7 @@ import random
 from typing import Any
 
 from flask import abort, flash, redirect, request, url_for
-from flask_admin import BaseView, expose
+from flask_admin import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -34,7 +34,7 @@ from rules import RuleViolation, windows
 from rules import confirmation as rules
 from rules.scope import Unit, covers
 
-from .base import refuse, signed_in_at
+from .base import PageView
 
 
 class ConfirmForm(Form):
@@ -152,14 +152,8 @@ def institution_rows(round_: Round, lao_id: int) -> list[dict[str, Any]]:
              "confirmation": (live.get(i.id) or [None])[0]} for i in institutions]
 
 
-class ConfirmationView(BaseView):
+class ConfirmationView(PageView):
     """Progress, confirm and cancel for every level."""
-
-    def is_accessible(self) -> bool:
-        return signed_in_at(None)
-
-    def inaccessible_callback(self, name: str, **kwargs: Any) -> Response:
-        return refuse(name)
 
     def _unit_in_scope(self, unit: Unit) -> None:
         if not covers(current_user, unit):
@@ -267,14 +261,10 @@ def draw_sample(round_: Round, lao_id: int, institution_id: int | None, seed: in
     return generator.sample(population, min(size, len(population)))
 
 
-class SpotCheckView(BaseView):
+class SpotCheckView(PageView):
     """A province samples learners of an LAO or institution and records what it found."""
 
-    def is_accessible(self) -> bool:
-        return signed_in_at(frozenset({Level.DEPARTMENT, Level.PROVINCE}))
-
-    def inaccessible_callback(self, name: str, **kwargs: Any) -> Response:
-        return refuse(name)
+    levels = frozenset({Level.DEPARTMENT, Level.PROVINCE})
 
     def _check(self, check_id: int) -> SpotCheck:
         check = db.session.get(SpotCheck, check_id) or abort(404)

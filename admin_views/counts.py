@@ -3,11 +3,10 @@
 from typing import Any
 
 from flask import abort, flash, redirect, request
-from flask_admin import BaseView, expose
+from flask_admin import expose
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
-from werkzeug.wrappers import Response
 
 from auth import Form
 from models import Level, OtherSchool, OtherSchoolCount, Round, db
@@ -16,21 +15,15 @@ from models.people import COUNT_GRADES, GRADE_LABELS
 from rules import RuleViolation
 from rules.scope import subtree
 
-from .base import refuse, signed_in_at
+from .base import PageView
 
 PAGE_SIZE = 100
 
 
-class OtherSchoolCountView(BaseView):
+class OtherSchoolCountView(PageView):
     """The LAO's screen for the counts of the other-affiliation schools it funds (SPEC §3)."""
 
     levels = frozenset({Level.DEPARTMENT, Level.PROVINCE, Level.LAO})
-
-    def is_accessible(self) -> bool:
-        return signed_in_at(self.levels)
-
-    def inaccessible_callback(self, name: str, **kwargs: Any) -> Response:
-        return refuse(name)
 
     def _round(self) -> Round | None:
         wanted = request.args.get("round", type=int)

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import abort, current_app, flash, request, session
-from flask_admin import BaseView, expose
+from flask_admin import expose
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -18,7 +18,7 @@ from rules.enrolment import current_academic_year
 from rules.scope import subtree
 from seed import importer
 
-from .base import refuse, signed_in_at
+from .base import PageView
 from .exports import audit
 
 REPORTS_KEPT = 5  # bad-row reports remembered per browser session
@@ -30,14 +30,8 @@ def _reports_dir() -> Path:
     return folder
 
 
-class ImportView(BaseView):
+class ImportView(PageView):
     """Bulk import of learners into one institution for one academic year."""
-
-    def is_accessible(self) -> bool:
-        return signed_in_at(None)
-
-    def inaccessible_callback(self, name: str, **kwargs: Any) -> Response:
-        return refuse(name)
 
     def _institution(self, code: str | None) -> Institution | None:
         """The user's own institution, or the one whose code they typed, if in their subtree."""

@@ -1,9 +1,8 @@
 """First-login and later profile and password pages: who answers for the account, and its secret."""
 
-from typing import Any
 
 from flask import flash, redirect, session, url_for
-from flask_admin import BaseView, expose
+from flask_admin import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user
@@ -18,7 +17,7 @@ from models.profiles import current_profile, record_responsible
 from rules import RuleViolation
 from rules.audit import record
 
-from .base import refuse, signed_in_at
+from .base import PageView
 
 
 class ProfileForm(Form):
@@ -36,14 +35,8 @@ class PasswordForm(Form):
         DataRequired(), EqualTo("new", message=_l("The two new passwords differ."))])
 
 
-class ProfileView(BaseView):
+class ProfileView(PageView):
     """Open to every signed-in user, also before first login is done (auth.first_login_gate)."""
-
-    def is_accessible(self) -> bool:
-        return signed_in_at(None)
-
-    def inaccessible_callback(self, name: str, **kwargs: Any) -> Response:
-        return refuse(name)
 
     def is_visible(self) -> bool:
         return False

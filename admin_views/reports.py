@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import abort, request
-from flask_admin import BaseView, expose
+from flask_admin import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -37,7 +37,7 @@ from rules import budget
 from rules import confirmation as rules
 from rules.scope import Unit, covers
 
-from .base import ScopedModelView, refuse, signed_in_at
+from .base import PageView, ScopedModelView
 from .confirmation import current_round, institution_rows, lao_rows, province_rows
 from .exports import audit
 
@@ -210,14 +210,8 @@ def _grades_in(*rows: Row) -> list[str]:
     return [g for g in GRADES if g in used] or list(SCHOOL_GRADES[:9])
 
 
-class ReportView(BaseView):
+class ReportView(PageView):
     """Count reports by grade and gender, and the printable confirmation summary."""
-
-    def is_accessible(self) -> bool:
-        return signed_in_at(None)
-
-    def inaccessible_callback(self, name: str, **kwargs: Any) -> Response:
-        return refuse(name)
 
     def _round(self) -> Round:
         return current_round(request.args.get("round")) or abort(404)
@@ -338,14 +332,8 @@ def _names(key: str, ids: list[Any]) -> dict[Any, tuple[str, str, dict[str, Any]
         select(Institution).where(Institution.id.in_(ids)))}
 
 
-class BudgetView(BaseView):
+class BudgetView(PageView):
     """Milk and lunch estimate per LAO, province and the nation."""
-
-    def is_accessible(self) -> bool:
-        return signed_in_at(None)
-
-    def inaccessible_callback(self, name: str, **kwargs: Any) -> Response:
-        return refuse(name)
 
     def _estimate(self) -> dict[str, Any]:
         round_ = current_round(request.args.get("round")) or abort(404)

@@ -107,3 +107,11 @@ def test_dates_show_in_the_buddhist_era(app):
         assert be_date(date(2021, 6, 10)) == "10 มิ.ย. 2564"
         # 17:30 UTC is 00:30 next day in Bangkok.
         assert be_date(datetime(2021, 6, 10, 17, 30, tzinfo=UTC)) == "11 มิ.ย. 2564 00:30"
+
+
+def test_every_string_of_ours_has_its_thai_translation():
+    with (ROOT / "translations/th/LC_MESSAGES/messages.po").open("rb") as handle:
+        catalog = read_po(handle)
+    missing = [m.id for m in catalog if m.id and (m.fuzzy or not m.string or (
+        isinstance(m.string, tuple) and not all(m.string)))]
+    assert missing == []
