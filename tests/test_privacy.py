@@ -1,0 +1,35 @@
+"""National IDs are masked for levels that do not need them, in lists and in exports alike."""
+
+import io
+
+from openpyxl import load_workbook
+
+from models import Enrolment, Learner, db
+from rules.identity import check_digit
+
+FIRST12 = "110370012345"
+NATIONAL_ID = FIRST12 + str(check_digit(FIRST12))
+
+
+def enrol_one(tree) -> None:
+    learner = Learner(national_id=NATIONAL_ID, first_name="ทดสอบ", last_name="ความลับ",
+                      gender="F")
+    db.session.add(Enrolment(learner=learner, institution=tree.a.school, academic_year=2569,
+                             grade="P1", status="active"))
+    db.session.commit()
+
+
+def test_the_institution_sees_the_full_id_the_levels_above_do_not(app, tree, browser):
+    enrol_one(tree)
+    own = browser(tree.a.school_user)
+    assert NATIONAL_ID in own.get("/admin/student/").get_data(as_text=True)
+    assert NATIONAL_ID in own.get("/admin/student/export/csv/").get_data(as_text=True)
+    for user in (tree.a.muni_user, tree.a.province_user, tree.department):
+        b = browser(user)
+        page = b.get("/admin/student/").get_data(as_text=True)
+        assert "ความลับ" in page and NATIONAL_ID not in page
+        csv_text = b.get("/admin/student/export/csv/").get_data(as_text=True)
+        assert "ความลับ" in csv_text and NATIONAL_ID not in csv_text
+        sheet = load_workbook(io.BytesIO(b.get("/admin/student/export/xlsx/").get_data())).active
+        cells = [str(c) for row in sheet.iter_rows(values_only=True) for c in row]
+        assert "ทดสอบ ความลับ" in " ".join(cells) and NATIONAL_ID not in " ".join(cells)
