@@ -98,17 +98,19 @@ def _changes(obj: Any, kind: str) -> dict[str, list[Any]]:
     """Old and new value of each column that changed (all columns for a create or delete)."""
     state = inspect(obj)
     out: dict[str, list[Any]] = {}
+    values = state.dict
     for attr in state.mapper.column_attrs:
         key = attr.key
-        history = state.attrs[key].history
-        if kind == "update":
+        if kind == "create":  # a new row has no history to ask: read what was set
+            old, new = None, values.get(key)
+        elif kind == "update":
+            history = state.attrs[key].history
             if not history.has_changes():
                 continue
             old = history.deleted[0] if history.deleted else None
             new = history.added[0] if history.added else getattr(obj, key)
-        elif kind == "create":
-            old, new = None, getattr(obj, key)
         else:
+            history = state.attrs[key].history
             old = history.deleted[0] if history.deleted else getattr(obj, key)
             new = None
         if old is None and new is None:
