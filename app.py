@@ -4,23 +4,21 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, redirect, render_template, url_for
+from flask import Flask, redirect, url_for
 from flask_login import current_user
 from flask_migrate import Migrate
-from flask_wtf.csrf import CSRFError, CSRFProtect
+from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import event, text
-from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 import admin_views
-import admission
-import auth
 import i18n
 import rules
 from config import Config
 from models import db
 from rules import hooks
 from seed import cli
+from web import admission, auth, errors, security
 
 csrf = CSRFProtect()
 migrate = Migrate()
@@ -67,6 +65,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         if current_user and current_user.is_authenticated else None
     )
     hooks.install()
+    security.init_app(app)
+    errors.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(admission.bp)
     admin_views.init_app(app)
@@ -76,7 +76,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def _register_pages(app: Flask) -> None:
-    """The root, the health check and friendly error pages."""
+    """The root and the health check."""
 
     @app.route("/")
     def home() -> Response:
@@ -91,18 +91,3 @@ def _register_pages(app: Flask) -> None:
             app.logger.exception("health check failed")
             return {"status": "database unavailable"}, 503
         return {"status": "ok"}, 200
-
-    @app.errorhandler(CSRFError)
-    def csrf_error(error: CSRFError) -> tuple[str, int]:
-        return render_template("error.html", code=400, csrf=True), 400
-
-    @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> tuple[str, int]:
-        return render_template("error.html", code=error.code), error.code or 500
-
-    @app.errorhandler(Exception)
-    def server_error(error: Exception) -> tuple[str, int]:
-        """Log the trace for us; show the user a plain apology, never the trace."""
-        app.logger.exception("unhandled error")
-        db.session.rollback()
-        return render_template("error.html", code=500), 500

@@ -7,20 +7,14 @@ from babel import support
 from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import Babel, format_date, get_locale, to_user_timezone
 
+from clock import be_year
+
 babel = Babel()
-
-BE_OFFSET = 543
-
 
 def select_locale() -> str:
     """Thai unless the user picked English with the language switch."""
     chosen = session.get("lang") if has_request_context() else None
     return chosen if chosen in current_app.config["LANGUAGES"] else "th"
-
-
-def be_year(year: int) -> int:
-    """A Gregorian year in the Buddhist Era, as Thai offices write it."""
-    return year + BE_OFFSET
 
 
 def be_date(value: date | datetime | None) -> str:

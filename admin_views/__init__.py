@@ -20,7 +20,7 @@ from models import (
 )
 from models.audit import AuditEntry
 from models.rounds import Round
-from security import csp_nonce
+from web.security import csp_nonce
 
 from . import imports, learners, reports
 from .accounts import UserView

@@ -1,6 +1,5 @@
 """The institution's side of online admission: open or close it, and decide each application."""
 
-from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import abort, current_app, flash, redirect
@@ -14,7 +13,7 @@ from werkzeug.wrappers import Response
 from wtforms import HiddenField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, Length
 
-from auth import Form
+import clock
 from models import Application, Enrolment, Institution, Learner, Level, db
 from models.admission import APPLICATION_STATUS_LABELS, ApplicationStatus
 from models.people import GENDER_LABELS, GRADE_LABELS, EnrolmentStatus
@@ -22,6 +21,7 @@ from rules import RuleViolation
 from rules.enrolment import duplicate_message
 from rules.identity import mask_national_id
 from rules.scope import may_write
+from web.forms import Form
 
 from .base import ScopedModelView
 
@@ -60,11 +60,11 @@ def enrol(application: Application, decided_by: str) -> Enrolment:
         db.session.add(learner)
     enrolment = Enrolment(learner=learner, institution_id=application.institution_id,
                           academic_year=application.academic_year, grade=application.grade,
-                          enrolled_on=date.today(), status=EnrolmentStatus.ACTIVE)
+                          enrolled_on=clock.today(), status=EnrolmentStatus.ACTIVE)
     db.session.add(enrolment)
     application.enrolment = enrolment
     application.status = ApplicationStatus.ACCEPTED
-    application.decided_at = datetime.now(UTC)
+    application.decided_at = clock.now()
     application.decided_by = decided_by
     return enrolment
 
@@ -203,7 +203,7 @@ class ApplicationView(ScopedModelView):
             return self._back(application)
         application.status = ApplicationStatus.REJECTED
         application.reject_reason = form.reason.data.strip()
-        application.decided_at = datetime.now(UTC)
+        application.decided_at = clock.now()
         application.decided_by = current_user.login
         try:
             db.session.commit()

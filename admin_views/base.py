@@ -13,11 +13,11 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
-from auth import Form
 from i18n import be_date
 from models import Level, db
 from rules import RuleViolation
 from rules.scope import may_write, subtree
+from web.forms import Form
 
 from .exports import ExportMixin
 

@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
-from auth import Form
+import clock
 from models import (
     Confirmation,
     Enrolment,
@@ -33,6 +33,7 @@ from models.rounds import DATABASE_LABELS, SPOT_OUTCOME_LABELS, ConfirmLevel, Da
 from rules import RuleViolation, windows
 from rules import confirmation as rules
 from rules.scope import Unit, covers
+from web.forms import Form
 
 from .base import PageView
 
@@ -169,7 +170,7 @@ class ConfirmationView(PageView):
         context: dict[str, Any] = {
             "round_": round_, "rounds": db.session.scalars(
                 select(Round).order_by(Round.academic_year.desc(), Round.number.desc())).all(),
-            "labels": DATABASE_LABELS, "days_to": windows.days_to, "today": windows.today(),
+            "labels": DATABASE_LABELS, "days_to": windows.days_to, "today": clock.today(),
             "is_open": windows.is_open(round_), "cancel_form": CancelForm(),
             "confirm_form": ConfirmForm(),
         }
@@ -290,7 +291,7 @@ class SpotCheckView(PageView):
                                       lao_id=lao.id,
                                       institution_id=institution.id if institution else None,
                                       seed=form.seed.data, sample_size=form.size.data,
-                                      drawn_at=windows.now(), drawn_by=current_user.login)
+                                      drawn_at=clock.now(), drawn_by=current_user.login)
                     pairs = draw_sample(round_, lao.id, check.institution_id, check.seed,
                                         check.sample_size)
                     db.session.add(check)
@@ -322,7 +323,7 @@ class SpotCheckView(PageView):
             if item is None or item.spot_check_id != check.id:
                 abort(404)
             item.outcome, item.note = form.outcome.data, form.note.data or None
-            item.checked_at, item.checked_by = windows.now(), current_user.login
+            item.checked_at, item.checked_by = clock.now(), current_user.login
             try:
                 db.session.commit()
                 flash(_("The outcome is recorded."), "success")

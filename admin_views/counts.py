@@ -8,12 +8,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from auth import Form
 from models import Level, OtherSchool, OtherSchoolCount, Round, db
 from models.organisations import AFFILIATION_LABELS
 from models.people import COUNT_GRADES, GRADE_LABELS
 from rules import RuleViolation
 from rules.scope import subtree
+from web.forms import Form
 
 from .base import PageView
 

@@ -17,9 +17,10 @@ from flask_babel.speaklater import LazyString
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
-import exports
+import clock
 from i18n import be_date
 from models import db
+from spreadsheets import writers
 
 EXPORT_FORMATTERS = dict(typefmt.EXPORT_FORMATTERS)
 EXPORT_FORMATTERS.update({
@@ -85,8 +86,8 @@ class ExportMixin:
 
     def export_filename(self, export_type: str) -> str:
         """`<view>_<BE date>.<ext>`, ASCII so every browser keeps it."""
-        today = date.today()
-        return f"{self.endpoint}_{today.year + 543}{today:%m%d}.{export_type}"
+        today = clock.today()
+        return f"{self.endpoint}_{clock.be_year(today.year)}{today:%m%d}.{export_type}"
 
     @expose("/export/<export_type>/")
     def export(self, export_type: str) -> Response:
@@ -97,6 +98,6 @@ class ExportMixin:
               query=request.query_string.decode("utf-8", "replace"))
         filename = self.export_filename(export_type)
         if export_type == "csv":
-            return exports.csv_response(filename, self.export_header(), self.export_rows())
-        return exports.xlsx_response(filename, self.export_header(), self.export_rows(),
+            return writers.csv_response(filename, self.export_header(), self.export_rows())
+        return writers.xlsx_response(filename, self.export_header(), self.export_rows(),
                                      sheet=str(self.name))

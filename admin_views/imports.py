@@ -12,11 +12,11 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-import exports
 from models import Institution, Level, db
 from rules.enrolment import current_academic_year
 from rules.scope import subtree
-from seed import importer
+from spreadsheets import learner_import as importer
+from spreadsheets import writers
 
 from .base import PageView
 from .exports import audit
@@ -113,8 +113,8 @@ class ImportView(PageView):
         header = [_("Line"), _("Column"), _("Problem")]
         name = f"import-problems.{export_type}"
         if export_type == "csv":
-            return exports.csv_response(name, header, rows())
-        return exports.xlsx_response(name, header, rows(), sheet=_("Problems"))
+            return writers.csv_response(name, header, rows())
+        return writers.xlsx_response(name, header, rows(), sheet=_("Problems"))
 
     @expose("/learners/<export_type>/")
     def learners(self, export_type: str) -> Response:
@@ -128,16 +128,16 @@ class ImportView(PageView):
         rows = importer.learner_rows(db.session, institution, year)
         name = f"learners_{institution.code}_{year}.{export_type}"
         if export_type == "csv":
-            return exports.csv_response(name, importer.header(), rows)
-        return exports.xlsx_response(name, importer.header(), rows, sheet=str(year))
+            return writers.csv_response(name, importer.header(), rows)
+        return writers.xlsx_response(name, importer.header(), rows, sheet=str(year))
 
     @expose("/template/<export_type>/")
     def template(self, export_type: str) -> Response:
         """An empty learner file with the right columns."""
         if export_type == "csv":
-            return exports.csv_response("learners-template.csv", importer.header(), [])
+            return writers.csv_response("learners-template.csv", importer.header(), [])
         if export_type == "xlsx":
-            return exports.xlsx_response("learners-template.xlsx", importer.header(), [])
+            return writers.xlsx_response("learners-template.xlsx", importer.header(), [])
         abort(404)
 
 

@@ -1,6 +1,5 @@
 """Students and young children: lists, enrolment by ID check, rollover and ghost removal."""
 
-from datetime import date
 from typing import Any
 
 from flask import flash, redirect, request
@@ -17,7 +16,7 @@ from werkzeug.wrappers import Response
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from auth import Form
+import clock
 from models import Enrolment, Institution, Learner, Level, Subdistrict, db
 from models.people import (
     GENDER_LABELS,
@@ -40,6 +39,7 @@ from rules.enrolment import (
 )
 from rules.identity import mask_national_id, national_id_problems, normalise_national_id
 from rules.scope import subtree
+from web.forms import Form
 
 from .base import ScopedModelView
 
@@ -204,7 +204,7 @@ class EnrolmentView(ScopedModelView):
             setattr(learner, name, form[name].data or None)
         enrolment = Enrolment(learner=learner, institution=institution, academic_year=year,
                               grade=form.grade.data, classroom=form.classroom.data or None,
-                              enrolled_on=date.today(), status=EnrolmentStatus.ACTIVE)
+                              enrolled_on=clock.today(), status=EnrolmentStatus.ACTIVE)
         db.session.add(enrolment)
         try:
             db.session.commit()

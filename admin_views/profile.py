@@ -10,12 +10,13 @@ from werkzeug.wrappers import Response
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-import security
-from auth import Form, password_problems
 from models import db
 from models.profiles import current_profile, record_responsible
 from rules import RuleViolation
 from rules.audit import record
+from web import security
+from web.auth import password_problems
+from web.forms import Form
 
 from .base import PageView
 

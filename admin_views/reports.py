@@ -19,7 +19,6 @@ from flask_login import current_user
 from sqlalchemy import and_, case, func, or_, select, true
 from werkzeug.wrappers import Response
 
-import exports
 from models import (
     BudgetRate,
     Confirmation,
@@ -36,6 +35,7 @@ from models.rounds import DATABASE_LABELS, ConfirmLevel, Database
 from rules import budget
 from rules import confirmation as rules
 from rules.scope import Unit, covers
+from spreadsheets import writers
 
 from .base import PageView, ScopedModelView
 from .confirmation import current_round, institution_rows, lao_rows, province_rows
@@ -253,7 +253,7 @@ class ReportView(PageView):
         grade_rows = ([str(GRADE_LABELS[g]), own.counts.get((g, "M"), 0),
                        own.counts.get((g, "F"), 0), own.sum(grades=(g,))] for g in grades)
         name = f"counts_{round_.academic_year}-{round_.number}_{scope.code or 'all'}.xlsx"
-        return exports.xlsx_response(
+        return writers.xlsx_response(
             name, header, unit_rows(), sheet=_("Units"),
             more=[(_("By grade"), [_("Grade"), _("Boys"), _("Girls"), _("Total")], grade_rows)])
 
@@ -369,7 +369,7 @@ class BudgetView(PageView):
         rows = [line(code, name, e) for code, name, _args, e in context["rows"]]
         rows.append(line("", _("Total"), context["total"]))
         name = f"budget_{round_.academic_year}-{round_.number}_{scope.code or 'all'}.xlsx"
-        return exports.xlsx_response(name, header, rows, sheet=_("Budget estimate"))
+        return writers.xlsx_response(name, header, rows, sheet=_("Budget estimate"))
 
 
 class BudgetRateView(ScopedModelView):

@@ -21,8 +21,8 @@ from app import create_app
 from models import Enrolment, Institution, Lao, Learner, Level, User, db
 from rules import acting_as
 from rules.identity import check_digit
-from seed import importer
 from seed.geography import load_geography
+from spreadsheets import learner_import as importer
 
 YEAR = 2568
 HEADER = ["เลขประจำตัวประชาชน", "คำนำหน้าชื่อ", "ชื่อ", "นามสกุล", "เพศ", "วันเกิด", "ระดับชั้น",

@@ -19,8 +19,8 @@ from admin_views.cards import issue
 from app import create_app
 from models import Institution, Lao, Level, SignInFailure, User, db
 from models.accounts import password_hasher
-from security import DatabaseStore, RedisStore, Throttle
 from seed.geography import load_geography
+from web.security import DatabaseStore, RedisStore, Throttle
 
 
 def timed(fn, repeat: int = 1) -> float:  # noqa: ANN001

@@ -1,15 +1,17 @@
 """The append-only audit log: who did what, when, from where, with the old and new values."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import JSON, DateTime, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
+
+import clock
 
 from . import db
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 class AuditEntry(db.Model):

@@ -1,9 +1,11 @@
 """The person responsible for an account, kept as a history so any past date can be answered."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import DateTime, ForeignKey, Index, String, or_, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+import clock
 
 from . import db
 from .accounts import Level, User
@@ -23,7 +25,7 @@ class Profile(db.Model):
     position: Mapped[str] = mapped_column(String(200))
     phone: Mapped[str] = mapped_column(String(32))
     valid_from: Mapped[datetime] = mapped_column(DateTime(timezone=True),
-                                                 default=lambda: datetime.now(UTC))
+                                                 default=lambda: clock.now())
     valid_to: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     user: Mapped[User] = relationship()
@@ -39,7 +41,7 @@ class Profile(db.Model):
 def record_responsible(user: User, first_name: str, surname: str, position: str, phone: str,
                        now: datetime | None = None) -> Profile:
     """Save who answers for `user`: a new person opens a new term and closes the old one."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     current = current_profile(user)
     if current is not None and (current.first_name, current.surname) == (first_name, surname):
         current.position, current.phone = position, phone

@@ -1,11 +1,11 @@
 """Online applications (SPEC §8): what a parent may send, and what a decision must carry."""
 
-from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
+import clock
 from models import Application, Institution
 from models.admission import ApplicationStatus
 from models.people import GRADE_AGE, GRADE_LABELS, TITLES, Gender
@@ -26,7 +26,7 @@ def child_problems(application: Application, institution: Institution) -> list[s
         problems.append(_("Choose the child's gender."))
     grade_wrong = grade_problems(application.grade, institution.kind)
     problems += grade_wrong
-    if application.birth_date is None or application.birth_date > date.today():
+    if application.birth_date is None or application.birth_date > clock.today():
         problems.append(_("Enter the child's birth date; it cannot be in the future."))
     elif not grade_wrong and age_warning(application.birth_date, application.grade,
                                          application.academic_year) is not None:

@@ -6,7 +6,7 @@ rolled-back change leaves no trace, a committed one always does. `record()` is w
 modules call for events that are not row changes (sign-in, refusal, confirmation, export...).
 """
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import event, insert, inspect
 from sqlalchemy.orm import ORMExecuteState, Session
 
+import clock
 from models import AuditEntry, SignInFailure, db
 
 from . import RuleViolation, current_actor
@@ -64,7 +65,7 @@ def _actor_fields(actor: Any) -> dict[str, Any]:
 
 
 def _row(action: str, actor: Any, **values: Any) -> dict[str, Any]:
-    row = {"at": datetime.now(UTC), "action": action, "ip": _where_from(),
+    row = {"at": clock.now(), "action": action, "ip": _where_from(),
            "province_code": None, "lao_id": None, "institution_id": None,
            "model": None, "object_id": None, "target": None, "changes": None, "details": None}
     row.update(_actor_fields(actor))

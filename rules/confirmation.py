@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import event, exists, func, inspect, literal, select
+from sqlalchemy import exists, func, inspect, literal, select
 from sqlalchemy.orm import Session
 
+import clock
 from models import (
     Building,
     CentreBasicData,
@@ -77,7 +78,7 @@ def live_confirmation(session: Session, round_id: int, level: str, database: str
 def _new_confirmation(session: Session, round_: Round, level: str, database: str,
                       **unit: Any) -> Confirmation:
     confirmation = Confirmation(round=round_, level=level, database=database,
-                                confirmed_at=windows.now(),
+                                confirmed_at=clock.now(),
                                 confirmed_by=_login(current_actor()), **unit)
     confirmation.made_by_rules = True
     session.add(confirmation)
@@ -351,7 +352,7 @@ def cancel(session: Session, confirmation: Confirmation, reason: str) -> Confirm
     if not confirmation.live:
         raise RuleViolation(_("This confirmation has already been cancelled."))
     confirmation.made_by_rules = True
-    confirmation.cancelled_at = windows.now()
+    confirmation.cancelled_at = clock.now()
     confirmation.cancelled_by = _login(actor)
     confirmation.cancel_reason = reason
     session.flush()
@@ -499,7 +500,4 @@ def check_locks(session: Session, flush_context: Any, instances: Any) -> None:
     if problems:
         raise RuleViolation(list(dict.fromkeys(problems)))
 
-
-if not event.contains(Session, "before_flush", check_locks):
-    event.listen(Session, "before_flush", check_locks)
 

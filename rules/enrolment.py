@@ -1,11 +1,12 @@
 """Enrolment rules of SPEC §3: grades, one active enrolment nationwide, removal, rollover."""
 
-from datetime import UTC, date, datetime
+from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
+import clock
 from models import Enrolment, Institution, Learner, OtherSchoolCount, Round
 from models.people import (
     COUNT_GRADES,
@@ -27,8 +28,7 @@ def current_academic_year(session: Session, today: date | None = None) -> int:
     latest = session.scalar(select(func.max(Round.academic_year)))
     if latest:
         return latest
-    today = today or date.today()
-    return today.year + 543 - (1 if (today.month, today.day) < (5, 16) else 0)
+    return clock.academic_year(today)
 
 
 def grade_problems(grade: str | None, kind: str) -> list[str]:
@@ -43,7 +43,7 @@ def age_warning(birth_date: date | None, grade: str, academic_year: int) -> str 
     """A warning (not a refusal) when a learner is two or more years off the usual age."""
     if birth_date is None or grade not in GRADE_AGE:
         return None
-    term_start = date(academic_year - 543, 5, 16)
+    term_start = clock.term_start(academic_year)
     age = term_start.year - birth_date.year - ((term_start.month, term_start.day)
                                                < (birth_date.month, birth_date.day))
     if abs(age - GRADE_AGE[grade]) >= 2:
@@ -144,7 +144,7 @@ def check_enrolment(session: Session, enrolment: Enrolment) -> list[str]:
     elif enrolment.removal_reason:
         enrolment.removal_reason = None
     if inspect(enrolment).attrs.status.history.has_changes():
-        enrolment.status_changed_at = datetime.now(UTC)
+        enrolment.status_changed_at = clock.now()
     return problems
 
 
@@ -201,7 +201,7 @@ def roll_over(session: Session, enrolment: Enrolment, action: str,
                               "record them as graduated instead.", name=enrolment.learner))
     new = Enrolment(learner_id=enrolment.learner_id, institution_id=enrolment.institution_id,
                     academic_year=year, grade=grade, classroom=enrolment.classroom,
-                    enrolled_on=date(year - 543, 5, 16), status=EnrolmentStatus.ACTIVE)
+                    enrolled_on=clock.term_start(year), status=EnrolmentStatus.ACTIVE)
     session.add(new)
     return new
 

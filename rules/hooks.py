@@ -8,11 +8,11 @@ from sqlalchemy.orm import Session
 from . import VALIDATORS, RuleViolation, accounts, audit, codes, current_actor  # noqa: F401
 from .admission import check_application  # noqa: F401
 from .budget import check_rate  # noqa: F401
-from .confirmation import check_locks  # noqa: F401
+from .confirmation import check_locks
 from .enrolment import check_enrolment  # noqa: F401
 from .identity import check_learner  # noqa: F401
 from .scope import check_write
-from .windows import check_windows  # noqa: F401
+from .windows import check_windows
 
 
 def check_flush(session: Session, flush_context: Any, instances: Any) -> None:
@@ -31,8 +31,14 @@ def check_flush(session: Session, flush_context: Any, instances: Any) -> None:
         raise RuleViolation(list(dict.fromkeys(problems)))
 
 
+#: Every before-flush listener of the rules, in the order they run: a closed round is reported
+#: before a lock, a lock before the per-object rules.
+BEFORE_FLUSH = (check_windows, check_locks, check_flush)
+
+
 def install() -> None:
-    """Attach the rules to every ORM session (web, CLI, seeds and tests alike)."""
-    if not event.contains(Session, "before_flush", check_flush):
-        event.listen(Session, "before_flush", check_flush)
+    """Attach the rules to every ORM session (web, CLI, seeds, tests), then the audit log."""
+    for listener in BEFORE_FLUSH:
+        if not event.contains(Session, "before_flush", listener):
+            event.listen(Session, "before_flush", listener)
     audit.install()

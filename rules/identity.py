@@ -1,11 +1,11 @@
 """Learner identity (SPEC §2): the 13-digit national ID with its checksum, or a G-code."""
 
 import re
-from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
+import clock
 from models import Learner
 from models.people import Gender
 
@@ -62,6 +62,6 @@ def check_learner(session: Session, learner: Learner) -> list[str]:
         problems.append(_("Enter the learner's first name and last name."))
     if learner.gender not in tuple(Gender):
         problems.append(_("Choose the learner's gender."))
-    if learner.birth_date and learner.birth_date > date.today():
+    if learner.birth_date and learner.birth_date > clock.today():
         problems.append(_("The birth date cannot be in the future."))
     return problems

@@ -1,57 +1,45 @@
 """Round windows (SPEC §4): a round takes writes from its opening day until 24:00 Bangkok time
 of its closing day; outside that only the department level writes to it.
 
-`now()` is the one clock of the rules, so tests freeze it by monkeypatching this module.
+The clock is `clock`; tests freeze it by replacing `clock.now`.
 """
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+import clock
 from i18n import be_date
 from models import Confirmation, Enrolment, Level, OtherSchoolCount, Round
 
 from . import RuleViolation, current_actor
 
-BANGKOK = ZoneInfo("Asia/Bangkok")
-
-
-def now() -> datetime:
-    """The current moment, in UTC (timestamps are stored in UTC)."""
-    return datetime.now(UTC)
-
-
-def today() -> date:
-    """Today's date in Bangkok, the calendar every deadline is written in."""
-    return now().astimezone(BANGKOK).date()
-
 
 def opens_at(round_: Round) -> datetime:
-    return datetime.combine(round_.opens_on, time(0), BANGKOK)
+    return datetime.combine(round_.opens_on, time(0), clock.BANGKOK)
 
 
 def closes_at(round_: Round) -> datetime:
     """24:00 Bangkok time on the closing day, i.e. the first instant of the next day."""
-    return datetime.combine(round_.closes_on + timedelta(days=1), time(0), BANGKOK)
+    return datetime.combine(round_.closes_on + timedelta(days=1), time(0), clock.BANGKOK)
 
 
 def is_open(round_: Round, at: datetime | None = None) -> bool:
-    at = at or now()
+    at = at or clock.now()
     return opens_at(round_) <= at < closes_at(round_)
 
 
 def is_closed(round_: Round, at: datetime | None = None) -> bool:
     """Past its closing time (a round not yet opened is not closed)."""
-    return (at or now()) >= closes_at(round_)
+    return (at or clock.now()) >= closes_at(round_)
 
 
 def days_to(deadline: date) -> int:
     """Days from today (Bangkok) to `deadline`; negative once it has passed."""
-    return (deadline - today()).days
+    return (deadline - clock.today()).days
 
 
 def trusted(actor: Any) -> bool:
@@ -63,7 +51,7 @@ def window_problem(round_: Round) -> str | None:
     """Why a non-department write to `round_` is refused now, or None while it is open."""
     if is_open(round_):
         return None
-    if now() < opens_at(round_):
+    if clock.now() < opens_at(round_):
         return _("Round %(round)s opens for recording on %(date)s. Please wait until then; only "
                  "the department can record data before it opens.",
                  round=str(round_), date=be_date(round_.opens_on))
@@ -111,6 +99,3 @@ def check_windows(session: Session, flush_context: Any, instances: Any) -> None:
     if found:
         raise RuleViolation(found)
 
-
-if not event.contains(Session, "before_flush", check_windows):
-    event.listen(Session, "before_flush", check_windows)

@@ -5,6 +5,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+import clock
 from models import (
     Building,
     CentreBasicData,
@@ -44,7 +45,7 @@ def _national_id(rng: random.Random, province_code: str, seq: int) -> str:
 
 def _birth_date(rng: random.Random, grade: str, year_be: int) -> date:
     """Born within the year that makes the child the usual age for the grade on 16 May."""
-    term = date(year_be - 543, 5, 16)
+    term = clock.term_start(year_be)
     latest = term.replace(year=term.year - GRADE_AGE[grade])
     return latest - timedelta(days=rng.randint(0, 364))
 
@@ -89,7 +90,7 @@ def build_learners(province_code: str) -> int:
                 db.session.add(child)
                 db.session.add(Enrolment(
                     learner=child, institution=institution, academic_year=year, grade=grade,
-                    classroom=str(1 + n // 30), enrolled_on=date(year - 543, 5, 16),
+                    classroom=str(1 + n // 30), enrolled_on=clock.term_start(year),
                     status="active"))
                 total += 1
         _basic_data(rng, institution)

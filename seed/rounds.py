@@ -4,14 +4,14 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+import clock
 from models import BudgetRate, Round, db
-from rules import windows
 
 
 def ensure_current_round() -> Round:
     """Round <this BE year>/1, open today and for four more weeks, unless it exists."""
-    today = windows.today()
-    year = today.year + 543
+    today = clock.today()
+    year = clock.be_year(today.year)
     round_ = db.session.scalars(select(Round).where(Round.academic_year == year,
                                                     Round.number == 1)).first()
     if round_ is None:

@@ -7,10 +7,11 @@ import pytest
 from conftest import csrf_token
 from sqlalchemy import func, select
 
-from admission import SUBMIT_LIMIT, academic_years
+import clock
 from models import Application, Enrolment, Learner, db
 from rules import RuleViolation
 from rules.identity import check_digit
+from web.admission import SUBMIT_LIMIT, academic_years
 
 
 def national_id(first12: str = "110170012345") -> str:
@@ -26,7 +27,7 @@ YEAR = academic_years()[0]
 
 def p1_birth_date() -> date:
     """A child who turns 6 just before the term of YEAR begins, as P1 expects."""
-    return date(YEAR - 543 - 6, 1, 10)
+    return date(clock.ce_year(YEAR) - 6, 1, 10)
 
 
 def child(**changes: str) -> dict[str, str]:
@@ -162,7 +163,7 @@ def test_institution_opens_and_closes_its_own_admission(client, tree, browser) -
 
 @pytest.mark.parametrize(("changes", "message"), [
     ({"national_id": wrong_checksum()}, wrong_checksum()),  # the rule names the failing ID
-    ({"birth_date": date(YEAR - 543 - 3, 1, 10).isoformat()}, "ไม่เหมาะกับ"),
+    ({"birth_date": date(clock.ce_year(YEAR) - 3, 1, 10).isoformat()}, "ไม่เหมาะกับ"),
     ({"first_name": ""}, "กรุณากรอก"),
     ({"last_name": "ก" * 101}, "ต้องมีความยาวไม่เกิน 100 ตัวอักษร"),
     ({"contact_phone": "1" * 21}, "ต้องมีความยาวไม่เกิน 20 ตัวอักษร"),
@@ -254,7 +255,7 @@ def test_a_centre_takes_a_g_code_child_by_age_group(client, tree) -> None:
     assert 'value="A3"' in form and 'value="P1"' not in form
     response = submit(client, tree.a.cdc, child(
         national_id="g 6733 0000 0012", grade="A3",
-        birth_date=date(YEAR - 543 - 3, 3, 1).isoformat()))
+        birth_date=date(clock.ce_year(YEAR) - 3, 3, 1).isoformat()))
     assert response.status_code == 302
     assert db.session.scalar(select(Application.national_id)) == "G673300000012"
 

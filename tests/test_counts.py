@@ -1,9 +1,10 @@
 """Other-affiliation counts (SPEC §3): one grid per school and round, entered by the funding LAO."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
+import clock
 from models import CentreBasicData, OtherSchool, OtherSchoolCount, Round, db
 
 GRADES = ("K1", "K2", "K3", "P1", "P2", "P3", "P4", "P5", "P6")
@@ -11,7 +12,7 @@ GRADES = ("K1", "K2", "K3", "P1", "P2", "P3", "P4", "P5", "P6")
 
 def open_round(year: int) -> Round:
     """A round whose window is open today, so the window rules let the writes through."""
-    today = date.today()
+    today = clock.today()
     return Round(academic_year=year, number=1, opens_on=today - timedelta(days=10),
                  closes_on=today + timedelta(days=30), institution_deadline=today,
                  lao_deadline=today, province_deadline=today)

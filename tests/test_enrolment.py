@@ -5,6 +5,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
+import clock
 from models import Enrolment, Learner, OtherSchoolCount, Round, db
 from rules import RuleViolation, acting_as
 from rules.enrolment import age_warning, current_academic_year, grade_problems, roll_over
@@ -15,7 +16,7 @@ YEAR = 2568
 
 def open_round(year: int) -> Round:
     """A round whose window is open today, so the window rules let the writes through."""
-    today = date.today()
+    today = clock.today()
     return Round(academic_year=year, number=1, opens_on=today - timedelta(days=10),
                  closes_on=today + timedelta(days=30), institution_deadline=today,
                  lao_deadline=today, province_deadline=today)

@@ -10,8 +10,8 @@ import openpyxl
 import pytest
 from flask_admin.contrib.sqla.filters import FilterEqual
 
-import exports
 from models import Lao, OtherSchool, db
+from spreadsheets import writers
 
 FORMULAS = ["=1+1", "+1+1", "-1+1", "@SUM(A1)", "\t=1", "\r=1", "=HYPERLINK(\"http://x\")"]
 
@@ -39,14 +39,14 @@ def filter_arg(app, endpoint: str, column: str, kind: type) -> str:
 
 @pytest.mark.parametrize("text", FORMULAS)
 def test_cells_a_spreadsheet_would_run_are_neutralised(text):
-    assert exports.cell(text) == "'" + text
+    assert writers.cell(text) == "'" + text
 
 
 def test_ordinary_cells_are_left_alone():
-    assert exports.cell("โรงเรียนบ้านโนน") == "โรงเรียนบ้านโนน"
-    assert exports.cell("a=b") == "a=b"
-    assert exports.cell(-5) == -5  # a number is not a formula
-    assert exports.cell(None) == ""
+    assert writers.cell("โรงเรียนบ้านโนน") == "โรงเรียนบ้านโนน"
+    assert writers.cell("a=b") == "a=b"
+    assert writers.cell(-5) == -5  # a number is not a formula
+    assert writers.cell(None) == ""
 
 
 def test_province_exports_only_its_own_laos_as_csv_with_thai_headers(app, tree, browser):
@@ -79,7 +79,7 @@ def test_xlsx_has_the_same_rows_as_csv_and_a_frozen_header(app, tree, browser):
     dept = browser(tree.department)
     as_csv = read_csv(dept.get("/admin/institution/export/csv/?sort=0"))
     response = dept.get("/admin/institution/export/xlsx/?sort=0")
-    assert response.mimetype == exports.XLSX_MIMETYPE
+    assert response.mimetype == writers.XLSX_MIMETYPE
     assert read_xlsx(response) == as_csv
     book = openpyxl.load_workbook(io.BytesIO(response.get_data()))
     assert book.active.freeze_panes == "A2"

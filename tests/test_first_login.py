@@ -6,10 +6,10 @@ import pytest
 from conftest import csrf_token
 from sqlalchemy import func, select
 
-from auth import password_problems
 from models import AuditEntry, Level, Profile, User, db
 from models.accounts import password_hasher
 from models.profiles import record_responsible, responsible_for_unit
+from web.auth import password_problems
 
 OTP = "k7Hq2mWx9pRt"
 GOOD = "river lantern 2569 blue"

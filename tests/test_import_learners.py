@@ -13,7 +13,7 @@ from sqlalchemy import delete, func, select
 from models import Enrolment, Learner, db
 from rules import acting_as
 from rules.identity import check_digit
-from seed import importer
+from spreadsheets import learner_import as importer
 
 YEAR = 2568
 HEADER = ["เลขประจำตัวประชาชน", "คำนำหน้าชื่อ", "ชื่อ", "นามสกุล", "เพศ", "วันเกิด",

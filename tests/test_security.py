@@ -6,10 +6,10 @@ import pytest
 from conftest import PASSWORD, Browser, csrf_token
 from sqlalchemy import func, select
 
-import security
 from app import create_app
 from models import AuditEntry, User, db
-from security import RedisStore
+from web import security
+from web.security import RedisStore
 
 HANDLED = (r"modelActions\.execute\('|safeConfirm\('|confirm\('|faForm\.addInlineField\(|"
            r"^return false;?$")

@@ -6,11 +6,12 @@ from datetime import date, datetime
 import pytest
 from test_confirmation import enrol
 
+import clock
 from models import OtherSchoolCount, Round, db
 from rules import RuleViolation, acting_as, windows
 from rules import confirmation as rules
 
-BANGKOK = windows.BANGKOK
+BANGKOK = clock.BANGKOK
 
 
 @pytest.fixture
@@ -26,7 +27,7 @@ def round_2569(app) -> Round:  # noqa: ANN001
 
 def freeze(monkeypatch: pytest.MonkeyPatch, *moment: int) -> None:
     at = datetime(*moment, tzinfo=BANGKOK)
-    monkeypatch.setattr(windows, "now", lambda: at)
+    monkeypatch.setattr(clock, "now", lambda: at)
 
 
 def count(tree, round_: Round) -> OtherSchoolCount:  # noqa: ANN001
@@ -94,7 +95,7 @@ def test_only_the_department_sets_rounds(tree, round_2569) -> None:
 def test_days_to_deadline_in_bangkok(monkeypatch) -> None:
     # 18:00 UTC on 9 June is already 10 June in Bangkok.
     at = datetime(2026, 6, 9, 18, 0, tzinfo=windows.UTC)
-    monkeypatch.setattr(windows, "now", lambda: at)
+    monkeypatch.setattr(clock, "now", lambda: at)
     assert windows.days_to(date(2026, 6, 10)) == 0
     assert windows.days_to(date(2026, 6, 9)) == -1
 

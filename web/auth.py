@@ -6,36 +6,31 @@ per account and address (security.Throttle) and every attempt is audited.
 
 from functools import cache
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
     current_app,
     flash,
-    g,
     redirect,
     render_template,
     request,
     session,
     url_for,
 )
-from flask.blueprints import BlueprintSetupState
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
-from flask_wtf import FlaskForm
 from sqlalchemy import func, select
-from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-import security
-from i18n import wtforms_translations
 from models import Profile, User, db
 from models.accounts import password_hasher
 from rules.audit import record
+from web import security
+from web.forms import Form
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -47,20 +42,6 @@ MIN_PASSWORD_LENGTH = 10
 COMMON_PASSWORDS_FILE = Path(__file__).with_name("common-passwords.txt")
 #: Pages a user may open before the first-login profile and password are done.
 OPEN_ENDPOINTS = frozenset({"static", "admin.static", "healthz", "home"})
-
-
-class Form(FlaskForm):
-    """Base of every form: CSRF from Flask-WTF and WTForms' messages in Thai."""
-
-    class Meta:
-        def get_translations(self, form: FlaskForm) -> object:
-            return wtforms_translations
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # Flask-Admin's unique-value check compares with the edited record kept here (its own
-        # BaseForm sets it); without it an edit that keeps a unique code is refused.
-        self._obj = kwargs.get("obj", args[1] if len(args) > 1 else None)
 
 
 class LoginForm(Form):
@@ -189,38 +170,3 @@ def first_login_gate() -> Response | None:
         return redirect(url_for("profile.password"))
     session["ready"] = True
     return None
-
-
-@bp.app_errorhandler(403)
-def forbidden(error: HTTPException) -> tuple[str, int]:
-    """A refusal is shown plainly and logged with who asked for what."""
-    db.session.rollback()
-    record("forbidden", request.full_path.rstrip("?"), method=request.method)
-    db.session.commit()
-    return render_template("error.html", code=403), 403
-
-
-@bp.app_errorhandler(404)
-def not_found(error: HTTPException) -> tuple[str, int]:
-    """A signed-in user's miss is logged: it is how a hand-typed URL outside scope ends."""
-    if current_user.is_authenticated:
-        db.session.rollback()
-        record("not_found", request.full_path.rstrip("?"), method=request.method)
-        db.session.commit()
-    return render_template("error.html", code=404), 404
-
-
-@bp.after_app_request
-def log_refused_csrf(response: Response) -> Response:
-    """A POST turned away for a missing or forged CSRF token is logged (Flask-WTF sets
-    g.csrf_valid once a token passes, so a 400 without it is the CSRF refusal)."""
-    if request.method == "POST" and response.status_code == 400 and not g.get("csrf_valid"):
-        db.session.rollback()
-        record("csrf_refused", request.path)
-        db.session.commit()
-    return response
-
-
-@bp.record_once
-def _install(state: BlueprintSetupState) -> None:
-    security.init_app(state.app)

@@ -6,7 +6,7 @@ CSRF, and submissions and look-ups are rate-limited per address in the database 
 worker counts the same attempts.
 """
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -16,13 +16,14 @@ from werkzeug.wrappers import Response
 from wtforms import DateField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from auth import Form
-from i18n import be_year
+import clock
+from clock import be_year
 from models import AdmissionAttempt, Application, Institution, Lao, Province, db
 from models.admission import APPLICATION_STATUS_LABELS, TRACKING_LENGTH
 from models.people import GENDER_LABELS, GRADE_LABELS, GRADES_BY_KIND, TITLES
 from rules import RuleViolation
 from rules.identity import normalise_national_id
+from web.forms import Form
 
 bp = Blueprint("admission", __name__)
 
@@ -42,7 +43,7 @@ def over_limit(kind: str, limit: tuple[int, timedelta]) -> bool:
     """Count this request against its address; True once the address has used up its window."""
     allowed, window = limit
     address = (request.remote_addr or "unknown")[:64]
-    now = datetime.now(UTC)
+    now = clock.now()
     since = now - window
     used = db.session.scalar(
         select(func.count()).select_from(AdmissionAttempt).where(
@@ -64,7 +65,7 @@ def _strip(value: str | None) -> str | None:
 
 def academic_years(today: date | None = None) -> list[int]:
     """The BE years a parent may apply for: the coming one first once a term is under way."""
-    today = today or date.today()
+    today = today or clock.today()
     this = be_year(today.year)
     return [this + 1, this] if today.month >= 6 else [this, this + 1]
 

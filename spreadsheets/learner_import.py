@@ -22,13 +22,14 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from exports import FORMULA_STARTS, cell
+import clock
 from models import Enrolment, Institution, Learner
 from models.people import GENDER_LABELS, GRADE_LABELS, GRADES_BY_KIND, EnrolmentStatus
 from rules import VALIDATORS, RuleViolation, current_actor
 from rules.enrolment import already_active_message
 from rules.identity import national_id_problems, normalise_national_id
 from rules.scope import check_write
+from spreadsheets.writers import FORMULA_STARTS, cell
 
 MAX_BYTES = 10 * 1024 * 1024  # a school of 5,000 pupils fits in well under 2 MB
 MAX_ROWS = 20_000
@@ -230,14 +231,14 @@ def parse_date(value: Any) -> date:
     if year < 2400:
         raise ValueError(_("Write the year in the Buddhist Era (e.g. 2568), not 2025."))
     try:
-        return date(year - 543, month, day)
+        return date(clock.ce_year(year), month, day)
     except ValueError:
         raise ValueError(_("%(value)s is not a date in the calendar.", value=value)) from None
 
 
 def format_date(value: date | None) -> str:
     """The date format the import reads back: day/month/BE year."""
-    return f"{value.day:02d}/{value.month:02d}/{value.year + 543}" if value else ""
+    return f"{value.day:02d}/{value.month:02d}/{clock.be_year(value.year)}" if value else ""
 
 
 class RowReader:

@@ -1,0 +1,46 @@
+"""The one clock and calendar of LEC: now and today in Bangkok, Buddhist-Era years, the school year.
+
+Every rule, page and job asks this module, so a UTC server never reads yesterday's date and tests
+freeze time by replacing `now`.
+"""
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+BANGKOK = ZoneInfo("Asia/Bangkok")
+#: A BE year is the Gregorian year plus this.
+BE_OFFSET = 543
+#: The first term of a Thai school year starts on 16 May; the academic year is named by that year.
+SCHOOL_YEAR_START = (5, 16)
+
+
+def now() -> datetime:
+    """The current moment, in UTC (timestamps are stored in UTC)."""
+    return datetime.now(UTC)
+
+
+def today() -> date:
+    """Today's date in Bangkok, the calendar every deadline and age is written in."""
+    return now().astimezone(BANGKOK).date()
+
+
+def be_year(year: int) -> int:
+    """A Gregorian year in the Buddhist Era, as Thai offices write it."""
+    return year + BE_OFFSET
+
+
+def ce_year(year_be: int) -> int:
+    """A Buddhist-Era year as a Gregorian one, for building dates."""
+    return year_be - BE_OFFSET
+
+
+def term_start(academic_year: int) -> date:
+    """The first day of academic year `academic_year` (BE)."""
+    month, day = SCHOOL_YEAR_START
+    return date(ce_year(academic_year), month, day)
+
+
+def academic_year(on: date | None = None) -> int:
+    """The academic year (BE) running on `on` (today in Bangkok by default)."""
+    on = on or today()
+    return be_year(on.year) - (1 if (on.month, on.day) < SCHOOL_YEAR_START else 0)

@@ -1,0 +1,62 @@
+"""Error pages: a plain Thai page for every failure, never a trace; refusals and misses logged."""
+
+from flask import Flask, g, render_template, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from models import db
+from rules.audit import record
+
+
+def forbidden(error: HTTPException) -> tuple[str, int]:
+    """A refusal is shown plainly and logged with who asked for what."""
+    db.session.rollback()
+    record("forbidden", request.full_path.rstrip("?"), method=request.method)
+    db.session.commit()
+    return render_template("error.html", code=403), 403
+
+
+def not_found(error: HTTPException) -> tuple[str, int]:
+    """A signed-in user's miss is logged: it is how a hand-typed URL outside scope ends."""
+    if current_user.is_authenticated:
+        db.session.rollback()
+        record("not_found", request.full_path.rstrip("?"), method=request.method)
+        db.session.commit()
+    return render_template("error.html", code=404), 404
+
+
+def csrf_error(error: CSRFError) -> tuple[str, int]:
+    return render_template("error.html", code=400, csrf=True), 400
+
+
+def http_error(error: HTTPException) -> tuple[str, int]:
+    return render_template("error.html", code=error.code), error.code or 500
+
+
+def log_refused_csrf(response: Response) -> Response:
+    """A POST turned away for a missing or forged CSRF token is logged (Flask-WTF sets
+    g.csrf_valid once a token passes, so a 400 without it is the CSRF refusal)."""
+    if request.method == "POST" and response.status_code == 400 and not g.get("csrf_valid"):
+        db.session.rollback()
+        record("csrf_refused", request.path)
+        db.session.commit()
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Install every error handler of the app here, and nowhere else."""
+
+    def server_error(error: Exception) -> tuple[str, int]:
+        """Log the trace for us; show the user a plain apology, never the trace."""
+        app.logger.exception("unhandled error")
+        db.session.rollback()
+        return render_template("error.html", code=500), 500
+
+    app.register_error_handler(403, forbidden)
+    app.register_error_handler(404, not_found)
+    app.register_error_handler(CSRFError, csrf_error)
+    app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(Exception, server_error)
+    app.after_request(log_refused_csrf)
