@@ -9,7 +9,7 @@ from flask_admin import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import case, func, select
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
@@ -22,7 +22,6 @@ from models import (
     Lao,
     Learner,
     Level,
-    Province,
     Round,
     SpotCheck,
     SpotCheckItem,
@@ -30,7 +29,7 @@ from models import (
 )
 from models.people import EnrolmentStatus
 from models.rounds import DATABASE_LABELS, SPOT_OUTCOME_LABELS, ConfirmLevel, Database
-from rules import RuleViolation, windows
+from rules import RuleViolation, progress, windows
 from rules import confirmation as rules
 from rules.scope import Unit, covers
 from web.forms import Form
@@ -62,97 +61,6 @@ class OutcomeForm(Form):
     note = StringField(_l("Note"), validators=[Length(max=500)])
 
 
-def current_round(round_id: Any = None) -> Round | None:
-    """The round asked for, else the latest one (the one people are working on)."""
-    if round_id:
-        return db.session.get(Round, int(round_id)) if str(round_id).isdigit() else None
-    return db.session.scalars(select(Round).order_by(Round.academic_year.desc(),
-                                                     Round.number.desc())).first()
-
-
-def _live_by(round_id: int, level: str, key: Any, *where: Any) -> dict[Any, list[Confirmation]]:
-    rows = db.session.scalars(select(Confirmation).where(
-        Confirmation.round_id == round_id, Confirmation.level == level,
-        Confirmation.cancelled_at.is_(None), *where))
-    found: dict[Any, list[Confirmation]] = {}
-    for row in rows:
-        found.setdefault(getattr(row, key), []).append(row)
-    return found
-
-
-def province_rows(round_: Round) -> list[dict[str, Any]]:
-    """The nation: per province, LAOs that owe nothing, and the province's confirmation."""
-    flags = select(Lao.province_code, *rules._lao_flags(round_.id)).subquery()
-    pending = ((flags.c.has_students & ~flags.c.done_students)
-               | (flags.c.has_children & ~flags.c.done_children)
-               | (flags.c.has_other & ~flags.c.done_other))
-    counts = {r.province_code: r for r in db.session.execute(
-        select(flags.c.province_code, func.count().label("laos"),
-               func.sum(case((pending, 0), else_=1)).label("done"))
-        .group_by(flags.c.province_code))}
-    live = _live_by(round_.id, ConfirmLevel.PROVINCE, "province_code")
-    return [{"province": p, "laos": counts[p.code].laos if p.code in counts else 0,
-             "done": counts[p.code].done if p.code in counts else 0,
-             "confirmation": (live.get(p.code) or [None])[0]}
-            for p in db.session.scalars(select(Province).order_by(Province.code))
-            if p.code in counts]
-
-
-def lao_rows(round_: Round, province_code: str) -> list[dict[str, Any]]:
-    """A province's LAOs: which databases apply, which are confirmed (when, by whom), and how
-    many of their institutions have confirmed and learners recorded. Four queries whatever the
-    number of LAOs."""
-    laos = db.session.execute(select(Lao, *rules._lao_flags(round_.id))
-                              .where(Lao.province_code == province_code)
-                              .order_by(Lao.code)).all()
-    live = _live_by(round_.id, ConfirmLevel.LAO, "lao_id",
-                    Confirmation.province_code == province_code)
-    confirmed = select(Confirmation.institution_id).where(
-        Confirmation.round_id == round_.id, Confirmation.level == ConfirmLevel.INSTITUTION,
-        Confirmation.cancelled_at.is_(None), Confirmation.province_code == province_code)
-    institutions = {r.lao_id: r for r in db.session.execute(
-        select(Institution.lao_id, func.count().label("total"),
-               func.sum(case((Institution.id.in_(confirmed), 1), else_=0)).label("done"))
-        .join(Lao, Lao.id == Institution.lao_id)
-        .where(Lao.province_code == province_code, Institution.active.is_(True))
-        .group_by(Institution.lao_id))}
-    learners = {r[0]: r[1] for r in db.session.execute(
-        select(Institution.lao_id, func.count(Enrolment.id))
-        .join(Enrolment, Enrolment.institution_id == Institution.id)
-        .join(Lao, Lao.id == Institution.lao_id)
-        .where(Lao.province_code == province_code,
-               Enrolment.academic_year == round_.academic_year,
-               Enrolment.status == EnrolmentStatus.ACTIVE)
-        .group_by(Institution.lao_id))}
-    rows = []
-    for row in laos:
-        lao = row[0]
-        done = {c.database: c for c in live.get(lao.id, [])}
-        counts = institutions.get(lao.id)
-        rows.append({"lao": lao, "pending": rules.pending_databases(row),
-                     "applies": [d for d in rules.LAO_DATABASES if getattr(row, f"has_{d}")],
-                     "confirmed": done, "total": counts.total if counts else 0,
-                     "done": int(counts.done or 0) if counts else 0,
-                     "learners": learners.get(lao.id, 0)})
-    return rows
-
-
-def institution_rows(round_: Round, lao_id: int) -> list[dict[str, Any]]:
-    """An LAO's institutions: learners recorded, confirmed when and by whom."""
-    institutions = db.session.scalars(select(Institution).where(
-        Institution.lao_id == lao_id, Institution.active.is_(True)).order_by(Institution.code))
-    learners = {r[0]: r[1] for r in db.session.execute(
-        select(Enrolment.institution_id, func.count())
-        .join(Institution, Institution.id == Enrolment.institution_id)
-        .where(Institution.lao_id == lao_id, Enrolment.academic_year == round_.academic_year,
-               Enrolment.status == EnrolmentStatus.ACTIVE)
-        .group_by(Enrolment.institution_id))}
-    live = _live_by(round_.id, ConfirmLevel.INSTITUTION, "institution_id",
-                    Confirmation.lao_id == lao_id)
-    return [{"institution": i, "learners": learners.get(i.id, 0),
-             "confirmation": (live.get(i.id) or [None])[0]} for i in institutions]
-
-
 class ConfirmationView(PageView):
     """Progress, confirm and cancel for every level."""
 
@@ -162,7 +70,7 @@ class ConfirmationView(PageView):
 
     @expose("/")
     def index(self) -> Any:
-        round_ = current_round(request.args.get("round"))
+        round_ = progress.current_round(db.session, request.args.get("round"))
         if round_ is None:
             return self.render("admin/confirmation/index.html", round_=None)
         province_code = request.args.get("province") or current_user.province_code
@@ -177,29 +85,29 @@ class ConfirmationView(PageView):
         if current_user.level == Level.INSTITUTION:
             institution = db.session.get(Institution, current_user.institution_id)
             context["institution"] = institution
-            context["own"] = institution_rows(round_, institution.lao_id)
+            context["own"] = progress.institution_rows(db.session, round_, institution.lao_id)
             context["own"] = [r for r in context["own"] if r["institution"].id == institution.id]
         elif lao_id and current_user.level != Level.INSTITUTION:
             lao = db.session.get(Lao, lao_id) or abort(404)
             self._unit_in_scope(Unit(lao.province_code, lao.id))
             context["lao"] = lao
-            context["institutions"] = institution_rows(round_, lao.id)
+            context["institutions"] = progress.institution_rows(db.session, round_, lao.id)
             context["lao_status"] = {
-                d: (rules.lao_status(db.session, round_.id, lao.id, d),
-                    rules.live_confirmation(db.session, round_.id, ConfirmLevel.LAO, d,
+                d: (progress.lao_status(db.session, round_.id, lao.id, d),
+                    progress.live_confirmation(db.session, round_.id, ConfirmLevel.LAO, d,
                                             lao_id=lao.id))
-                for d in rules.LAO_DATABASES}
+                for d in progress.LAO_DATABASES}
         elif province_code:
             self._unit_in_scope(Unit(province_code))
             context["province_code"] = province_code
-            context["laos"] = lao_rows(round_, province_code)
-            context["province_confirmation"] = rules.live_confirmation(
+            context["laos"] = progress.lao_rows(db.session, round_, province_code)
+            context["province_confirmation"] = progress.live_confirmation(
                 db.session, round_.id, ConfirmLevel.PROVINCE, Database.ALL,
                 province_code=province_code)
-            context["province_missing"] = rules.province_missing(db.session, round_.id,
+            context["province_missing"] = progress.province_missing(db.session, round_.id,
                                                                  province_code)
         else:
-            context["provinces"] = province_rows(round_)
+            context["provinces"] = progress.province_rows(db.session, round_)
         return self.render("admin/confirmation/index.html", **context)
 
     @expose("/confirm/<int:round_id>", methods=("POST",))
@@ -275,7 +183,7 @@ class SpotCheckView(PageView):
 
     @expose("/", methods=("GET", "POST"))
     def index(self) -> Any:
-        round_ = current_round(request.args.get("round"))
+        round_ = progress.current_round(db.session, request.args.get("round"))
         form = DrawForm()
         if round_ is not None and form.validate_on_submit():
             code = form.unit_code.data.strip()

@@ -32,13 +32,11 @@ from models import (
 )
 from models.people import CDC_GRADES, GENDER_LABELS, GRADE_LABELS, SCHOOL_GRADES
 from models.rounds import DATABASE_LABELS, ConfirmLevel, Database
-from rules import budget
-from rules import confirmation as rules
+from rules import budget, progress
 from rules.scope import Unit, covers
 from spreadsheets import writers
 
 from .base import PageView, ScopedModelView
-from .confirmation import current_round, institution_rows, lao_rows, province_rows
 from .exports import audit
 
 GRADES = SCHOOL_GRADES + CDC_GRADES
@@ -162,39 +160,39 @@ def report_rows(round_: Round, scope: Scope) -> tuple[Row, list[Row]]:
                     _("%(done)d of %(laos)d LAOs confirmed", done=r["done"], laos=r["laos"])
                     if r["confirmation"] is None else _when(r["confirmation"]),
                     {"province": r["province"].code}, counts.get(r["province"].code, {}))
-                for r in province_rows(round_)]
+                for r in progress.province_rows(db.session, round_)]
         own_confirmed = bool(rows) and all(r.confirmed for r in rows)
     elif scope.level == Level.PROVINCE:
         counts = counts_by(round_.id, scope, Confirmation.lao_id)
         rows = []
-        for r in lao_rows(round_, scope.province):
+        for r in progress.lao_rows(db.session, round_, scope.province):
             lao = r["lao"]
             pending = ", ".join(str(DATABASE_LABELS[Database(d)]) for d in r["pending"])
             status = (_("Not confirmed: %(databases)s", databases=pending) if r["pending"]
                       else _("Confirmed") if r["applies"] else _("Nothing to confirm"))
             rows.append(Row(lao.code, lao.name, not r["pending"], status, {"lao": lao.id},
                             counts.get(lao.id, {})))
-        own_confirmed = rules.live_confirmation(db.session, round_.id, ConfirmLevel.PROVINCE,
-                                                Database.ALL,
-                                                province_code=scope.province) is not None
+        own_confirmed = progress.live_confirmation(db.session, round_.id, ConfirmLevel.PROVINCE,
+                                                   Database.ALL,
+                                                   province_code=scope.province) is not None
     elif scope.level == Level.LAO:
         counts = counts_by(round_.id, scope, Confirmation.institution_id)
         rows = [Row(r["institution"].code, r["institution"].name, r["confirmation"] is not None,
                     _when(r["confirmation"]), {"institution": r["institution"].id},
                     counts.get(r["institution"].id, {}))
-                for r in institution_rows(round_, scope.lao.id)]
-        total, _missing = rules.lao_status(db.session, round_.id, scope.lao.id, Database.OTHER)
+                for r in progress.institution_rows(db.session, round_, scope.lao.id)]
+        total, _missing = progress.lao_status(db.session, round_.id, scope.lao.id, Database.OTHER)
         if total:
-            other = rules.live_confirmation(db.session, round_.id, ConfirmLevel.LAO,
-                                            Database.OTHER, lao_id=scope.lao.id)
+            other = progress.live_confirmation(db.session, round_.id, ConfirmLevel.LAO,
+                                               Database.OTHER, lao_id=scope.lao.id)
             rows.append(Row("", str(DATABASE_LABELS[Database.OTHER]), other is not None,
                             _when(other), {}, counts.get(None, {})))
         own_confirmed = bool(rows) and all(r.confirmed for r in rows)
     else:
         rows = []
-        own = rules.live_confirmation(
+        own = progress.live_confirmation(
             db.session, round_.id, ConfirmLevel.INSTITUTION,
-            rules.DATABASE_OF_KIND[scope.institution.kind], institution_id=scope.institution.id)
+            progress.DATABASE_OF_KIND[scope.institution.kind], institution_id=scope.institution.id)
         own_confirmed = own is not None
     own_counts = counts_by(round_.id, scope).get(None, {})
     return Row(scope.code, scope.name, own_confirmed, "", scope.args, own_counts), rows
@@ -214,11 +212,11 @@ class ReportView(PageView):
     """Count reports by grade and gender, and the printable confirmation summary."""
 
     def _round(self) -> Round:
-        return current_round(request.args.get("round")) or abort(404)
+        return progress.current_round(db.session, request.args.get("round")) or abort(404)
 
     @expose("/")
     def index(self) -> Any:
-        round_ = current_round(request.args.get("round"))
+        round_ = progress.current_round(db.session, request.args.get("round"))
         if round_ is None:
             return self.render("admin/reports/counts.html", round_=None)
         scope = _scope()
@@ -263,13 +261,13 @@ class ReportView(PageView):
         round_ = self._round()
         scope = _scope()
         if scope.institution is not None:
-            database = rules.DATABASE_OF_KIND[scope.institution.kind]
-            confirmation = rules.live_confirmation(db.session, round_.id,
-                                                   ConfirmLevel.INSTITUTION, database,
-                                                   institution_id=scope.institution.id)
+            database = progress.DATABASE_OF_KIND[scope.institution.kind]
+            confirmation = progress.live_confirmation(db.session, round_.id,
+                                                      ConfirmLevel.INSTITUTION, database,
+                                                      institution_id=scope.institution.id)
             confirmations = [confirmation] if confirmation else []
         elif scope.lao is not None:
-            confirmations = [c for d in rules.LAO_DATABASES if (c := rules.live_confirmation(
+            confirmations = [c for d in progress.LAO_DATABASES if (c := progress.live_confirmation(
                 db.session, round_.id, ConfirmLevel.LAO, d, lao_id=scope.lao.id))]
         else:
             abort(404)
@@ -336,7 +334,7 @@ class BudgetView(PageView):
     """Milk and lunch estimate per LAO, province and the nation."""
 
     def _estimate(self) -> dict[str, Any]:
-        round_ = current_round(request.args.get("round")) or abort(404)
+        round_ = progress.current_round(db.session, request.args.get("round")) or abort(404)
         scope = _scope()
         rate = db.session.scalar(select(BudgetRate).where(
             BudgetRate.academic_year == round_.academic_year))
@@ -348,7 +346,7 @@ class BudgetView(PageView):
 
     @expose("/")
     def index(self) -> Any:
-        if current_round(request.args.get("round")) is None:
+        if progress.current_round(db.session, request.args.get("round")) is None:
             return self.render("admin/reports/budget.html", round_=None)
         return self.render("admin/reports/budget.html", **self._estimate())
 

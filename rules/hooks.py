@@ -8,9 +8,10 @@ from sqlalchemy.orm import Session
 from . import VALIDATORS, RuleViolation, accounts, audit, codes, current_actor  # noqa: F401
 from .admission import check_application  # noqa: F401
 from .budget import check_rate  # noqa: F401
-from .confirmation import check_locks
+from .confirmation import made_by_the_rules  # noqa: F401
 from .enrolment import check_enrolment  # noqa: F401
 from .identity import check_learner  # noqa: F401
+from .locks import check_locks
 from .scope import check_write
 from .windows import check_windows
 

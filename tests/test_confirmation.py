@@ -23,6 +23,7 @@ from models import (
 from rules import RuleViolation, acting_as
 from rules import confirmation as rules
 from rules.identity import check_digit
+from rules.progress import live_confirmation
 
 YEAR = 2569
 _ids = count(1)
@@ -266,7 +267,7 @@ def test_province_waits_for_every_lao_and_every_database(tree) -> None:
         db.session.commit()
     assert snapshot(province) == {("A4", "M"): 1, ("K1", "M"): 0, ("K1", "F"): 0}
 
-    lao = rules.live_confirmation(db.session, round_.id, "lao", "children", lao_id=tree.a.sao.id)
+    lao = live_confirmation(db.session, round_.id, "lao", "children", lao_id=tree.a.sao.id)
     with acting_as(tree.a.province_user), pytest.raises(RuleViolation) as blocked:
         rules.cancel(db.session, lao, "ขอแก้ไข")
     db.session.rollback()
@@ -356,25 +357,25 @@ def test_pages_confirm_and_cancel_step_by_step(tree, browser) -> None:
 
     page = school.post(url, follow_redirects=True)
     assert page.status_code == 200
-    assert rules.live_confirmation(db.session, round_.id, "institution", "students",
+    assert live_confirmation(db.session, round_.id, "institution", "students",
                                    institution_id=tree.a.school.id) is not None
 
     page = lao.get(f"/admin/confirmation/?round={round_.id}")
     assert "3033200002" in flashed(page) and "045 000 002" in flashed(page)
     refused = lao.post(url, {"database": "students"}, follow_redirects=True)
     assert "3033200002" in flashed(refused)
-    assert rules.live_confirmation(db.session, round_.id, "lao", "students",
+    assert live_confirmation(db.session, round_.id, "lao", "students",
                                    lao_id=tree.a.muni.id) is None
 
     with acting_as(None):
         rules.confirm_institution(db.session, round_, school2)
         db.session.commit()
     lao.post(url, {"database": "students"}, follow_redirects=True)
-    confirmed = rules.live_confirmation(db.session, round_.id, "lao", "students",
+    confirmed = live_confirmation(db.session, round_.id, "lao", "students",
                                         lao_id=tree.a.muni.id)
     assert confirmed is not None and confirmed.confirmed_by == tree.a.muni.code
 
-    first = rules.live_confirmation(db.session, round_.id, "institution", "students",
+    first = live_confirmation(db.session, round_.id, "institution", "students",
                                     institution_id=tree.a.school.id)
     page = school.post(f"/admin/confirmation/cancel/{first.id}", {"reason": "ขอแก้ไข"},
                        follow_redirects=True)

@@ -13,6 +13,7 @@ from test_confirmation import enrol, open_round, second_school
 from models import Confirmation, Enrolment, Institution, Lao, Round, SnapshotCount, db
 from rules import RuleViolation, acting_as
 from rules import confirmation as rules
+from rules.progress import live_confirmation
 
 ROUNDS = 500
 
@@ -51,7 +52,7 @@ def test_confirming_an_lao_races_cancels_and_edits(app, tree) -> None:  # noqa: 
 
     def live(level: str, **unit: int) -> Confirmation | None:
         database = "students"
-        return rules.live_confirmation(db.session, round_id, level, database, **unit)
+        return live_confirmation(db.session, round_id, level, database, **unit)
 
     def cancel_a() -> None:
         rules.cancel(db.session, live("institution", institution_id=school_a_id), "แก้ไข")

@@ -1,0 +1,204 @@
+"""How far a round's confirmation has come (SPEC §5): who has confirmed, who still holds a unit
+back and with which databases, as set-based queries whose count does not grow with the units."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import case, exists, func, select
+from sqlalchemy.orm import Session
+
+from models import (
+    Confirmation,
+    Enrolment,
+    Institution,
+    InstitutionKind,
+    Lao,
+    OtherSchool,
+    OtherSchoolCount,
+    Province,
+    Round,
+)
+from models.people import EnrolmentStatus
+from models.rounds import DATABASE_LABELS, ConfirmLevel, Database
+
+DATABASE_OF_KIND = {InstitutionKind.SCHOOL: Database.STUDENTS,
+                    InstitutionKind.CDC: Database.CHILDREN}
+KIND_OF_DATABASE = {v: k for k, v in DATABASE_OF_KIND.items()}
+LAO_DATABASES = (Database.STUDENTS, Database.CHILDREN, Database.OTHER)
+
+
+def _live(*conditions: Any) -> Any:
+    return select(Confirmation).where(Confirmation.cancelled_at.is_(None), *conditions)
+
+
+def live_confirmation(session: Session, round_id: int, level: str, database: str, *,
+                      institution_id: int | None = None, lao_id: int | None = None,
+                      province_code: str | None = None) -> Confirmation | None:
+    """The unit's live confirmation of `database` in the round, if any."""
+    unit = {ConfirmLevel.INSTITUTION: Confirmation.institution_id == institution_id,
+            ConfirmLevel.LAO: Confirmation.lao_id == lao_id,
+            ConfirmLevel.PROVINCE: Confirmation.province_code == province_code}[level]
+    return session.scalars(_live(Confirmation.round_id == round_id, Confirmation.level == level,
+                                 Confirmation.database == database, unit)).first()
+
+
+@dataclass(frozen=True)
+class Missing:
+    """A unit below that has not confirmed yet, with the contacts to chase it."""
+
+    code: str
+    name: str
+    phone: str | None = None
+    email: str | None = None
+    detail: str = ""
+
+
+def lao_status(session: Session, round_id: int, lao_id: int, database: str
+               ) -> tuple[int, list[Missing]]:
+    """How many units the LAO's `database` covers, and which of them still hold it back."""
+    if database == Database.OTHER:
+        has_counts = exists().where(OtherSchoolCount.round_id == round_id,
+                                    OtherSchoolCount.other_school_id == OtherSchool.id)
+        rows = session.execute(
+            select(OtherSchool.code, OtherSchool.name, has_counts.label("done"))
+            .where(OtherSchool.lao_id == lao_id, OtherSchool.closed.is_(False))
+            .order_by(OtherSchool.code)).all()
+        return len(rows), [Missing(r.code, r.name) for r in rows if not r.done]
+    confirmed = exists().where(
+        Confirmation.round_id == round_id, Confirmation.level == ConfirmLevel.INSTITUTION,
+        Confirmation.institution_id == Institution.id, Confirmation.cancelled_at.is_(None))
+    rows = session.execute(
+        select(Institution.code, Institution.name, Institution.phone, Institution.email,
+               confirmed.label("done"))
+        .where(Institution.lao_id == lao_id, Institution.active.is_(True),
+               Institution.kind == KIND_OF_DATABASE[Database(database)])
+        .order_by(Institution.code)).all()
+    return len(rows), [Missing(r.code, r.name, r.phone, r.email) for r in rows if not r.done]
+
+
+def lao_flags(round_id: int) -> list[Any]:
+    """Per LAO: which databases apply to it and which it has confirmed, as SQL columns."""
+
+    def has(kind: str) -> Any:
+        return exists().where(Institution.lao_id == Lao.id, Institution.kind == kind,
+                              Institution.active.is_(True))
+
+    def done(database: str) -> Any:
+        return exists().where(Confirmation.round_id == round_id,
+                              Confirmation.level == ConfirmLevel.LAO,
+                              Confirmation.lao_id == Lao.id, Confirmation.database == database,
+                              Confirmation.cancelled_at.is_(None))
+
+    has_other = exists().where(OtherSchool.lao_id == Lao.id, OtherSchool.closed.is_(False))
+    return [has(InstitutionKind.SCHOOL).label("has_students"),
+            has(InstitutionKind.CDC).label("has_children"), has_other.label("has_other"),
+            done(Database.STUDENTS).label("done_students"),
+            done(Database.CHILDREN).label("done_children"),
+            done(Database.OTHER).label("done_other")]
+
+
+def pending_databases(row: Any) -> list[str]:
+    """The databases that apply to an LAO row of `lao_flags` and are not confirmed yet."""
+    return [str(d) for d in LAO_DATABASES
+            if getattr(row, f"has_{d}") and not getattr(row, f"done_{d}")]
+
+
+def province_missing(session: Session, round_id: int, province_code: str) -> list[Missing]:
+    """The LAOs of the province still holding it back, with the databases they owe."""
+    rows = session.execute(select(Lao.code, Lao.name, Lao.phone, Lao.email, *lao_flags(round_id))
+                           .where(Lao.province_code == province_code).order_by(Lao.code)).all()
+    return [Missing(r.code, r.name, r.phone, r.email,
+                    ", ".join(str(DATABASE_LABELS[Database(d)]) for d in pending_databases(r)))
+            for r in rows if pending_databases(r)]
+
+
+def current_round(session: Session, round_id: Any = None) -> Round | None:
+    """The round asked for, else the latest one (the one people are working on)."""
+    if round_id:
+        return session.get(Round, int(round_id)) if str(round_id).isdigit() else None
+    return session.scalars(select(Round).order_by(Round.academic_year.desc(),
+                                                     Round.number.desc())).first()
+
+
+def _live_by(session: Session, round_id: int, level: str, key: Any, *where: Any
+             ) -> dict[Any, list[Confirmation]]:
+    rows = session.scalars(select(Confirmation).where(
+        Confirmation.round_id == round_id, Confirmation.level == level,
+        Confirmation.cancelled_at.is_(None), *where))
+    found: dict[Any, list[Confirmation]] = {}
+    for row in rows:
+        found.setdefault(getattr(row, key), []).append(row)
+    return found
+
+
+def province_rows(session: Session, round_: Round) -> list[dict[str, Any]]:
+    """The nation: per province, LAOs that owe nothing, and the province's confirmation."""
+    flags = select(Lao.province_code, *lao_flags(round_.id)).subquery()
+    pending = ((flags.c.has_students & ~flags.c.done_students)
+               | (flags.c.has_children & ~flags.c.done_children)
+               | (flags.c.has_other & ~flags.c.done_other))
+    counts = {r.province_code: r for r in session.execute(
+        select(flags.c.province_code, func.count().label("laos"),
+               func.sum(case((pending, 0), else_=1)).label("done"))
+        .group_by(flags.c.province_code))}
+    live = _live_by(session, round_.id, ConfirmLevel.PROVINCE, "province_code")
+    return [{"province": p, "laos": counts[p.code].laos if p.code in counts else 0,
+             "done": counts[p.code].done if p.code in counts else 0,
+             "confirmation": (live.get(p.code) or [None])[0]}
+            for p in session.scalars(select(Province).order_by(Province.code))
+            if p.code in counts]
+
+
+def lao_rows(session: Session, round_: Round, province_code: str) -> list[dict[str, Any]]:
+    """A province's LAOs: which databases apply, which are confirmed (when, by whom), and how
+    many of their institutions have confirmed and learners recorded. Four queries whatever the
+    number of LAOs."""
+    laos = session.execute(select(Lao, *lao_flags(round_.id))
+                              .where(Lao.province_code == province_code)
+                              .order_by(Lao.code)).all()
+    live = _live_by(session, round_.id, ConfirmLevel.LAO, "lao_id",
+                    Confirmation.province_code == province_code)
+    confirmed = select(Confirmation.institution_id).where(
+        Confirmation.round_id == round_.id, Confirmation.level == ConfirmLevel.INSTITUTION,
+        Confirmation.cancelled_at.is_(None), Confirmation.province_code == province_code)
+    institutions = {r.lao_id: r for r in session.execute(
+        select(Institution.lao_id, func.count().label("total"),
+               func.sum(case((Institution.id.in_(confirmed), 1), else_=0)).label("done"))
+        .join(Lao, Lao.id == Institution.lao_id)
+        .where(Lao.province_code == province_code, Institution.active.is_(True))
+        .group_by(Institution.lao_id))}
+    learners = {r[0]: r[1] for r in session.execute(
+        select(Institution.lao_id, func.count(Enrolment.id))
+        .join(Enrolment, Enrolment.institution_id == Institution.id)
+        .join(Lao, Lao.id == Institution.lao_id)
+        .where(Lao.province_code == province_code,
+               Enrolment.academic_year == round_.academic_year,
+               Enrolment.status == EnrolmentStatus.ACTIVE)
+        .group_by(Institution.lao_id))}
+    rows = []
+    for row in laos:
+        lao = row[0]
+        done = {c.database: c for c in live.get(lao.id, [])}
+        counts = institutions.get(lao.id)
+        rows.append({"lao": lao, "pending": pending_databases(row),
+                     "applies": [d for d in LAO_DATABASES if getattr(row, f"has_{d}")],
+                     "confirmed": done, "total": counts.total if counts else 0,
+                     "done": int(counts.done or 0) if counts else 0,
+                     "learners": learners.get(lao.id, 0)})
+    return rows
+
+
+def institution_rows(session: Session, round_: Round, lao_id: int) -> list[dict[str, Any]]:
+    """An LAO's institutions: learners recorded, confirmed when and by whom."""
+    institutions = session.scalars(select(Institution).where(
+        Institution.lao_id == lao_id, Institution.active.is_(True)).order_by(Institution.code))
+    learners = {r[0]: r[1] for r in session.execute(
+        select(Enrolment.institution_id, func.count())
+        .join(Institution, Institution.id == Enrolment.institution_id)
+        .where(Institution.lao_id == lao_id, Enrolment.academic_year == round_.academic_year,
+               Enrolment.status == EnrolmentStatus.ACTIVE)
+        .group_by(Enrolment.institution_id))}
+    live = _live_by(session, round_.id, ConfirmLevel.INSTITUTION, "institution_id",
+                    Confirmation.lao_id == lao_id)
+    return [{"institution": i, "learners": learners.get(i.id, 0),
+             "confirmation": (live.get(i.id) or [None])[0]} for i in institutions]
