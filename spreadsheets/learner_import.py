@@ -17,18 +17,32 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from flask_babel import force_locale, lazy_pgettext
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 import clock
 from models import Enrolment, Institution, Learner
-from models.people import GENDER_LABELS, GRADE_LABELS, GRADES_BY_KIND, EnrolmentStatus
+from models.people import (
+    GENDER_LABELS,
+    GRADE_LABELS,
+    GRADES_BY_KIND,
+    STATUS_LABELS,
+    EnrolmentStatus,
+)
 from rules import VALIDATORS, RuleViolation, current_actor
 from rules.enrolment import already_active_message
 from rules.identity import national_id_problems, normalise_national_id
 from rules.scope import check_write
+from spreadsheets.columns import (
+    BY_KEY,
+    COLUMNS,
+    ENROLMENT_FIELDS,
+    LEARNER_FIELDS,
+    Column,
+    gender_of_title,
+)
 from spreadsheets.writers import FORMULA_STARTS, cell
 
 MAX_BYTES = 10 * 1024 * 1024  # a school of 5,000 pupils fits in well under 2 MB
@@ -36,47 +50,9 @@ MAX_ROWS = 20_000
 BATCH = 500  # rows per flush: keeps the rules' scans of pending rows short
 
 
-@dataclass(frozen=True)
-class Column:
-    key: str
-    label: Any
-    required: bool = False
-
-
-COLUMNS = (
-    Column("national_id", lazy_pgettext("import column", "National ID or G-code"), True),
-    Column("title", lazy_pgettext("import column", "Title")),
-    Column("first_name", lazy_pgettext("import column", "First name"), True),
-    Column("last_name", lazy_pgettext("import column", "Last name"), True),
-    Column("gender", lazy_pgettext("import column", "Gender"), True),
-    Column("birth_date", lazy_pgettext("import column", "Birth date")),
-    Column("grade", lazy_pgettext("import column", "Grade"), True),
-    Column("classroom", lazy_pgettext("import column", "Classroom")),
-    Column("enrolled_on", lazy_pgettext("import column", "Enrolment date")),
-    Column("nationality", lazy_pgettext("import column", "Nationality")),
-    Column("ethnicity", lazy_pgettext("import column", "Ethnicity")),
-    Column("religion", lazy_pgettext("import column", "Religion")),
-    Column("height_cm", lazy_pgettext("import column", "Height (cm)")),
-    Column("weight_kg", lazy_pgettext("import column", "Weight (kg)")),
-    Column("disadvantaged", lazy_pgettext("import column", "Disadvantaged")),
-    Column("guardian_name", lazy_pgettext("import column", "Guardian")),
-    Column("guardian_phone", lazy_pgettext("import column", "Guardian's phone")),
-    Column("registered_address", lazy_pgettext("import column", "Registered address")),
-    Column("registered_subdistrict_code",
-           lazy_pgettext("import column", "Registered address subdistrict code")),
-    Column("current_address", lazy_pgettext("import column", "Current address")),
-    Column("current_subdistrict_code",
-           lazy_pgettext("import column", "Current address subdistrict code")),
-)
-ENROLMENT_FIELDS = ("grade", "classroom", "enrolled_on")
-LEARNER_FIELDS = tuple(c.key for c in COLUMNS if c.key not in ENROLMENT_FIELDS
-                       and c.key != "national_id")
-DATES = ("birth_date", "enrolled_on")
-NUMBERS = ("height_cm", "weight_kg")
-LENGTHS = {"title": 30, "first_name": 100, "last_name": 100, "classroom": 20,
-           "nationality": 50, "ethnicity": 50, "religion": 50, "guardian_name": 200,
-           "guardian_phone": 50, "registered_address": 300, "current_address": 300,
-           "registered_subdistrict_code": 6, "current_subdistrict_code": 6}
+DATES = tuple(c.key for c in COLUMNS if c.kind == "date")
+NUMBERS = tuple(c.key for c in COLUMNS if c.kind == "number")
+LENGTHS = {c.key: c.max_length for c in COLUMNS}
 
 
 @dataclass(frozen=True)
@@ -158,7 +134,7 @@ def _xlsx_rows(data: bytes) -> Iterator[list[Any]]:
 
 
 def _labels(column: Column) -> set[str]:
-    names = {column.key}
+    names = {column.key, *column.aliases}
     for locale in ("th", "en"):
         with force_locale(locale):
             names.add(str(column.label))
@@ -244,12 +220,16 @@ def format_date(value: date | None) -> str:
 class RowReader:
     """Turns the cells of one row into field values, or problems in the user's words."""
 
-    def __init__(self, keys: list[str | None], kind: str) -> None:
+    def __init__(self, keys: list[str | None], kind: str,
+                 header: Sequence[Any] = ()) -> None:
         self.keys = keys
+        # Problems name a column as the file does, else by our own header.
         self.titles = {c.key: str(c.label) for c in COLUMNS}
+        self.titles.update({k: _text(t) for k, t in zip(keys, header, strict=False) if k})
         self.genders = _choices(GENDER_LABELS, {"m": "M", "f": "F", "ชาย": "M", "หญิง": "F"})
         grades = {g: GRADE_LABELS[g] for g in GRADES_BY_KIND[kind]}
         self.grades = _choices(grades)
+        self.statuses = _choices(STATUS_LABELS, {"ปกติ": EnrolmentStatus.ACTIVE})
         self.flags = {"1": True, "0": False, "true": True, "false": False}
         for locale in ("th", "en"):
             with force_locale(locale):
@@ -275,9 +255,11 @@ class RowReader:
                 values[key] = self._value(key, raw, text)
             except ValueError as exc:
                 refuse(key, str(exc))
+        if not values.get("gender") and values.get("title"):
+            values["gender"] = gender_of_title(values["title"])
         for column in COLUMNS:
             title = self.titles[column.key]
-            if column.required and not values.get(column.key) and all(
+            if (column.required or column.key == "gender") and not values.get(column.key) and all(
                     p.column != title for p in problems):
                 refuse(column.key, _("This column must not be empty."))
         return values, problems
@@ -311,6 +293,13 @@ class RowReader:
             if _fold(text) not in self.grades:
                 raise ValueError(_("%(grade)s is not a grade of this institution.", grade=text))
             return self.grades[_fold(text)]
+        if key == "status":
+            if _fold(text) not in self.statuses:
+                raise ValueError(_("%(value)s is not a learner status.", value=text))
+            if self.statuses[_fold(text)] != EnrolmentStatus.ACTIVE:
+                raise ValueError(_("Only learners who are studying can be imported; this "
+                                   "row's status is %(value)s.", value=text))
+            return EnrolmentStatus.ACTIVE
         if key == "disadvantaged":
             if _fold(text) not in self.flags:
                 raise ValueError(_("Write %(yes)s or %(no)s.", yes=_("Yes"), no=_("No")))
@@ -366,7 +355,7 @@ def import_learners(session: Session, data: bytes, institution: Institution, yea
         keys, problems = header_keys(header)
         if problems:
             raise Refused(problems)
-        reader = RowReader(keys, institution.kind)
+        reader = RowReader(keys, institution.kind, header)
         parsed: list[tuple[int, dict[str, Any]]] = []
         first_line: dict[str, int] = {}
         for line, cells in enumerate(rows, start=2):
@@ -432,7 +421,7 @@ def _write(session: Session, parsed: list[tuple[int, dict[str, Any]]],
             learner_changed = _set(learner, values, LEARNER_FIELDS) and not new_learner
             enrolment = active.get(learner.id) if learner.id else None
             if enrolment is not None and enrolment.institution_id != institution.id:
-                result.problems.append(Problem(line, str(COLUMNS[0].label),
+                result.problems.append(Problem(line, str(BY_KEY["national_id"].label),
                                                already_active_message(enrolment)))
                 continue
             new_enrolment = enrolment is None
@@ -526,6 +515,8 @@ def export_row(enrolment: Enrolment) -> list[Any]:
             value = str(GENDER_LABELS.get(value, value))
         elif column.key == "grade":
             value = str(GRADE_LABELS.get(value, value))
+        elif column.key == "status":
+            value = str(STATUS_LABELS.get(value, value))
         elif column.key in DATES:
             value = format_date(value)
         elif column.key == "disadvantaged":

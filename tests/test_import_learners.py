@@ -136,7 +136,7 @@ def test_wrong_and_missing_columns_are_refused(app, tree):
     assert [(p.line, p.column) for p in result.problems] == [(1, "Shoe size")]
     result = run(tree.a.school_user, tree.a.school,
                  csv_bytes([row(1)[:3]], header=HEADER[:3]))
-    assert {p.column for p in result.problems} == {"นามสกุล", "เพศ", "ระดับชั้น"}
+    assert {p.column for p in result.problems} == {"นามสกุล", "ระดับชั้น"}  # เพศ: from the title
     assert learner_count() == 0
 
 
