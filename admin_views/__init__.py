@@ -26,10 +26,10 @@ from . import imports, learners, reports
 from .accounts import UserView
 from .admission import ApplicationView
 from .audit import AuditView, RevealView
-from .base import DashboardIndexView
 from .cards import CardsView
 from .confirmation import ConfirmationView, SpotCheckView
 from .geography import DistrictView, ProvinceView, SubdistrictView
+from .home import DashboardIndexView
 from .organisations import CodeExceptionView, InstitutionView, LaoView, OtherSchoolView
 from .profile import ProfileView
 from .rounds import RoundView

@@ -4,7 +4,7 @@ from datetime import date, datetime
 from typing import Any
 
 from flask import abort, current_app, flash, has_request_context, redirect, request, url_for
-from flask_admin import AdminIndexView, BaseView, expose
+from flask_admin import BaseView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.model import typefmt
@@ -189,17 +189,3 @@ class PageView(BaseView):
 
     def inaccessible_callback(self, name: str, **kwargs: Any) -> Response:
         return refuse(name)
-
-
-class DashboardIndexView(AdminIndexView):
-    """The admin home; the progress dashboard of later issues lives here."""
-
-    def is_accessible(self) -> bool:
-        return signed_in_at(None)
-
-    def inaccessible_callback(self, name: str, **kwargs: Any) -> Response:
-        return refuse(name)
-
-    @expose("/")
-    def index(self) -> str:
-        return self.render("admin/lec_index.html")

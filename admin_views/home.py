@@ -1,0 +1,215 @@
+"""The home page of each level: the open round, days to this level's deadline, where the unit
+stands and the next step. A fixed number of queries whatever the number of units below."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask_admin import AdminIndexView, expose
+from flask_login import current_user
+from sqlalchemy import and_, case, func, select
+from werkzeug.wrappers import Response
+
+from models import Confirmation, Enrolment, Institution, Lao, Learner, Level, Province, Round, db
+from models.accounts import User
+from models.people import CDC_GRADES, GRADE_LABELS, SCHOOL_GRADES, EnrolmentStatus
+from models.profiles import Profile
+from models.rounds import DATABASE_LABELS, ConfirmLevel, Database
+from rules import confirmation as rules
+from rules import windows
+
+from .base import refuse, signed_in_at
+from .confirmation import current_round, lao_rows
+
+GRADES = SCHOOL_GRADES + CDC_GRADES
+
+
+@dataclass
+class Bar:
+    """One progress bar: units confirmed out of the units a database covers."""
+
+    label: str
+    done: int
+    total: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.total) if self.total else 0
+
+
+@dataclass
+class Late:
+    """A unit below that has not confirmed, with who to call."""
+
+    code: str
+    name: str
+    detail: str
+    phone: str = ""
+    person: str = ""
+    args: dict[str, Any] = field(default_factory=dict)
+
+
+def deadline_of(round_: Round, level: str) -> Any:
+    """The deadline that binds `level` (the department follows the provinces')."""
+    return {Level.INSTITUTION: round_.institution_deadline,
+            Level.LAO: round_.lao_deadline}.get(level, round_.province_deadline)
+
+
+def live_counts(round_: Round, institution_id: int) -> dict[tuple[str, str], int]:
+    """The institution's active enrolments now, by grade and gender (not yet frozen)."""
+    rows = db.session.execute(
+        select(Enrolment.grade, Learner.gender, func.count(Enrolment.id))
+        .join(Learner, Learner.id == Enrolment.learner_id)
+        .where(Enrolment.institution_id == institution_id,
+               Enrolment.academic_year == round_.academic_year,
+               Enrolment.status == EnrolmentStatus.ACTIVE)
+        .group_by(Enrolment.grade, Learner.gender))
+    return {(grade, gender): int(n) for grade, gender, n in rows}
+
+
+def grade_rows(counts: dict[tuple[str, str], int]) -> list[tuple[str, int, int, int]]:
+    """(grade label, boys, girls, total) for every grade that has someone."""
+    used = {g for g, _s in counts}
+    return [(str(GRADE_LABELS[g]), counts.get((g, "M"), 0), counts.get((g, "F"), 0),
+             counts.get((g, "M"), 0) + counts.get((g, "F"), 0)) for g in GRADES if g in used]
+
+
+def _people(key: Any, condition: Any, *join: Any) -> dict[Any, Profile]:
+    """The current responsible person of each account matching `condition`, by `key`."""
+    query = select(key, Profile).join(User, User.id == Profile.user_id)
+    if join:
+        query = query.join(*join)
+    rows = db.session.execute(query.where(condition, Profile.valid_to.is_(None))
+                              .order_by(Profile.valid_from))
+    return {k: profile for k, profile in rows}
+
+
+def institution_home(round_: Round) -> dict[str, Any]:
+    institution = db.session.get(Institution, current_user.institution_id)
+    counts = live_counts(round_, institution.id)
+    database = rules.DATABASE_OF_KIND[institution.kind]
+    confirmation = rules.live_confirmation(db.session, round_.id, ConfirmLevel.INSTITUTION,
+                                           database, institution_id=institution.id)
+    total = sum(counts.values())
+    step = ("summary" if confirmation is not None else "record" if total == 0 else "confirm")
+    return {"institution": institution, "grades": grade_rows(counts), "total": total,
+            "boys": sum(n for (_g, s), n in counts.items() if s == "M"),
+            "girls": sum(n for (_g, s), n in counts.items() if s == "F"),
+            "confirmation": confirmation, "step": step,
+            "enrol_endpoint": "child.enrol_view" if institution.kind == "cdc"
+            else "student.enrol_view"}
+
+
+def lao_home(round_: Round) -> dict[str, Any]:
+    lao = db.session.get(Lao, current_user.lao_id)
+    bars, late, confirmed, ready = [], [], {}, []
+    for database in rules.LAO_DATABASES:
+        total, missing = rules.lao_status(db.session, round_.id, lao.id, database)
+        if not total:
+            continue
+        label = str(DATABASE_LABELS[Database(database)])
+        bars.append(Bar(label, total - len(missing), total))
+        confirmed[database] = rules.live_confirmation(db.session, round_.id, ConfirmLevel.LAO,
+                                                      database, lao_id=lao.id)
+        if confirmed[database] is None and not missing:
+            ready.append(label)
+        late += [Late(m.code, m.name, label, m.phone or "") for m in missing]
+    people = _people(Institution.code, and_(User.level == Level.INSTITUTION,
+                                            Institution.lao_id == lao.id),
+                     Institution, Institution.id == User.institution_id)
+    for row in late:
+        if row.code in people:
+            profile = people[row.code]
+            row.person, row.phone = profile.full_name, profile.phone or row.phone
+    return {"lao": lao, "bars": bars, "late": sorted(late, key=lambda r: r.code),
+            "confirmed": confirmed, "ready": ready}
+
+
+def province_home(round_: Round, province_code: str) -> dict[str, Any]:
+    rows = lao_rows(round_, province_code)
+    bars = []
+    for database in rules.LAO_DATABASES:
+        applies = [r for r in rows if database in r["applies"]]
+        if applies:
+            bars.append(Bar(str(DATABASE_LABELS[Database(database)]),
+                            sum(1 for r in applies if database not in r["pending"]),
+                            len(applies)))
+    pending = [r for r in rows if r["pending"]]
+    people = _people(User.lao_id, and_(User.level == Level.LAO, Lao.province_code == province_code),
+                     Lao, Lao.id == User.lao_id)
+    late = [Late(r["lao"].code, r["lao"].name,
+                 ", ".join(str(DATABASE_LABELS[Database(d)]) for d in r["pending"]),
+                 (people[r["lao"].id].phone if r["lao"].id in people else r["lao"].phone) or "",
+                 people[r["lao"].id].full_name if r["lao"].id in people else "",
+                 {"lao": r["lao"].id})
+            for r in pending]
+    late.sort(key=lambda r: (-r.detail.count(",") - 1, r.code))
+    confirmation = rules.live_confirmation(db.session, round_.id, ConfirmLevel.PROVINCE,
+                                           Database.ALL, province_code=province_code)
+    return {"province": db.session.get(Province, province_code), "bars": bars, "late": late,
+            "laos_done": len(rows) - len(pending), "laos": len(rows),
+            "confirmation": confirmation}
+
+
+def department_home(round_: Round) -> dict[str, Any]:
+    """Per database the LAOs confirmed nationally; per province the share of LAOs done."""
+    flags = select(Lao.province_code, *rules._lao_flags(round_.id)).subquery()
+    sums = [func.sum(case((flags.c[f"has_{d}"], 1), else_=0)) for d in rules.LAO_DATABASES]
+    sums += [func.sum(case((flags.c[f"has_{d}"] & flags.c[f"done_{d}"], 1), else_=0))
+             for d in rules.LAO_DATABASES]
+    pending = ((flags.c.has_students & ~flags.c.done_students)
+               | (flags.c.has_children & ~flags.c.done_children)
+               | (flags.c.has_other & ~flags.c.done_other))
+    applies = flags.c.has_students | flags.c.has_children | flags.c.has_other
+    per_province = db.session.execute(
+        select(flags.c.province_code, Province.name_th,
+               func.sum(case((applies, 1), else_=0)).label("laos"),
+               func.sum(case((applies & ~pending, 1), else_=0)).label("done"))
+        .join(Province, Province.code == flags.c.province_code)
+        .group_by(flags.c.province_code, Province.name_th)).all()
+    totals = db.session.execute(select(*sums)).one()
+    n = len(rules.LAO_DATABASES)
+    bars = [Bar(str(DATABASE_LABELS[Database(d)]), int(totals[n + i] or 0), int(totals[i] or 0))
+            for i, d in enumerate(rules.LAO_DATABASES) if totals[i]]
+    confirmed = set(db.session.scalars(select(Confirmation.province_code).where(
+        Confirmation.round_id == round_.id, Confirmation.level == ConfirmLevel.PROVINCE,
+        Confirmation.cancelled_at.is_(None))))
+    provinces = [Bar(f"{r.province_code} {r.name_th}", int(r.done or 0), int(r.laos or 0))
+                 for r in per_province if r.laos]
+    provinces.sort(key=lambda b: (b.percent, b.label))
+    return {"bars": bars, "provinces": provinces, "provinces_confirmed": len(confirmed),
+            "late": [p for p in provinces if p.done < p.total][:20],
+            "codes": {f"{r.province_code} {r.name_th}": r.province_code for r in per_province}}
+
+
+def home_context() -> dict[str, Any]:
+    """Everything the home page of the signed-in user's level shows."""
+    round_ = current_round()
+    if round_ is None:
+        return {"round_": None}
+    deadline = deadline_of(round_, current_user.level)
+    context: dict[str, Any] = {"round_": round_, "deadline": deadline,
+                               "days": windows.days_to(deadline),
+                               "is_open": windows.is_open(round_)}
+    if current_user.level == Level.INSTITUTION:
+        context.update(institution_home(round_))
+    elif current_user.level == Level.LAO:
+        context.update(lao_home(round_))
+    elif current_user.level == Level.PROVINCE:
+        context.update(province_home(round_, current_user.province_code))
+    else:
+        context.update(department_home(round_))
+    return context
+
+
+class DashboardIndexView(AdminIndexView):
+    """The admin home: what the signed-in user's level should do now."""
+
+    def is_accessible(self) -> bool:
+        return signed_in_at(None)
+
+    def inaccessible_callback(self, name: str, **kwargs: Any) -> Response:
+        return refuse(name)
+
+    @expose("/")
+    def index(self) -> str:
+        return self.render("admin/lec_index.html", **home_context())

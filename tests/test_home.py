@@ -1,0 +1,76 @@
+"""The home page of each level says what to do now, and costs the same number of statements
+however many units lie below."""
+
+from test_confirmation import enrol, open_round
+from test_dashboard_queries import add_schools, counted
+
+from models import Lao, db
+from models.profiles import record_responsible
+from rules import acting_as
+from rules import confirmation as rules
+
+
+def test_a_school_sees_its_live_counts_unconfirmed_and_the_next_step(tree, browser) -> None:
+    round_ = open_round()
+    enrol(tree.a.school, "P1", "M")
+    enrol(tree.a.school, "P1", "F")
+    enrol(tree.a.school, "P2", "F")
+    db.session.commit()
+    page = browser(tree.a.school_user).get("/admin/").get_data(as_text=True)
+    assert "ยังไม่ได้ยืนยันข้อมูล" in page
+    assert "<td>ป.๑</td><td class=\"text-right\">1</td><td class=\"text-right\">1</td>" in page
+    assert f"/admin/confirmation/?round={round_.id}" in page
+
+
+def test_after_confirming_the_school_is_led_to_its_summary(tree, browser) -> None:
+    round_ = open_round()
+    enrol(tree.a.school)
+    db.session.commit()
+    with acting_as(None):
+        rules.confirm_institution(db.session, round_, tree.a.school)
+        db.session.commit()
+    page = browser(tree.a.school_user).get("/admin/").get_data(as_text=True)
+    assert "ยืนยันข้อมูลแล้วเมื่อ" in page
+    assert f"/admin/reports/summary/?round={round_.id}" in page
+
+
+def test_an_lao_sees_who_is_late_with_the_responsible_person(tree, browser) -> None:
+    open_round()
+    school_user = tree.a.school_user
+    record_responsible(school_user, "สมศรี", "ใจดี", "ครู", "081 234 5678")
+    db.session.commit()
+    page = browser(tree.a.muni_user).get("/admin/").get_data(as_text=True)
+    assert tree.a.school.code in page and "สมศรี ใจดี" in page and "081 234 5678" in page
+
+
+def test_the_province_home_costs_the_same_for_any_number_of_laos(tree, browser) -> None:
+    round_ = open_round()
+    province = browser(tree.a.province_user)
+    province.get("/admin/")
+    with counted() as few:
+        first = province.get("/admin/").get_data(as_text=True)
+    assert "<svg" in first and "อปท." in first
+    db.session.add_all([Lao(code=f"063301{n:02d}", name=f"อบต. {n}", lao_type=6,
+                            province_code="33", district_code="3301") for n in range(10, 40)])
+    db.session.commit()
+    add_schools(db.session.get(Lao, tree.a.sao.id), 10, 20, round_)
+    with counted() as many:
+        page = province.get("/admin/")
+    assert page.status_code == 200
+    assert len(few) == len(many), (len(few), len(many))
+
+
+def test_the_department_home_costs_the_same_for_any_number_of_laos(tree, browser) -> None:
+    round_ = open_round()
+    department = browser(tree.department)
+    department.get("/admin/")
+    with counted() as few:
+        assert department.get("/admin/").status_code == 200
+    add_schools(db.session.get(Lao, tree.a.sao.id), 10, 20, round_)
+    db.session.add_all([Lao(code=f"063301{n:02d}", name=f"อบต. {n}", lao_type=6,
+                            province_code="33", district_code="3301") for n in range(10, 40)])
+    db.session.commit()
+    with counted() as many:
+        page = department.get("/admin/").get_data(as_text=True)
+    assert "<svg" in page
+    assert len(few) == len(many), (len(few), len(many))
