@@ -14,11 +14,9 @@ from models.accounts import User
 from models.people import CDC_GRADES, GRADE_LABELS, SCHOOL_GRADES, EnrolmentStatus
 from models.profiles import Profile
 from models.rounds import DATABASE_LABELS, ConfirmLevel, Database
-from rules import confirmation as rules
-from rules import windows
+from rules import progress, windows
 
 from .base import refuse, signed_in_at
-from .confirmation import current_round, lao_rows
 
 GRADES = SCHOOL_GRADES + CDC_GRADES
 
@@ -86,8 +84,8 @@ def _people(key: Any, condition: Any, *join: Any) -> dict[Any, Profile]:
 def institution_home(round_: Round) -> dict[str, Any]:
     institution = db.session.get(Institution, current_user.institution_id)
     counts = live_counts(round_, institution.id)
-    database = rules.DATABASE_OF_KIND[institution.kind]
-    confirmation = rules.live_confirmation(db.session, round_.id, ConfirmLevel.INSTITUTION,
+    database = progress.DATABASE_OF_KIND[institution.kind]
+    confirmation = progress.live_confirmation(db.session, round_.id, ConfirmLevel.INSTITUTION,
                                            database, institution_id=institution.id)
     total = sum(counts.values())
     step = ("summary" if confirmation is not None else "record" if total == 0 else "confirm")
@@ -102,13 +100,13 @@ def institution_home(round_: Round) -> dict[str, Any]:
 def lao_home(round_: Round) -> dict[str, Any]:
     lao = db.session.get(Lao, current_user.lao_id)
     bars, late, confirmed, ready = [], [], {}, []
-    for database in rules.LAO_DATABASES:
-        total, missing = rules.lao_status(db.session, round_.id, lao.id, database)
+    for database in progress.LAO_DATABASES:
+        total, missing = progress.lao_status(db.session, round_.id, lao.id, database)
         if not total:
             continue
         label = str(DATABASE_LABELS[Database(database)])
         bars.append(Bar(label, total - len(missing), total))
-        confirmed[database] = rules.live_confirmation(db.session, round_.id, ConfirmLevel.LAO,
+        confirmed[database] = progress.live_confirmation(db.session, round_.id, ConfirmLevel.LAO,
                                                       database, lao_id=lao.id)
         if confirmed[database] is None and not missing:
             ready.append(label)
@@ -125,9 +123,9 @@ def lao_home(round_: Round) -> dict[str, Any]:
 
 
 def province_home(round_: Round, province_code: str) -> dict[str, Any]:
-    rows = lao_rows(round_, province_code)
+    rows = progress.lao_rows(db.session, round_, province_code)
     bars = []
-    for database in rules.LAO_DATABASES:
+    for database in progress.LAO_DATABASES:
         applies = [r for r in rows if database in r["applies"]]
         if applies:
             bars.append(Bar(str(DATABASE_LABELS[Database(database)]),
@@ -143,7 +141,7 @@ def province_home(round_: Round, province_code: str) -> dict[str, Any]:
                  {"lao": r["lao"].id})
             for r in pending]
     late.sort(key=lambda r: (-r.detail.count(",") - 1, r.code))
-    confirmation = rules.live_confirmation(db.session, round_.id, ConfirmLevel.PROVINCE,
+    confirmation = progress.live_confirmation(db.session, round_.id, ConfirmLevel.PROVINCE,
                                            Database.ALL, province_code=province_code)
     return {"province": db.session.get(Province, province_code), "bars": bars, "late": late,
             "laos_done": len(rows) - len(pending), "laos": len(rows),
@@ -152,10 +150,10 @@ def province_home(round_: Round, province_code: str) -> dict[str, Any]:
 
 def department_home(round_: Round) -> dict[str, Any]:
     """Per database the LAOs confirmed nationally; per province the share of LAOs done."""
-    flags = select(Lao.province_code, *rules._lao_flags(round_.id)).subquery()
-    sums = [func.sum(case((flags.c[f"has_{d}"], 1), else_=0)) for d in rules.LAO_DATABASES]
+    flags = select(Lao.province_code, *progress.lao_flags(round_.id)).subquery()
+    sums = [func.sum(case((flags.c[f"has_{d}"], 1), else_=0)) for d in progress.LAO_DATABASES]
     sums += [func.sum(case((flags.c[f"has_{d}"] & flags.c[f"done_{d}"], 1), else_=0))
-             for d in rules.LAO_DATABASES]
+             for d in progress.LAO_DATABASES]
     pending = ((flags.c.has_students & ~flags.c.done_students)
                | (flags.c.has_children & ~flags.c.done_children)
                | (flags.c.has_other & ~flags.c.done_other))
@@ -167,9 +165,9 @@ def department_home(round_: Round) -> dict[str, Any]:
         .join(Province, Province.code == flags.c.province_code)
         .group_by(flags.c.province_code, Province.name_th)).all()
     totals = db.session.execute(select(*sums)).one()
-    n = len(rules.LAO_DATABASES)
+    n = len(progress.LAO_DATABASES)
     bars = [Bar(str(DATABASE_LABELS[Database(d)]), int(totals[n + i] or 0), int(totals[i] or 0))
-            for i, d in enumerate(rules.LAO_DATABASES) if totals[i]]
+            for i, d in enumerate(progress.LAO_DATABASES) if totals[i]]
     confirmed = set(db.session.scalars(select(Confirmation.province_code).where(
         Confirmation.round_id == round_.id, Confirmation.level == ConfirmLevel.PROVINCE,
         Confirmation.cancelled_at.is_(None))))
@@ -183,7 +181,7 @@ def department_home(round_: Round) -> dict[str, Any]:
 
 def home_context() -> dict[str, Any]:
     """Everything the home page of the signed-in user's level shows."""
-    round_ = current_round()
+    round_ = progress.current_round(db.session)
     if round_ is None:
         return {"round_": None}
     deadline = deadline_of(round_, current_user.level)
