@@ -8,6 +8,7 @@ from wtforms.validators import Length, Optional
 
 from models import Level, User
 from models.accounts import LEVEL_LABELS
+from rules.passwords import set_password
 
 from .base import ScopedModelView
 from .organisations import LOOKUP, _label
@@ -30,7 +31,8 @@ class UserView(ScopedModelView):
     column_formatters = {"level": _label(LEVEL_CHOICES)}
     column_formatters_detail = column_formatters
     column_details_exclude_list = ("password_hash", "session_version")
-    form_columns = ("login", "name", "level", "province_code", "lao", "institution", "active")
+    form_columns = ("login", "name", "level", "province_code", "lao", "institution", "active",
+                    "new_password")
     form_choices = {"level": LEVEL_CHOICES}
     form_extra_fields = {
         "new_password": PasswordField(_l("New one-time password"),
@@ -41,5 +43,5 @@ class UserView(ScopedModelView):
 
     def on_model_change(self, form: Any, model: User, is_created: bool) -> None:
         if form.new_password.data:
-            model.set_password(form.new_password.data)
+            set_password(model, form.new_password.data)
             model.must_change_password = True

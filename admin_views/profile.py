@@ -14,8 +14,8 @@ from models import db
 from models.profiles import current_profile, record_responsible
 from rules import RuleViolation
 from rules.audit import record
+from rules.passwords import names_of, password_problems, set_password
 from web import security
-from web.auth import password_problems
 from web.forms import Form
 
 from .base import PageView
@@ -78,14 +78,14 @@ class ProfileView(PageView):
             elif form.new.data == form.current.data:
                 problems.append(_("The new password must differ from the one-time or current "
                                   "password."))
-            problems += password_problems(user.login, form.new.data)
+            problems += password_problems(form.new.data, names_of(user))
             if problems:
                 record("password_change_refused", user.login, reasons=len(problems))
                 db.session.commit()
                 for problem in problems:
                     flash(problem, "error")
             else:
-                user.set_password(form.new.data)
+                set_password(user, form.new.data)
                 user.must_change_password = False
                 user.session_version += 1
                 record("password_changed", user.login)

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from models import Institution, Lao, Level, User, db
 from rules import RuleViolation
+from rules.passwords import set_password
 
 from .demo import build_demo, one_time_password
 from .geography import load_geography
@@ -57,10 +58,15 @@ def demo_command(province: str) -> None:
 
 
 def _read_password() -> str:
-    password = sys.stdin.readline().rstrip("\n")
-    if len(password) < 10:
-        _fail("The password must be at least 10 characters.")
-    return password
+    return sys.stdin.readline().rstrip("\n")
+
+
+def _set_chosen_password(user: User, password: str) -> None:
+    """The same policy as the web forms; the reasons are shown on the terminal."""
+    try:
+        set_password(user, password)
+    except RuleViolation as exc:
+        _fail(" ".join(str(m) for m in exc.messages))
 
 
 @lec.command("create-user")
@@ -82,7 +88,10 @@ def create_user_command(login: str, level: str, unit: str | None, name: str | No
         user.institution = db.session.scalar(select(Institution).where(Institution.code == unit))
         user.institution_id = user.institution.id if user.institution else None
     password = _read_password() if password_stdin else one_time_password()
-    user.set_password(password)
+    if password_stdin:
+        _set_chosen_password(user, password)
+    else:
+        user.set_password(password)
     user.must_change_password = not password_stdin
     db.session.add(user)
     try:
@@ -100,7 +109,7 @@ def set_password_command(login: str) -> None:
     user = db.session.scalar(select(User).where(User.login == login))
     if user is None:
         _fail(f"No account {login}.")
-    user.set_password(_read_password())
+    _set_chosen_password(user, _read_password())
     user.must_change_password = False
     user.session_version += 1
     db.session.commit()

@@ -1,12 +1,11 @@
-"""Sign-in and sign-out, the first-login gate and the password policy (SPEC §6, issue 5).
+"""Sign-in and sign-out and the first-login gate (SPEC §6, issue 5); the policy is rules.passwords.
 
 The login is the unit's code, or a personal login for the department. Sign-in is throttled
 per account and address (security.Throttle) and every attempt is audited.
 """
 
 from functools import cache
-from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from flask import (
     Blueprint,
@@ -38,8 +37,6 @@ login_manager.login_view = "auth.login"
 login_manager.login_message = _l("Please sign in to continue.")
 login_manager.login_message_category = "info"
 
-MIN_PASSWORD_LENGTH = 10
-COMMON_PASSWORDS_FILE = Path(__file__).with_name("common-passwords.txt")
 #: Pages a user may open before the first-login profile and password are done.
 OPEN_ENDPOINTS = frozenset({"static", "admin.static", "healthz", "home"})
 
@@ -61,30 +58,28 @@ def load_user(user_id: str) -> User | None:
     return user
 
 
+def is_local_path(target: str | None) -> bool:
+    """A path of this site: one leading slash, no host however it is spelled (`//`, `/\\`,
+    `%2F%2F`, control characters a browser drops), whatever the encoding."""
+    if not target or len(target) > 2000:
+        return False
+    decoded = target
+    for _round in range(3):  # a browser may decode more than once: test every spelling
+        if any(ord(c) < 32 or ord(c) == 127 or c == "\\" for c in decoded):
+            return False
+        parts = urlsplit(decoded)
+        if (parts.scheme or parts.netloc or not decoded.startswith("/")
+                or decoded.startswith("//")):
+            return False
+        decoded, previous = unquote(decoded), decoded
+        if decoded == previous:
+            break
+    return True
+
+
 def safe_next(target: str | None) -> str:
     """Only redirect within this site after sign-in, never to another host."""
-    if target and urlsplit(target).netloc == "" and target.startswith("/") and "\\" not in target:
-        return target
-    return url_for("admin.index")
-
-
-@cache
-def common_passwords() -> frozenset[str]:
-    lines = COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines()
-    return frozenset(line.strip().lower() for line in lines if line and not line.startswith("#"))
-
-
-def password_problems(login: str, password: str) -> list[str]:
-    """What makes `password` too weak for account `login`, in the user's words."""
-    problems = []
-    if len(password) < MIN_PASSWORD_LENGTH:
-        problems.append(_("The new password must be at least %(n)d characters long.",
-                          n=MIN_PASSWORD_LENGTH))
-    if password.lower() in common_passwords():
-        problems.append(_("This password is among the most commonly used ones; choose another."))
-    if login and login.lower() in password.lower():
-        problems.append(_("The new password must not contain the login."))
-    return problems
+    return target if is_local_path(target) else url_for("admin.index")
 
 
 @cache
@@ -149,8 +144,10 @@ def language(code: str) -> Response:
     """Switch the interface language and go back where the user was."""
     if code in ("th", "en"):
         session["lang"] = code
-    return redirect(safe_next(request.referrer and urlsplit(request.referrer)._replace(
-        scheme="", netloc="").geturl()))
+    referrer = urlsplit(request.referrer or "")
+    back = referrer._replace(scheme="", netloc="").geturl() if (
+        referrer.netloc == request.host) else None
+    return redirect(safe_next(back))
 
 
 def has_current_profile(user: User) -> bool:
