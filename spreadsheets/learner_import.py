@@ -43,6 +43,7 @@ from spreadsheets.columns import (
     Column,
     gender_of_title,
 )
+from spreadsheets.uploads import UploadRefused, check_upload
 from spreadsheets.writers import FORMULA_STARTS, cell
 
 MAX_BYTES = 10 * 1024 * 1024  # a school of 5,000 pupils fits in well under 2 MB
@@ -100,6 +101,10 @@ def read_rows(data: bytes) -> Iterator[list[Any]]:
     if len(data) > MAX_BYTES:
         raise _whole(_("The file is larger than %(size)d MB. Split it into smaller files.",
                        size=MAX_BYTES // (1024 * 1024)))
+    try:
+        check_upload(data)
+    except UploadRefused as exc:
+        raise Refused([Problem(None, "", str(m)) for m in exc.messages]) from None
     if data.startswith(b"PK\x03\x04"):
         return _xlsx_rows(data)
     if data.startswith((b"\xd0\xcf\x11\xe0", b"%PDF")) or b"\x00" in data[:4096]:
