@@ -42,6 +42,7 @@ from rules.scope import subtree
 from web.forms import Form
 
 from .base import ScopedModelView
+from .search import enrolment_condition, learner_condition
 
 ALL_LEVELS = frozenset(Level)
 ROLLOVER_LABELS = {"promote": _l("Promote"), "repeat": _l("Repeat the grade"),
@@ -116,16 +117,15 @@ class EnrolmentView(ScopedModelView):
     column_filters = ("academic_year", "grade", "status", "classroom", "institution.code")
     column_searchable_list = ("learner.national_id", "learner.first_name", "learner.last_name")
     column_sortable_list = ("grade", "classroom", "academic_year", "status")
-    column_default_sort = [("academic_year", True), ("grade", False), ("classroom", False)]
+    # The order of ix_enrolment_list_order; the base view ends it with the id.
+    column_default_sort = [("academic_year", True), ("institution_id", False), ("grade", False),
+                           ("classroom", False)]
     form_columns = ("grade", "classroom", "enrolled_on", "status")
     editable_columns = ("grade", "classroom")
     list_template = "admin/learners/list.html"
 
-    @property
-    def simple_list_pager(self) -> bool:  # type: ignore[override]
-        """Above the LAO a list can hold a million rows: page without counting them all."""
-        return current_user.is_authenticated and current_user.level in (Level.DEPARTMENT,
-                                                                        Level.PROVINCE)
+    def search_condition(self, term: str) -> Any:
+        return enrolment_condition(term)
 
     def get_query(self) -> Any:
         # One query per page: learner and institution are eager-loaded in the same SELECT.
@@ -379,6 +379,9 @@ class LearnerView(ScopedModelView):
         "current_subdistrict": {"fields": ("code", "name_th"), "page_size": 20},
     }
     can_create = False  # learners are created by enrolling them
+
+    def search_condition(self, term: str) -> Any:
+        return learner_condition(term)
 
     def _create_ajax_loader(self, name: str, options: dict[str, Any]) -> Any:
         """Subdistricts are public reference data: every level may pick any of them."""

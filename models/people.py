@@ -16,6 +16,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    desc,
+    func,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -101,7 +103,15 @@ class Learner(db.Model):
     """A child as the civil registry knows them; their schooling lives in `Enrolment`."""
 
     __tablename__ = "learner"
-    __table_args__ = (CheckConstraint("gender IN ('M', 'F')", name="gender"),)
+    __table_args__ = (
+        CheckConstraint("gender IN ('M', 'F')", name="gender"),
+        # Name search is by prefix of the lower-cased name: a range on these indexes (LIKE
+        # 'x%' with text_pattern_ops on PostgreSQL, whatever the database's collation).
+        Index("ix_learner_first_name_prefix", func.lower(text("first_name")).label("first"),
+              postgresql_ops={"first": "text_pattern_ops"}),
+        Index("ix_learner_last_name_prefix", func.lower(text("last_name")).label("last"),
+              postgresql_ops={"last": "text_pattern_ops"}),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     national_id: Mapped[str] = mapped_column(String(13), unique=True)
@@ -149,6 +159,11 @@ class Enrolment(db.Model):
               postgresql_where=text("status = 'active'"), sqlite_where=text("status = 'active'")),
         Index("ix_enrolment_institution_year_status", "institution_id", "academic_year",
               "status"),
+        # The lists' default order, ending in the primary key so paging never repeats or skips
+        # a row: page 1 of the national list reads 50 index entries instead of sorting them all.
+        # (SQLite cannot reflect the DESC, and its lists are a demo's size: PostgreSQL only.)
+        Index("ix_enrolment_list_order", desc("academic_year"), "institution_id", "grade",
+              "classroom", "id").ddl_if(dialect="postgresql"),
         CheckConstraint(
             "status IN ('active', 'transferred', 'graduated', 'withdrawn', 'removed')",
             name="status"),

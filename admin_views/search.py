@@ -1,0 +1,47 @@
+"""Learner search that the indexes answer: an exact ID, or the start of a first or last name.
+
+`ILIKE '%word%'` reads every learner in the country; these conditions read a range of one index
+each, whatever the table's statistics say. Thai has no letter case; Latin names match in any case.
+"""
+
+import re
+
+from sqlalchemy import ColumnElement, false, func, or_, select
+
+from models import Enrolment, Learner, db
+from rules.identity import normalise_national_id
+
+#: Up to this many matching learners are looked up first and passed to the list by their keys,
+#: so the list's plan is the same whether or not the tables were analysed since the last load.
+KEYS_FIRST = 1000
+WHOLE_ID = re.compile(r"\d{13}|G\d{12}")
+LIKE_SPECIALS = re.compile(r"([\\%_])")
+
+
+def _starts_with(column: ColumnElement[str], prefix: str) -> ColumnElement[bool]:
+    """`lower(column)` starts with `prefix`, as a range of the lower(...) index."""
+    key = func.lower(column)
+    if db.session.get_bind().dialect.name == "postgresql":
+        # text_pattern_ops turns LIKE 'x%' into an index range under any collation.
+        return key.like(LIKE_SPECIALS.sub(r"\\\1", prefix) + "%", escape="\\")
+    return (key >= prefix) & (key < prefix + "\U0010ffff")
+
+
+def learner_condition(term: str) -> ColumnElement[bool]:
+    """One search word: a whole national ID or G-code exactly, else a name prefix."""
+    identity = normalise_national_id(term)
+    if WHOLE_ID.fullmatch(identity):
+        return Learner.national_id == identity
+    if identity[:1].isdigit() or identity[:1] == "G" and identity[1:].isdigit():
+        return false()  # part of an ID: no guessing IDs digit by digit above the institution
+    prefix = term.strip().lower()
+    return or_(_starts_with(Learner.first_name, prefix), _starts_with(Learner.last_name, prefix))
+
+
+def enrolment_condition(term: str) -> ColumnElement[bool]:
+    """Enrolments of the learners one search word finds, looked up by key when they are few."""
+    condition = learner_condition(term)
+    keys = db.session.scalars(select(Learner.id).where(condition).limit(KEYS_FIRST + 1)).all()
+    if len(keys) <= KEYS_FIRST:
+        return Enrolment.learner_id.in_(keys)
+    return Enrolment.learner_id.in_(select(Learner.id).where(condition))

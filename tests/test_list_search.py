@@ -1,0 +1,116 @@
+"""Lists at national scale: indexed ID and name search, a unique sort, a capped count."""
+
+import re
+
+import pytest
+
+import clock
+from admin_views import base
+from models import Enrolment, Learner, db
+from rules.enrolment import current_academic_year
+from rules.identity import check_digit
+
+NAMES = (("สมชาย", "ใจดี"), ("สมหญิง", "ใจงาม"), ("Anna", "Smith"), ("ธนากร", "ศรีสุข"))
+
+
+def nid(n: int) -> str:
+    first12 = f"1{n:011d}"
+    return first12 + str(check_digit(first12))
+
+
+def fill(institution, count: int, start: int = 0) -> list[str]:  # noqa: ANN001
+    """`count` learners in one grade and one classroom, so only the id tells them apart."""
+    year = current_academic_year(db.session)
+    ids = []
+    for n in range(start, start + count):
+        first, last = NAMES[n % len(NAMES)]
+        learner = Learner(national_id=nid(n), first_name=first, last_name=last, gender="M",
+                          title="เด็กชาย")
+        db.session.add(Enrolment(learner=learner, institution=institution, academic_year=year,
+                                 grade="P1", classroom="1", enrolled_on=clock.today()))
+        ids.append(learner.national_id)
+    db.session.commit()
+    return ids
+
+
+def listed_ids(page: str) -> list[str]:
+    """The IDs in the list's rows (not in the search box or the pager's links)."""
+    rows = page.split("</thead>", 1)[-1].split("</table>", 1)[0]
+    return re.findall(r"\b(?:1\d{12}|G\d{12})\b", rows)
+
+
+def test_paging_neither_repeats_nor_skips(tree, browser) -> None:  # noqa: ANN001
+    ids = fill(tree.a.school, 45)
+    school = browser(tree.a.school_user)
+    seen = []
+    for page in range(3):
+        html = school.get(f"/admin/student/?page={page}&page_size=20").get_data(as_text=True)
+        seen += listed_ids(html)
+    assert len(seen) == len(set(seen)) == 45
+    assert set(seen) == set(ids)
+
+
+def test_exact_id_search_returns_the_one_learner(tree, browser) -> None:  # noqa: ANN001
+    ids = fill(tree.a.school, 12)
+    school = browser(tree.a.school_user)
+    typed = f"{ids[5][0]}-{ids[5][1:5]}-{ids[5][5:10]}-{ids[5][10:12]}-{ids[5][12]}"
+    html = school.get("/admin/student/", query_string={"search": typed}).get_data(as_text=True)
+    assert listed_ids(html) == [ids[5]]
+    # Part of an ID finds nobody: IDs are not guessed digit by digit.
+    html = school.get("/admin/student/", query_string={"search": ids[5][:8]}).get_data(
+        as_text=True)
+    assert listed_ids(html) == []
+
+
+def test_g_code_search(tree, browser) -> None:  # noqa: ANN001
+    fill(tree.a.school, 3)
+    year = current_academic_year(db.session)
+    learner = Learner(national_id="G663300000017", first_name="Mya", last_name="Win", gender="F")
+    db.session.add(Enrolment(learner=learner, institution=tree.a.school, academic_year=year,
+                             grade="P2", classroom="1"))
+    db.session.commit()
+    school = browser(tree.a.school_user)
+    html = school.get("/admin/student/", query_string={"search": "g663300000017"}).get_data(
+        as_text=True)
+    assert listed_ids(html) == ["G663300000017"]
+
+
+@pytest.mark.parametrize(("typed", "expected"), [("ใจ", 2), ("สมห", 1), ("smi", 1),
+                                                 ("ANNA", 1), ("สมชาย ใจดี", 1), ("ดี", 0)])
+def test_names_match_by_prefix_thai_and_latin(tree, browser, typed, expected) -> None:  # noqa: ANN001
+    ids = fill(tree.a.school, 4)
+    school = browser(tree.a.school_user)
+    html = school.get("/admin/student/", query_string={"search": typed}).get_data(as_text=True)
+    assert len(listed_ids(html)) == expected
+    assert set(listed_ids(html)) <= set(ids)
+    learners = school.get("/admin/learner/", query_string={"search": typed}).get_data(
+        as_text=True)
+    assert len(listed_ids(learners)) == expected
+
+
+def test_search_stays_in_scope(tree, browser) -> None:  # noqa: ANN001
+    ids_b = fill(tree.b.school, 2, start=100)
+    school = browser(tree.a.school_user)
+    html = school.get("/admin/student/", query_string={"search": ids_b[0]}).get_data(
+        as_text=True)
+    assert listed_ids(html) == []
+
+
+def test_count_is_capped_and_deep_pages_stop_at_the_cap(tree, browser, monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.setattr(base, "COUNT_CAP", 30)
+    fill(tree.a.school, 45)
+    school = browser(tree.a.school_user)
+    first = school.get("/admin/student/?page_size=20").get_data(as_text=True)
+    assert "(30)" in first and "30" in first and "45" not in first
+    assert "มากกว่า 30" in first or "More than 30" in first
+    last = school.get("/admin/student/?page=1&page_size=20").get_data(as_text=True)
+    beyond = school.get("/admin/student/?page=7&page_size=20").get_data(as_text=True)
+    assert listed_ids(beyond) == listed_ids(last) and len(listed_ids(last)) == 20
+
+
+def test_inline_edit_widgets_only_for_who_may_edit(tree, browser, monkeypatch) -> None:  # noqa: ANN001
+    fill(tree.a.school, 2)
+    school = browser(tree.a.school_user)
+    assert "x-editable" in school.get("/admin/student/").get_data(as_text=True)
+    monkeypatch.setattr(base, "may_write", lambda user, model: False)
+    assert "x-editable" not in school.get("/admin/student/").get_data(as_text=True)
