@@ -127,6 +127,21 @@ class CardsView(PageView):
         return self.render("cards/index.html", groups=self._groups(),
                            accounts=db.session.scalars(query).all())
 
+    @expose("/preview")
+    def preview(self) -> str:
+        """The second look: whose passwords the issue will reset, then one more button."""
+        ids = [int(i) for i in request.args.getlist("user_id") if i.isdigit()]
+        group = request.args.get("group", "")
+        if ids:
+            users = list(db.session.scalars(issuable(current_user).where(User.id.in_(ids))
+                                            .order_by(User.login)))
+        else:
+            users = self._members(group)
+        if not users:
+            abort(404)
+        return self.render("cards/preview.html", users=users, group=group if not ids else "",
+                           ids=[u.id for u in users] if ids else [])
+
     @expose("/issue", methods=("POST",))
     def issue_view(self) -> Response:
         """Issue new passwords for a whole group or chosen accounts and show their cards once."""

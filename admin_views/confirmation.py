@@ -34,6 +34,7 @@ from rules import confirmation as rules
 from rules.scope import Unit, covers
 from web.forms import Form
 
+from . import second_look
 from .base import PageView
 
 
@@ -109,6 +110,15 @@ class ConfirmationView(PageView):
         else:
             context["provinces"] = progress.province_rows(db.session, round_)
         return self.render("admin/confirmation/index.html", **context)
+
+    @expose("/confirm/<int:round_id>", methods=("GET",))
+    def preview(self, round_id: int) -> str:
+        """The second look: the counts the confirmation will freeze, then one more button."""
+        round_ = db.session.get(Round, round_id) or abort(404)
+        if current_user.level == Level.DEPARTMENT:
+            abort(403)
+        return self.render("admin/confirmation/preview.html", confirm_form=ConfirmForm(),
+                           **second_look.preview(round_, request.args.get("database", "")))
 
     @expose("/confirm/<int:round_id>", methods=("POST",))
     def confirm(self, round_id: int) -> Response:

@@ -9,7 +9,7 @@ from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
@@ -19,10 +19,12 @@ from wtforms.validators import DataRequired, Length, Optional
 import clock
 from models import Enrolment, Institution, Learner, Level, Subdistrict, db
 from models.people import (
+    CDC_GRADES,
     GENDER_LABELS,
     GRADE_LABELS,
     GRADES_BY_KIND,
     REMOVAL_REASON_LABELS,
+    SCHOOL_GRADES,
     STATUS_LABELS,
     TITLES,
     EnrolmentStatus,
@@ -297,7 +299,8 @@ class EnrolmentView(ScopedModelView):
             count = query.order_by(None).count()
             return self.render("admin/learners/rollover.html", action=name, count=count,
                                label=ROLLOVER_LABELS[name], form=Form(),
-                               args=list(request.args.items(multi=True)))
+                               args=list(request.args.items(multi=True)),
+                               moves=rollover_moves(query, name))
         if not Form(request.form).validate():
             flash(_("The form expired. Please try again."), "error")
             return redirect(self.get_url(".index_view"))
@@ -322,6 +325,28 @@ class EnrolmentView(ScopedModelView):
             return redirect(self.get_url(".index_view"))
         flash(_("%(count)d enrolments changed.", count=changed), "success")
         return redirect(self.get_url(".index_view"))
+
+
+GRADE_ORDER = {g: i for i, g in enumerate(SCHOOL_GRADES + CDC_GRADES)}
+
+
+def rollover_moves(query: Any, action: str) -> list[tuple[str, str, int]]:
+    """(from "year grade", to "year grade" or the closing status, how many) for the second look."""
+    rows = (query.order_by(None)
+            .with_entities(Enrolment.academic_year, Enrolment.grade, func.count(Enrolment.id))
+            .group_by(Enrolment.academic_year, Enrolment.grade).all())
+    moves = []
+    for year, grade, count in sorted(rows, key=lambda r: (r[0], GRADE_ORDER.get(r[1], 99))):
+        source = _("%(grade)s, year %(year)d", grade=GRADE_LABELS.get(grade, grade), year=year)
+        if action in ("graduate", "withdraw"):
+            target = str(STATUS_LABELS[EnrolmentStatus.GRADUATED if action == "graduate"
+                                       else EnrolmentStatus.WITHDRAWN])
+        else:
+            after = grade if action == "repeat" else next_grade(grade)
+            target = (_("%(grade)s, year %(year)d", grade=GRADE_LABELS[after], year=year + 1)
+                      if after else _("cannot be promoted from the last grade: graduate them"))
+        moves.append((source, target, count))
+    return moves
 
 
 def _choices(kind: str) -> dict[str, Any]:

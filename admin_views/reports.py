@@ -38,6 +38,7 @@ from spreadsheets import writers
 
 from .base import PageView, ScopedModelView
 from .exports import audit
+from .home import live_counts
 
 GRADES = SCHOOL_GRADES + CDC_GRADES
 GENDERS = ("M", "F")
@@ -221,9 +222,12 @@ class ReportView(PageView):
             return self.render("admin/reports/counts.html", round_=None)
         scope = _scope()
         own, rows = report_rows(round_, scope)
+        live = scope.institution is not None and not own.confirmed
+        if live:  # before confirming, a school checks what it has recorded, not zeros
+            own.counts = live_counts(round_, scope.institution.id)
         return self.render("admin/reports/counts.html", round_=round_, rounds=_rounds(),
                            scope=scope, own=own, rows=rows, grades=_grades_in(own),
-                           grade_labels=GRADE_LABELS, gender_labels=GENDER_LABELS)
+                           grade_labels=GRADE_LABELS, gender_labels=GENDER_LABELS, live=live)
 
     @expose("/xlsx/")
     def xlsx(self) -> Response:

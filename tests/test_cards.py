@@ -130,3 +130,17 @@ def test_cards_page_lists_groups_in_thai(tree, browser):
     page = browser(tree.a.province_user).get("/admin/cards/").get_data(as_text=True)
     assert "ออกบัตรและสั่งพิมพ์" in page
     assert tree.a.muni.name in page and tree.b.muni.name not in page
+
+
+def test_a_group_issue_first_lists_whose_passwords_will_be_reset(app, tree, browser):
+    province = browser(tree.a.province_user)
+    index = province.get("/admin/cards/").get_data(as_text=True)
+    assert f'href="/admin/cards/preview?group=lao:{tree.a.sao.id}"' in index
+    before = db.session.get(User, tree.a.sao_user.id).password_hash
+    page = province.get(f"/admin/cards/preview?group=lao:{tree.a.sao.id}").get_data(as_text=True)
+    assert tree.a.sao_user.login in page and tree.a.cdc_user.login in page
+    assert tree.a.school_user.login not in page  # another LAO's institution
+    assert 'action="/admin/cards/issue"' in page
+    db.session.expire_all()
+    assert db.session.get(User, tree.a.sao_user.id).password_hash == before
+    assert province.get(f"/admin/cards/preview?group=lao:{tree.b.sao.id}").status_code == 404

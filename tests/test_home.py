@@ -6,7 +6,7 @@ from test_dashboard_queries import add_schools, counted
 
 from models import Lao, db
 from models.profiles import record_responsible
-from rules import acting_as
+from rules import acting_as, progress
 from rules import confirmation as rules
 
 
@@ -74,3 +74,47 @@ def test_the_department_home_costs_the_same_for_any_number_of_laos(tree, browser
         page = department.get("/admin/").get_data(as_text=True)
     assert "<svg" in page
     assert len(few) == len(many), (len(few), len(many))
+
+
+def test_confirming_shows_the_counts_to_freeze_first_then_leads_to_the_summary(tree,
+                                                                               browser) -> None:
+    round_ = open_round()
+    enrol(tree.a.school, "P1", "M")
+    enrol(tree.a.school, "P1", "F")
+    db.session.commit()
+    school = browser(tree.a.school_user)
+    page = school.get(f"/admin/confirmation/?round={round_.id}").get_data(as_text=True)
+    assert f'href="/admin/confirmation/confirm/{round_.id}"' in page
+    assert f'action="/admin/confirmation/confirm/{round_.id}"' not in page  # no one-click lock
+    preview = school.get(f"/admin/confirmation/confirm/{round_.id}").get_data(as_text=True)
+    assert "<td>ป.๑</td><td class=\"text-right\">1</td><td class=\"text-right\">1</td>" in preview
+    assert f'action="/admin/confirmation/confirm/{round_.id}"' in preview
+    assert progress.live_confirmation(db.session, round_.id, "institution", "students",
+                                   institution_id=tree.a.school.id) is None
+    done = school.post(f"/admin/confirmation/confirm/{round_.id}", follow_redirects=True)
+    assert f"/admin/reports/summary/?round={round_.id}" in done.get_data(as_text=True)
+
+
+def test_an_lao_previews_the_sum_of_its_institutions(tree, browser) -> None:
+    round_ = open_round()
+    enrol(tree.a.school, "P2", "F")
+    db.session.commit()
+    with acting_as(None):
+        rules.confirm_institution(db.session, round_, tree.a.school)
+        db.session.commit()
+    lao = browser(tree.a.muni_user)
+    page = lao.get(f"/admin/confirmation/confirm/{round_.id}?database=students")
+    assert "<td>ป.๒</td><td class=\"text-right\">0</td><td class=\"text-right\">1</td>" in (
+        page.get_data(as_text=True))
+    assert lao.get(f"/admin/confirmation/confirm/{round_.id}?database=bogus").status_code == 404
+
+
+def test_before_confirming_the_school_report_shows_live_counts_marked_unconfirmed(tree,
+                                                                                   browser) -> None:
+    round_ = open_round()
+    enrol(tree.a.school, "P3", "F")
+    db.session.commit()
+    page = browser(tree.a.school_user).get(f"/admin/reports/?round={round_.id}")
+    text = page.get_data(as_text=True)
+    assert "<td>ป.๓</td><td class=\"text-right\">0</td><td class=\"text-right\">1</td>" in text
+    assert "ยังไม่ได้ยืนยันข้อมูล" in text

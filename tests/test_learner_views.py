@@ -260,3 +260,10 @@ def test_lao_enrols_only_into_its_own_institutions(tree, browser) -> None:  # no
     assert db.session.scalar(select(Enrolment)) is None
     assert enrol(lao, nid(10), institution_code=tree.a.school.code).status_code == 302
     assert db.session.scalar(select(Enrolment)).institution_id == tree.a.school.id
+
+
+def test_rollover_says_which_grade_becomes_which_in_which_year(tree, browser) -> None:  # noqa: ANN001
+    year = _seed(tree, 2)
+    page = browser(tree.a.school_user).get("/admin/student/rollover/?action=promote")
+    text = page.get_data(as_text=True)
+    assert f"<td>ป.๑ ปีการศึกษา {year}</td><td>→ ป.๒ ปีการศึกษา {year + 1}</td>" in text

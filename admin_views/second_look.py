@@ -1,0 +1,75 @@
+"""The second look before a confirmation: the counts by grade and gender it will freeze, and who
+answers for them. Nothing here writes; the POST that follows goes through rules/confirmation.py."""
+
+from typing import Any
+
+from flask import abort
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from models import Confirmation, Institution, Lao, Level, OtherSchool, Round, SnapshotCount, db
+from models.people import OtherSchoolCount
+from models.profiles import current_profile
+from models.rounds import DATABASE_LABELS, ConfirmLevel, Database
+from rules import progress
+
+from .home import grade_rows, live_counts
+
+Counts = dict[tuple[str, str], int]
+
+
+def _snapshots(round_id: int, *where: Any) -> Counts:
+    """The sum of the live snapshots matching `where`, by grade and gender."""
+    rows = db.session.execute(
+        select(SnapshotCount.grade, SnapshotCount.gender, func.sum(SnapshotCount.count))
+        .join(Confirmation, Confirmation.id == SnapshotCount.confirmation_id)
+        .where(Confirmation.round_id == round_id, Confirmation.cancelled_at.is_(None), *where)
+        .group_by(SnapshotCount.grade, SnapshotCount.gender))
+    return {(grade, gender): int(n or 0) for grade, gender, n in rows}
+
+
+def _other_counts(round_id: int, lao_id: int) -> Counts:
+    """The head counts the LAO entered for its other-affiliation schools, by grade and gender."""
+    rows = db.session.execute(
+        select(OtherSchoolCount.grade, func.sum(OtherSchoolCount.boys),
+               func.sum(OtherSchoolCount.girls))
+        .join(OtherSchool, OtherSchool.id == OtherSchoolCount.other_school_id)
+        .where(OtherSchoolCount.round_id == round_id, OtherSchool.lao_id == lao_id,
+               OtherSchool.closed.is_(False))
+        .group_by(OtherSchoolCount.grade))
+    counts: Counts = {}
+    for grade, boys, girls in rows:
+        counts[(grade, "M")], counts[(grade, "F")] = int(boys or 0), int(girls or 0)
+    return counts
+
+
+def preview(round_: Round, database: str) -> dict[str, Any]:
+    """What the signed-in unit's confirmation of `database` would freeze."""
+    if current_user.level == Level.INSTITUTION:
+        institution = db.session.get(Institution, current_user.institution_id)
+        database = progress.DATABASE_OF_KIND[institution.kind]
+        unit = f"{institution.code} {institution.name}"
+        counts = live_counts(round_, institution.id)
+    elif current_user.level == Level.LAO:
+        if database not in progress.LAO_DATABASES:
+            abort(404)
+        lao = db.session.get(Lao, current_user.lao_id)
+        unit = f"{lao.code} {lao.name}"
+        if database == Database.OTHER:
+            counts = _other_counts(round_.id, lao.id)
+        else:
+            counts = _snapshots(round_.id, Confirmation.lao_id == lao.id,
+                                Confirmation.level == ConfirmLevel.INSTITUTION,
+                                Confirmation.database == database)
+    else:
+        database = Database.ALL
+        unit = _("Province %(code)s", code=current_user.province_code)
+        counts = _snapshots(round_.id, Confirmation.province_code == current_user.province_code,
+                            Confirmation.level == ConfirmLevel.LAO)
+    boys = sum(n for (_g, s), n in counts.items() if s == "M")
+    girls = sum(n for (_g, s), n in counts.items() if s == "F")
+    return {"round_": round_, "database": str(database),
+            "database_label": DATABASE_LABELS[Database(database)], "unit": unit,
+            "grades": grade_rows(counts), "boys": boys, "girls": girls, "total": boys + girls,
+            "person": current_profile(current_user)}
