@@ -29,6 +29,10 @@ run: translations
 	@test -f instance/demo-accounts.csv || $(FLASK) lec demo
 	@echo "Sign in at http://127.0.0.1:5000/login with any account in instance/demo-accounts.csv"
 	@echo "(department: dla.admin; province: 33; LAO and institution: their codes)."
+	@# The job worker runs beside the web server (on the SQLite queue file without Redis)
+	@# and stops with it: on exit of this shell, or by itself once its parent is gone.
+	LEC_ENV=development $(FLASK) lec worker --parent $$$$ & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	LEC_ENV=development $(FLASK) run --host 127.0.0.1 --port 5000
 
 test: translations

@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 
 import admin_views
 import i18n
+import jobs
 import rules
 from config import Config
 from models import db
@@ -69,7 +70,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(admission.bp)
+    jobs.init_app(app)
     admin_views.init_app(app)
+    cli.lec.add_command(jobs.queue.worker)
     app.cli.add_command(cli.lec)
     _register_pages(app)
     return app

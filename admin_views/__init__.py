@@ -30,6 +30,7 @@ from .cards import CardsView
 from .confirmation import ConfirmationView, SpotCheckView
 from .geography import DistrictView, ProvinceView, SubdistrictView
 from .home import DashboardIndexView
+from .jobs import JobsView
 from .organisations import CodeExceptionView, InstitutionView, LaoView, OtherSchoolView
 from .profile import ProfileView
 from .rounds import RoundView
@@ -63,6 +64,7 @@ def init_app(app: Flask) -> Admin:
     admin.add_view(UserView(User, name=_l("Accounts"), endpoint="user"))
     admin.add_view(CardsView(name=_l("Credential cards"), endpoint="cards"))
     admin.add_view(AuditView(AuditEntry, name=_l("Audit log"), endpoint="audit"))
+    admin.add_view(JobsView(name=_l("My jobs"), endpoint="jobs"))
     admin.add_view(ProfileView(name=_l("Profile"), endpoint="profile"))
     admin.add_view(RevealView(name=_l("Reveal national ID"), endpoint="reveal"))
     reference = _l("Reference data")

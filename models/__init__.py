@@ -26,6 +26,7 @@ from .admission import AdmissionAttempt, Application  # noqa: E402
 from .audit import AuditEntry  # noqa: E402
 from .budget import BudgetRate  # noqa: E402
 from .geography import District, Province, Subdistrict  # noqa: E402
+from .jobs import Job  # noqa: E402
 from .organisations import (  # noqa: E402
     Affiliation,
     CodeException,
@@ -61,6 +62,7 @@ __all__ = [
     "CodeException",
     "District",
     "Institution",
+    "Job",
     "InstitutionKind",
     "Lao",
     "LaoType",

@@ -1,0 +1,80 @@
+"""My jobs: the user's background jobs with their progress, result file and a re-run button."""
+
+import shutil
+from typing import Any
+
+from flask import abort, flash, redirect, send_file, url_for
+from flask_admin import expose
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+import jobs
+from models import db
+from models.jobs import STATUS_LABELS, Job, JobStatus
+from rules.audit import record
+
+from .base import PageView
+
+#: The newest jobs shown on the page; older ones stay in the database.
+SHOWN = 100
+
+
+def visible_job(job_id: int) -> Job:
+    """The job if the user may see it; 404 for one that does not exist or lies outside."""
+    job = db.session.get(Job, job_id)
+    if job is None or not jobs.may_see(current_user, job):
+        abort(404)
+    return job
+
+
+def state(job: Job) -> dict[str, Any]:
+    """What the progress bar needs, as JSON."""
+    done, total, _seen = jobs.progress(job)
+    return {
+        "id": job.id, "status": job.status, "label": str(STATUS_LABELS[JobStatus(job.status)]),
+        "done": done, "total": total, "message": job.message,
+        "download": (url_for("jobs.download", job_id=job.id)
+                     if jobs.result_path(job) else None),
+    }
+
+
+class JobsView(PageView):
+    """Every signed-in user sees their own jobs here; a job's result is theirs to download."""
+
+    @expose("/")
+    def index(self) -> str:
+        mine = db.session.scalars(select(Job).where(Job.owner_id == current_user.id)
+                                  .order_by(Job.created_at.desc(), Job.id.desc()).limit(SHOWN))
+        rows = [(job, state(job), jobs.may_rerun(job)) for job in mine]
+        return self.render("admin/jobs/index.html", rows=rows)
+
+    @expose("/<int:job_id>/progress.json")
+    def progress(self, job_id: int) -> dict[str, Any]:
+        return state(visible_job(job_id))
+
+    @expose("/<int:job_id>/download")
+    def download(self, job_id: int) -> Response:
+        """The result file; a private one (credential cards) is handed over once, then removed."""
+        job = visible_job(job_id)
+        path = jobs.result_path(job)
+        if path is None:
+            abort(404)
+        record("job_download", str(job), kind=job.kind, job_id=job.id, file=job.result_name)
+        db.session.commit()
+        response = send_file(path, as_attachment=True, download_name=job.result_name)
+        response.headers["Cache-Control"] = "no-store"
+        if jobs.REGISTRY[job.kind].private:
+            folder = jobs.results_dir(job.id)
+            response.call_on_close(lambda: shutil.rmtree(folder, ignore_errors=True))
+        return response
+
+    @expose("/<int:job_id>/rerun", methods=("POST",))
+    def rerun(self, job_id: int) -> Response:
+        job = visible_job(job_id)
+        if job.owner_id != current_user.id or not jobs.may_rerun(job):
+            abort(403)
+        jobs.rerun(job)
+        flash(_("The job is queued again."), "info")
+        return redirect(url_for(".index"))

@@ -1,0 +1,224 @@
+"""Long work off the request (issue 11 item 4): submit a job, a worker runs it, the owner
+downloads its result from the jobs page.
+
+A job kind is a function registered with `@task("kind")`; it receives the Job and its
+parameters and does all its writes in the worker's one session, which the runner commits
+together with the job's "done" status. A failure rolls everything back and leaves a Thai
+message on the job; a killed worker leaves the job "running" with nothing committed, and after
+LEC_JOB_STALE_SECONDS without progress its owner may run it again.
+"""
+
+import logging
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app
+from flask_babel import gettext as _
+from huey import Huey
+from sqlalchemy import update
+
+import clock
+from models import Level, User, db
+from models.jobs import Job, JobStatus
+from rules import RuleViolation, acting_as
+from rules.audit import record
+from rules.scope import Unit, covers
+
+from . import queue
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[..., str | None]
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A registered kind of job; `private` results (cards) go to their owner alone, once."""
+
+    handler: Handler
+    private: bool = False
+
+
+REGISTRY: dict[str, Kind] = {}
+
+
+def task(kind: str, private: bool = False) -> Callable[[Handler], Handler]:
+    """Register `fn(job, **params) -> result file name or None` as the work of `kind`."""
+
+    def register(fn: Handler) -> Handler:
+        REGISTRY[kind] = Kind(fn, private)
+        return fn
+
+    return register
+
+
+def init_app(app: Flask) -> None:
+    """Build the app's queue from its settings (jobs/queue.py) and put it to use."""
+    queue.configure(app)
+    use_queue(app, queue.build(app))
+
+
+def use_queue(app: Flask, huey: Huey) -> None:
+    """Make `huey` the app's queue, with the one task that runs any job by its id."""
+
+    @huey.task(name="lec.run_job")
+    def run_job(job_id: int) -> None:
+        execute(app, job_id)
+
+    app.extensions["lec_jobs"] = huey
+    app.extensions["lec_jobs_task"] = run_job
+
+
+def _unit(user: User) -> Unit:
+    """The job's place in the tree is its owner's: the levels above see it too."""
+    if user.level == Level.DEPARTMENT:
+        return Unit()
+    return Unit(user.province_code, user.lao_id, user.institution_id)
+
+
+def submit(kind: str, user: User, title: str = "", **params: Any) -> Job:
+    """Queue `kind` for `user` and return its job; the submission is audited."""
+    if kind not in REGISTRY:
+        raise KeyError(kind)
+    unit = _unit(user)
+    job = Job(kind=kind, owner_id=user.id, title=title[:200], params=params,
+              province_code=unit.province_code, lao_id=unit.lao_id,
+              institution_id=unit.institution_id, status=JobStatus.QUEUED)
+    db.session.add(job)
+    db.session.flush()
+    record("job_submit", str(job), kind=kind, job_id=job.id)
+    db.session.commit()
+    _enqueue(job.id)
+    db.session.refresh(job)
+    return job
+
+
+def _enqueue(job_id: int) -> None:
+    current_app.extensions["lec_jobs_task"](job_id)
+
+
+def may_rerun(job: Job) -> bool:
+    """A failed job, or a running one whose worker has given no sign of life for a while."""
+    if job.status == JobStatus.FAILED:
+        return True
+    if job.status != JobStatus.RUNNING:
+        return False
+    seen = progress(job)[2] or (job.started_at.timestamp() if job.started_at else 0)
+    return time.time() - seen > current_app.config["LEC_JOB_STALE_SECONDS"]
+
+
+def rerun(job: Job) -> None:
+    """Queue the job again from the start (nothing of the failed run was committed)."""
+    job.status = JobStatus.QUEUED
+    job.message = None
+    record("job_rerun", str(job), kind=job.kind, job_id=job.id)
+    db.session.commit()
+    _enqueue(job.id)
+
+
+def may_see(user: Any, job: Job) -> bool:
+    """Its owner, or a user whose subtree holds the owner's unit; private results: owner only."""
+    if user is None or not user.is_authenticated:
+        return False
+    if job.owner_id == user.id:
+        return True
+    kind = REGISTRY.get(job.kind)
+    if kind is not None and kind.private:
+        return False
+    return covers(user, Unit(job.province_code, job.lao_id, job.institution_id))
+
+
+def _progress_key(job_id: int) -> str:
+    return f"lec.progress.{job_id}"
+
+
+def report_progress(job: Job, done: int, total: int | None) -> None:
+    """Tell the jobs page how far `job` is; kept in the queue's store, outside the job's
+    transaction, so it shows while the work is still uncommitted."""
+    queue.huey().put(_progress_key(job.id), (done, total, time.time()))
+
+
+def progress(job: Job) -> tuple[int, int | None, float | None]:
+    """(rows done, rows in all, when last reported) of a job."""
+    if job.status == JobStatus.RUNNING:
+        seen = queue.huey().get(_progress_key(job.id), peek=True)
+        if seen is not None:
+            return seen
+    return job.rows_done, job.rows_total, None
+
+
+def results_dir(job_id: int, partial: bool = False) -> Path:
+    root = Path(current_app.config["LEC_JOBS_DIR"])
+    return root / (f"{job_id}.partial" if partial else str(job_id))
+
+
+def result_file(job: Job, name: str) -> Path:
+    """Where a job writes its result file; it becomes visible only if the job succeeds."""
+    folder = results_dir(job.id, partial=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / name
+
+
+def result_path(job: Job) -> Path | None:
+    """The finished result file, if it is still there."""
+    if job.status != JobStatus.DONE or not job.result_name:
+        return None
+    path = results_dir(job.id) / job.result_name
+    return path if path.is_file() else None
+
+
+def failure_message(exc: BaseException) -> str:
+    """Why a job failed, for its owner: the rule's own words, or a plain Thai sentence."""
+    if isinstance(exc, RuleViolation):
+        return " ".join(str(m) for m in exc.messages)
+    return _("The job stopped because of an unexpected error. Nothing was saved. "
+             "Run it again, or tell the system administrator if it fails again.")
+
+
+def _claim(job_id: int) -> bool:
+    """Take a queued job for this worker; False when another worker has it or it is done."""
+    taken = db.session.execute(
+        update(Job).where(Job.id == job_id, Job.status == JobStatus.QUEUED)
+        .values(status=JobStatus.RUNNING, started_at=clock.now(), attempts=Job.attempts + 1,
+                rows_done=0))
+    db.session.commit()
+    return taken.rowcount == 1
+
+
+def execute(app: Flask, job_id: int) -> None:
+    """Run one job in its own app context and session: all its work commits, or none."""
+    with app.app_context():
+        if not _claim(job_id):
+            return
+        job = db.session.get(Job, job_id)
+        shutil.rmtree(results_dir(job_id, partial=True), ignore_errors=True)
+        try:
+            with acting_as(job.owner):
+                name = REGISTRY[job.kind].handler(job, **(job.params or {}))
+            if name:
+                final = results_dir(job_id)
+                shutil.rmtree(final, ignore_errors=True)
+                results_dir(job_id, partial=True).rename(final)
+                job.result_name = name
+                job.result_path = str(final / name)
+            job.rows_done, job.rows_total, _seen = progress(job)
+            job.status = JobStatus.DONE
+            job.finished_at = clock.now()
+            db.session.commit()
+        except Exception as exc:  # noqa: BLE001 - every failure must end as a message
+            db.session.rollback()
+            if not isinstance(exc, RuleViolation):
+                log.exception("job %s (%s) failed", job_id, job.kind)
+            shutil.rmtree(results_dir(job_id, partial=True), ignore_errors=True)
+            shutil.rmtree(results_dir(job_id), ignore_errors=True)
+            db.session.execute(update(Job).where(Job.id == job_id).values(
+                status=JobStatus.FAILED, message=failure_message(exc), finished_at=clock.now(),
+                result_name=None, result_path=None))
+            db.session.commit()
+        finally:
+            db.session.remove()
+

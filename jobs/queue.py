@@ -1,0 +1,74 @@
+"""The queue under the jobs: Huey on Redis in production, on a SQLite file on a laptop.
+
+Huey was chosen over RQ (Redis only, no embedded mode, fork-per-job) and Dramatiq (Redis or
+RabbitMQ, no file-backed broker): one API runs on the Redis production already has and on a
+SQLite file that `make run` needs nothing for, and its `immediate` mode runs a job inside the
+call for tests. Only a job id travels through the queue; the work itself is in the database.
+"""
+
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+from huey import Huey, RedisHuey, SqliteHuey
+
+#: Key prefix of the queue in Redis; workers and web servers must use the same one.
+QUEUE_NAME = "lec"
+
+
+def configure(app: Flask) -> None:
+    """Read the job settings (LEC_* variables) into `app.config`."""
+    env = os.environ.get
+    instance = Path(app.instance_path)
+    app.config.setdefault("LEC_JOBS_IMMEDIATE", app.testing)
+    app.config.setdefault("LEC_JOBS_DIR", env("LEC_JOBS_DIR", str(instance / "jobs")))
+    app.config.setdefault("LEC_JOBS_QUEUE_FILE",
+                          env("LEC_JOBS_QUEUE_FILE", str(instance / "jobs-queue.sqlite")))
+    app.config.setdefault("LEC_JOBS_QUEUE_NAME", env("LEC_JOBS_QUEUE_NAME", QUEUE_NAME))
+    app.config.setdefault("LEC_JOB_STALE_SECONDS", int(env("LEC_JOB_STALE_SECONDS", "900")))
+    app.config.setdefault("LEC_EXPORT_JOB_ROWS", int(env("LEC_EXPORT_JOB_ROWS", "20000")))
+
+
+def build(app: Flask) -> Huey:
+    """The Huey instance for `app`'s settings: immediate (tests), Redis, or the SQLite file."""
+    name = app.config["LEC_JOBS_QUEUE_NAME"]
+    if app.config["LEC_JOBS_IMMEDIATE"]:
+        return Huey(name, results=False, immediate=True)
+    url = app.config.get("LEC_JOBS_REDIS_URL") or app.config.get("REDIS_URL")
+    if url:
+        return RedisHuey(name, url=url, results=False)
+    Path(app.config["LEC_JOBS_QUEUE_FILE"]).parent.mkdir(parents=True, exist_ok=True)
+    return SqliteHuey(name, filename=app.config["LEC_JOBS_QUEUE_FILE"], results=False)
+
+
+def huey(app: Flask | None = None) -> Huey:
+    """The app's queue."""
+    return (app or current_app).extensions["lec_jobs"]
+
+
+def _watch_parent(parent: int) -> None:
+    """End this worker when the process that started it is gone (`make run` stopped)."""
+    while os.getppid() == parent:
+        time.sleep(1)
+    os._exit(0)
+
+
+@click.command("worker")
+@click.option("--threads", type=int, default=lambda: int(os.environ.get("LEC_JOB_THREADS", "2")),
+              show_default="LEC_JOB_THREADS or 2", help="Jobs run at once by this worker.")
+@click.option("--parent", type=int, default=None, metavar="PID",
+              help="Stop when process PID, which started this one, ends (used by `make run`).")
+@with_appcontext
+def worker(threads: int, parent: int | None) -> None:
+    """Run queued jobs until stopped; start as many as you like, on any machine."""
+    queue: Any = huey()
+    if queue.immediate:
+        raise click.ClickException("LEC_JOBS_IMMEDIATE is set: jobs run inside the request.")
+    if parent:
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    queue.create_consumer(workers=threads, worker_type="thread", periodic=False).run()
