@@ -8,7 +8,9 @@ from flask import abort, current_app, flash, g, has_request_context, redirect, r
 from flask_admin import BaseView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
+from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.model import typefmt
+from flask_admin.model.form import converts
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import ColumnElement, desc, func, select
@@ -19,6 +21,7 @@ from i18n import be_date
 from models import Level, db
 from rules import RuleViolation
 from rules.scope import may_write, subtree
+from web.fields import BEDateField
 from web.forms import Form
 
 from .exports import ExportMixin
@@ -54,6 +57,15 @@ def primary_key_values(model: type, values: list[Any]) -> list[Any]:
         abort(404)
 
 
+class ModelConverter(AdminModelConverter):
+    """Every Date column is typed and shown in the Buddhist Era (dd/mm/BBBB)."""
+
+    @converts("Date")
+    def convert_date(self, field_args: dict[str, Any], **extra: Any) -> BEDateField:
+        field_args.pop("widget", None)
+        return BEDateField(**field_args)
+
+
 class ScopedAjaxLoader(QueryAjaxModelLoader):
     """An ajax lookup that offers only rows inside the user's subtree."""
 
@@ -70,6 +82,7 @@ class ScopedModelView(ExportMixin, ModelView):
     """Base of every entity view: scoping, permissions, rule messages and BE dates."""
 
     form_base_class = Form
+    model_form_converter = ModelConverter
     column_type_formatters = FORMATTERS
     column_type_formatters_detail = FORMATTERS
     can_view_details = True

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
-from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 import clock
@@ -41,6 +41,7 @@ from rules.enrolment import (
 )
 from rules.identity import mask_national_id, national_id_problems, normalise_national_id
 from rules.scope import subtree
+from web.fields import BEDateField
 from web.forms import Form
 
 from .base import ScopedModelView
@@ -77,7 +78,7 @@ class EnrolForm(Form):
     first_name = StringField(_l("First name"), validators=[DataRequired(), Length(max=100)])
     last_name = StringField(_l("Last name"), validators=[DataRequired(), Length(max=100)])
     gender = SelectField(_l("Gender"), choices=[(str(k), v) for k, v in GENDER_LABELS.items()])
-    birth_date = DateField(_l("Birth date (Gregorian calendar)"), validators=[Optional()])
+    birth_date = BEDateField(_l("Birth date"), validators=[Optional()])
     nationality = StringField(_l("Nationality"), validators=[Optional(), Length(max=50)])
     religion = StringField(_l("Religion"), validators=[Optional(), Length(max=50)])
     guardian_name = StringField(_l("Guardian"), validators=[Optional(), Length(max=200)])

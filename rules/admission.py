@@ -1,6 +1,8 @@
 """Online applications (SPEC §8): what a parent may send, and what a decision must carry."""
 
 
+from datetime import date
+
 from flask_babel import gettext as _
 from sqlalchemy import inspect
 from sqlalchemy.orm import Session
@@ -8,11 +10,22 @@ from sqlalchemy.orm import Session
 import clock
 from models import Application, Institution
 from models.admission import ApplicationStatus
-from models.people import GRADE_AGE, GRADE_LABELS, TITLES, Gender
+from models.people import CDC_GRADES, GRADE_AGE, GRADE_LABELS, TITLES, Gender
 
 from . import validates
-from .enrolment import age_warning, grade_problems
+from .enrolment import age_at_year_start, age_warning, grade_problems
 from .identity import national_id_problems, normalise_national_id
+
+#: Titles of a child under 15; older learners are นาย / นางสาว.
+CHILD_TITLES = TITLES[:2]
+
+
+def age_group(birth_date: date | None, academic_year: int) -> str | None:
+    """The CDC age group a child belongs to in `academic_year`, from the birth date."""
+    if birth_date is None:
+        return None
+    grade = f"A{age_at_year_start(birth_date, academic_year)}"
+    return grade if grade in CDC_GRADES else None
 
 
 def child_problems(application: Application, institution: Institution) -> list[str]:

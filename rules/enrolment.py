@@ -39,13 +39,18 @@ def grade_problems(grade: str | None, kind: str) -> list[str]:
     return []
 
 
+def age_at_year_start(birth_date: date, academic_year: int) -> int:
+    """Completed years of age on the first day of academic year `academic_year` (BE)."""
+    start = clock.term_start(academic_year)
+    return start.year - birth_date.year - ((start.month, start.day)
+                                           < (birth_date.month, birth_date.day))
+
+
 def age_warning(birth_date: date | None, grade: str, academic_year: int) -> str | None:
     """A warning (not a refusal) when a learner is two or more years off the usual age."""
     if birth_date is None or grade not in GRADE_AGE:
         return None
-    term_start = clock.term_start(academic_year)
-    age = term_start.year - birth_date.year - ((term_start.month, term_start.day)
-                                               < (birth_date.month, birth_date.day))
+    age = age_at_year_start(birth_date, academic_year)
     if abs(age - GRADE_AGE[grade]) >= 2:
         return _("The learner is %(age)d years old at the start of the year, unusual for "
                  "%(grade)s (usually %(usual)d). Tick the confirmation box if this is correct.",

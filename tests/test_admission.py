@@ -293,3 +293,22 @@ def test_accept_reuses_a_learner_known_from_last_year(client, tree, browser) -> 
     years = db.session.scalars(select(Enrolment.academic_year).order_by(
         Enrolment.academic_year)).all()
     assert years == [YEAR - 1, YEAR]
+
+
+def test_the_form_defaults_to_the_current_academic_year(client, tree) -> None:  # noqa: ANN001
+    open_for_applications(tree.a.school)
+    page = client.get(f"/apply/{tree.a.school.code}").get_data(as_text=True)
+    this = clock.academic_year()
+    assert re.search(rf'<option selected value="{this}">', page), this
+
+
+def test_a_centre_works_out_the_age_group_and_offers_only_child_titles(client,
+                                                                        tree) -> None:  # noqa: ANN001
+    open_for_applications(tree.a.cdc)
+    page = client.get(f"/apply/{tree.a.cdc.code}").get_data(as_text=True)
+    assert "นางสาว" not in page and ">นาย<" not in page and "เด็กหญิง" in page
+    three = date(clock.ce_year(YEAR) - 3, 3, 1)  # three at the start of the year
+    be = f"{three.day:02d}/{three.month:02d}/{clock.be_year(three.year)}"
+    response = submit(client, tree.a.cdc, child(grade="", birth_date=be))
+    assert response.status_code == 302, response.get_data(as_text=True)[-2000:]
+    assert db.session.scalars(select(Application)).one().grade == "A3"

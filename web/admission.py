@@ -13,16 +13,18 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, delete, func, select
 from werkzeug.wrappers import Response
-from wtforms import DateField, SelectField, StringField
+from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 import clock
-from clock import be_year
 from models import AdmissionAttempt, Application, Institution, Lao, Province, db
 from models.admission import APPLICATION_STATUS_LABELS, TRACKING_LENGTH
+from models.organisations import InstitutionKind
 from models.people import GENDER_LABELS, GRADE_LABELS, GRADES_BY_KIND, TITLES
 from rules import RuleViolation
+from rules.admission import CHILD_TITLES, age_group
 from rules.identity import normalise_national_id
+from web.fields import BEDateField
 from web.forms import Form
 
 bp = Blueprint("admission", __name__)
@@ -64,10 +66,9 @@ def _strip(value: str | None) -> str | None:
 
 
 def academic_years(today: date | None = None) -> list[int]:
-    """The BE years a parent may apply for: the coming one first once a term is under way."""
-    today = today or clock.today()
-    this = be_year(today.year)
-    return [this + 1, this] if today.month >= 6 else [this, this + 1]
+    """The BE years a parent may apply for: the current academic year first, then the next."""
+    this = clock.academic_year(today)
+    return [this, this + 1]
 
 
 class ApplicationForm(Form):
@@ -83,7 +84,7 @@ class ApplicationForm(Form):
                              validators=[DataRequired(), Length(max=100)])
     last_name = StringField(_l("Last name"), filters=[_strip],
                             validators=[DataRequired(), Length(max=100)])
-    birth_date = DateField(_l("Birth date"), validators=[DataRequired()])
+    birth_date = BEDateField(_l("Birth date"), validators=[DataRequired()])
     gender = SelectField(_l("Gender"), choices=list(GENDER_LABELS.items()),
                          validators=[DataRequired()])
     grade = SelectField(_l("Grade level applied for"), validators=[DataRequired()])
@@ -157,10 +158,25 @@ def institutions(lao_id: int) -> str:
 
 
 def _form_for(institution: Institution) -> ApplicationForm:
+    """The form for this institution: a centre's age group follows from the birth date, and a
+    young child is offered only the titles of a child."""
     form = ApplicationForm()
     form.grade.choices = [(g, GRADE_LABELS[g]) for g in GRADES_BY_KIND[institution.kind]]
     form.academic_year.choices = [(y, str(y)) for y in academic_years()]
+    if request.method == "GET":
+        form.academic_year.data = clock.academic_year()
+    if institution.kind == InstitutionKind.CDC:
+        form.grade.choices.insert(0, ("", _("Work it out from the birth date")))
+        form.grade.validators = [Optional()]
+        form.grade.flags.required = False
+        form.title.choices = [(t, t) for t in CHILD_TITLES]
     return form
+
+
+def _derive_age_group(form: ApplicationForm, institution: Institution) -> None:
+    """A centre's age group left to the system is read from the birth date."""
+    if institution.kind == InstitutionKind.CDC and not form.grade.data:
+        form.grade.data = age_group(form.birth_date.data, form.academic_year.data) or ""
 
 
 @bp.route("/apply/<code>", methods=["GET", "POST"])
@@ -180,6 +196,7 @@ def apply(code: str) -> tuple[str, int] | str | Response:
                     _("Too many applications have been sent from this connection. Please wait "
                       "10 minutes and send again; what you typed is still in the form.")]), 429
         if form.validate_on_submit():
+            _derive_age_group(form, institution)
             if form.website.data:
                 return render_template("admission/apply.html", institution=institution,
                                        form=form, problems=[_("The form could not be accepted. "
