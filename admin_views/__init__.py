@@ -19,6 +19,7 @@ from models import (
     User,
 )
 from models.audit import AuditEntry
+from models.risk import RiskThreshold
 from models.rounds import Round
 from web.security import csp_nonce
 
@@ -33,6 +34,7 @@ from .home import DashboardIndexView
 from .jobs import JobsView
 from .organisations import CodeExceptionView, InstitutionView, LaoView, OtherSchoolView
 from .profile import ProfileView
+from .risk import RiskThresholdView, RiskView
 from .rounds import RoundView
 
 
@@ -60,6 +62,7 @@ def init_app(app: Flask) -> Admin:
     admin.add_view(ConfirmationView(name=_l("Confirmation and progress"),
                                     endpoint="confirmation"))
     admin.add_view(SpotCheckView(name=_l("Spot checks"), endpoint="spot_checks"))
+    admin.add_view(RiskView(name=_l("Risk flags"), endpoint="risk"))
     admin.add_view(RoundView(Round, name=_l("Collection rounds"), endpoint="round"))
     admin.add_view(UserView(User, name=_l("Accounts"), endpoint="user"))
     admin.add_view(CardsView(name=_l("Credential cards"), endpoint="cards"))
@@ -76,4 +79,6 @@ def init_app(app: Flask) -> Admin:
                                    endpoint="subdistrict"))
     admin.add_view(CodeExceptionView(CodeException, name=_l("Code exceptions"),
                                      category=reference, endpoint="code_exception"))
+    admin.add_view(RiskThresholdView(RiskThreshold, name=_l("Risk thresholds"),
+                                     category=reference, endpoint="risk_threshold"))
     return admin

@@ -38,6 +38,7 @@ from .organisations import (  # noqa: E402
 )
 from .people import Building, CentreBasicData, Enrolment, Learner, OtherSchoolCount  # noqa: E402
 from .profiles import Profile  # noqa: E402
+from .risk import QualityScore, RiskFlag, RiskThreshold  # noqa: E402
 from .rounds import (  # noqa: E402
     Confirmation,
     Round,
@@ -50,6 +51,9 @@ __all__ = [
     "AuditEntry",
     "BudgetRate",
     "Profile",
+    "QualityScore",
+    "RiskFlag",
+    "RiskThreshold",
     "SignInFailure",
     "AdmissionAttempt",
     "Application",

@@ -33,6 +33,7 @@ from models import (
 from models.audit import AuditEntry
 from models.budget import BudgetRate
 from models.profiles import Profile
+from models.risk import QualityScore, RiskFlag, RiskThreshold
 from models.rounds import Confirmation, Round, SnapshotCount, SpotCheck, SpotCheckItem
 
 
@@ -273,6 +274,19 @@ PATHS[SpotCheckItem] = Path(
 PATHS[BudgetRate] = Path(province=lambda p: true(), lao=lambda lao_id: true(),
                          institution=lambda i: true(), unit=lambda s, get: Unit(),
                          writers=frozenset({Level.DEPARTMENT}))
+
+# Risk flags and quality scores are computed set-wise by rules/risk.py and rules/quality.py;
+# their thresholds are national data the department sets per year.
+for _model in (RiskFlag, QualityScore):
+    PATHS[_model] = Path(province=lambda p, m=_model: m.province_code == p,
+                         lao=lambda lao_id, m=_model: m.lao_id == lao_id,
+                         institution=lambda i, m=_model: m.institution_id == i,
+                         unit=lambda s, get: Unit(get("province_code"), get("lao_id"),
+                                                  get("institution_id")),
+                         writers=frozenset())
+PATHS[RiskThreshold] = Path(province=lambda p: true(), lao=lambda lao_id: true(),
+                            institution=lambda i: true(), unit=lambda s, get: Unit(),
+                            writers=frozenset({Level.DEPARTMENT}))
 
 # Fields a level may not change even on an object it may edit.
 LOCKED_FIELDS: dict[tuple[type, str], frozenset[str]] = {

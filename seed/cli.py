@@ -57,6 +57,24 @@ def demo_command(province: str) -> None:
     click.echo(f"Demo province {province} ready; accounts and passwords in {out}")
 
 
+@lec.command("risk")
+@click.option("--round", "round_id", type=int, help="Round id; the latest round by default.")
+def risk_command(round_id: int | None) -> None:
+    """Compute a round's risk flags and quality scores (set-wise, the whole nation at once)."""
+    from models import Round
+    from rules import quality, risk
+
+    query = select(Round).order_by(Round.academic_year.desc(), Round.number.desc())
+    round_ = db.session.get(Round, round_id) if round_id else db.session.scalars(query).first()
+    if round_ is None:
+        _fail("No such round.")
+    risk.seed_thresholds(db.session, round_.academic_year)
+    risk.compute(db.session, round_)
+    quality.compute(db.session, round_)
+    db.session.commit()
+    click.echo(f"Risk flags and quality scores of round {round_} computed.")
+
+
 def _read_password() -> str:
     return sys.stdin.readline().rstrip("\n")
 

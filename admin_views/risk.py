@@ -1,0 +1,146 @@
+"""Risk flags of a round, listed by rule and unit with their reasons, and the thresholds the
+department sets per year. Rules/risk.py finds the rows; these pages only read and ask."""
+
+from typing import Any
+
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import expose
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+from wtforms import SelectField
+
+from models import Enrolment, Institution, Lao, Learner, Level, OtherSchool, Round, db
+from models.people import GRADE_LABELS
+from models.risk import RiskFlag
+from rules import quality, risk
+from rules.identity import mask_national_id
+from rules.scope import Unit, covers, subtree
+from web.forms import Form
+
+from .base import PageView, ScopedModelView
+from .confirmation import current_round
+
+PAGE = 100
+
+
+class RiskThresholdView(ScopedModelView):
+    """The department's thresholds per year; a year without a row uses the default."""
+
+    levels = frozenset({Level.DEPARTMENT})
+    column_list = ("academic_year", "setting", "value")
+    column_default_sort = [("academic_year", True), ("setting", False)]
+    column_labels = {"academic_year": _l("Academic year"), "setting": _l("Setting"),
+                     "value": _l("Value")}
+    column_formatters = {"setting": lambda v, c, m, n: risk.SETTING_LABELS.get(m.setting,
+                                                                               m.setting)}
+    form_columns = ("academic_year", "setting", "value")
+    form_overrides = {"setting": SelectField}
+    form_args = {"setting": {"choices": [(k, v) for k, v in risk.SETTING_LABELS.items()],
+                             "label": _l("Setting")}}
+    editable_columns = ("value",)
+
+
+class ComputeForm(Form):
+    """The recompute button: CSRF only."""
+
+
+def flag_rows(round_: Round, *where: Any, page: int = 0) -> list[dict[str, Any]]:
+    """One page of the round's flags inside the user's subtree, with their reasons: one query."""
+    query = (select(RiskFlag, Learner.title, Learner.first_name, Learner.last_name,
+                    Learner.national_id, Enrolment.grade, Institution.code, Institution.name,
+                    OtherSchool.code.label("other_code"), OtherSchool.name.label("other_name"))
+             .outerjoin(Learner, Learner.id == RiskFlag.learner_id)
+             .outerjoin(Enrolment, Enrolment.id == RiskFlag.enrolment_id)
+             .outerjoin(Institution, Institution.id == RiskFlag.institution_id)
+             .outerjoin(OtherSchool, OtherSchool.id == RiskFlag.other_school_id)
+             .where(RiskFlag.round_id == round_.id, subtree(RiskFlag, current_user), *where)
+             .order_by(RiskFlag.id).limit(PAGE + 1).offset(page * PAGE))
+    reveal = current_user.level == Level.INSTITUTION
+    rows = []
+    for r in db.session.execute(query):
+        flag = r[0]
+        rule = risk.RULES[flag.rule]
+        name = " ".join(p for p in (r.title, r.first_name, r.last_name) if p)
+        rows.append({
+            "flag": flag, "rule": rule.label, "reason": rule.reason(flag, round_),
+            "learner": name, "national_id": mask_national_id(r.national_id, reveal=reveal)
+            if r.national_id else "", "grade": GRADE_LABELS.get(r.grade, "") if r.grade else "",
+            "unit": f"{r.code} {r.name}" if r.code else f"{r.other_code} {r.other_name}"})
+    return rows
+
+
+def filters(args: Any) -> tuple[list[Any], dict[str, Any]]:
+    """The list's filters from the query string, each checked against the user's subtree."""
+    where, kept = [], {}
+    rule = args.get("rule")
+    if rule in risk.RULES:
+        where.append(RiskFlag.rule == rule)
+        kept["rule"] = rule
+    part = args.get("part")
+    if part:
+        where.append(RiskFlag.rule.in_([r.key for r in risk.RULES.values() if r.part == part]))
+        kept["part"] = part
+    institution_id = args.get("institution", type=int)
+    if institution_id:
+        institution = db.session.get(Institution, institution_id) or abort(404)
+        if not covers(current_user, Unit(institution.lao.province_code, institution.lao_id,
+                                         institution.id)):
+            abort(404)
+        where.append(RiskFlag.institution_id == institution_id)
+        kept["institution"] = institution_id
+    lao_id = args.get("lao", type=int)
+    if lao_id:
+        lao = db.session.get(Lao, lao_id) or abort(404)
+        if not covers(current_user, Unit(lao.province_code, lao.id)):
+            abort(404)
+        where.append(RiskFlag.lao_id == lao_id)
+        kept["lao"] = lao_id
+    province = args.get("province")
+    if province:
+        if not covers(current_user, Unit(province)):
+            abort(404)
+        where.append(RiskFlag.province_code == province)
+        kept["province"] = province
+    return where, kept
+
+
+def own_institution_ids() -> list[int] | None:
+    """The institutions a recompute by this user covers; None for the whole round."""
+    if current_user.level == Level.DEPARTMENT:
+        return None
+    return list(db.session.scalars(select(Institution.id).join(Lao).where(
+        subtree(Institution, current_user))))
+
+
+class RiskView(PageView):
+    """The round's risk flags in the user's subtree, filtered by rule and unit."""
+
+    @expose("/")
+    def index(self) -> Any:
+        round_ = current_round(request.args.get("round"))
+        if round_ is None:
+            return self.render("admin/risk/index.html", round_=None)
+        where, kept = filters(request.args)
+        page = max(request.args.get("page", 0, type=int), 0)
+        rows = flag_rows(round_, *where, page=page)
+        return self.render("admin/risk/index.html", round_=round_, rows=rows[:PAGE],
+                           more=len(rows) > PAGE, page=page, kept=kept, rules=risk.RULES,
+                           form=ComputeForm())
+
+    @expose("/compute/<int:round_id>", methods=("POST",))
+    def compute(self, round_id: int) -> Response:
+        """Recompute the flags and scores of the user's own units now."""
+        round_ = db.session.get(Round, round_id) or abort(404)
+        if not ComputeForm().validate_on_submit():
+            abort(400)
+        ids = own_institution_ids()
+        risk.compute(db.session, round_, ids)
+        quality.compute(db.session, round_, ids)
+        db.session.commit()
+        flash(_("The risk flags and quality scores are recomputed."), "success")
+        return redirect(request.form.get("next") if request.form.get("next", "").startswith("/")
+                        and not request.form.get("next", "").startswith("//")
+                        else url_for(".index", round=round_.id))

@@ -1,0 +1,273 @@
+"""Risk flags: plant each ghost pattern in a small clean tree and find exactly the planted rows."""
+
+from datetime import UTC, date, datetime
+from itertools import count
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import select
+
+import clock
+from models import (
+    CentreBasicData,
+    Enrolment,
+    Institution,
+    Learner,
+    OtherSchoolCount,
+    Round,
+    db,
+)
+from models.risk import RiskFlag, RiskThreshold
+from rules import confirmation, quality, risk
+from rules.identity import check_digit
+
+YEAR = 2569
+_numbers = count(1)
+
+
+def national_id(prefix: str = "1") -> str:
+    if prefix == "G":
+        return f"G{next(_numbers):012d}"
+    first12 = f"{prefix}{next(_numbers):011d}"
+    return first12 + str(check_digit(first12))
+
+
+def born_for(grade: str, year: int = YEAR) -> date:
+    """A birth date giving the usual age of `grade` on 16 May of `year`."""
+    return date(year - 543 - risk.GRADE_AGE[grade] - 1, 12, 1)
+
+
+def learner(institution: Institution, grade: str = "P1", year: int = YEAR, **fields: object
+            ) -> Enrolment:
+    n = next(_numbers)
+    values = {"national_id": national_id(), "first_name": f"ชื่อ{n}", "last_name": f"สกุล{n}",
+              "gender": "M" if n % 2 else "F", "birth_date": born_for(grade, year),
+              "guardian_name": f"ผู้ปกครอง{n}", "guardian_phone": f"08{n:08d}",
+              "current_address": "หมู่ 1"}
+    enrolled_on = fields.pop("enrolled_on", date(2026, 5, 16))
+    values.update(fields)
+    enrolment = Enrolment(learner=Learner(**values), institution=institution,
+                          academic_year=year, grade=grade, enrolled_on=enrolled_on)
+    db.session.add(enrolment)
+    return enrolment
+
+
+def make_round(year: int, number: int = 1) -> Round:
+    round_ = Round(academic_year=year, number=number, opens_on=date(2000, 1, 1),
+                   closes_on=date(2099, 12, 31), institution_deadline=date(year - 543, 6, 10),
+                   lao_deadline=date(2099, 6, 10), province_deadline=date(2099, 6, 11))
+    db.session.add(round_)
+    return round_
+
+
+@pytest.fixture
+def clean(tree, monkeypatch) -> SimpleNamespace:  # noqa: ANN001
+    """Two provinces of plausible data, with a confirmed past year and past other counts, on
+    1 June 2026: before the count date of round 2569/1."""
+    monkeypatch.setattr(clock, "now", lambda: datetime(2026, 6, 1, 3, 0, tzinfo=UTC))
+    past, now = make_round(YEAR - 1), make_round(YEAR)
+    for unit in (tree.a, tree.b):
+        for _ in range(12):
+            e = learner(unit.school, "P2")
+            db.session.add(Enrolment(learner=e.learner, institution=unit.school,
+                                     academic_year=YEAR - 1, grade="P1"))
+        for _ in range(5):
+            learner(unit.cdc, "A3")
+        db.session.add(CentreBasicData(institution=unit.cdc, teachers=1, caretakers=1,
+                                       classrooms=1))
+        for round_ in (past, now):
+            db.session.add(OtherSchoolCount(round=round_, other_school=unit.other, grade="P1",
+                                            boys=20, girls=20))
+    db.session.commit()
+    for unit in (tree.a, tree.b):
+        confirmation.confirm_institution(db.session, past, unit.school)
+    db.session.commit()
+    return SimpleNamespace(tree=tree, round=now, past=past)
+
+
+def found(round_: Round, key: str) -> list[dict]:
+    return [row for row, _ in risk.find(db.session, round_, key)]
+
+
+def test_a_clean_tree_raises_no_flag(clean) -> None:  # noqa: ANN001
+    for key in risk.RULES:
+        assert found(clean.round, key) == [], key
+
+
+def test_each_planted_learner_pattern_is_found_exactly(clean) -> None:  # noqa: ANN001
+    a, b = clean.tree.a, clean.tree.b
+    no_phone = learner(a.school, "P2", guardian_phone="", birth_date=None)
+    same_phone = [learner(inst, "P2", guardian_phone="081-111 2222")
+                  for inst in (a.school, a.school, a.school, b.school, b.school)]
+    twin = learner(b.school, "P2", first_name="สมหญิง", last_name="ซ้ำชื่อ",
+                   birth_date=date(2018, 3, 3))
+    twin2 = learner(a.school, "P2", first_name="สมหญิง", last_name="ซ้ำชื่อ",
+                    birth_date=date(2018, 3, 3))
+    too_old = learner(a.school, "P2", birth_date=date(2010, 1, 1))
+    late = learner(b.school, "P2", enrolled_on=date(2026, 6, 11))
+    db.session.commit()
+
+    def enrolments(key: str) -> set[int]:
+        return {row["enrolment_id"] for row in found(clean.round, key)}
+
+    assert enrolments("incomplete") == {no_phone.id}
+    assert enrolments("shared_phone") == {e.id for e in same_phone}
+    assert enrolments("same_person") == {twin.id, twin2.id}
+    assert enrolments("age_grade") == {too_old.id}
+    assert enrolments("late_enrolment") == {late.id}
+    (_, reason), *_ = risk.find(db.session, clean.round, "shared_phone")
+    assert "0811112222" in reason and "5" in reason
+    (row, reason), = risk.find(db.session, clean.round, "age_grade")
+    assert "16" in reason and str(risk.GRADE_AGE["P2"]) in reason
+
+
+def test_each_planted_unit_pattern_is_found_exactly(clean) -> None:  # noqa: ANN001
+    a, b = clean.tree.a, clean.tree.b
+    for _ in range(10):  # 12 confirmed last year, 22 now
+        learner(a.school, "P2")
+    for _ in range(8):  # a G-code share of 8/20 against a province share well below
+        learner(b.school, "P2", national_id=national_id("G"))
+    db.session.get(CentreBasicData, db.session.scalars(select(CentreBasicData.id).where(
+        CentreBasicData.institution_id == a.cdc.id)).one()).classrooms = 0
+    db.session.scalars(select(OtherSchoolCount).where(
+        OtherSchoolCount.round_id == clean.round.id,
+        OtherSchoolCount.other_school_id == b.other.id)).one().boys = 60
+    db.session.commit()
+
+    def units(key: str) -> set[int | None]:
+        return {row["institution_id"] or row["other_school_id"] for row in found(clean.round, key)}
+
+    assert units("count_jump") == {a.school.id}
+    assert units("g_code_share") == set()  # alone in its province: its own share is the peer's
+    assert units("centre_no_staff") == {a.cdc.id}
+    assert units("other_school_jump") == {b.other.id}
+    (_, reason), = risk.find(db.session, clean.round, "count_jump")
+    assert "22" in reason and "12" in reason
+
+
+def test_g_code_share_against_the_province(clean) -> None:  # noqa: ANN001
+    b = clean.tree.b
+    other = Institution(code="3034200002", name="โรงเรียนเทศบาล ข ๒", kind="school",
+                        lao=b.muni)
+    db.session.add(other)
+    for _ in range(60):
+        learner(other, "P2")
+    for _ in range(8):
+        learner(b.school, "P2", national_id=national_id("G"))
+    db.session.commit()
+    rows = found(clean.round, "g_code_share")
+    assert [r["institution_id"] for r in rows] == [b.school.id]
+    (_, reason), = risk.find(db.session, clean.round, "g_code_share")
+    assert "40%" in reason
+
+
+def test_thresholds_are_the_departments_per_year(clean) -> None:  # noqa: ANN001
+    a = clean.tree.a
+    for _ in range(3):
+        learner(a.school, "P2", guardian_phone="0800000000")
+    db.session.commit()
+    assert found(clean.round, "shared_phone") == []
+    db.session.add(RiskThreshold(academic_year=YEAR, setting="shared_phone.learners", value=3))
+    db.session.commit()
+    assert len(found(clean.round, "shared_phone")) == 3
+    assert risk.seed_thresholds(db.session, YEAR) == len(risk.DEFAULTS) - 1
+
+
+def test_compute_stores_every_flag_and_recomputes_one_institution(clean) -> None:  # noqa: ANN001
+    a, b = clean.tree.a, clean.tree.b
+    bad_a = learner(a.school, "P2", birth_date=None)
+    bad_b = learner(b.school, "P2", birth_date=None)
+    db.session.commit()
+    risk.compute(db.session, clean.round)
+    db.session.commit()
+    stored = db.session.scalars(select(RiskFlag.enrolment_id).where(
+        RiskFlag.rule == "incomplete")).all()
+    assert sorted(stored) == sorted([bad_a.id, bad_b.id])
+    bad_a.learner.birth_date = born_for("P2")
+    db.session.commit()
+    risk.compute(db.session, clean.round, institution_ids=[a.school.id])
+    db.session.commit()
+    stored = db.session.scalars(select(RiskFlag.enrolment_id).where(
+        RiskFlag.rule == "incomplete")).all()
+    assert stored == [bad_b.id]
+
+
+def scored(round_: Round, institution: Institution) -> dict:
+    risk.compute(db.session, round_)
+    quality.compute(db.session, round_)
+    db.session.commit()
+    return quality.totals(db.session, round_, "institution_id")[institution.id]
+
+
+def test_the_score_drops_with_each_planted_problem_and_says_why(clean) -> None:  # noqa: ANN001
+    a = clean.tree.a
+    assert scored(clean.round, a.school)["score"] == 100
+    steps = [
+        (lambda: learner(a.school, "P2", birth_date=None), "completeness", "ขาดข้อมูลสำคัญ"),
+        (lambda: learner(a.school, "P2", birth_date=date(2005, 1, 1)), "validity", "อายุห่าง"),
+        (lambda: [learner(a.school, "P2", guardian_phone="0899999999") for _ in range(5)],
+         "consistency", "โทรศัพท์ผู้ปกครองซ้ำ"),
+        (lambda: [learner(a.school, "P2") for _ in range(6)], "counts", "จำนวนเปลี่ยนแปลงผิดปกติ"),
+    ]
+    last = 100.0
+    for plant, part, words in steps:
+        plant()
+        db.session.commit()
+        counts = scored(clean.round, a.school)
+        assert counts["score"] < last, part
+        assert quality.score(counts) == pytest.approx(counts["score"], abs=0.1)
+        (why,) = [d for d in quality.deductions(counts) if d.part.key == part]
+        assert words in why.reason and why.points > 0
+        last = counts["score"]
+    # The LAO's and province's score: the same formula over the sums, one query each.
+    lao = quality.totals(db.session, clean.round, "lao_id")[a.muni.id]
+    assert lao["score"] == pytest.approx(last, abs=0.1)
+    province = quality.totals(db.session, clean.round, "province_code")["33"]
+    assert last < province["score"] < 100
+
+
+def test_a_late_confirmation_and_a_failed_spot_check_cost_points(clean, monkeypatch
+                                                                  ) -> None:  # noqa: ANN001
+    from models import SpotCheck, SpotCheckItem
+
+    a = clean.tree.a
+    # 11 June 2026 in Bangkok: the deadline (10 June) has passed and nothing is confirmed.
+    monkeypatch.setattr(clock, "now", lambda: datetime(2026, 6, 10, 17, 0, tzinfo=UTC))
+    counts = scored(clean.round, a.school)
+    assert [d.part.key for d in quality.deductions(counts)] == ["timeliness"]
+    enrolment = db.session.scalars(select(Enrolment).where(
+        Enrolment.institution_id == a.school.id, Enrolment.academic_year == YEAR)).first()
+    check = SpotCheck(round_id=clean.round.id, province_code="33", lao_id=a.muni.id, seed=1,
+                      sample_size=2, drawn_at=clock.now(), drawn_by="33")
+    db.session.add(check)
+    db.session.flush()
+    db.session.add_all([
+        SpotCheckItem(spot_check_id=check.id, position=1, learner_id=enrolment.learner_id,
+                      institution_id=a.school.id, outcome="not_found"),
+        SpotCheckItem(spot_check_id=check.id, position=2, learner_id=enrolment.learner_id,
+                      institution_id=a.school.id, outcome="found")])
+    db.session.commit()
+    counts = scored(clean.round, a.school)
+    (spot,) = [d for d in quality.deductions(counts) if d.part.key == "spot_checks"]
+    assert spot.points == 7.5 and "1 จาก 2" in spot.reason
+
+
+def test_the_flag_page_lists_reasons_in_scope(clean, browser) -> None:  # noqa: ANN001
+    a, b = clean.tree.a, clean.tree.b
+    learner(a.school, "P2", birth_date=None, first_name="ขาดวันเกิด")
+    learner(b.school, "P2", birth_date=None, first_name="จังหวัดอื่น")
+    db.session.commit()
+    risk.compute(db.session, clean.round)
+    db.session.commit()
+    page = browser(a.province_user).get(f"/admin/risk/?round={clean.round.id}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "ขาดวันเกิด" in html and "จังหวัดอื่น" not in html
+    other = browser(a.province_user).get(f"/admin/risk/?round={clean.round.id}"
+                                         f"&institution={b.school.id}")
+    assert other.status_code == 404
+    school = browser(a.school_user)
+    school_page = school.get(f"/admin/risk/?round={clean.round.id}").get_data(as_text=True)
+    assert "ขาดวันเกิด" in school_page
+    response = school.post(f"/admin/risk/compute/{clean.round.id}")
+    assert response.status_code == 302
