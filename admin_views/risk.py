@@ -17,11 +17,11 @@ from models.people import GRADE_LABELS
 from models.risk import RiskFlag
 from rules import quality, risk
 from rules.identity import mask_national_id
+from rules.progress import current_round
 from rules.scope import Unit, covers, subtree
 from web.forms import Form
 
 from .base import PageView, ScopedModelView
-from .confirmation import current_round
 
 PAGE = 100
 
@@ -120,7 +120,7 @@ class RiskView(PageView):
 
     @expose("/")
     def index(self) -> Any:
-        round_ = current_round(request.args.get("round"))
+        round_ = current_round(db.session, request.args.get("round"))
         if round_ is None:
             return self.render("admin/risk/index.html", round_=None)
         where, kept = filters(request.args)
