@@ -36,6 +36,7 @@ from web.forms import Form
 
 from . import second_look
 from .base import PageView
+from .risk import score_context
 
 
 class ConfirmForm(Form):
@@ -109,6 +110,7 @@ class ConfirmationView(PageView):
                                                                  province_code)
         else:
             context["provinces"] = progress.province_rows(db.session, round_)
+        context.update(score_context(round_, context))
         return self.render("admin/confirmation/index.html", **context)
 
     @expose("/confirm/<int:round_id>", methods=("GET",))

@@ -14,7 +14,7 @@ from wtforms import SelectField
 
 from models import Enrolment, Institution, Lao, Learner, Level, OtherSchool, Round, db
 from models.people import GRADE_LABELS
-from models.risk import RiskFlag
+from models.risk import QualityScore, RiskFlag
 from rules import quality, risk
 from rules.identity import mask_national_id
 from rules.progress import current_round
@@ -79,10 +79,10 @@ def filters(args: Any) -> tuple[list[Any], dict[str, Any]]:
     if rule in risk.RULES:
         where.append(RiskFlag.rule == rule)
         kept["rule"] = rule
-    part = args.get("part")
-    if part:
-        where.append(RiskFlag.rule.in_([r.key for r in risk.RULES.values() if r.part == part]))
-        kept["part"] = part
+    part = next((p for p in quality.PARTS if p.key == args.get("part") and p.rules), None)
+    if part is not None:
+        where.append(RiskFlag.rule.in_(part.rules))
+        kept["part"] = part.key
     institution_id = args.get("institution", type=int)
     if institution_id:
         institution = db.session.get(Institution, institution_id) or abort(404)
@@ -144,3 +144,29 @@ class RiskView(PageView):
         return redirect(request.form.get("next") if request.form.get("next", "").startswith("/")
                         and not request.form.get("next", "").startswith("//")
                         else url_for(".index", round=round_.id))
+
+
+def score_context(round_: Round, context: dict[str, Any]) -> dict[str, Any]:
+    """Quality scores for the progress page's rows (one grouped query), sorted by score when
+    the page asks `sort=score`; the institution's own score with every deduction explained."""
+    if "institution" in context:
+        unit = context["institution"]
+        key, where, rows, of = "institution_id", [QualityScore.institution_id == unit.id], [], None
+    elif "institutions" in context:
+        key, where = "institution_id", [QualityScore.lao_id == context["lao"].id]
+        rows, of = context["institutions"], (lambda row: row["institution"].id)
+    elif "laos" in context:
+        key, where = "lao_id", [QualityScore.province_code == context["province_code"]]
+        rows, of = context["laos"], (lambda row: row["lao"].id)
+    elif "provinces" in context:
+        key, where, rows, of = "province_code", [], context["provinces"], (
+            lambda row: row["province"].code)
+    else:
+        return {}
+    scores = quality.totals(db.session, round_, key, *where)
+    for counts in scores.values():
+        counts["deductions"] = quality.deductions(counts)
+    if of is not None and request.args.get("sort") == "score":
+        rows.sort(key=lambda row: scores.get(of(row), {}).get("score", 101))
+    return {"scores": scores, "score_key": key.removesuffix("_id").replace("_code", ""),
+            "compute_form": ComputeForm()}

@@ -271,3 +271,47 @@ def test_the_flag_page_lists_reasons_in_scope(clean, browser) -> None:  # noqa: 
     assert "ขาดวันเกิด" in school_page
     response = school.post(f"/admin/risk/compute/{clean.round.id}")
     assert response.status_code == 302
+
+
+def test_the_institution_sees_its_score_and_why_before_it_confirms(clean, browser
+                                                                    ) -> None:  # noqa: ANN001
+    a = clean.tree.a
+    learner(a.school, "P2", birth_date=None)
+    db.session.commit()
+    scored(clean.round, a.school)
+    html = browser(a.school_user).get(f"/admin/confirmation/?round={clean.round.id}"
+                                      ).get_data(as_text=True)
+    assert "ขาดข้อมูลสำคัญ" in html  # the completeness deduction, in Thai
+    assert f"/admin/risk/?round={clean.round.id}&amp;institution={a.school.id}&amp;part=" \
+           "completeness" in html
+
+
+def test_progress_pages_sort_by_score_in_constant_statements(clean, browser
+                                                             ) -> None:  # noqa: ANN001
+    from test_dashboard_queries import counted
+
+    a = clean.tree.a
+    lao_page = browser(a.muni_user)
+    province_page = browser(a.province_user)
+
+    def statements(page, url: str) -> tuple[int, str]:  # noqa: ANN001
+        with counted() as seen:
+            html = page.get(url).get_data(as_text=True)
+        return len(seen), html
+
+    scored(clean.round, a.school)
+    lao_url = f"/admin/confirmation/?round={clean.round.id}&lao={a.muni.id}&sort=score"
+    flags_url = f"/admin/risk/?round={clean.round.id}"
+    few = statements(lao_page, lao_url)[0], statements(province_page, flags_url)[0]
+    for n in range(6):
+        school = Institution(code=f"30332{n + 10:05d}", name=f"ร.ร. {n}", kind="school",
+                             lao=a.muni)
+        db.session.add(school)
+        for k in range(n + 6):  # n + 1 of them incomplete: the share grows with n
+            learner(school, "P2", birth_date=None if k <= n else born_for("P2"))
+    db.session.commit()
+    scored(clean.round, a.school)
+    many, html = statements(lao_page, lao_url)
+    assert many == few[0]
+    assert html.rindex("ร.ร. 5") < html.rindex("ร.ร. 0")  # the table: worst score first
+    assert statements(province_page, flags_url)[0] == few[1]
