@@ -38,7 +38,7 @@ from .organisations import (  # noqa: E402
 )
 from .people import Building, CentreBasicData, Enrolment, Learner, OtherSchoolCount  # noqa: E402
 from .profiles import Profile  # noqa: E402
-from .risk import QualityScore, RiskFlag, RiskThreshold  # noqa: E402
+from .risk import ObecCount, QualityScore, RiskFlag, RiskThreshold  # noqa: E402
 from .rounds import (  # noqa: E402
     Confirmation,
     Round,
@@ -51,6 +51,7 @@ __all__ = [
     "AuditEntry",
     "BudgetRate",
     "Profile",
+    "ObecCount",
     "QualityScore",
     "RiskFlag",
     "RiskThreshold",

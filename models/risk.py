@@ -1,8 +1,9 @@
 """Risk flags found in a round's data, their yearly thresholds, and each unit's quality score."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -92,3 +93,20 @@ class QualityScore(db.Model):
     failed: Mapped[int] = mapped_column(Integer, default=0)  # not found or data wrong
     score: Mapped[float] = mapped_column(Float, default=100)
     computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ObecCount(db.Model):
+    """OBEC's published head count of one grade of one school at a count date, which the
+    department loads so LEC can compare the LAO-entered other-affiliation counts with it."""
+
+    __tablename__ = "obec_count"
+    __table_args__ = (
+        UniqueConstraint("count_date", "school_code", "grade", name="date_school_grade"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    count_date: Mapped[date] = mapped_column(Date)
+    school_code: Mapped[str] = mapped_column(String(20))
+    grade: Mapped[str] = mapped_column(String(2))
+    boys: Mapped[int] = mapped_column(Integer)
+    girls: Mapped[int] = mapped_column(Integer)

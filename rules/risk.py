@@ -43,8 +43,8 @@ from models import (
     Round,
     SnapshotCount,
 )
-from models.people import GRADE_AGE, EnrolmentStatus
-from models.risk import RiskFlag, RiskThreshold
+from models.people import GRADE_AGE, GRADE_LABELS, EnrolmentStatus
+from models.risk import ObecCount, RiskFlag, RiskThreshold
 from models.rounds import ConfirmLevel
 
 #: The thresholds every year starts with; the department edits them per year.
@@ -321,6 +321,61 @@ def other_school_jump(round_: Round, t: dict[str, float], ids: Collection[int] |
                             t["other_school_jump.min_change"])))
 
 
+def obec_mismatch(round_: Round, t: dict[str, float], ids: Collection[int] | None) -> Select:
+    """An OBEC school whose LAO-entered count of a grade differs from OBEC's published count at
+    the round's count date; one row per grade, both numbers kept side by side."""
+    day = count_date(round_)
+    published = select(ObecCount.school_code).where(ObecCount.count_date == day)
+    schools = and_(OtherSchool.affiliation == "obec", OtherSchool.closed.is_(False))
+    entered = (select(OtherSchool.id.label("school_id"), OtherSchool.lao_id,
+                      OtherSchoolCount.grade, OtherSchoolCount.boys.label("lec_boys"),
+                      OtherSchoolCount.girls.label("lec_girls"),
+                      func.coalesce(ObecCount.boys, 0).label("obec_boys"),
+                      func.coalesce(ObecCount.girls, 0).label("obec_girls"))
+               .join(OtherSchoolCount, and_(OtherSchoolCount.other_school_id == OtherSchool.id,
+                                            OtherSchoolCount.round_id == round_.id))
+               .outerjoin(ObecCount, and_(ObecCount.school_code == OtherSchool.code,
+                                          ObecCount.grade == OtherSchoolCount.grade,
+                                          ObecCount.count_date == day))
+               .where(schools, OtherSchool.code.in_(published)))
+    only_obec = (select(OtherSchool.id, OtherSchool.lao_id, ObecCount.grade, literal(0),
+                        literal(0), ObecCount.boys, ObecCount.girls)
+                 .select_from(ObecCount)
+                 .join(OtherSchool, OtherSchool.code == ObecCount.school_code)
+                 .outerjoin(OtherSchoolCount, and_(
+                     OtherSchoolCount.other_school_id == OtherSchool.id,
+                     OtherSchoolCount.grade == ObecCount.grade,
+                     OtherSchoolCount.round_id == round_.id))
+                 .where(schools, ObecCount.count_date == day, OtherSchoolCount.id.is_(None),
+                        ObecCount.boys + ObecCount.girls > 0))
+    rows = entered.union_all(only_obec).subquery()
+
+    def text_of(column: Any) -> Any:
+        return cast(column, String)
+
+    detail = (rows.c.grade + literal(":") + text_of(rows.c.lec_boys) + literal(":")
+              + text_of(rows.c.lec_girls) + literal(":") + text_of(rows.c.obec_boys)
+              + literal(":") + text_of(rows.c.obec_girls))
+    return (select(literal(round_.id), literal("obec_mismatch"), Lao.province_code,
+                   rows.c.lao_id, null(), rows.c.school_id, null(), null(),
+                   rows.c.lec_boys + rows.c.lec_girls, rows.c.obec_boys + rows.c.obec_girls,
+                   detail)
+            .select_from(rows).join(Lao, Lao.id == rows.c.lao_id)
+            .where(or_(rows.c.lec_boys != rows.c.obec_boys,
+                       rows.c.lec_girls != rows.c.obec_girls)))
+
+
+def load_obec_counts(session: Session, counts: dict[tuple[str, str], tuple[int, int]],
+                     day: date) -> int:
+    """Replace OBEC's published counts for `day` with `counts` (school, grade) → (boys, girls)."""
+    session.execute(delete(ObecCount).where(ObecCount.count_date == day))
+    rows = [{"count_date": day, "school_code": school, "grade": grade, "boys": boys,
+             "girls": girls} for (school, grade), (boys, girls) in counts.items()]
+    if rows:
+        session.execute(insert(ObecCount), rows)
+    return len(rows)
+
+
 # --- reasons, in the user's words ------------------------------------------------------------
 
 def _percent(value: float | None) -> str:
@@ -384,6 +439,14 @@ def _reason_other_school_jump(flag: Any, round_: Round) -> str:
              "rounds.", now=int(flag.measure), past=round(flag.expected))
 
 
+def _reason_obec_mismatch(flag: Any, round_: Round) -> str:
+    grade, lec_boys, lec_girls, obec_boys, obec_girls = flag.detail.split(":")
+    return _("Grade %(grade)s: the LAO entered %(lec_boys)s boys and %(lec_girls)s girls; OBEC "
+             "published %(obec_boys)s boys and %(obec_girls)s girls at %(date)s.",
+             grade=GRADE_LABELS.get(grade, grade), lec_boys=lec_boys, lec_girls=lec_girls,
+             obec_boys=obec_boys, obec_girls=obec_girls, date=be_date(count_date(round_)))
+
+
 @dataclass(frozen=True)
 class RiskRule:
     """One risk rule: what it finds (SQL), how it says why, and what part of quality it hits."""
@@ -415,6 +478,8 @@ RULES: dict[str, RiskRule] = {r.key: r for r in (
              centre_no_staff, _reason_centre_no_staff),
     RiskRule("other_school_jump", _l("Other-affiliation count does not fit its past"), "unit",
              other_school_jump, _reason_other_school_jump, per_institution=False),
+    RiskRule("obec_mismatch", _l("Other-affiliation count differs from OBEC's"), "unit",
+             obec_mismatch, _reason_obec_mismatch, per_institution=False),
 )}
 
 

@@ -2,6 +2,7 @@
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import current_app
@@ -73,6 +74,27 @@ def risk_command(round_id: int | None) -> None:
     quality.compute(db.session, round_)
     db.session.commit()
     click.echo(f"Risk flags and quality scores of round {round_} computed.")
+
+
+@lec.command("load-obec")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]),
+              help="Count date (CE); by default the file's own 'ข้อมูล ณ วันที่' row.")
+def load_obec_command(file: Path, day: Any) -> None:
+    """Load OBEC's published per-school, per-grade counts for a count date (replaces that date)."""
+    from rules.risk import load_obec_counts
+    from spreadsheets.obec_counts import read_obec_counts
+
+    try:
+        table = read_obec_counts(file.read_bytes())
+    except RuleViolation as exc:
+        _fail(str(exc))
+    count_date = day.date() if day else table.as_of
+    if count_date is None:
+        _fail("The file has no 'ข้อมูล ณ วันที่' row: give --date.")
+    rows = load_obec_counts(db.session, table.counts, count_date)
+    db.session.commit()
+    click.echo(f"{rows} OBEC grade counts loaded for {count_date}.")
 
 
 def _read_password() -> str:

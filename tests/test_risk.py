@@ -315,3 +315,23 @@ def test_progress_pages_sort_by_score_in_constant_statements(clean, browser
     assert many == few[0]
     assert html.rindex("ร.ร. 5") < html.rindex("ร.ร. 0")  # the table: worst score first
     assert statements(province_page, flags_url)[0] == few[1]
+
+
+def test_an_obec_table_flags_the_one_school_whose_counts_differ(clean, tmp_path, runner
+                                                                ) -> None:  # noqa: ANN001
+    a, b = clean.tree.a, clean.tree.b
+    lines = ["school_id,ชั้น/เพศ,ชาย,หญิง,รวม,ห้องเรียน",
+             f"{a.other.code},ป.1,20,20,40,1", f"{a.other.code},รวมประถม,20,20,40,1",
+             f"{b.other.code},ป.1,25,20,45,1", f"{b.other.code},ป.2,3,0,3,1",
+             f"{b.other.code},ปวช.1,9,9,18,1",
+             "ข้อมูล ณ วันที่ 10 มิถุนายน 2569,,,,,"]
+    path = tmp_path / "obec.csv"
+    path.write_bytes("\n".join(lines).encode("cp874"))
+    result = runner.invoke(args=["lec", "load-obec", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "3 OBEC grade counts loaded for 2026-06-10" in result.output
+    rows = risk.find(db.session, clean.round, "obec_mismatch")
+    assert {row["other_school_id"] for row, _ in rows} == {b.other.id}
+    reasons = sorted(reason for _, reason in rows)
+    assert "25" in reasons[0] and "20" in reasons[0]  # both numbers, side by side
+    assert len(reasons) == 2  # P1 differs; P2 is only in OBEC's table
