@@ -1,7 +1,7 @@
 """risk flags, thresholds, quality scores and OBEC's published counts
 
 Revision ID: df2a2c15600b
-Revises: ffba4a9312bb
+Revises: 1ae842c96d65
 Create Date: 2026-11-22 03:56:20.390318
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'df2a2c15600b'
-down_revision = 'ffba4a9312bb'
+down_revision = '1ae842c96d65'
 branch_labels = None
 depends_on = None
 
