@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import segno
-from flask import abort, make_response, request, url_for
+from flask import abort, make_response, render_template, request, url_for
 from flask_admin import expose
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -21,16 +21,22 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
+import clock
+import jobs
 from models import Lao, Level, User, db
 from models.accounts import LEVEL_LABELS, password_hasher
+from models.jobs import Job
 from rules.audit import record
 from rules.scope import subtree
 
+from .background import queued, screen_request
 from .base import PageView
 
 # No 0/O, 1/l/I: the password is typed from paper.
 ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 ISSUERS = frozenset({Level.DEPARTMENT, Level.PROVINCE})
+#: The group of every account a province issues cards for, prepared as a job.
+ALL_GROUP = "all"
 
 
 def one_time_password(length: int = 12) -> str:
@@ -104,20 +110,22 @@ class CardsView(PageView):
     def _groups(self) -> list[tuple[str, str, int]]:
         """(key, label, number of accounts) of each group the user may print."""
         accounts = issuable(current_user).subquery()
+        everyone = db.session.scalar(select(func.count()).select_from(accounts)) or 0
         if current_user.level == Level.DEPARTMENT:
-            return [("province", _("Province accounts"),
-                     db.session.scalar(select(func.count()).select_from(accounts)) or 0)]
+            return [("province", _("Province accounts"), everyone)]
         rows = db.session.execute(
             select(Lao.id, Lao.code, Lao.name, func.count(accounts.c.id))
             .join(accounts, accounts.c.lao_id == Lao.id)
             .group_by(Lao.id, Lao.code, Lao.name).order_by(Lao.code))
-        return [(f"lao:{lao_id}", f"{code} {name}", n) for lao_id, code, name, n in rows]
+        return [(ALL_GROUP, _("Every account of the province (prepared in the background)"),
+                 everyone)] + [(f"lao:{lao_id}", f"{code} {name}", n)
+                               for lao_id, code, name, n in rows]
 
     def _members(self, group: str) -> list[User]:
         query = issuable(current_user).options(joinedload(User.lao), joinedload(User.institution))
         if group.startswith("lao:") and group[4:].isdigit():
             query = query.where(User.lao_id == int(group[4:]))
-        elif group != "province":
+        elif group not in ("province", ALL_GROUP):
             abort(404)
         return list(db.session.scalars(query.order_by(User.level, User.login)).unique())
 
@@ -150,6 +158,10 @@ class CardsView(PageView):
             users = list(db.session.scalars(issuable(current_user).where(User.id.in_(ids))))
             if len(users) != len(set(ids)):
                 abort(403)
+        elif request.form.get("group") == ALL_GROUP:
+            return queued(jobs.submit("cards", current_user, title=_("Credential cards"),
+                                      group=ALL_GROUP,
+                                      login_url=url_for("auth.login", _external=True)))
         else:
             users = self._members(request.form.get("group", ""))
         if not users:
@@ -159,3 +171,17 @@ class CardsView(PageView):
                                              login_url=url_for("auth.login", _external=True)))
         response.headers["Cache-Control"] = "no-store"
         return response
+
+
+@jobs.task("cards", private=True)
+def cards_job(job: Job, group: str, login_url: str) -> str:
+    """Issue a whole province's cards; the sheet is its owner's alone, downloaded once."""
+    with screen_request("cards", [], job.owner) as view:
+        users = view._members(group)
+        jobs.report_progress(job, 0, len(users))
+        sheet = render_template("cards/sheet.html", cards=issue(job.owner, users),
+                                login_url=login_url)
+    name = f"cards_{clock.be_year(clock.today().year)}{clock.today():%m%d}.html"
+    jobs.result_file(job, name).write_text(sheet, encoding="utf-8")
+    jobs.report_progress(job, len(users), len(users))
+    return name

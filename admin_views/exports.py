@@ -22,6 +22,8 @@ from i18n import be_date
 from models import db
 from spreadsheets import writers
 
+from .background import export_in_background
+
 EXPORT_FORMATTERS = dict(typefmt.EXPORT_FORMATTERS)
 EXPORT_FORMATTERS.update({
     date: lambda view, value, name: be_date(value),
@@ -94,6 +96,9 @@ class ExportMixin:
         """Download the current list (filters, search and sort of the page) as CSV or XLSX."""
         if export_type not in ("csv", "xlsx"):
             abort(404)
+        queued = export_in_background(self, export_type)
+        if queued is not None:
+            return queued
         audit("export", target=self.endpoint, format=export_type,
               query=request.query_string.decode("utf-8", "replace"))
         filename = self.export_filename(export_type)

@@ -63,11 +63,12 @@ class JobsView(PageView):
             abort(404)
         record("job_download", str(job), kind=job.kind, job_id=job.id, file=job.result_name)
         db.session.commit()
-        response = send_file(path, as_attachment=True, download_name=job.result_name)
-        response.headers["Cache-Control"] = "no-store"
+        source: Any = path
         if jobs.REGISTRY[job.kind].private:
-            folder = jobs.results_dir(job.id)
-            response.call_on_close(lambda: shutil.rmtree(folder, ignore_errors=True))
+            source = path.open("rb")  # noqa: SIM115 - closed when the download ends
+            shutil.rmtree(jobs.results_dir(job.id))  # the open file keeps the data until then
+        response = send_file(source, as_attachment=True, download_name=job.result_name)
+        response.headers["Cache-Control"] = "no-store"
         return response
 
     @expose("/<int:job_id>/rerun", methods=("POST",))

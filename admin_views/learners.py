@@ -1,8 +1,9 @@
 """Students and young children: lists, enrolment by ID check, rollover and ghost removal."""
 
+from collections.abc import Callable
 from typing import Any
 
-from flask import flash, redirect, request
+from flask import current_app, flash, redirect, request
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
@@ -17,7 +18,9 @@ from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 import clock
+import jobs
 from models import Enrolment, Institution, Learner, Level, Subdistrict, db
+from models.jobs import Job
 from models.people import (
     CDC_GRADES,
     GENDER_LABELS,
@@ -44,10 +47,13 @@ from rules.scope import subtree
 from web.fields import BEDateField
 from web.forms import Form
 
+from .background import list_args, queued, rows_above, screen_request
 from .base import ScopedModelView
 from .search import enrolment_condition, learner_condition
 
 ALL_LEVELS = frozenset(Level)
+#: Rows a rollover job writes between two progress reports.
+ROLLOVER_BATCH = 500
 ROLLOVER_LABELS = {"promote": _l("Promote"), "repeat": _l("Repeat the grade"),
                    "graduate": _l("Graduate"), "withdraw": _l("Withdraw")}
 
@@ -305,18 +311,12 @@ class EnrolmentView(ScopedModelView):
         if not Form(request.form).validate():
             flash(_("The form expired. Please try again."), "error")
             return redirect(self.get_url(".index_view"))
-        changed = 0
+        if not request.values.getlist("rowid") and rows_above(
+                query, current_app.config["LEC_ROLLOVER_JOB_ROWS"]):
+            return queued(jobs.submit("rollover", current_user, title=str(ROLLOVER_LABELS[name]),
+                                      endpoint=self.endpoint, action=name, args=list_args()))
         try:
-            rows = query.all()
-            carried = set(db.session.scalars(select(Enrolment.learner_id).where(
-                Enrolment.learner_id.in_([r.learner_id for r in rows]),
-                Enrolment.academic_year.in_({r.academic_year + 1 for r in rows}),
-                Enrolment.status == EnrolmentStatus.ACTIVE))) if rows else set()
-            for enrolment in rows:
-                before = enrolment.status
-                if roll_over(db.session, enrolment, name, carried) is not None or (
-                        enrolment.status != before):
-                    changed += 1
+            changed = self.roll_over_rows(query, name)
             db.session.commit()
         except (RuleViolation, IntegrityError) as exc:
             db.session.rollback()
@@ -326,6 +326,27 @@ class EnrolmentView(ScopedModelView):
             return redirect(self.get_url(".index_view"))
         flash(_("%(count)d enrolments changed.", count=changed), "success")
         return redirect(self.get_url(".index_view"))
+
+    def roll_over_rows(self, query: Any, name: str, done: Callable[[int], None] | None = None
+                       ) -> int:
+        """Apply `name` to every row of `query` through the ORM (the rules run on flush);
+        return how many enrolments changed. The caller commits."""
+        changed = 0
+        rows = query.all()
+        carried = set(db.session.scalars(select(Enrolment.learner_id).where(
+            Enrolment.learner_id.in_([r.learner_id for r in rows]),
+            Enrolment.academic_year.in_({r.academic_year + 1 for r in rows}),
+            Enrolment.status == EnrolmentStatus.ACTIVE))) if rows else set()
+        for n, enrolment in enumerate(rows, start=1):
+            before = enrolment.status
+            if roll_over(db.session, enrolment, name, carried) is not None or (
+                    enrolment.status != before):
+                changed += 1
+            if done is not None and n % ROLLOVER_BATCH == 0:
+                db.session.flush()  # the rules refuse a bad row now, not only at the end
+                done(n)
+        db.session.flush()
+        return changed
 
 
 GRADE_ORDER = {g: i for i, g in enumerate(SCHOOL_GRADES + CDC_GRADES)}
@@ -348,6 +369,20 @@ def rollover_moves(query: Any, action: str) -> list[tuple[str, str, int]]:
                       if after else _("cannot be promoted from the last grade: graduate them"))
         moves.append((source, target, count))
     return moves
+
+
+@jobs.task("rollover")
+def rollover_job(job: Job, endpoint: str, action: str, args: list) -> None:
+    """Roll over every row the list showed, in the job's one transaction."""
+    with screen_request(endpoint, args, job.owner) as view:
+        if not view.is_action_allowed(action):
+            raise RuleViolation(_("You may not change records outside your own unit."))
+        query = view._rollover_query()
+        total = db.session.scalar(select(func.count()).select_from(
+            query.order_by(None).subquery()))
+        jobs.report_progress(job, 0, total)
+        view.roll_over_rows(query, action, lambda n: jobs.report_progress(job, n, total))
+        jobs.report_progress(job, total, total)
 
 
 def _choices(kind: str) -> dict[str, Any]:

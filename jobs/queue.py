@@ -32,6 +32,7 @@ def configure(app: Flask) -> None:
     app.config.setdefault("LEC_JOBS_QUEUE_NAME", env("LEC_JOBS_QUEUE_NAME", QUEUE_NAME))
     app.config.setdefault("LEC_JOB_STALE_SECONDS", int(env("LEC_JOB_STALE_SECONDS", "900")))
     app.config.setdefault("LEC_EXPORT_JOB_ROWS", int(env("LEC_EXPORT_JOB_ROWS", "20000")))
+    app.config.setdefault("LEC_ROLLOVER_JOB_ROWS", int(env("LEC_ROLLOVER_JOB_ROWS", "1000")))
 
 
 def build(app: Flask) -> Huey:

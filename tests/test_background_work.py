@@ -1,0 +1,121 @@
+"""Long work of the screens as jobs: a large export, a rollover of every filtered row, a
+province's credential cards; each gives the same result as the screen would, to its owner."""
+
+import csv
+import io
+import re
+
+import pytest
+from sqlalchemy import select
+
+from models import Enrolment, Learner, User, db
+from models.jobs import Job, JobStatus
+from rules.enrolment import current_academic_year
+from rules.identity import check_digit
+
+
+def nid(n: int) -> str:
+    first12 = f"1{n:011d}"
+    return first12 + str(check_digit(first12))
+
+
+def seed(tree, count: int) -> int:
+    year = current_academic_year(db.session)
+    learners = [Learner(national_id=nid(2000 + i), first_name=f"ชื่อ{i}", last_name="สกุล",
+                        gender="F") for i in range(count)]
+    db.session.add_all(learners)
+    db.session.add_all(Enrolment(learner=learner, institution=tree.a.school, academic_year=year,
+                                 grade="P1", status="active") for learner in learners)
+    db.session.commit()
+    return year
+
+
+@pytest.fixture
+def small_jobs(app, tmp_path, monkeypatch):
+    """Jobs from a few rows up, results in a temporary folder."""
+    monkeypatch.setitem(app.config, "LEC_JOBS_DIR", str(tmp_path / "results"))
+    monkeypatch.setitem(app.config, "LEC_EXPORT_JOB_ROWS", 2)
+    monkeypatch.setitem(app.config, "LEC_ROLLOVER_JOB_ROWS", 2)
+
+
+def only_job() -> Job:
+    db.session.expire_all()
+    (job,) = db.session.scalars(select(Job)).all()
+    return job
+
+
+def test_a_large_export_becomes_a_job_with_the_same_rows(app, tree, browser, small_jobs):
+    seed(tree, 3)
+    school = browser(tree.a.school_user)
+    direct = school.get("/admin/student/export/csv/?search=%E0%B8%8A%E0%B8%B7%E0%B9%88%E0%B8%AD1")
+    assert direct.status_code == 200  # one row: still a direct download
+    response = school.get("/admin/student/export/csv/")
+    assert response.status_code == 302 and response.location.endswith("/admin/jobs/")
+    job = only_job()
+    assert job.status == JobStatus.DONE and (job.rows_done, job.rows_total) == (3, 3)
+    state = school.get(f"/admin/jobs/{job.id}/progress.json").get_json()
+    download = school.get(state["download"])
+    rows = list(csv.reader(io.StringIO(download.get_data().decode("utf-8-sig"))))
+    download.close()
+    assert rows[0][0] == "เลขประจำตัวประชาชน"
+    assert sorted(row[1] for row in rows[1:]) == ["ชื่อ0 สกุล", "ชื่อ1 สกุล", "ชื่อ2 สกุล"]
+    # The school's own province sees it; the other province does not.
+    assert browser(tree.b.province_user).get(state["download"]).status_code == 404
+
+
+def test_rollover_of_every_filtered_row_runs_as_a_job_through_the_rules(
+        app, tree, browser, small_jobs):
+    year = seed(tree, 3)
+    school = browser(tree.a.school_user)
+    response = school.post("/admin/student/rollover/?action=promote")
+    assert response.status_code == 302 and response.location.endswith("/admin/jobs/")
+    job = only_job()
+    assert job.status == JobStatus.DONE and (job.rows_done, job.rows_total) == (3, 3)
+    rows = db.session.scalars(select(Enrolment).where(Enrolment.academic_year == year + 1)).all()
+    assert sorted(r.grade for r in rows) == ["P2", "P2", "P2"]
+
+
+def test_a_refused_rollover_job_writes_nothing_and_says_why_in_thai(
+        app, tree, browser, small_jobs, monkeypatch):
+    year = seed(tree, 3)
+    from rules import RuleViolation, enrolment
+
+    calls = []
+    original = enrolment.roll_over
+
+    def third_is_refused(session, row, action, carried):
+        calls.append(row.id)
+        if len(calls) == 3:
+            raise RuleViolation("ชั้นเรียนนี้ถูกล็อกแล้ว")
+        return original(session, row, action, carried)
+
+    monkeypatch.setattr("admin_views.learners.roll_over", third_is_refused)
+    browser(tree.a.school_user).post("/admin/student/rollover/?action=promote")
+    job = only_job()
+    assert job.status == JobStatus.FAILED and job.message == "ชั้นเรียนนี้ถูกล็อกแล้ว"
+    assert db.session.scalars(select(Enrolment).where(
+        Enrolment.academic_year == year + 1)).all() == []
+
+
+def test_a_provinces_cards_are_a_job_for_its_owner_alone_once(app, tree, browser, small_jobs):
+    province = browser(tree.a.province_user)
+    page = province.get("/admin/cards/").get_data(as_text=True)
+    assert "group=all" in page
+    assert province.get("/admin/cards/preview?group=all").status_code == 200
+    response = province.post("/admin/cards/issue", data={"group": "all"})
+    assert response.status_code == 302 and response.location.endswith("/admin/jobs/")
+    job = only_job()
+    assert job.status == JobStatus.DONE
+    accounts = db.session.scalars(select(User).where(User.province_code == "33",
+                                                     User.level.in_(["lao", "institution"])))
+    logins = {user.login for user in accounts}
+    assert len(logins) == 4 and all(user.must_change_password for user in db.session.scalars(
+        select(User).where(User.login.in_(logins))))
+    url = f"/admin/jobs/{job.id}/download"
+    # Even the department may not read a province's one-time passwords.
+    assert browser(tree.department).get(url).status_code == 404
+    sheet = province.get(url)
+    text = sheet.get_data(as_text=True)
+    sheet.close()
+    assert set(re.findall(r'class="secret">([^<]+)<', text)) >= logins
+    assert province.get(url).status_code == 404  # handed over once
