@@ -185,3 +185,25 @@ def test_jobs_travel_through_redis(app, tree, results, monkeypatch):
         assert job.status == JobStatus.DONE and (job.rows_done, learners()) == (2, 2)
     finally:
         queue.flush()
+
+
+def test_make_runs_worker_needs_no_redis_and_stops_with_its_parent(tmp_path):
+    """What `make run` starts beside the web server: a worker on the SQLite queue file."""
+    root = Path(__file__).resolve().parent.parent
+    env = {k: v for k, v in os.environ.items() if k != "LEC_REDIS_URL"}
+    env.update(LEC_DATABASE_URL=f"sqlite:///{tmp_path}/lec.sqlite",
+               LEC_JOBS_QUEUE_FILE=str(tmp_path / "queue.sqlite"), LEC_SECRET_KEY="test")
+    flask = Path(sys.executable).parent / "flask"
+    shell = subprocess.Popen(
+        ["sh", "-c", f'"{flask}" --app app lec worker --parent $$ & echo $!; sleep 120'],
+        cwd=root, env=env, stdout=subprocess.PIPE, text=True, start_new_session=True)
+    worker = int(shell.stdout.readline())
+    try:
+        _wait(lambda: (tmp_path / "queue.sqlite").exists(), 60)  # the consumer is up
+        assert Path(f"/proc/{worker}").exists()
+    finally:
+        shell.kill()  # as when `make run` is stopped
+        shell.wait(10)
+        shell.stdout.close()
+    _wait(lambda: not Path(f"/proc/{worker}").exists()
+          or "Z" in Path(f"/proc/{worker}/stat").read_text().split()[2], 30)
