@@ -129,7 +129,7 @@ def user_loop(login: str, port: int, until: float, think: tuple[float, float],
         if choice < 0.35:
             page_no = rng.choice([0, 0, 0, 1, 2])
             _, _, text = timed("list", "GET", f"/admin/student/?page={page_no}")
-            ids = re.findall(r'name="rowid" value="(\d+)"', text) or ids
+            ids = re.findall(r'/admin/student/edit/\?id=(\d+)', text) or ids
         elif choice < 0.50:
             letter = rng.choice("กขคงจฉชซดตทนบปผพมยรลวสหอ")
             timed("search", "GET", f"/admin/student/?search={urllib.parse.quote(letter)}")
@@ -174,7 +174,7 @@ def prepare(url: str, users: int) -> list[str]:
         chosen = db.session.execute(
             select(User.id, User.login).where(User.level.in_([Level.INSTITUTION, Level.LAO]),
                                               User.active.is_(True))
-            .order_by(User.level.desc(), User.id).limit(users)).all()
+            .order_by(User.level, User.id).limit(users)).all()
         if len(chosen) < users:
             raise SystemExit(f"only {len(chosen)} institution and LAO accounts in the database")
         ids = [row.id for row in chosen]
