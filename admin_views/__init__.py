@@ -28,6 +28,7 @@ from .accounts import UserView
 from .admission import ApplicationView
 from .audit import AuditView, RevealView
 from .cards import CardsView
+from .changes import ChangesView
 from .confirmation import ConfirmationView, SpotCheckView
 from .geography import DistrictView, ProvinceView, SubdistrictView
 from .home import DashboardIndexView
@@ -63,6 +64,7 @@ def init_app(app: Flask) -> Admin:
                                     endpoint="confirmation"))
     admin.add_view(SpotCheckView(name=_l("Spot checks"), endpoint="spot_checks"))
     admin.add_view(RiskView(name=_l("Risk flags"), endpoint="risk"))
+    admin.add_view(ChangesView(name=_l("Changed since confirmation"), endpoint="changes"))
     admin.add_view(RoundView(Round, name=_l("Collection rounds"), endpoint="round"))
     admin.add_view(UserView(User, name=_l("Accounts"), endpoint="user"))
     admin.add_view(CardsView(name=_l("Credential cards"), endpoint="cards"))

@@ -39,6 +39,7 @@ from .organisations import (  # noqa: E402
 from .people import Building, CentreBasicData, Enrolment, Learner, OtherSchoolCount  # noqa: E402
 from .profiles import Profile  # noqa: E402
 from .risk import ObecCount, QualityScore, RiskFlag, RiskThreshold  # noqa: E402
+from .roster import RosterEntry  # noqa: E402
 from .rounds import (  # noqa: E402
     Confirmation,
     Round,
@@ -55,6 +56,7 @@ __all__ = [
     "QualityScore",
     "RiskFlag",
     "RiskThreshold",
+    "RosterEntry",
     "SignInFailure",
     "AdmissionAttempt",
     "Application",

@@ -27,6 +27,7 @@ from models import (
     OtherSchool,
     OtherSchoolCount,
     Province,
+    RosterEntry,
     Round,
     SnapshotCount,
 )
@@ -112,14 +113,23 @@ def confirm_institution(session: Session, round_: Round, institution: Institutio
     confirmation = _new_confirmation(
         session, round_, ConfirmLevel.INSTITUTION, database, institution_id=institution.id,
         lao_id=institution.lao_id, province_code=lao.province_code)
+    active = (Enrolment.institution_id == institution.id,
+              Enrolment.academic_year == round_.academic_year,
+              Enrolment.status == EnrolmentStatus.ACTIVE)
     counts = (select(literal(confirmation.id), Enrolment.grade, Learner.gender,
                      func.count(Enrolment.id))
               .join(Learner, Learner.id == Enrolment.learner_id)
-              .where(Enrolment.institution_id == institution.id,
-                     Enrolment.academic_year == round_.academic_year,
-                     Enrolment.status == EnrolmentStatus.ACTIVE)
+              .where(*active)
               .group_by(Enrolment.grade, Learner.gender))
     _store_snapshot(session, counts)
+    # The learner list as confirmed, so a later cancel can show what changed: one statement.
+    session.execute(RosterEntry.__table__.insert().from_select(
+        ["confirmation_id", "enrolment_id", "learner_id", "grade", "classroom", "title",
+         "first_name", "last_name", "gender", "birth_date"],
+        select(literal(confirmation.id), Enrolment.id, Enrolment.learner_id, Enrolment.grade,
+               Enrolment.classroom, Learner.title, Learner.first_name, Learner.last_name,
+               Learner.gender, Learner.birth_date)
+        .join(Learner, Learner.id == Enrolment.learner_id).where(*active)))
     _audit("confirm", confirmation)
     return confirmation
 

@@ -34,6 +34,7 @@ from models.audit import AuditEntry
 from models.budget import BudgetRate
 from models.profiles import Profile
 from models.risk import QualityScore, RiskFlag, RiskThreshold
+from models.roster import RosterEntry
 from models.rounds import Confirmation, Round, SnapshotCount, SpotCheck, SpotCheckItem
 
 
@@ -284,6 +285,16 @@ for _model in (RiskFlag, QualityScore):
                          unit=lambda s, get: Unit(get("province_code"), get("lao_id"),
                                                   get("institution_id")),
                          writers=frozenset())
+PATHS[RosterEntry] = Path(
+    province=lambda p: RosterEntry.confirmation_id.in_(
+        select(Confirmation.id).where(Confirmation.province_code == p)),
+    lao=lambda lao_id: RosterEntry.confirmation_id.in_(
+        select(Confirmation.id).where(Confirmation.lao_id == lao_id)),
+    institution=lambda i: RosterEntry.confirmation_id.in_(
+        select(Confirmation.id).where(Confirmation.institution_id == i)),
+    unit=lambda s, get: _confirmation_unit(s, get("confirmation_id")),
+    writers=frozenset(),  # written by the institution's confirm alone (INSERT … SELECT)
+)
 PATHS[RiskThreshold] = Path(province=lambda p: true(), lao=lambda lao_id: true(),
                             institution=lambda i: true(), unit=lambda s, get: Unit(),
                             writers=frozenset({Level.DEPARTMENT}))
