@@ -19,7 +19,7 @@ from config import Config
 from models import db
 from rules import hooks
 from seed import cli
-from web import admission, auth, errors, security
+from web import admission, api, auth, errors, security
 
 csrf = CSRFProtect()
 migrate = Migrate()
@@ -70,6 +70,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(admission.bp)
+    app.register_blueprint(api.bp)
     jobs.init_app(app)
     admin_views.init_app(app)
     cli.lec.add_command(jobs.queue.worker)

@@ -21,6 +21,7 @@ from models import (
 from models.audit import AuditEntry
 from models.risk import RiskThreshold
 from models.rounds import Round
+from models.tokens import AgencyToken
 from web.security import csp_nonce
 
 from . import imports, learners, reports
@@ -37,6 +38,7 @@ from .organisations import CodeExceptionView, InstitutionView, LaoView, OtherSch
 from .profile import ProfileView
 from .risk import RiskThresholdView, RiskView
 from .rounds import RoundView
+from .tokens import AgencyTokenView
 
 
 def init_app(app: Flask) -> Admin:
@@ -81,6 +83,8 @@ def init_app(app: Flask) -> Admin:
                                    endpoint="subdistrict"))
     admin.add_view(CodeExceptionView(CodeException, name=_l("Code exceptions"),
                                      category=reference, endpoint="code_exception"))
+    admin.add_view(AgencyTokenView(AgencyToken, name=_l("Agency API tokens"),
+                                   category=reference, endpoint="agency_token"))
     admin.add_view(RiskThresholdView(RiskThreshold, name=_l("Risk thresholds"),
                                      category=reference, endpoint="risk_threshold"))
     return admin

@@ -47,8 +47,10 @@ from .rounds import (  # noqa: E402
     SpotCheck,
     SpotCheckItem,
 )
+from .tokens import AgencyToken  # noqa: E402
 
 __all__ = [
+    "AgencyToken",
     "AuditEntry",
     "BudgetRate",
     "Profile",

@@ -36,6 +36,7 @@ from models.profiles import Profile
 from models.risk import QualityScore, RiskFlag, RiskThreshold
 from models.roster import RosterEntry
 from models.rounds import Confirmation, Round, SnapshotCount, SpotCheck, SpotCheckItem
+from models.tokens import AgencyToken
 
 
 @dataclass(frozen=True)
@@ -295,6 +296,9 @@ PATHS[RosterEntry] = Path(
     unit=lambda s, get: _confirmation_unit(s, get("confirmation_id")),
     writers=frozenset(),  # written by the institution's confirm alone (INSERT … SELECT)
 )
+PATHS[AgencyToken] = Path(province=lambda p: false(), lao=lambda lao_id: false(),
+                          institution=lambda i: false(), unit=lambda s, get: Unit(),
+                          writers=frozenset({Level.DEPARTMENT}))
 PATHS[RiskThreshold] = Path(province=lambda p: true(), lao=lambda lao_id: true(),
                             institution=lambda i: true(), unit=lambda s, get: Unit(),
                             writers=frozenset({Level.DEPARTMENT}))

@@ -1,0 +1,124 @@
+"""Open data and the read API: every documented response validates against the OpenAPI
+document (a hand-written contract test with jsonschema: each path and method, its examples,
+its status codes), the open counts equal the count reports, and the confirmation state carries
+the caller's actions for signed-in users and agency tokens."""
+
+from itertools import product
+
+import jsonschema
+import pytest
+from test_risk import YEAR, learner, make_round
+
+from admin_views.reports import Scope, report_rows
+from models import Level, db
+from models.tokens import AgencyToken
+from rules import acting_as, confirmation
+from web.api import OPENAPI
+
+
+def validate(path: str, method: str, response) -> None:  # noqa: ANN001
+    """The response's status is documented and its body fits the documented schema."""
+    documented = OPENAPI["paths"][path][method]["responses"]
+    assert str(response.status_code) in documented, (path, response.status_code)
+    spec = documented[str(response.status_code)]
+    if "$ref" in spec:
+        spec = OPENAPI["components"]["responses"][spec["$ref"].rsplit("/", 1)[1]]
+    mimetype = response.mimetype
+    assert mimetype in spec["content"], (path, mimetype)
+    schema = spec["content"][mimetype]["schema"]
+    if mimetype == "application/json":
+        jsonschema.Draft202012Validator(
+            {**schema, "components": OPENAPI["components"]},
+            format_checker=jsonschema.FormatChecker()).validate(response.get_json())
+
+@pytest.fixture
+def confirmed(tree):  # noqa: ANN001, ANN201
+    """Round 2569/1 with the school and centre of province 33 confirmed, the rest not."""
+    round_ = make_round(YEAR)
+    for grade, gender in product(("P1", "P2"), ("M", "F")):
+        learner(tree.a.school, grade, gender=gender)
+    learner(tree.a.school, "P1", gender="F")
+    learner(tree.a.cdc, "A3")
+    learner(tree.b.school, "P1")  # not confirmed: never published
+    db.session.commit()
+    with acting_as(None):
+        confirmation.confirm_institution(db.session, round_, tree.a.school)
+        confirmation.confirm_institution(db.session, round_, tree.a.cdc)
+        db.session.commit()
+    return round_
+
+def test_every_documented_path_answers_to_its_schema(confirmed, tree, client, browser
+                                                     ) -> None:  # noqa: ANN001
+    r = confirmed.id
+    anonymous = {
+        ("/api/openapi.json", ""): 200, ("/api/v1/rounds", ""): 200,
+        ("/api/v1/counts", f"round={r}"): 200,
+        ("/api/v1/counts", f"round={r}&by=lao&province=33"): 200,
+        ("/api/v1/counts", f"round={r}&by=institution&lao={tree.a.muni.id}"): 200,
+        ("/api/v1/counts", f"round={r}&by=lao"): 400,
+        ("/api/v1/counts", f"round={r}&by=teacher"): 400,
+        ("/api/v1/counts", "round=999999"): 404,
+        ("/api/v1/counts", f"round={r}&format=csv"): 200,
+        ("/api/v1/confirmations", f"round={r}"): 401,
+    }
+    for (path, query), status in anonymous.items():
+        response = client.get(f"{path}?{query}")
+        assert response.status_code == status, (path, query, response.get_data(as_text=True))
+        validate(path, "get", response)
+    lao, province = browser(tree.a.muni_user), browser(tree.a.province_user)
+    for who, query, status in ((lao, f"round={r}&lao={tree.a.muni.id}", 200),
+                               (lao, f"round={r}&province=33", 404),
+                               (province, f"round={r}&province=33", 200),
+                               (province, f"round={r}", 200),
+                               (province, f"round={r}&lao={tree.b.muni.id}", 404)):
+        response = who.get(f"/api/v1/confirmations?{query}")
+        assert response.status_code == status, query
+        validate("/api/v1/confirmations", "get", response)
+    assert set(OPENAPI["paths"]) == {"/api/openapi.json", "/api/v1/rounds", "/api/v1/counts",
+                                     "/api/v1/confirmations"}
+
+def test_open_counts_equal_the_count_report(confirmed, tree, client) -> None:  # noqa: ANN001
+    response = client.get(f"/api/v1/counts?round={confirmed.id}&by=lao&province=33")
+    assert "public" in response.headers["Cache-Control"] and response.headers["ETag"]
+    api: dict[tuple[str, str, str], int] = {}
+    for row in response.get_json()["rows"]:
+        api[(row["code"], row["grade"], row["gender"])] = row["count"]
+    _, rows = report_rows(confirmed, Scope(Level.PROVINCE, province="33"))
+    report = {(row.code, grade, gender): n for row in rows
+              for (grade, gender), n in row.counts.items() if n}
+    assert api == report
+    assert api[(tree.a.muni.code, "P1", "F")] == 2  # planted: two girls in P1
+    national = client.get(f"/api/v1/counts?round={confirmed.id}").get_json()["rows"]
+    assert {row["code"] for row in national} == {"33"}  # province 34 confirmed nothing
+    assert "national_id" not in response.get_data(as_text=True)
+    csv = client.get(f"/api/v1/counts?round={confirmed.id}&by=lao&province=33&format=csv")
+    assert csv.mimetype == "text/csv" and tree.a.muni.code in csv.get_data(as_text=True)
+
+def test_confirmation_state_carries_the_callers_actions(confirmed, tree, client, browser
+                                                        ) -> None:  # noqa: ANN001
+    url = f"/api/v1/confirmations?round={confirmed.id}&lao={tree.a.muni.id}"
+    lao = browser(tree.a.muni_user).get(url).get_json()["units"]
+    (school,) = [u for u in lao if u["code"] == tree.a.school.code]
+    assert school["state"] == "confirmed"
+    assert school["actions"] == {"may_confirm": False, "may_cancel": True, "may_read_data": True}
+    own = browser(tree.a.school_user).get(url)
+    assert own.status_code == 404  # an institution does not list its LAO's units
+    province = browser(tree.a.province_user).get(
+        f"/api/v1/confirmations?round={confirmed.id}&province=33").get_json()["units"]
+    assert {u["actions"]["may_cancel"] for u in province} == {False}  # nothing confirmed yet
+
+    issue = browser(tree.department)
+    page = issue.get("/admin/agency_token/new/")
+    assert page.status_code == 200
+    response = issue.post("/admin/agency_token/new/", data={"agency": "สพฐ."},
+                          follow_redirects=True)
+    html = response.get_data(as_text=True)
+    token = html.split("สพฐ.", 1)[1].split(":", 1)[1].split("<", 1)[0].strip()
+    stored = db.session.query(AgencyToken).one()
+    assert token and token not in stored.token_hash
+    agency = client.get(url, headers={"Authorization": f"Bearer {token}"})
+    assert agency.status_code == 200
+    assert agency.get_json()["units"][0]["actions"]["may_cancel"] is False
+    issue.post("/admin/agency_token/action/", data={"action": "revoke", "rowid": stored.id})
+    refused = client.get(url, headers={"Authorization": f"Bearer {token}"})
+    assert refused.status_code == 401

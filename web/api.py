@@ -1,0 +1,225 @@
+"""Open data and the read API: counts by unit, grade and gender from confirmed snapshots only
+(no personal data) for anyone, cacheable and rate-limited; each unit's confirmation state and
+the actions the caller may take (as DHIS2's data-approval API returns them) for signed-in users
+and for agency tokens the department issues. The OpenAPI document describes every response.
+"""
+
+import hashlib
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Response, abort, jsonify, request
+from flask_login import current_user
+from sqlalchemy import select, update
+
+import clock
+from models import Confirmation, Institution, Lao, Level, Province, Round, db
+from models.rounds import ConfirmLevel
+from models.tokens import AgencyToken
+from rules import progress
+from rules.confirmation import RANK
+from rules.scope import Unit, covers
+from spreadsheets.writers import csv_chunks
+from web.admission import over_limit
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+OPENAPI = json.loads((Path(__file__).with_name("openapi.json")).read_text(encoding="utf-8"))
+#: Requests per address for the open endpoints; a shared cache in front absorbs the rest.
+OPEN_LIMIT = (300, timedelta(minutes=1))
+CACHE_SECONDS = 300
+
+
+def problem(status: int, detail: str) -> Response:
+    """An error as JSON (RFC 9457 fields), never an HTML page."""
+    response = jsonify({"status": status, "detail": detail})
+    response.status_code = status
+    return response
+
+
+@bp.errorhandler(404)
+def not_found(exc: Exception) -> Response:
+    return problem(404, "Not found.")
+
+
+@bp.errorhandler(400)
+def bad_request(exc: Exception) -> Response:
+    return problem(400, getattr(exc, "description", "Bad request."))
+
+
+def _cached(response: Response) -> Response:
+    response.headers["Cache-Control"] = f"public, max-age={CACHE_SECONDS}"
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+def _throttled() -> Response | None:
+    if over_limit("api", OPEN_LIMIT):
+        response = problem(429, "Too many requests from this address; try again in a minute.")
+        response.headers["Retry-After"] = "60"
+        return response
+    return None
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    """The OpenAPI 3 document of this API."""
+    return _cached(jsonify(OPENAPI))
+
+
+def _round(value: Any) -> Round:
+    round_ = db.session.get(Round, value) if isinstance(value, int) else None
+    if round_ is None:
+        abort(404)
+    return round_
+
+
+@bp.get("/v1/rounds")
+def rounds() -> Response:
+    """The collection rounds, newest first."""
+    refused = _throttled()
+    if refused:
+        return refused
+    found = db.session.scalars(select(Round).order_by(Round.academic_year.desc(),
+                                                      Round.number.desc()))
+    return _cached(jsonify([{"id": r.id, "academic_year": r.academic_year, "number": r.number,
+                             "count_date": r.institution_deadline.isoformat()}
+                            for r in found]))
+
+
+def count_rows(round_: Round, by: str, parent: str | None) -> list[dict[str, Any]]:
+    """Confirmed counts per unit, grade and gender: the count report's own sums."""
+    from admin_views.reports import Scope, counts_by
+
+    if by == "province":
+        sums = counts_by(round_.id, Scope(Level.DEPARTMENT), Confirmation.province_code)
+        names = {p.code: (p.code, p.name_th) for p in db.session.scalars(
+            select(Province).where(Province.code.in_(list(sums))))}
+    elif by == "lao":
+        province = db.session.get(Province, parent or "") or abort(404)
+        sums = counts_by(round_.id, Scope(Level.PROVINCE, province=province.code),
+                         Confirmation.lao_id)
+        names = {lao.id: (lao.code, lao.name) for lao in db.session.scalars(
+            select(Lao).where(Lao.id.in_(list(sums))))}
+    else:
+        lao = db.session.get(Lao, int(parent)) if (parent or "").isdigit() else None
+        if lao is None:
+            abort(404)
+        sums = counts_by(round_.id, Scope(Level.LAO, lao.code, lao.name, lao.province_code, lao),
+                         Confirmation.institution_id)
+        names = {i.id: (i.code, i.name) for i in db.session.scalars(
+            select(Institution).where(Institution.id.in_([k for k in sums if k])))}
+        names[None] = (lao.code, "other-affiliation schools")
+    rows = []
+    for key, counts in sums.items():
+        code, name = names.get(key, ("", ""))
+        rows += [{"code": code, "name": name, "grade": grade, "gender": gender, "count": n}
+                 for (grade, gender), n in sorted(counts.items())]
+    return sorted(rows, key=lambda r: (r["code"], r["grade"], r["gender"]))
+
+
+@bp.get("/v1/counts")
+def counts() -> Response:
+    """Open data: confirmed head counts by unit, grade and gender, as JSON or CSV."""
+    refused = _throttled()
+    if refused:
+        return refused
+    round_ = _round(request.args.get("round", type=int))
+    by = request.args.get("by", "province")
+    if by not in ("province", "lao", "institution"):
+        return problem(400, "by must be province, lao or institution.")
+    parent = {"province": None, "lao": request.args.get("province"),
+              "institution": request.args.get("lao")}[by]
+    if by != "province" and not parent:
+        return problem(400, "by=lao needs province=CODE; by=institution needs lao=ID.")
+    rows = count_rows(round_, by, parent)
+    if request.args.get("format") == "csv":
+        columns = ("code", "name", "grade", "gender", "count")
+        body = b"".join(csv_chunks(columns, ([r[c] for c in columns] for r in rows)))
+        return _cached(Response(body, mimetype="text/csv"))
+    return _cached(jsonify({"round": round_.id, "academic_year": round_.academic_year,
+                            "by": by, "rows": rows}))
+
+
+# --- signed-in users and agency tokens -------------------------------------------------------
+
+def token_hash(token: str) -> str:
+    """Tokens are kept only as their SHA-256; a token is a random secret, so no salt is needed."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _caller() -> Any:
+    """The signed-in user, or the agency whose live token is in the Authorization header."""
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        token = db.session.scalars(select(AgencyToken).where(
+            AgencyToken.token_hash == token_hash(header.removeprefix("Bearer ").strip()),
+            AgencyToken.revoked_at.is_(None))).first()
+        if token is not None:  # a plain UPDATE: using a token is not a change to audit
+            db.session.execute(update(AgencyToken.__table__).where(
+                AgencyToken.id == token.id).values(last_used_at=clock.now()))
+            db.session.commit()
+        return token
+    return current_user if current_user.is_authenticated else None
+
+
+def _actions(user: Any, level: str, unit: Unit, confirmed: bool) -> dict[str, bool]:
+    """What the caller may do with the unit's confirmation, as DHIS2's approval API says it:
+    confirm its own unit while unconfirmed, cancel a unit below it while confirmed."""
+    if user is None or not covers(user, unit):
+        return {"may_confirm": False, "may_cancel": False, "may_read_data": user is None}
+    own = user.level in (level, Level.DEPARTMENT)
+    above = RANK[user.level] > RANK[level]
+    return {"may_confirm": own and not confirmed, "may_cancel": above and confirmed,
+            "may_read_data": True}
+
+
+def _state(level: str, unit: Unit, code: str, name: str, database: str,
+           confirmation: Confirmation | None, user: Any) -> dict[str, Any]:
+    return {"level": level, "code": code, "name": name, "database": database,
+            "state": "confirmed" if confirmation else "not_confirmed",
+            "confirmed_at": confirmation.confirmed_at.isoformat() if confirmation else None,
+            "actions": _actions(user, level, unit, confirmation is not None)}
+
+
+@bp.get("/v1/confirmations")
+def confirmations() -> Response:
+    """Per unit: its confirmation state in the round and what the caller may do with it."""
+    caller = _caller()
+    if caller is None:
+        response = problem(401, "Sign in, or send an agency token as 'Authorization: Bearer'.")
+        response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+    user = None if isinstance(caller, AgencyToken) else caller
+    round_ = _round(request.args.get("round", type=int))
+    lao_id = request.args.get("lao", type=int)
+    province = request.args.get("province")
+    units = []
+    if lao_id:
+        lao = db.session.get(Lao, lao_id) or abort(404)
+        if user is not None and not covers(user, Unit(lao.province_code, lao.id)):
+            abort(404)
+        for row in progress.institution_rows(db.session, round_, lao.id):
+            i = row["institution"]
+            units.append(_state(ConfirmLevel.INSTITUTION, Unit(lao.province_code, lao.id, i.id),
+                                i.code, i.name, str(progress.DATABASE_OF_KIND[i.kind]),
+                                row["confirmation"], user))
+    elif province:
+        if user is not None and not covers(user, Unit(province)):
+            abort(404)
+        for row in progress.lao_rows(db.session, round_, province):
+            lao = row["lao"]
+            for database in row["applies"]:
+                units.append(_state(ConfirmLevel.LAO, Unit(province, lao.id), lao.code,
+                                    lao.name, str(database), row["confirmed"].get(database),
+                                    user))
+    else:
+        for row in progress.province_rows(db.session, round_):
+            p = row["province"]
+            if user is None or covers(user, Unit(p.code)):
+                units.append(_state(ConfirmLevel.PROVINCE, Unit(p.code), p.code, p.name_th,
+                                    "all", row["confirmation"], user))
+    response = jsonify({"round": round_.id, "units": units})
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
