@@ -1,68 +1,43 @@
-"""Bulk learner import from CSV or XLSX (SPEC §7): every row checked by the rules, all or nothing.
+"""Bulk learner import (SPEC §7): preview every row's fate, then write all or nothing.
 
-The file has the columns of our own learner export, so an export imported into an empty copy
-gives the same data, and importing the same file again adds and changes nothing. Rows are
-checked one by one with the very validators the flush runs (`rules.VALIDATORS` and
-`rules.scope.check_write`), so each problem carries its line; the rows are then written in
-batches inside one transaction that is rolled back if anything at all is wrong.
+The file may be our own export or template, the legacy LEC per-student report or OBEC DMC's
+export (`spreadsheets.learner_file` reads them). Rows are checked with the very validators the
+flush runs (`rules.VALIDATORS` and `rules.scope.check_write`), every row and every problem in one
+pass, so each problem carries its line; a commit writes in batches inside one transaction that
+is rolled back if anything at all is wrong. Importing the same file again changes nothing, and
+learners missing from the file are listed, never removed.
 """
 
-import csv
-import io
-import re
-import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-import clock
 from models import Enrolment, Institution, Learner
-from models.people import (
-    GENDER_LABELS,
-    GRADE_LABELS,
-    GRADES_BY_KIND,
-    STATUS_LABELS,
-    EnrolmentStatus,
-)
+from models.people import GENDER_LABELS, GRADE_LABELS, STATUS_LABELS, EnrolmentStatus
 from rules import VALIDATORS, RuleViolation, current_actor
 from rules.enrolment import already_active_message
-from rules.identity import national_id_problems, normalise_national_id
 from rules.scope import check_write
-from spreadsheets.columns import (
-    BY_KEY,
-    COLUMNS,
-    ENROLMENT_FIELDS,
-    LEARNER_FIELDS,
-    Column,
-    gender_of_title,
+from spreadsheets.columns import BY_KEY, COLUMNS, ENROLMENT_FIELDS, LEARNER_FIELDS
+from spreadsheets.learner_file import (
+    MAX_BYTES,
+    LearnerFile,
+    Problem,
+    Refused,
+    format_date,
+    institution_of_code,
+    read_learner_file,
+    whole,
 )
-from spreadsheets.uploads import UploadRefused, check_upload
-from spreadsheets.writers import FORMULA_STARTS, cell
+from spreadsheets.writers import cell
 
-MAX_BYTES = 10 * 1024 * 1024  # a school of 5,000 pupils fits in well under 2 MB
-MAX_ROWS = 20_000
+__all__ = ["MAX_BYTES", "Problem", "Refused", "Result", "import_learners", "preview"]
 BATCH = 500  # rows per flush: keeps the rules' scans of pending rows short
-
-
 DATES = tuple(c.key for c in COLUMNS if c.kind == "date")
-NUMBERS = tuple(c.key for c in COLUMNS if c.kind == "number")
-LENGTHS = {c.key: c.max_length for c in COLUMNS}
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with the file: the line (1 = header; None = the whole file) and why."""
-
-    line: int | None
-    column: str
-    reason: str
 
 
 @dataclass
@@ -76,246 +51,24 @@ class Result:
     enrolments_updated: int = 0
     unchanged: int = 0
     problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    skipped: list[Problem] = field(default_factory=list)
+    understood: list[tuple[str, str]] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+    kind: str = ""
+    missing: list[str] = field(default_factory=list)  # active here, not in the file
+    new_rows: int = 0
+    updated_rows: int = 0
+    written: bool = False
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
+    @property
+    def refused_rows(self) -> int:
+        return len({p.line for p in self.problems if p.line})
 
-class Refused(Exception):
-    """The file cannot be read at all; nothing was written."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        super().__init__("; ".join(p.reason for p in problems))
-
-
-# --- the file --------------------------------------------------------------------------------
-
-def _whole(reason: str) -> Refused:
-    return Refused([Problem(None, "", reason)])
-
-
-def read_rows(data: bytes) -> Iterator[list[Any]]:
-    """The rows of a CSV (UTF-8) or XLSX file, header first; refuses anything else."""
-    if len(data) > MAX_BYTES:
-        raise _whole(_("The file is larger than %(size)d MB. Split it into smaller files.",
-                       size=MAX_BYTES // (1024 * 1024)))
-    try:
-        check_upload(data)
-    except UploadRefused as exc:
-        raise Refused([Problem(None, "", str(m)) for m in exc.messages]) from None
-    if data.startswith(b"PK\x03\x04"):
-        return _xlsx_rows(data)
-    if data.startswith((b"\xd0\xcf\x11\xe0", b"%PDF")) or b"\x00" in data[:4096]:
-        raise _whole(_("This is not a CSV or XLSX file. Save it from Excel as "
-                       "\"Excel Workbook (.xlsx)\" or \"CSV UTF-8\"."))
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise _whole(_("The file is not in UTF-8 encoding (a broken byte at position "
-                       "%(position)d). Save it from Excel as \"CSV UTF-8\".",
-                       position=exc.start)) from None
-    return iter(csv.reader(io.StringIO(text, newline="")))
-
-
-def _xlsx_rows(data: bytes) -> Iterator[list[Any]]:
-    import openpyxl
-
-    try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
-        raise _whole(_("This is not a CSV or XLSX file. Save it from Excel as "
-                       "\"Excel Workbook (.xlsx)\" or \"CSV UTF-8\".")) from None
-
-    def rows() -> Iterator[list[Any]]:
-        try:
-            for row in book.worksheets[0].iter_rows(values_only=True):
-                yield list(row)
-        finally:
-            book.close()
-
-    return rows()
-
-
-def _labels(column: Column) -> set[str]:
-    names = {column.key, *column.aliases}
-    for locale in ("th", "en"):
-        with force_locale(locale):
-            names.add(str(column.label))
-    return {_fold(n) for n in names}
-
-
-def _fold(text: str) -> str:
-    return re.sub(r"\s+", " ", str(text)).strip().lower()
-
-
-def header_keys(header: Sequence[Any]) -> tuple[list[str | None], list[Problem]]:
-    """Match each header cell to a column (Thai, English or key); report unknown and missing."""
-    known = {name: c.key for c in COLUMNS for name in _labels(c)}
-    keys: list[str | None] = []
-    problems = []
-    for position, title in enumerate(header, start=1):
-        name = _fold(title) if title is not None else ""
-        if not name:
-            keys.append(None)
-            continue
-        key = known.get(name)
-        if key is None:
-            problems.append(Problem(1, str(title), _(
-                "Column %(position)d, \"%(title)s\", is not a column of the learner file. Use "
-                "the columns of the template.", position=position, title=title)))
-        elif key in keys:
-            problems.append(Problem(1, str(title), _(
-                "The column \"%(title)s\" appears twice.", title=title)))
-        keys.append(key)
-    for column in COLUMNS:
-        if column.required and column.key not in keys:
-            problems.append(Problem(1, str(column.label), _(
-                "The required column \"%(title)s\" is missing.", title=column.label)))
-    return keys, problems
-
-
-# --- one row ---------------------------------------------------------------------------------
-
-def _choices(labels: dict[Any, Any], extra: dict[str, str] | None = None) -> dict[str, str]:
-    found = {_fold(k): str(k) for k in labels}
-    for locale in ("th", "en"):
-        with force_locale(locale):
-            found.update({_fold(str(v)): str(k) for k, v in labels.items()})
-    found.update(extra or {})
-    return found
-
-
-def _text(value: Any) -> str:
-    """A cell as text; our own neutralised cells ('=...) lose their apostrophe again."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    text = str(value).strip()
-    if text.startswith("'") and text[1:2] and text[1:].startswith(FORMULA_STARTS):
-        return text[1:]
-    return text
-
-
-def parse_date(value: Any) -> date:
-    """`16/05/2568` (day/month/BE year), as our exports write it, or a real date cell."""
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    match = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", value)
-    if not match:
-        raise ValueError(_("Write dates as day/month/year in the Buddhist Era, e.g. 16/05/2568."))
-    day, month, year = (int(g) for g in match.groups())
-    if year < 2400:
-        raise ValueError(_("Write the year in the Buddhist Era (e.g. 2568), not 2025."))
-    try:
-        return date(clock.ce_year(year), month, day)
-    except ValueError:
-        raise ValueError(_("%(value)s is not a date in the calendar.", value=value)) from None
-
-
-def format_date(value: date | None) -> str:
-    """The date format the import reads back: day/month/BE year."""
-    return f"{value.day:02d}/{value.month:02d}/{clock.be_year(value.year)}" if value else ""
-
-
-class RowReader:
-    """Turns the cells of one row into field values, or problems in the user's words."""
-
-    def __init__(self, keys: list[str | None], kind: str,
-                 header: Sequence[Any] = ()) -> None:
-        self.keys = keys
-        # Problems name a column as the file does, else by our own header.
-        self.titles = {c.key: str(c.label) for c in COLUMNS}
-        self.titles.update({k: _text(t) for k, t in zip(keys, header, strict=False) if k})
-        self.genders = _choices(GENDER_LABELS, {"m": "M", "f": "F", "ชาย": "M", "หญิง": "F"})
-        grades = {g: GRADE_LABELS[g] for g in GRADES_BY_KIND[kind]}
-        self.grades = _choices(grades)
-        self.statuses = _choices(STATUS_LABELS, {"ปกติ": EnrolmentStatus.ACTIVE})
-        self.flags = {"1": True, "0": False, "true": True, "false": False}
-        for locale in ("th", "en"):
-            with force_locale(locale):
-                self.flags.update({_fold(_("Yes")): True, _fold(_("No")): False})
-
-    def read(self, line: int, cells: Sequence[Any]) -> tuple[dict[str, Any], list[Problem]]:
-        values: dict[str, Any] = {}
-        problems: list[Problem] = []
-
-        def refuse(key: str, reason: str) -> None:
-            problems.append(Problem(line, self.titles[key], reason))
-
-        for key, raw in zip(self.keys, cells, strict=False):
-            if key is None:
-                continue
-            if isinstance(raw, str) and raw.lstrip(" ").startswith(FORMULA_STARTS):
-                refuse(key, _("The cell starts with %(char)r, so a spreadsheet could run it as "
-                              "a formula. Remove the character, or put an apostrophe (') in "
-                              "front of it.", char=raw.lstrip(" ")[0]))
-                continue
-            text = _text(raw)
-            try:
-                values[key] = self._value(key, raw, text)
-            except ValueError as exc:
-                refuse(key, str(exc))
-        if not values.get("gender") and values.get("title"):
-            values["gender"] = gender_of_title(values["title"])
-        for column in COLUMNS:
-            title = self.titles[column.key]
-            if (column.required or column.key == "gender") and not values.get(column.key) and all(
-                    p.column != title for p in problems):
-                refuse(column.key, _("This column must not be empty."))
-        return values, problems
-
-    def _value(self, key: str, raw: Any, text: str) -> Any:
-        if key == "national_id":
-            if isinstance(raw, int | float) and not isinstance(raw, bool):
-                text = text.zfill(13)  # typed as a number, Excel dropped the leading zero
-            value = normalise_national_id(text)
-            for problem in national_id_problems(value):
-                raise ValueError(problem)
-            return value
-        if not text and not isinstance(raw, date):
-            return False if key == "disadvantaged" else None
-        if key in DATES:
-            return parse_date(raw if isinstance(raw, date) else text)
-        if key in NUMBERS:
-            try:
-                number = Decimal(text)
-            except InvalidOperation:
-                raise ValueError(_("%(value)s is not a number.", value=text)) from None
-            if not 0 < number < 1000:
-                raise ValueError(_("%(value)s is outside the range 1 to 999.", value=text))
-            return number.quantize(Decimal("0.1"))
-        if key == "gender":
-            if _fold(text) not in self.genders:
-                raise ValueError(_("Gender must be %(male)s or %(female)s.",
-                                   male=GENDER_LABELS["M"], female=GENDER_LABELS["F"]))
-            return self.genders[_fold(text)]
-        if key == "grade":
-            if _fold(text) not in self.grades:
-                raise ValueError(_("%(grade)s is not a grade of this institution.", grade=text))
-            return self.grades[_fold(text)]
-        if key == "status":
-            if _fold(text) not in self.statuses:
-                raise ValueError(_("%(value)s is not a learner status.", value=text))
-            if self.statuses[_fold(text)] != EnrolmentStatus.ACTIVE:
-                raise ValueError(_("Only learners who are studying can be imported; this "
-                                   "row's status is %(value)s.", value=text))
-            return EnrolmentStatus.ACTIVE
-        if key == "disadvantaged":
-            if _fold(text) not in self.flags:
-                raise ValueError(_("Write %(yes)s or %(no)s.", yes=_("Yes"), no=_("No")))
-            return self.flags[_fold(text)]
-        if len(text) > LENGTHS.get(key, 200):
-            raise ValueError(_("The text is longer than %(max)d characters.",
-                               max=LENGTHS.get(key, 200)))
-        return text
-
-
-# --- the import ------------------------------------------------------------------------------
 
 def _chunks(items: list[Any], size: int = 500) -> Iterator[list[Any]]:
     for start in range(0, len(items), size):
@@ -348,58 +101,90 @@ def _set(obj: Any, values: dict[str, Any], keys: Sequence[str]) -> bool:
     return changed
 
 
+def _check_institution(found: LearnerFile, institution: Institution, result: Result) -> None:
+    """The file's institution must be the importing one; codes LEC does not hold are noted."""
+    for written in sorted(found.institution_codes):
+        code = institution_of_code(written)
+        if len(code) == 10 and code != institution.code:
+            raise whole(_("This file is of the institution with code %(code)s, not of "
+                          "%(name)s (%(own)s). Import it into its own institution.",
+                          code=code, name=institution.name, own=institution.code))
+        if len(code) != 10:
+            result.notes.append(_("The file names its school by the code %(code)s, which LEC "
+                                  "does not hold (DMC's SMIS code); it is imported into "
+                                  "%(name)s, where you are importing.",
+                                  code=written, name=institution.name))
+    if not found.institution_codes and found.institution_names - {institution.name}:
+        result.notes.append(_("The file names the institution %(names)s; it is imported into "
+                              "%(name)s, where you are importing.",
+                              names=", ".join(sorted(found.institution_names)),
+                              name=institution.name))
+
+
+def preview(session: Session, data: bytes, institution: Institution, year: int) -> Result:
+    """What importing the file would do, with every problem of every row; writes nothing."""
+    return _run(session, data, institution, year, write=False)
+
+
 def import_learners(session: Session, data: bytes, institution: Institution, year: int
                     ) -> Result:
     """Import the file into `institution` for academic `year`, all or nothing."""
+    return _run(session, data, institution, year, write=True)
+
+
+def _run(session: Session, data: bytes, institution: Institution, year: int, write: bool
+         ) -> Result:
     result = Result()
     try:
-        rows = read_rows(data)
-        header = next(rows, None)
-        if header is None:
-            raise _whole(_("The file is empty."))
-        keys, problems = header_keys(header)
-        if problems:
-            raise Refused(problems)
-        reader = RowReader(keys, institution.kind, header)
-        parsed: list[tuple[int, dict[str, Any]]] = []
-        first_line: dict[str, int] = {}
-        for line, cells in enumerate(rows, start=2):
-            if all(_text(c) == "" for c in cells):
-                continue
-            if len(parsed) >= MAX_ROWS:
-                raise _whole(_("The file has more than %(max)d learners. Split it into smaller "
-                               "files.", max=MAX_ROWS))
-            values, problems = reader.read(line, cells)
-            nid = values.get("national_id")
-            if nid and nid in first_line:
-                problems.append(Problem(line, reader.titles["national_id"], _(
-                    "The same learner is already on line %(line)d of this file.",
-                    line=first_line[nid])))
-            elif nid:
-                first_line[nid] = line
-            result.problems += problems
-            parsed.append((line, values))
+        found = read_learner_file(data, institution.kind)
+        result.kind = found.layout.kind
+        result.understood = found.understood()
+        result.ignored = found.layout.ignored
+        result.skipped = found.skipped
+        _check_institution(found, institution, result)
     except Refused as refused:
         result.problems = refused.problems
         return result
-    result.rows = len(parsed)
-    if not result.ok:
-        return result
+    result.problems += found.problems
+    result.rows = len(found.rows)
+    bad_lines = {p.line for p in found.problems}
     try:
-        _write(session, parsed, institution, year, result)
-        if result.ok:
+        _write(session, [r for r in found.rows if r[0] not in bad_lines], institution, year,
+               result, write=write and result.ok)
+        result.missing = _missing(session, found, institution, year)
+        if write and result.ok:
             session.commit()
+            result.written = True
             _audit(institution, year, result)
             return result
     except RuleViolation as exc:
         result.problems += [Problem(None, "", str(m)) for m in exc.messages]
     session.rollback()
+    result.problems.sort(key=lambda p: (p.line or 0))
     return result
 
 
+def _missing(session: Session, found: LearnerFile, institution: Institution, year: int
+             ) -> list[str]:
+    """Learners active here this year whom the file does not list (they stay as they are)."""
+    listed = {values.get("national_id") for _line, values in found.rows}
+    query = (select(Learner.national_id, Learner.first_name, Learner.last_name)
+             .join(Enrolment, Enrolment.learner_id == Learner.id)
+             .where(Enrolment.institution_id == institution.id,
+                    Enrolment.academic_year == year,
+                    Enrolment.status == EnrolmentStatus.ACTIVE)
+             .order_by(Learner.national_id).execution_options(yield_per=2000))
+    return [f"{nid} {first} {last}" for nid, first, last in session.execute(query)
+            if nid not in listed]
+
+
 def _write(session: Session, parsed: list[tuple[int, dict[str, Any]]],
-           institution: Institution, year: int, result: Result) -> None:
-    """Add the rows in batches; the flush runs every rule, as for any other write."""
+           institution: Institution, year: int, result: Result, write: bool = True) -> None:
+    """Add the rows in batches; the flush runs every rule, as for any other write.
+
+    Without `write` (a preview, or once a row has failed) nothing is added: every row is still
+    checked against the same rules so that the report lists every problem at once.
+    """
     ids = [values["national_id"] for _line, values in parsed]
     known: dict[str, Learner] = {}
     active: dict[int, Enrolment] = {}
@@ -428,6 +213,8 @@ def _write(session: Session, parsed: list[tuple[int, dict[str, Any]]],
             if enrolment is not None and enrolment.institution_id != institution.id:
                 result.problems.append(Problem(line, str(BY_KEY["national_id"].label),
                                                already_active_message(enrolment)))
+                if new_learner or learner_changed:
+                    result.problems += _rule_problems(session, line, learner)
                 continue
             new_enrolment = enrolment is None
             if new_enrolment:
@@ -444,7 +231,9 @@ def _write(session: Session, parsed: list[tuple[int, dict[str, Any]]],
         result.enrolled += new_enrolment
         result.enrolments_updated += enrolment_changed
         result.unchanged += not touched
-        if not result.ok:
+        result.new_rows += new_enrolment
+        result.updated_rows += bool(touched) and not new_enrolment
+        if not write or not result.ok:
             # Something already failed: nothing more is written, but every row is still
             # checked so that the report lists them all.
             with session.no_autoflush:
