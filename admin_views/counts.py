@@ -6,6 +6,7 @@ from flask import abort, flash, redirect, request
 from flask_admin import expose
 from flask_babel import gettext as _
 from flask_login import current_user
+from spreadsheets.pending import discard, keep, load
 from sqlalchemy import func, select
 
 from models import Level, OtherSchool, OtherSchoolCount, Round, db
@@ -13,6 +14,8 @@ from models.organisations import AFFILIATION_LABELS
 from models.people import COUNT_GRADES, GRADE_LABELS
 from rules import RuleViolation
 from rules.scope import subtree
+from spreadsheets import readers
+from spreadsheets.obec_counts import ObecCounts, limited_to, read_obec_table
 from web.forms import Form
 
 from .base import PageView
@@ -106,3 +109,78 @@ class OtherSchoolCountView(PageView):
         return self.render("admin/learners/counts_grid.html", school=school, round=round_,
                            values=values, problems=problems, form=form, grades=COUNT_GRADES,
                            grade_labels=GRADE_LABELS, affiliations=AFFILIATION_LABELS)
+
+    def _matched(self, found: ObecCounts) -> tuple[dict[str, OtherSchool], list[str]]:
+        """The file's schools among the user's other-affiliation schools, and those not."""
+        schools = {s.code: s for s in db.session.scalars(select(OtherSchool).where(
+            OtherSchool.code.in_(list(found.schools)), subtree(OtherSchool, current_user)))}
+        unknown = [_("School %(code)s is not one of the other-affiliation schools of your "
+                     "area; add it first or remove it from the file.", code=code)
+                   for code in found.schools if code not in schools]
+        return schools, unknown
+
+    @expose("/upload/", methods=("GET", "POST"))
+    def upload(self) -> Any:
+        """OBEC's per-grade counts of the schools the LAO funds: a preview, then a confirm."""
+        round_ = self._round()
+        form = Form(request.form if request.method == "POST" else None)
+        context: dict[str, Any] = {"round": round_, "form": form, "found": None,
+                                   "grade_labels": GRADE_LABELS, "grades": COUNT_GRADES}
+        upload = request.files.get("file")
+        if request.method == "GET" or round_ is None:
+            return self.render("admin/learners/counts_upload.html", **context)
+        if not form.validate() or upload is None or not upload.filename:
+            flash(_("Choose OBEC's counts file to upload."), "error")
+            return self.render("admin/learners/counts_upload.html", **context), 422
+        data = upload.read(10 * 1024 * 1024 + 1)
+        try:
+            found = limited_to(read_obec_table(data), COUNT_GRADES)
+        except readers.Unreadable as exc:
+            flash(str(exc), "error")
+            return self.render("admin/learners/counts_upload.html", **context), 422
+        schools, unknown = self._matched(found)
+        pending = keep(data, "counts", owner=current_user.id, target_id=round_.id,
+                       year=round_.academic_year, filename=upload.filename)
+        context.update(found=found, schools=schools, unknown=unknown, pending=pending,
+                       problems=[r for _line, r in found.problems] + unknown)
+        status = 422 if context["problems"] else 200
+        return self.render("admin/learners/counts_upload.html", **context), status
+
+    @expose("/upload/<token>/", methods=("POST",))
+    def upload_commit(self, token: str) -> Any:
+        """Fill the grids from the kept file, every school or none."""
+        pending = load(token, "counts", owner=current_user.id)
+        round_ = db.session.get(Round, pending.target_id) if pending else None
+        if pending is None or round_ is None or not Form(request.form).validate():
+            flash(_("The uploaded file is no longer kept (after an hour, or once imported). "
+                    "Upload it again."), "error")
+            return redirect(self.get_url(".upload"))
+        found = limited_to(read_obec_table(pending.data()), COUNT_GRADES)
+        schools, unknown = self._matched(found)
+        problems = [r for _line, r in found.problems] + unknown
+        if not problems:
+            existing = {(c.other_school_id, c.grade): c for c in db.session.scalars(
+                select(OtherSchoolCount).where(
+                    OtherSchoolCount.round_id == round_.id,
+                    OtherSchoolCount.other_school_id.in_([s.id for s in schools.values()])))}
+            for code, grades in found.schools.items():
+                school = schools[code]
+                for grade, (boys, girls) in grades.items():
+                    row = existing.get((school.id, grade)) or OtherSchoolCount(
+                        round_id=round_.id, other_school_id=school.id, grade=grade)
+                    row.other_school = school
+                    row.boys, row.girls = boys, girls
+                    db.session.add(row)
+            try:
+                db.session.commit()
+            except RuleViolation as exc:
+                db.session.rollback()
+                problems += exc.messages
+        if problems:
+            for problem in problems[:20]:
+                flash(problem, "error")
+            return redirect(self.get_url(".upload"))
+        discard(token)
+        flash(_("The counts of %(count)d schools are saved from the file.",
+                count=len(found.schools)), "success")
+        return redirect(self.get_url(".index", round=round_.id))

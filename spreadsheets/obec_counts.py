@@ -1,28 +1,44 @@
-"""OBEC's published per-school, per-grade head counts (the EMIS table at a count date), read
-from its CSV in either layout: the tidy one (school_id first) or the scraper's raw one (an index
-column, the header repeated per school, the school id last and a trailing "ข้อมูล ณ วันที่" row).
-Subtotal rows ("รวม…") and grades LEC does not count (ปวช.) are skipped.
+"""OBEC's published per-grade head counts (boys, girls, total) of its schools, read from a file.
+
+Reads the table as OBEC's EMIS pages give it and as scrapers save it (CSV in UTF-8 or cp874,
+XLSX, XLS): one row per school and grade ("ป.1", "อบ.2" …), the school's 10-digit code in a
+column of its own (the tidy layout) or last (the raw layout, with an index column and the header
+repeated per school). Subtotal rows ("รวม…"), headers and the "ข้อมูล ณ วันที่" row are skipped;
+every grade row is cross-checked (boys + girls = total); vocational grades (ปวช.) are left out.
+One reader for both users: the LAO's counts grid (`read_obec_table`, every problem listed) and
+the department's cross-check (`read_obec_counts`, refused at the first problem).
 """
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from flask_babel import gettext as _
 
+from models.people import SCHOOL_GRADES
 from rules import RuleViolation
+from spreadsheets import cells, readers
 
-#: OBEC's grade labels to LEC's grade codes.
-GRADES = {"อบ.1": "K1", "อบ.2": "K2", "อบ.3": "K3",
-          **{f"ป.{n}": f"P{n}" for n in range(1, 7)},
-          **{f"ม.{n}": f"M{n}" for n in range(1, 7)}}
+CODE = re.compile(r"\d{10}")
 AS_OF = "ข้อมูล ณ วันที่"
-#: Subtotal rows and vocational grades, which LEC does not count.
-SKIPPED = ("รวม", "ปวช")
-THAI_MONTHS = ("มกราคม", "กุมภาพันธ์", "มีนาคม", "เมษายน", "พฤษภาคม", "มิถุนายน", "กรกฎาคม",
-               "สิงหาคม", "กันยายน", "ตุลาคม", "พฤศจิกายน", "ธันวาคม")
+_OBEC_GRADE = re.compile(r"^(อบ|อ|ป|ม|ปวช)\.?\s*([1-6])$")
+_PREFIX = {"อบ": "K", "อ": "K", "ป": "P", "ม": "M"}
+
+
+@dataclass
+class ObecCounts:
+    """Per school code, per grade: (boys, girls); with what was skipped and what is wrong."""
+
+    schools: dict[str, dict[str, tuple[int, int]]] = field(default_factory=dict)
+    problems: list[tuple[int, str]] = field(default_factory=list)  # (line, reason)
+    ignored_grades: set[str] = field(default_factory=set)
+    skipped_rows: int = 0  # subtotals, repeated headers, "as of" rows
+    as_of: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
 
 
 @dataclass
@@ -33,43 +49,104 @@ class ObecTable:
     as_of: date | None = None
 
 
-def decode(data: bytes) -> str:
-    """UTF-8 (with or without BOM), else the Thai Windows code page Excel saves CSV in."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp874")
-
-
-def _as_of(text: str) -> date | None:
-    """'ข้อมูล ณ วันที่ 10 มิถุนายน 2565' as a date."""
-    match = re.search(r"(\d{1,2})\s+(\S+)\s+(\d{4})", text)
-    if not match or match.group(2) not in THAI_MONTHS:
+def obec_grade(label: str) -> str | None:
+    """Our grade code for an OBEC grade label, "" for a grade we do not count, None if none."""
+    match = _OBEC_GRADE.match(re.sub(r"\s+", "", cells.text(label)))
+    if match is None:
         return None
-    day, month, year_be = match.groups()
-    return date(int(year_be) - 543, THAI_MONTHS.index(month) + 1, int(day))
+    prefix, number = match.groups()
+    grade = f"{_PREFIX.get(prefix, 'V')}{number}"
+    return grade if grade in SCHOOL_GRADES else ""
+
+
+def _number(value: Any) -> int | None:
+    text = cells.text(value).replace(",", "")
+    return int(text) if text.isdigit() else None
 
 
 def read_obec_counts(data: bytes) -> ObecTable:
-    """The table in the file; a bad line is refused with its line number, in Thai."""
-    table = ObecTable()
-    for number, row in enumerate(csv.reader(io.StringIO(decode(data))), start=1):
-        cells = [c.strip() for c in row]
-        as_of = next((c for c in cells if c.startswith(AS_OF)), None)
-        if as_of is not None:
-            table.as_of = _as_of(as_of)
+    """The table in the file, for the cross-check; the first problem refuses it, in Thai."""
+    try:
+        found = read_obec_table(data)
+    except readers.Unreadable as exc:
+        raise RuleViolation(str(exc)) from None
+    if found.problems:
+        raise RuleViolation(found.problems[0][1])
+    as_of = cells.parse_date(found.as_of[len(AS_OF):]) if found.as_of else None
+    return ObecTable({(code, grade): pair for code, grades in found.schools.items()
+                      for grade, pair in grades.items()}, as_of)
+
+
+def read_obec_table(data: bytes) -> ObecCounts:
+    """Every school's counts in the file; raises readers.Unreadable for a non-spreadsheet."""
+    found = ObecCounts()
+    for sheet in readers.read_sheets(data):
+        _read_sheet(sheet.filled_rows(), found)
+    if not found.schools and not found.problems:
+        found.problems.append((0, _("No per-grade counts were found: the file needs rows with a "
+                                    "grade (ป.1, อบ.2 …), boys, girls and total.")))
+    return found
+
+
+def _read_sheet(rows: Any, found: ObecCounts) -> None:
+    code_column: int | None = None
+    current_code: str | None = None
+    for line, row in enumerate(rows, start=1):
+        texts = [cells.text(c) for c in row]
+        if any(t.startswith(AS_OF) for t in texts):
+            found.as_of = next(t for t in texts if t.startswith(AS_OF))
+            found.skipped_rows += 1
             continue
-        label = cells[1] if len(cells) >= 4 else ""
-        if not any(cells) or label == "ชั้น/เพศ" or (number == 1 and label not in GRADES):
-            continue  # blank lines, headers, the raw layout's column numbers
-        if label.startswith(SKIPPED):
+        codes = [i for i, t in enumerate(texts) if CODE.fullmatch(t)]
+        if code_column is None and any(t.lower() in ("school_id", "รหัสโรงเรียน",
+                                                     "รหัสสถานศึกษา") for t in texts):
+            code_column = next(i for i, t in enumerate(texts) if t.lower() in (
+                "school_id", "รหัสโรงเรียน", "รหัสสถานศึกษา"))
+        if code_column is not None and code_column < len(texts) and CODE.fullmatch(
+                texts[code_column]):
+            current_code = texts[code_column]
+        elif codes:
+            current_code = texts[codes[0]]
+        at = next((i for i, t in enumerate(texts) if obec_grade(t) is not None), None)
+        if at is None:
+            if any(t.startswith("รวม") or t.startswith("ชั้น") for t in texts):
+                found.skipped_rows += 1
             continue
-        school = cells[0] if re.fullmatch(r"\d{10}", cells[0]) else cells[-1]
-        boys, girls = cells[2], cells[3]
-        if label not in GRADES or not re.fullmatch(r"\d{10}", school) or not (
-                boys.isdigit() and girls.isdigit()):
-            raise RuleViolation(_("Line %(line)d of the OBEC file is not a grade row with a "
-                                  "10-digit school code and whole numbers of boys and girls.",
-                                  line=number))
-        table.counts[(school, GRADES[label])] = (int(boys), int(girls))
-    return table
+        grade = obec_grade(texts[at])
+        if not grade:
+            found.ignored_grades.add(texts[at])
+            continue
+        boys, girls, total = (_number(row[at + k]) if at + k < len(row) else None
+                              for k in (1, 2, 3))
+        if current_code is None:
+            found.problems.append((line, _("Line %(line)d has no 10-digit school code.",
+                                           line=line)))
+            continue
+        if boys is None or girls is None:
+            found.problems.append((line, _("Line %(line)d, %(grade)s: boys and girls must be "
+                                           "whole numbers.", line=line, grade=texts[at])))
+            continue
+        if total is not None and boys + girls != total:
+            found.problems.append((line, _(
+                "Line %(line)d, %(grade)s: boys %(boys)d + girls %(girls)d is not the total "
+                "%(total)d.", line=line, grade=texts[at], boys=boys, girls=girls, total=total)))
+            continue
+        school = found.schools.setdefault(current_code, {})
+        if grade in school:
+            found.problems.append((line, _("Line %(line)d: %(grade)s of school %(code)s is "
+                                           "given twice.", line=line, grade=texts[at],
+                                           code=current_code)))
+            continue
+        school[grade] = (boys, girls)
+
+
+def limited_to(found: ObecCounts, grades: tuple[str, ...]) -> ObecCounts:
+    """The same table with only `grades` (the counts grid's K1-P6); the others noted."""
+    from models.people import GRADE_LABELS
+
+    kept = ObecCounts(problems=found.problems, ignored_grades=set(found.ignored_grades),
+                      skipped_rows=found.skipped_rows, as_of=found.as_of)
+    for code, counts in found.schools.items():
+        kept.schools[code] = {g: pair for g, pair in counts.items() if g in grades}
+        kept.ignored_grades |= {str(GRADE_LABELS[g]) for g in counts if g not in grades}
+    return kept

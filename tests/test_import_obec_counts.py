@@ -1,0 +1,83 @@
+"""OBEC's per-grade counts table fills an LAO's other-affiliation grid (issue 13 item 3)."""
+
+import io
+import re
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+from test_counts import make_round
+
+from models import OtherSchoolCount, db
+from models.people import COUNT_GRADES
+from rules import RuleViolation
+from spreadsheets.obec_counts import limited_to, read_obec_counts, read_obec_table
+
+GRADES = [("อบ.1", 1, 2), ("อบ.2", 6, 3), ("อบ.3", 1, 3), ("รวม อบ.", 8, 8),
+          ("ป.1", 4, 2), ("ป.2", 2, 5), ("ป.3", 5, 4), ("ป.4", 1, 3), ("ป.5", 3, 4),
+          ("ป.6", 9, 4), ("รวมประถม", 24, 22), ("ม.1", 7, 7), ("ปวช.1", 0, 0),
+          ("รวมทั้งหมด", 39, 37)]
+
+
+def raw_table(code: str, bad_total: bool = False) -> bytes:
+    """The scraper's layout: an index column, the header repeated, an as-of row at the end."""
+    lines = [",0,1,2,3,4,school_id", f"0,ชั้น/เพศ,ชาย,หญิง,รวม,ห้องเรียน,{code}"]
+    for i, (grade, boys, girls) in enumerate(GRADES, start=1):
+        total = boys + girls + (1 if bad_total and grade == "ป.2" else 0)
+        lines.append(f"{i},{grade},{boys},{girls},{total},1,{code}")
+    lines.append(f"{len(GRADES) + 1}" + ",ข้อมูล ณ วันที่ 10 มิถุนายน 2565" * 5 + f",{code}")
+    return "\n".join(lines).encode("utf-8")
+
+
+def test_reader_skips_subtotals_and_as_of_and_leaves_out_other_grades():
+    found = limited_to(read_obec_table(raw_table("1033000001")), COUNT_GRADES)
+    assert found.ok, found.problems
+    assert found.schools == {"1033000001": {
+        "K1": (1, 2), "K2": (6, 3), "K3": (1, 3), "P1": (4, 2), "P2": (2, 5), "P3": (5, 4),
+        "P4": (1, 3), "P5": (3, 4), "P6": (9, 4)}}
+    assert found.ignored_grades == {"M1", "ปวช.1"}  # M1: Thai "ม.๑" on a Thai page
+    assert found.as_of == "ข้อมูล ณ วันที่ 10 มิถุนายน 2565"
+    assert found.skipped_rows == 5  # three subtotals, the header, the as-of row
+
+
+def test_reader_cross_checks_boys_and_girls_against_the_total():
+    found = read_obec_table(raw_table("1033000001", bad_total=True))
+    assert not found.ok and "ป.2" in found.problems[0][1]
+    with pytest.raises(RuleViolation, match="ป.2"):  # the cross-check's entry refuses it
+        read_obec_counts(raw_table("1033000001", bad_total=True))
+
+
+def test_the_cross_check_entry_gives_pairs_and_the_count_date(app):
+    with app.app_context():
+        table = read_obec_counts(raw_table("1033000001"))
+    assert table.counts[("1033000001", "P6")] == (9, 4)
+    assert table.counts[("1033000001", "M1")] == (7, 7)
+    assert table.as_of == date(2022, 6, 10)
+
+
+def upload(lao, round_id: int, data: bytes):
+    return lao.post(f"/admin/other_count/upload/?round={round_id}",
+                    data={"file": (io.BytesIO(data), "obec.csv")},
+                    content_type="multipart/form-data")
+
+
+def test_lao_fills_its_grid_from_the_obec_table_after_a_preview(tree, browser):
+    round_ = make_round()
+    lao = browser(tree.a.sao_user)
+    page = upload(lao, round_.id, raw_table(tree.a.other.code))
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and tree.a.other.name in html
+    assert db.session.scalar(select(OtherSchoolCount)) is None  # a preview writes nothing
+    commit = re.search(r'action="(/admin/other_count/upload/[^"]+/)"', html).group(1)
+    assert lao.post(commit).status_code == 302
+    counts = {c.grade: (c.boys, c.girls) for c in db.session.scalars(select(OtherSchoolCount))}
+    assert counts["K2"] == (6, 3) and counts["P6"] == (9, 4) and len(counts) == 9
+
+
+def test_a_school_outside_the_lao_is_refused(tree, browser):
+    round_ = make_round()
+    page = upload(browser(tree.a.sao_user), round_.id, raw_table(tree.b.other.code))
+    assert page.status_code == 422 and tree.b.other.code in page.get_data(as_text=True)
+    assert 'action="/admin/other_count/upload/' not in page.get_data(as_text=True).replace(
+        f'action="/admin/other_count/upload/?round={round_.id}"', "")
+    assert db.session.scalar(select(OtherSchoolCount)) is None
