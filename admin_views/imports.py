@@ -1,11 +1,11 @@
-"""The learner import page: upload, the report of bad rows, and the file's own template."""
+"""The learner import: upload, a preview of every row's fate, one confirm, and the template."""
 
 import csv
 import secrets
 from pathlib import Path
 from typing import Any
 
-from flask import abort, current_app, flash, request, session
+from flask import abort, current_app, flash, redirect, request, session
 from flask_admin import expose
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -17,6 +17,8 @@ from rules.enrolment import current_academic_year
 from rules.scope import subtree
 from spreadsheets import learner_import as importer
 from spreadsheets import writers
+from spreadsheets.columns import COLUMNS
+from spreadsheets.pending import PendingUpload, discard, keep, load
 
 from .base import PageView
 from .exports import audit
@@ -48,11 +50,12 @@ class ImportView(PageView):
 
     @expose("/", methods=("GET", "POST"))
     def index(self) -> Any:
+        """Upload a file: it is kept on the server and previewed, nothing is written yet."""
         too_big = (request.content_length or 0) > importer.MAX_BYTES + 64 * 1024
         year = current_academic_year(db.session) if too_big else self._year()
         code = "" if too_big else request.values.get("institution", "")
-        context = {"year": year, "code": code, "result": None, "report": None,
-                   "max_mb": importer.MAX_BYTES // (1024 * 1024), "columns": importer.COLUMNS}
+        context = {"year": year, "code": code, "max_mb": importer.MAX_BYTES // (1024 * 1024),
+                   "columns": COLUMNS}
         if request.method == "GET":
             return self.render("admin/imports/index.html", **context)
         if too_big:
@@ -64,25 +67,49 @@ class ImportView(PageView):
         upload = request.files.get("file")
         if institution is None:
             flash(_("Enter the code of an institution in your area."), "error")
-        elif upload is None or not upload.filename:
-            flash(_("Choose a CSV or XLSX file to import."), "error")
-        else:
-            result = importer.import_learners(db.session, upload.read(), institution, year)
-            context["result"] = result
-            context["institution"] = institution
-            if result.ok:
-                flash(_("Imported %(rows)d rows: %(created)d new learners, %(enrolled)d new "
-                        "enrolments, %(updated)d changed, %(unchanged)d unchanged.",
-                        rows=result.rows, created=result.learners_created,
-                        enrolled=result.enrolled,
-                        updated=result.learners_updated + result.enrolments_updated,
-                        unchanged=result.unchanged), "success")
-            else:
-                context["report"] = self._keep_report(result.problems)
-                audit("import_refused", target=f"institution:{institution.code}",
-                      academic_year=year, problems=len(result.problems))
-        status = 200 if context["result"] is None or context["result"].ok else 422
-        return self.render("admin/imports/index.html", **context), status
+            return self.render("admin/imports/index.html", **context), 422
+        if upload is None or not upload.filename:
+            flash(_("Choose a CSV, XLSX or XLS file to import."), "error")
+            return self.render("admin/imports/index.html", **context), 422
+        data = upload.read(importer.MAX_BYTES + 1)
+        pending = keep(data, "learners", owner=current_user.id, target_id=institution.id,
+                       year=year, filename=upload.filename)
+        result = importer.preview(db.session, data, institution, year)
+        return self._show(result, pending, institution)
+
+    def _show(self, result: importer.Result, pending: PendingUpload | None,
+              institution: Institution) -> Any:
+        report = self._keep_report(result.problems) if result.problems else None
+        if result.problems:
+            audit("import_refused", target=f"institution:{institution.code}",
+                  academic_year=pending.year if pending else None,
+                  problems=len(result.problems))
+        return self.render("admin/imports/preview.html", result=result, pending=pending,
+                           institution=institution, report=report,
+                           year=pending.year if pending else None), 200 if result.ok else 422
+
+    @expose("/commit/<token>/", methods=("POST",))
+    def commit(self, token: str) -> Any:
+        """Write the previewed file: checked again from the kept copy, all or nothing."""
+        pending = load(token, "learners", owner=current_user.id)
+        institution = db.session.get(Institution, pending.target_id) if pending else None
+        if pending is None or institution is None or self._institution(
+                institution.code) is None:
+            flash(_("The uploaded file is no longer kept (after an hour, or once imported). "
+                    "Upload it again."), "error")
+            return redirect(self.get_url(".index"))
+        result = importer.import_learners(db.session, pending.data(), institution,
+                                          pending.year)
+        if not result.ok:  # something changed since the preview
+            return self._show(result, pending, institution)
+        discard(token)
+        flash(_("Imported %(rows)d rows: %(created)d new learners, %(enrolled)d new "
+                "enrolments, %(updated)d changed, %(unchanged)d unchanged.",
+                rows=result.rows, created=result.learners_created, enrolled=result.enrolled,
+                updated=result.learners_updated + result.enrolments_updated,
+                unchanged=result.unchanged), "success")
+        return redirect(self.get_url(".index", year=pending.year,
+                                     institution=institution.code))
 
     def _keep_report(self, problems: list[importer.Problem]) -> str:
         """Write the bad-row report to a file only this browser session may download."""

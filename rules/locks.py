@@ -173,3 +173,11 @@ def check_locks(session: Session, flush_context: Any, instances: Any) -> None:
         raise RuleViolation(list(dict.fromkeys(problems)))
 
 
+
+
+def write_problems(session: Session, years: dict[int, set[int | None]],
+                   learner_ids: set[int]) -> list[str]:
+    """The same refusals as the flush, asked once for a set-based write (the bulk import)."""
+    t = _Touched(years={k: set(v) for k, v in years.items()}, learner_ids=set(learner_ids))
+    with session.no_autoflush:
+        return list(dict.fromkeys(_institution_problems(session, t)))

@@ -154,3 +154,23 @@ def set_password_command(login: str) -> None:
     user.session_version += 1
     db.session.commit()
     click.echo(f"Password of {login} set.")
+
+
+@lec.command("import-learners")
+@click.argument("institution_code")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--year", type=int, help="Academic year (BE); the current one by default.")
+def import_learners_command(institution_code: str, file: Path, year: int | None) -> None:
+    """Import a learner file (own template, LEC report or DMC; XLSX, XLS, CSV): all or nothing."""
+    from rules.enrolment import current_academic_year
+    from spreadsheets import learner_import
+
+    institution = db.session.scalar(select(Institution).where(
+        Institution.code == institution_code.strip()))
+    if institution is None:
+        _fail(f"No institution has the code {institution_code}.")
+    result = learner_import.import_learners(db.session, file.read_bytes(), institution,
+                                            year or current_academic_year(db.session))
+    click.echo(learner_import.report_text(result))
+    if not result.ok:
+        sys.exit(1)

@@ -8,21 +8,21 @@ is rolled back if anything at all is wrong. Importing the same file again change
 learners missing from the file are listed, never removed.
 """
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from models import Enrolment, Institution, Learner
 from models.people import GENDER_LABELS, GRADE_LABELS, STATUS_LABELS, EnrolmentStatus
-from rules import VALIDATORS, RuleViolation, current_actor
-from rules.enrolment import already_active_message
-from rules.scope import check_write
-from spreadsheets.columns import BY_KEY, COLUMNS, ENROLMENT_FIELDS, LEARNER_FIELDS
+from rules.audit import record
+from spreadsheets import learner_bulk
+from spreadsheets.columns import COLUMNS, ENROLMENT_FIELDS
 from spreadsheets.learner_file import (
     MAX_BYTES,
     LearnerFile,
@@ -68,37 +68,6 @@ class Result:
     @property
     def refused_rows(self) -> int:
         return len({p.line for p in self.problems if p.line})
-
-
-def _chunks(items: list[Any], size: int = 500) -> Iterator[list[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
-
-
-def _rule_problems(session: Session, line: int, obj: Any) -> list[Problem]:
-    """The problems the flush would raise for `obj`, run now so they carry the line."""
-    reasons = check_write(session, current_actor(), obj)
-    for validator in VALIDATORS.get(type(obj), []):
-        reasons += validator(session, obj)
-    return [Problem(line, "", str(r)) for r in dict.fromkeys(reasons)]
-
-
-def _set(obj: Any, values: dict[str, Any], keys: Sequence[str]) -> bool:
-    """Copy the values the file has for `keys`; whether anything really changed."""
-    changed = False
-    for key in keys:
-        if key not in values:
-            continue
-        new = values[key]
-        old = getattr(obj, key)
-        if isinstance(old, float | Decimal) and new is not None:
-            same = Decimal(str(old)) == new
-        else:
-            same = old == new or (old in (None, "") and new in (None, ""))
-        if not same:
-            setattr(obj, key, new)
-            changed = True
-    return changed
 
 
 def _check_institution(found: LearnerFile, institution: Institution, result: Result) -> None:
@@ -148,20 +117,38 @@ def _run(session: Session, data: bytes, institution: Institution, year: int, wri
     result.problems += found.problems
     result.rows = len(found.rows)
     bad_lines = {p.line for p in found.problems}
+    rows = [r for r in found.rows if r[0] not in bad_lines]
     try:
-        _write(session, [r for r in found.rows if r[0] not in bad_lines], institution, year,
-               result, write=write and result.ok)
+        plan = learner_bulk.plan(session, rows, institution, year)
+        result.problems += plan.problems
+        result.problems += learner_bulk.lock_problems(session, plan, institution, year)
+        _count(result, plan)
         result.missing = _missing(session, found, institution, year)
         if write and result.ok:
+            learner_bulk.apply(session, plan)
+            _audit(institution, year, result)
             session.commit()
             result.written = True
-            _audit(institution, year, result)
             return result
-    except RuleViolation as exc:
-        result.problems += [Problem(None, "", str(m)) for m in exc.messages]
+    except IntegrityError:
+        # Another institution enrolled one of the learners at the same moment (the unique
+        # index caught the race): nothing of this file is written.
+        session.rollback()
+        result.problems.append(Problem(None, "", _(
+            "Another institution enrolled one of these learners at the same moment. Try "
+            "again.")))
     session.rollback()
     result.problems.sort(key=lambda p: (p.line or 0))
     return result
+
+
+def _count(result: Result, plan: learner_bulk.Plan) -> None:
+    result.learners_created = len(plan.new_learners)
+    result.learners_updated = plan.learners_updated
+    result.enrolled = result.new_rows = len(plan.new_enrolments)
+    result.enrolments_updated = plan.enrolments_updated
+    result.updated_rows = plan.updated_rows
+    result.unchanged = plan.unchanged
 
 
 def _missing(session: Session, found: LearnerFile, institution: Institution, year: int
@@ -178,103 +165,10 @@ def _missing(session: Session, found: LearnerFile, institution: Institution, yea
             if nid not in listed]
 
 
-def _write(session: Session, parsed: list[tuple[int, dict[str, Any]]],
-           institution: Institution, year: int, result: Result, write: bool = True) -> None:
-    """Add the rows in batches; the flush runs every rule, as for any other write.
-
-    Without `write` (a preview, or once a row has failed) nothing is added: every row is still
-    checked against the same rules so that the report lists every problem at once.
-    """
-    ids = [values["national_id"] for _line, values in parsed]
-    known: dict[str, Learner] = {}
-    active: dict[int, Enrolment] = {}
-    with session.no_autoflush:
-        for chunk in _chunks(ids):
-            for learner in session.scalars(select(Learner).where(
-                    Learner.national_id.in_(chunk))):
-                known[learner.national_id] = learner
-        learner_ids = [learner.id for learner in known.values()]
-        for chunk in _chunks(learner_ids):
-            for enrolment in session.scalars(
-                    select(Enrolment).where(
-                        Enrolment.learner_id.in_(chunk), Enrolment.academic_year == year,
-                        Enrolment.status == EnrolmentStatus.ACTIVE)
-                    .options(joinedload(Enrolment.institution).joinedload(Institution.lao))):
-                active[enrolment.learner_id] = enrolment
-    batch: list[tuple[int, list[Any]]] = []
-    for line, values in parsed:
-        with session.no_autoflush:
-            learner = known.get(values["national_id"])
-            new_learner = learner is None
-            if new_learner:
-                learner = Learner(national_id=values["national_id"])
-            learner_changed = _set(learner, values, LEARNER_FIELDS) and not new_learner
-            enrolment = active.get(learner.id) if learner.id else None
-            if enrolment is not None and enrolment.institution_id != institution.id:
-                result.problems.append(Problem(line, str(BY_KEY["national_id"].label),
-                                               already_active_message(enrolment)))
-                if new_learner or learner_changed:
-                    result.problems += _rule_problems(session, line, learner)
-                continue
-            new_enrolment = enrolment is None
-            if new_enrolment:
-                # institution_id too: the confirmation lock reads the column before flush.
-                enrolment = Enrolment(learner=learner, institution=institution,
-                                      institution_id=institution.id, academic_year=year,
-                                      status=EnrolmentStatus.ACTIVE)
-            enrolment_changed = _set(enrolment, values, ENROLMENT_FIELDS) and not new_enrolment
-            touched = [obj for obj, fresh, changed in (
-                (learner, new_learner, learner_changed),
-                (enrolment, new_enrolment, enrolment_changed)) if fresh or changed]
-        result.learners_created += new_learner
-        result.learners_updated += learner_changed
-        result.enrolled += new_enrolment
-        result.enrolments_updated += enrolment_changed
-        result.unchanged += not touched
-        result.new_rows += new_enrolment
-        result.updated_rows += bool(touched) and not new_enrolment
-        if not write or not result.ok:
-            # Something already failed: nothing more is written, but every row is still
-            # checked so that the report lists them all.
-            with session.no_autoflush:
-                result.problems += [p for obj in touched
-                                    for p in _rule_problems(session, line, obj)]
-            continue
-        session.add_all(touched)
-        batch.append((line, touched))
-        if len(batch) >= BATCH:
-            _flush(session, batch, result)
-            batch = []
-    if result.ok and batch:
-        _flush(session, batch, result)
-
-
-def _flush(session: Session, batch: list[tuple[int, list[Any]]], result: Result) -> None:
-    """Write a batch; if the rules refuse it, check its rows one by one to name the lines."""
-    try:
-        session.flush()
-        for _line, touched in batch:  # written: keep the session small for the next batches
-            for obj in touched:
-                session.expunge(obj)
-    except RuleViolation as refused:
-        with session.no_autoflush:
-            problems = [p for line, touched in batch for obj in touched
-                        for p in _rule_problems(session, line, obj)]
-        # A rule that is not about one row (a closed round, a confirmed institution).
-        result.problems += problems or [Problem(None, "", str(m)) for m in refused.messages]
-
-
 def _audit(institution: Institution, year: int, result: Result) -> None:
-    try:
-        from rules.audit import record
-    except ImportError:
-        return
-    from models import db
-
     record("import", target=f"institution:{institution.code}", academic_year=year,
            rows=result.rows, learners_created=result.learners_created,
            learners_updated=result.learners_updated, enrolled=result.enrolled)
-    db.session.commit()
 
 
 # --- the same columns out --------------------------------------------------------------------
@@ -319,3 +213,20 @@ def export_row(enrolment: Enrolment) -> list[Any]:
             value = str(value)  # text, so Excel keeps a leading zero
         out.append(cell(value) if not isinstance(value, Decimal) else str(value))
     return out
+
+
+def report_text(result: Result) -> str:
+    """The import's report as plain text lines (the command line prints it)."""
+    lines = [_("Rows in the file") + f": {result.rows}",
+             _("New") + f": {result.new_rows}", _("Updated") + f": {result.updated_rows}",
+             _("Unchanged") + f": {result.unchanged}", _("Refused") + f": {result.refused_rows}"]
+    lines += result.notes
+    if result.ignored:
+        lines.append(_("Columns not kept by LEC (ignored):") + " " + ", ".join(result.ignored))
+    lines += [f"{p.line or '-'}\t{p.column}\t{p.reason}" for p in [*result.skipped,
+                                                                    *result.problems]]
+    if result.missing:
+        lines.append(_("Learners of this institution not in the file (%(count)d): they stay "
+                       "as they are", count=len(result.missing)))
+    lines.append(_("Imported.") if result.written else _("Nothing was written."))
+    return "\n".join(lines)

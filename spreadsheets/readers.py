@@ -107,7 +107,7 @@ def _xlsx(data: bytes) -> list[Sheet]:
     import openpyxl
 
     try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, KeyError, ValueError, OSError):
         raise Unreadable(_("The XLSX file is damaged or is not a spreadsheet. Open it in Excel "

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 import shutil
 import subprocess
 from datetime import date
@@ -203,3 +204,36 @@ def test_grades_in_every_spelling(written, grade):
     ("หนึ่ง", None)])
 def test_dates_be_ce_thai_months_and_iso(written, day):
     assert cells.parse_date(written) == day
+
+
+def test_the_kept_upload_is_committed_only_by_its_owner(app, tree, browser):
+    school = browser(tree.a.school_user)
+    page = school.post(f"/admin/import/?year={YEAR}", data={
+        "file": (io.BytesIO(csv_file(own_rows(1, 2), "cp874")), "l.csv"), "year": str(YEAR)},
+        content_type="multipart/form-data").get_data(as_text=True)
+    assert "สมชาย1" not in page and "ป.1" not in page  # the preview sends no rows back
+    commit = re.search(r'action="(/admin/import/commit/[^"]+/)"', page).group(1)
+    stranger = browser(tree.a.muni_user)
+    assert stranger.post(commit).status_code == 302
+    assert db.session.scalar(select(func.count(Learner.id))) == 0
+    assert school.post(commit).status_code == 302
+    assert db.session.scalar(select(func.count(Learner.id))) == 2
+    assert school.post(commit).status_code == 302  # used once: gone
+    assert db.session.scalar(select(func.count(Enrolment.id))) == 2
+
+
+def test_cli_imports_a_dmc_file_and_fails_with_nothing_written(app, tree, tmp_path: Path):
+    runner = app.test_cli_runner()
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(dmc_export("81012017", [(5, "ญ", "ป.2", "13/05/2560", "-"),
+                                            (6, "?", "ป.9", "01/12/2563", "-")]))
+    result = runner.invoke(args=["lec", "import-learners", tree.a.school.code, str(bad),
+                                 "--year", str(YEAR)])
+    assert result.exit_code == 1 and "ป.9" in result.output
+    assert db.session.scalar(select(func.count(Learner.id))) == 0
+    good = tmp_path / "good.xlsx"
+    good.write_bytes(dmc_export("81012017", [(5, "ญ", "ป.2", "13/05/2560", "-")]))
+    result = runner.invoke(args=["lec", "import-learners", tree.a.school.code, str(good),
+                                 "--year", str(YEAR)])
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(select(Enrolment.academic_year)) == YEAR

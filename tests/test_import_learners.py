@@ -14,6 +14,7 @@ from models import Enrolment, Learner, db
 from rules import acting_as
 from rules.identity import check_digit
 from spreadsheets import learner_import as importer
+from spreadsheets.columns import LEARNER_FIELDS
 
 YEAR = 2568
 HEADER = ["เลขประจำตัวประชาชน", "คำนำหน้าชื่อ", "ชื่อ", "นามสกุล", "เพศ", "วันเกิด",
@@ -43,9 +44,19 @@ def csv_bytes(rows: list[list[str]], header: list[str] = HEADER, encoding: str =
 
 
 def upload(browser, data: bytes, name: str = "learners.csv", **fields: str):
+    """Upload and preview: nothing is written yet."""
     return browser.post(f"/admin/import/?year={YEAR}",
                         data={"file": (io.BytesIO(data), name), "year": str(YEAR), **fields},
                         content_type="multipart/form-data")
+
+
+def upload_and_confirm(browser, data: bytes, name: str = "learners.csv", **fields: str):
+    """Upload, read the preview, then press its one confirm button."""
+    preview = upload(browser, data, name, **fields)
+    match = re.search(r'action="(/admin/import/commit/[^"]+/)"', preview.get_data(as_text=True))
+    if match is None:
+        return preview
+    return browser.post(match.group(1), follow_redirects=True)
 
 
 def learner_count() -> int:
@@ -58,7 +69,11 @@ def run(user, institution, data: bytes) -> importer.Result:
 
 
 def test_school_imports_its_learners_over_http(app, tree, browser):
-    response = upload(browser(tree.a.school_user), csv_bytes([row(1), row(2), row(3)]))
+    school = browser(tree.a.school_user)
+    preview = upload(school, csv_bytes([row(1), row(2), row(3)]))
+    assert preview.status_code == 200, preview.get_data(as_text=True)
+    assert learner_count() == 0  # a preview writes nothing
+    response = upload_and_confirm(school, csv_bytes([row(1), row(2), row(3)]))
     assert response.status_code == 200, response.get_data(as_text=True)
     assert "3" in response.get_data(as_text=True)
     enrolments = db.session.scalars(select(Enrolment).where(
@@ -183,11 +198,11 @@ def test_bad_row_report_downloads_for_the_uploader_only(app, tree, browser):
 
 
 def test_an_lao_imports_only_into_its_own_institutions(app, tree, browser):
-    response = upload(browser(tree.a.muni_user), csv_bytes([row(1)]),
-                      institution=tree.b.school.code)
-    assert response.status_code == 200 and learner_count() == 0
-    response = upload(browser(tree.a.muni_user), csv_bytes([row(1)]),
-                      institution=tree.a.school.code)
+    response = upload_and_confirm(browser(tree.a.muni_user), csv_bytes([row(1)]),
+                                  institution=tree.b.school.code)
+    assert response.status_code == 422 and learner_count() == 0
+    response = upload_and_confirm(browser(tree.a.muni_user), csv_bytes([row(1)]),
+                                  institution=tree.a.school.code)
     assert learner_count() == 1
 
 
@@ -212,7 +227,7 @@ def _full_learners(count: int, school) -> None:
 def _snapshot() -> list[tuple]:
     rows = db.session.execute(select(Learner, Enrolment).join(Enrolment)
                               .order_by(Learner.national_id)).all()
-    keys = [c for c in importer.LEARNER_FIELDS]
+    keys = list(LEARNER_FIELDS)
     return [(learner.national_id, *(str(getattr(learner, k)) for k in keys),
              enrolment.grade, enrolment.classroom, enrolment.enrolled_on, enrolment.status,
              enrolment.academic_year) for learner, enrolment in rows]
@@ -226,11 +241,13 @@ def test_round_trip_export_then_import_into_an_empty_copy(app, tree, browser, ex
     exported = school.get(f"/admin/import/learners/{export_type}/?year={YEAR}").get_data()
     if export_type == "xlsx":
         sheet = openpyxl.load_workbook(io.BytesIO(exported)).active
-        assert all(c.data_type == "s" for c in sheet["A"])  # IDs as text: leading zeros kept
+        at = [c.value for c in sheet[1]].index("เลขประจำตัวประชาชน") + 1
+        ids = list(sheet.iter_rows(min_col=at, max_col=at))
+        assert all(r[0].data_type == "s" for r in ids)  # IDs as text: leading zeros kept
     db.session.execute(delete(Enrolment))
     db.session.execute(delete(Learner))
     db.session.commit()
-    response = upload(school, exported, name=f"learners.{export_type}")
+    response = upload_and_confirm(school, exported, name=f"learners.{export_type}")
     assert response.status_code == 200, response.get_data(as_text=True)
     assert _snapshot() == before
     # and once more: the same file adds and changes nothing

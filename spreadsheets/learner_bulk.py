@@ -1,0 +1,206 @@
+"""The set-based import: every rule asked once for all rows, then one bulk write (issue 11).
+
+The checks are the flush's own rule functions — `check_learner`, `grade_problems`,
+`already_active_message`, `scope.check_write`, `windows.year_problem`, `locks.write_problems` —
+called per row where they are pure and once per file where they depend on the unit (every row
+goes to one institution and year). What the database must answer (existing learners, active
+enrolments elsewhere) is read in a few set queries, not one per row. The writes are bulk
+INSERT/UPDATE statements in the caller's transaction, with one audit entry per row written, as
+the flush would log them; the unique index on active enrolments still guards a race.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session, joinedload
+
+from models import AuditEntry, Enrolment, Institution, Learner
+from models.people import EnrolmentStatus
+from rules import current_actor, locks, windows
+from rules.audit import _plain as audit_plain
+from rules.audit import _row as audit_row
+from rules.enrolment import already_active_message, grade_problems
+from rules.identity import check_learner
+from rules.scope import check_write
+from spreadsheets.columns import BY_KEY, ENROLMENT_FIELDS, LEARNER_FIELDS
+from spreadsheets.learner_file import Problem
+
+CHUNK = 1000
+ENROLMENT_COPY = tuple(k for k in ENROLMENT_FIELDS if k != "status")
+
+
+@dataclass
+class Plan:
+    """What the rows would write, and every problem that stops them."""
+
+    problems: list[Problem] = field(default_factory=list)
+    new_learners: list[dict[str, Any]] = field(default_factory=list)
+    learner_changes: list[dict[str, Any]] = field(default_factory=list)
+    new_enrolments: list[dict[str, Any]] = field(default_factory=list)
+    enrolment_changes: list[dict[str, Any]] = field(default_factory=list)
+    unchanged: int = 0
+    learners_updated: int = 0
+    enrolments_updated: int = 0
+    updated_rows: int = 0
+
+
+def _chunks(items: list[Any]) -> Iterator[list[Any]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start:start + CHUNK]
+
+
+def _same(old: Any, new: Any) -> bool:
+    if isinstance(old, float | Decimal) and new is not None:
+        return Decimal(str(old)) == new
+    return old == new or (old in (None, "") and new in (None, ""))
+
+
+def _unit_problems(session: Session, institution: Institution, year: int) -> list[str]:
+    """The rules that depend on the unit and year only: asked once for the whole file."""
+    actor = current_actor()
+    probe = Enrolment(institution_id=institution.id, academic_year=year,
+                      status=EnrolmentStatus.ACTIVE)
+    problems = check_write(session, actor, probe)
+    if not windows.trusted(actor):
+        problem = windows.year_problem(session, year)
+        problems += [problem] if problem else []
+    return problems
+
+
+def plan(session: Session, rows: list[tuple[int, dict[str, Any]]], institution: Institution,
+         year: int) -> Plan:
+    """Check every row with the rules, set-wise; nothing is written."""
+    found = Plan()
+    found.problems += [Problem(None, "", p)
+                       for p in _unit_problems(session, institution, year)]
+    ids = [values["national_id"] for _line, values in rows]
+    learner_columns = [Learner.id, Learner.national_id, *(getattr(Learner, k)
+                                                          for k in LEARNER_FIELDS)]
+    known: dict[str, dict[str, Any]] = {}
+    active: dict[int, dict[str, Any]] = {}
+    with session.no_autoflush:
+        for chunk in _chunks(ids):
+            for row in session.execute(select(*learner_columns).where(
+                    Learner.national_id.in_(chunk))):
+                known[row.national_id] = dict(row._mapping)
+        for chunk in _chunks([k["id"] for k in known.values()]):
+            for row in session.execute(select(
+                    Enrolment.id, Enrolment.learner_id, Enrolment.institution_id,
+                    *(getattr(Enrolment, k) for k in ENROLMENT_COPY)).where(
+                    Enrolment.learner_id.in_(chunk), Enrolment.academic_year == year,
+                    Enrolment.status == EnrolmentStatus.ACTIVE)):
+                active[row.learner_id] = dict(row._mapping)
+        elsewhere = [e["id"] for e in active.values() if e["institution_id"] != institution.id]
+        holders = {e.id: e for chunk in _chunks(elsewhere) for e in session.scalars(
+            select(Enrolment).where(Enrolment.id.in_(chunk)).options(
+                joinedload(Enrolment.institution).joinedload(Institution.lao)))}
+    id_column = str(BY_KEY["national_id"].label)
+    for line, values in rows:
+        existing = known.get(values["national_id"])
+        learner = {k: values[k] for k in LEARNER_FIELDS if k in values}
+        merged = {**(existing or {}), **learner}
+        merged.pop("id", None)
+        merged["national_id"] = values["national_id"]
+        messages = check_learner(session, Learner(**merged))
+        messages += grade_problems(values.get("grade"), institution.kind)
+        enrolment = active.get(existing["id"]) if existing else None
+        if enrolment is not None and enrolment["institution_id"] != institution.id:
+            found.problems.append(Problem(line, id_column,
+                                          already_active_message(holders[enrolment["id"]])))
+        found.problems += [Problem(line, "", m) for m in dict.fromkeys(messages)]
+        if messages or (enrolment is not None and enrolment["institution_id"] != institution.id):
+            continue
+        _plan_row(found, values, learner, existing, enrolment, institution, year)
+    return found
+
+
+def _plan_row(found: Plan, values: dict[str, Any], learner: dict[str, Any],
+              existing: dict[str, Any] | None, enrolment: dict[str, Any] | None,
+              institution: Institution, year: int) -> None:
+    nid = values["national_id"]
+    if existing is None:
+        found.new_learners.append({"national_id": nid, **learner})
+    else:
+        changed = {k: v for k, v in learner.items() if not _same(existing.get(k), v)}
+        if changed:
+            found.learner_changes.append({"id": existing["id"], **changed})
+    learner_changed = existing is not None and bool(found.learner_changes) and (
+        found.learner_changes[-1]["id"] == existing["id"])
+    found.learners_updated += learner_changed
+    fields = {k: values[k] for k in ENROLMENT_COPY if k in values}
+    if enrolment is None:
+        found.new_enrolments.append({"national_id": nid, "institution_id": institution.id,
+                                     "academic_year": year, "status": EnrolmentStatus.ACTIVE,
+                                     "learner_id": existing["id"] if existing else None,
+                                     **fields})
+        return
+    changed = {k: v for k, v in fields.items() if not _same(enrolment.get(k), v)}
+    if changed:
+        found.enrolment_changes.append({"id": enrolment["id"], **changed})
+    found.enrolments_updated += bool(changed)
+    found.updated_rows += learner_changed or bool(changed)
+    found.unchanged += not (learner_changed or changed)
+
+
+def lock_problems(session: Session, found: Plan, institution: Institution, year: int
+                  ) -> list[Problem]:
+    """A confirmation lock refuses the file only if it would write something, as the flush."""
+    if not (found.new_learners or found.learner_changes or found.new_enrolments
+            or found.enrolment_changes):
+        return []
+    learner_ids = {c["id"] for c in found.learner_changes}
+    return [Problem(None, "", p) for p in locks.write_problems(
+        session, {institution.id: {year}}, learner_ids)]
+
+
+def _grouped(rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    """Rows with the same keys together: one executemany each."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(tuple(sorted(row)), []).append(row)
+    yield from groups.values()
+
+
+def apply(session: Session, found: Plan) -> None:
+    """Write the plan in bulk in the session's transaction, with its audit entries."""
+    actor = current_actor()
+    audits: list[dict[str, Any]] = []
+    new_ids: dict[str, int] = {}
+    for group in _grouped(found.new_learners):
+        full = [{"disadvantaged": False, **row} for row in group]
+        for chunk in _chunks(full):
+            for learner_id, nid in session.execute(
+                    insert(Learner).returning(Learner.id, Learner.national_id), chunk):
+                new_ids[nid] = learner_id
+        audits += [audit_row("create", actor, model="Learner", object_id=str(new_ids[r[
+            "national_id"]]), target=_name(r), changes=_plain(r)) for r in full]
+    for group in _grouped(found.learner_changes):
+        session.execute(update(Learner), group)
+        audits += [audit_row("update", actor, model="Learner", object_id=str(r["id"]),
+                             changes=_plain(r)) for r in group]
+    enrolments = [{k: v for k, v in row.items() if k != "national_id"}
+                  | {"learner_id": row["learner_id"] or new_ids[row["national_id"]]}
+                  for row in found.new_enrolments]
+    for group in _grouped(enrolments):
+        for chunk in _chunks(group):
+            ids = session.execute(insert(Enrolment).returning(Enrolment.id), chunk).scalars()
+            audits += [audit_row("create", actor, model="Enrolment", object_id=str(i),
+                                 changes=_plain(r)) for i, r in zip(ids, chunk, strict=True)]
+    for group in _grouped(found.enrolment_changes):
+        session.execute(update(Enrolment), group)
+        audits += [audit_row("update", actor, model="Enrolment", object_id=str(r["id"]),
+                             changes=_plain(r)) for r in group]
+    for chunk in _chunks(audits):
+        session.execute(insert(AuditEntry), chunk)
+
+
+def _name(row: dict[str, Any]) -> str:
+    return " ".join(str(row[k]) for k in ("title", "first_name", "last_name") if row.get(k))
+
+
+def _plain(row: dict[str, Any]) -> dict[str, list[Any]]:
+    """The audit's changes of a row written in bulk: its new values (old ones not read)."""
+    return {k: [None, audit_plain(k, v)] for k, v in row.items() if k != "id" and v is not None}

@@ -1,0 +1,101 @@
+"""The set-based import refuses what the flush refuses, with the same messages (issue 11 item 5)."""
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+import clock
+from models import Enrolment, Learner, Round, db
+from rules import RuleViolation, acting_as, confirmation
+from rules.identity import check_digit
+from spreadsheets import learner_bulk
+
+YEAR = 2568
+
+
+def nid(n: int) -> str:
+    body = f"2{n:011d}"
+    return body + str(check_digit(body))
+
+
+def values(n: int, **changes) -> dict:
+    row = {"national_id": nid(n), "title": "เด็กชาย", "first_name": f"ก{n}",
+           "last_name": "ข", "gender": "M", "birth_date": date(2018, 1, 1), "grade": "P1",
+           "classroom": "1"}
+    row.update(changes)
+    return row
+
+
+def flush_messages(institution, row: dict) -> set[str]:
+    """The row path: the row written alone through the ORM, the rules on the flush."""
+    learner = db.session.scalar(select(Learner).where(
+        Learner.national_id == row["national_id"])) or Learner(national_id=row["national_id"])
+    for key in ("title", "first_name", "last_name", "gender", "birth_date"):
+        setattr(learner, key, row.get(key))
+    db.session.add(Enrolment(learner=learner, institution=institution,
+                             institution_id=institution.id, academic_year=YEAR,
+                             grade=row["grade"], classroom=row["classroom"], status="active"))
+    try:
+        db.session.flush()
+    except RuleViolation as refused:
+        return set(refused.messages)
+    finally:
+        db.session.rollback()
+    return set()
+
+
+def bulk_messages(institution, row: dict) -> set[str]:
+    """The fast path: the same row planned set-wise."""
+    plan = learner_bulk.plan(db.session, [(2, row)], institution, YEAR)
+    problems = plan.problems + learner_bulk.lock_problems(db.session, plan, institution, YEAR)
+    db.session.rollback()
+    return {p.reason for p in problems}
+
+
+BAD_ROWS = {
+    "future birth date": dict(birth_date=clock.today() + timedelta(days=3)),
+    "no first name": dict(first_name=""),
+    "no gender": dict(gender=None),
+    "grade of another kind": dict(grade="A3"),
+    "checksum": dict(national_id="2000000000000"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_ROWS))
+def test_each_bad_row_gets_the_flushs_own_messages(app, tree, case):
+    row = values(1, **BAD_ROWS[case])
+    with acting_as(tree.a.school_user):
+        expected = flush_messages(tree.a.school, row)
+        assert expected, "the flush must refuse this row"
+        assert bulk_messages(tree.a.school, row) == expected
+
+
+def test_active_elsewhere_closed_round_and_confirmation_lock_match_the_flush(app, tree):
+    with acting_as(None):
+        db.session.add(Enrolment(learner=Learner(**{k: v for k, v in values(2).items()
+                                                    if k not in ("grade", "classroom")}),
+                                 institution=tree.b.school, academic_year=YEAR, grade="P1",
+                                 status="active"))
+        db.session.commit()
+    with acting_as(tree.a.school_user):  # learner 2 studies at school b
+        expected = flush_messages(tree.a.school, values(2))
+        assert expected and bulk_messages(tree.a.school, values(2)) == expected
+
+    round_ = Round(academic_year=YEAR, number=1, opens_on=date(2000, 1, 1),
+                   closes_on=date(2001, 1, 1), institution_deadline=date(2000, 6, 1),
+                   lao_deadline=date(2000, 6, 1), province_deadline=date(2000, 6, 1))
+    db.session.add(round_)
+    db.session.commit()
+    with acting_as(tree.a.school_user):  # the year's only round is closed
+        expected = flush_messages(tree.a.school, values(3))
+        assert expected and bulk_messages(tree.a.school, values(3)) == expected
+
+    round_.closes_on = date(2099, 1, 1)
+    db.session.commit()
+    with acting_as(tree.a.school_user):
+        confirmation.confirm_institution(db.session, round_, tree.a.school)
+        db.session.commit()
+        expected = flush_messages(tree.a.school, values(4))
+        assert expected and bulk_messages(tree.a.school, values(4)) == expected
+    assert db.session.scalar(select(func.count(Learner.id))) == 1
