@@ -9,12 +9,15 @@ INSERT/UPDATE statements in the caller's transaction, with one audit entry per r
 the flush would log them; the unique index on active enrolments still guards a race.
 """
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from enum import Enum
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.orm import Session, joinedload
 
 from models import AuditEntry, Enrolment, Institution, Learner
@@ -104,7 +107,8 @@ def plan(session: Session, rows: list[tuple[int, dict[str, Any]]], institution: 
         merged = {**(existing or {}), **learner}
         merged.pop("id", None)
         merged["national_id"] = values["national_id"]
-        messages = check_learner(session, Learner(**merged))
+        # The learner rule reads attributes only: a plain record spares building ORM objects.
+        messages = check_learner(session, SimpleNamespace(**merged))
         messages += grade_problems(values.get("grade"), institution.kind)
         enrolment = active.get(existing["id"]) if existing else None
         if enrolment is not None and enrolment["institution_id"] != institution.id:
@@ -168,15 +172,11 @@ def apply(session: Session, found: Plan) -> None:
     """Write the plan in bulk in the session's transaction, with its audit entries."""
     actor = current_actor()
     audits: list[dict[str, Any]] = []
-    new_ids: dict[str, int] = {}
-    for group in _grouped(found.new_learners):
-        full = [{"disadvantaged": False, **row} for row in group]
-        for chunk in _chunks(full):
-            for learner_id, nid in session.execute(
-                    insert(Learner).returning(Learner.id, Learner.national_id), chunk):
-                new_ids[nid] = learner_id
-        audits += [audit_row("create", actor, model="Learner", object_id=str(new_ids[r[
-            "national_id"]]), target=_name(r), changes=_plain(r)) for r in full]
+    learners = [{"disadvantaged": False, **row} for row in found.new_learners]
+    ids = _insert(session, Learner, learners)
+    new_ids = {row["national_id"]: i for i, row in zip(ids, learners, strict=True)}
+    audits += [audit_row("create", actor, model="Learner", object_id=str(i), target=_name(r),
+                         changes=_plain(r)) for i, r in zip(ids, learners, strict=True)]
     for group in _grouped(found.learner_changes):
         session.execute(update(Learner), group)
         audits += [audit_row("update", actor, model="Learner", object_id=str(r["id"]),
@@ -184,17 +184,45 @@ def apply(session: Session, found: Plan) -> None:
     enrolments = [{k: v for k, v in row.items() if k != "national_id"}
                   | {"learner_id": row["learner_id"] or new_ids[row["national_id"]]}
                   for row in found.new_enrolments]
-    for group in _grouped(enrolments):
-        for chunk in _chunks(group):
-            ids = session.execute(insert(Enrolment).returning(Enrolment.id), chunk).scalars()
-            audits += [audit_row("create", actor, model="Enrolment", object_id=str(i),
-                                 changes=_plain(r)) for i, r in zip(ids, chunk, strict=True)]
+    ids = _insert(session, Enrolment, enrolments)
+    audits += [audit_row("create", actor, model="Enrolment", object_id=str(i),
+                         changes=_plain(r)) for i, r in zip(ids, enrolments, strict=True)]
     for group in _grouped(found.enrolment_changes):
         session.execute(update(Enrolment), group)
         audits += [audit_row("update", actor, model="Enrolment", object_id=str(r["id"]),
                              changes=_plain(r)) for r in group]
-    for chunk in _chunks(audits):
-        session.execute(insert(AuditEntry), chunk)
+    _insert(session, AuditEntry, [{**a, "changes": json.dumps(a["changes"], ensure_ascii=False)
+                                   if _copying(session) else a["changes"]} for a in audits])
+
+
+def _copying(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert the rows and return their new ids in order: by COPY on PostgreSQL."""
+    if not rows:
+        return []
+    keys = sorted({k for row in rows for k in row})
+    table = model.__table__.name
+    if _copying(session):
+        ids = list(session.execute(text(
+            "SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
+            {"table": table, "n": len(rows)}).scalars())
+        cursor = session.connection().connection.driver_connection.cursor()
+        with cursor.copy(f"COPY {table} (id, {', '.join(keys)}) FROM STDIN") as copy:
+            for new_id, row in zip(ids, rows, strict=True):
+                copy.write_row((new_id, *(_value(row.get(k)) for k in keys)))
+        return ids
+    ids = []
+    for chunk in _chunks([{k: row.get(k) for k in keys} for row in rows]):
+        ids += session.execute(insert(model).returning(model.id, sort_by_parameter_order=True),
+                               chunk).scalars().all()
+    return ids
+
+
+def _value(value: Any) -> Any:
+    return value.value if isinstance(value, Enum) else value
 
 
 def _name(row: dict[str, Any]) -> str:

@@ -95,17 +95,17 @@ def preview(session: Session, data: bytes, institution: Institution, year: int) 
     return _run(session, data, institution, year, write=False)
 
 
-def import_learners(session: Session, data: bytes, institution: Institution, year: int
-                    ) -> Result:
+def import_learners(session: Session, data: bytes, institution: Institution, year: int,
+                    bounded: bool = True) -> Result:
     """Import the file into `institution` for academic `year`, all or nothing."""
-    return _run(session, data, institution, year, write=True)
+    return _run(session, data, institution, year, write=True, bounded=bounded)
 
 
-def _run(session: Session, data: bytes, institution: Institution, year: int, write: bool
-         ) -> Result:
+def _run(session: Session, data: bytes, institution: Institution, year: int, write: bool,
+         bounded: bool = True) -> Result:
     result = Result()
     try:
-        found = read_learner_file(data, institution.kind)
+        found = read_learner_file(data, institution.kind, bounded)
         result.kind = found.layout.kind
         result.understood = found.understood()
         result.ignored = found.layout.ignored
