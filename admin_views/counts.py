@@ -6,7 +6,6 @@ from flask import abort, flash, redirect, request
 from flask_admin import expose
 from flask_babel import gettext as _
 from flask_login import current_user
-from spreadsheets.pending import discard, keep, load
 from sqlalchemy import func, select
 
 from models import Level, OtherSchool, OtherSchoolCount, Round, db
@@ -16,6 +15,7 @@ from rules import RuleViolation
 from rules.scope import subtree
 from spreadsheets import readers
 from spreadsheets.obec_counts import ObecCounts, limited_to, read_obec_table
+from spreadsheets.pending import discard, keep, load
 from web.forms import Form
 
 from .base import PageView
