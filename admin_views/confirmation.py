@@ -1,7 +1,6 @@
 """Confirm, cancel and follow progress (SPEC §5): one page per level, drilling down province →
 LAO → institution, and the province's spot checks. Views ask; rules/confirmation.py decides."""
 
-import random
 from typing import Any
 
 from flask import abort, flash, redirect, request, url_for
@@ -29,7 +28,7 @@ from models import (
 )
 from models.people import EnrolmentStatus
 from models.rounds import DATABASE_LABELS, SPOT_OUTCOME_LABELS, ConfirmLevel, Database
-from rules import RuleViolation, progress, windows
+from rules import RuleViolation, progress, risk, windows
 from rules import confirmation as rules
 from rules.scope import Unit, covers
 from web.forms import Form
@@ -167,8 +166,9 @@ class ConfirmationView(PageView):
 
 
 def draw_sample(round_: Round, lao_id: int, institution_id: int | None, seed: int,
-                size: int) -> list[tuple[int, int]]:
-    """(learner, institution) pairs drawn reproducibly from the unit's active enrolments."""
+                size: int) -> list[tuple[int, int, float, list[str]]]:
+    """(learner, institution, weight, flags) drawn reproducibly from the unit's active
+    enrolments, each learner weighted by the round's risk flags (rules/risk.py)."""
     query = (select(Enrolment.learner_id, Enrolment.institution_id)
              .join(Institution, Institution.id == Enrolment.institution_id)
              .where(Enrolment.academic_year == round_.academic_year,
@@ -177,9 +177,10 @@ def draw_sample(round_: Round, lao_id: int, institution_id: int | None, seed: in
     if institution_id is not None:
         query = query.where(Enrolment.institution_id == institution_id)
     population = [tuple(r) for r in db.session.execute(query)]
+    weights = risk.sample_weights(db.session, round_, population, lao_id)
     unit = institution_id if institution_id is not None else f"lao{lao_id}"
-    generator = random.Random(f"{round_.id}:{unit}:{seed}")
-    return generator.sample(population, min(size, len(population)))
+    chosen = risk.weighted_sample([w for w, _ in weights], size, f"{round_.id}:{unit}:{seed}")
+    return [(*population[i], *weights[i]) for i in chosen]
 
 
 class SpotCheckView(PageView):
@@ -216,9 +217,11 @@ class SpotCheckView(PageView):
                                         check.sample_size)
                     db.session.add(check)
                     db.session.flush()  # the items' scope is found through their check's id
-                    db.session.add_all([SpotCheckItem(spot_check_id=check.id, position=n,
-                                                      learner_id=learner, institution_id=inst)
-                                        for n, (learner, inst) in enumerate(pairs, start=1)])
+                    db.session.add_all([
+                        SpotCheckItem(spot_check_id=check.id, position=n, learner_id=learner,
+                                      institution_id=inst, weight=weight,
+                                      flags=" ".join(flags)[:200] or None)
+                        for n, (learner, inst, weight, flags) in enumerate(pairs, start=1)])
                     db.session.commit()
                     return redirect(url_for(".detail", check_id=check.id))
                 except RuleViolation as exc:
@@ -257,4 +260,4 @@ class SpotCheckView(PageView):
             Institution.id.in_([i.institution_id for i in check.items])))}
         return self.render("admin/confirmation/spot_check.html", check=check, form=form,
                            learners=learners, institutions=institutions,
-                           outcomes=SPOT_OUTCOME_LABELS)
+                           outcomes=SPOT_OUTCOME_LABELS, rules=risk.RULES)

@@ -10,6 +10,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -201,6 +202,9 @@ class SpotCheckItem(db.Model):
     position: Mapped[int] = mapped_column(Integer)
     learner_id: Mapped[int] = mapped_column(ForeignKey("learner.id"), index=True)
     institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"))
+    # The learner's weight in the draw and the risk flags behind it (rules/risk.py).
+    weight: Mapped[float | None] = mapped_column(Float)
+    flags: Mapped[str | None] = mapped_column(String(200))
     outcome: Mapped[str | None] = mapped_column(String(12))
     note: Mapped[str | None] = mapped_column(Text)
     checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

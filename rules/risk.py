@@ -4,7 +4,8 @@ from the figures the row carries. `compute()` stores them, a DELETE and an INSER
 rule, so a round costs a fixed number of statements whatever its size.
 """
 
-from collections.abc import Callable, Collection
+import random
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -59,6 +60,15 @@ DEFAULTS: dict[str, float] = {
     "count_jump.min_change": 10,
     "other_school_jump.ratio": 0.3,
     "other_school_jump.min_change": 10,
+    # What each flag adds to a learner's weight (1) in the province's spot-check sample.
+    "weight.incomplete": 1,
+    "weight.age_grade": 2,
+    "weight.late_enrolment": 3,
+    "weight.shared_phone": 3,
+    "weight.same_person": 4,
+    "weight.g_code_share": 1,
+    "weight.count_jump": 1,
+    "weight.centre_no_staff": 1,
 }
 SETTING_LABELS = {
     "shared_phone.learners": _l("Learners behind one guardian phone before it is flagged"),
@@ -513,3 +523,41 @@ def compute(session: Session, round_: Round,
         session.execute(stale)
         session.execute(insert(RiskFlag).from_select(COLUMNS, rule.rows(round_, t,
                                                                         institution_ids)))
+
+
+SETTING_LABELS.update({
+    f"weight.{key}": _l("Spot-check weight a learner gains from the flag: %(rule)s",
+                        rule=rule.label)
+    for key, rule in RULES.items() if rule.per_institution})
+
+
+# --- risk-weighted spot checks ---------------------------------------------------------------
+
+def sample_weights(session: Session, round_: Round, population: Sequence[tuple[int, int]],
+                   lao_id: int) -> list[tuple[float, list[str]]]:
+    """For each (learner, institution) of an LAO's population: 1 plus the year's weight of each
+    stored flag on the learner or their institution, and those flags' rules (one query)."""
+    t = thresholds(session, round_.academic_year)
+    on_learner: dict[int, list[str]] = {}
+    on_institution: dict[int, list[str]] = {}
+    for learner_id, institution_id, rule in session.execute(
+            select(RiskFlag.learner_id, RiskFlag.institution_id, RiskFlag.rule)
+            .where(RiskFlag.round_id == round_.id, RiskFlag.lao_id == lao_id,
+                   RiskFlag.institution_id.is_not(None)).order_by(RiskFlag.id)):
+        if learner_id is not None:
+            on_learner.setdefault(learner_id, []).append(rule)
+        else:
+            on_institution.setdefault(institution_id, []).append(rule)
+    weighted = []
+    for learner_id, institution_id in population:
+        flags = on_learner.get(learner_id, []) + on_institution.get(institution_id, [])
+        weighted.append((1 + sum(t.get(f"weight.{r}", 0) for r in flags), flags))
+    return weighted
+
+
+def weighted_sample(weights: Sequence[float], size: int, seed: str) -> list[int]:
+    """Positions of `size` members drawn without replacement, each more likely the heavier it
+    is (Efraimidis-Spirakis keys u ** (1 / w)); the same seed draws the same members."""
+    generator = random.Random(seed)
+    keys = [generator.random() ** (1 / w) for w in weights]
+    return sorted(range(len(weights)), key=lambda i: keys[i], reverse=True)[:size]

@@ -18,6 +18,7 @@ from models import (
     db,
 )
 from models.risk import RiskFlag, RiskThreshold
+from models.rounds import SpotCheck
 from rules import confirmation, quality, risk
 from rules.identity import check_digit
 
@@ -335,3 +336,34 @@ def test_an_obec_table_flags_the_one_school_whose_counts_differ(clean, tmp_path,
     reasons = sorted(reason for _, reason in rows)
     assert "25" in reasons[0] and "20" in reasons[0]  # both numbers, side by side
     assert len(reasons) == 2  # P1 differs; P2 is only in OBEC's table
+
+
+def test_the_weighted_sample_is_reproducible_and_favours_flagged_learners(clean, browser
+                                                                          ) -> None:  # noqa: ANN001
+    from admin_views.confirmation import draw_sample
+
+    a = clean.tree.a
+    sharing = [learner(a.school, "P2", guardian_phone="0811111111") for _ in range(6)]
+    for _ in range(40):
+        learner(a.school, "P2")
+    db.session.add(RiskThreshold(academic_year=YEAR, setting="weight.shared_phone", value=19))
+    db.session.commit()
+    flagged = {e.learner_id for e in sharing}
+    risk.compute(db.session, clean.round)
+    db.session.commit()
+    draws = [draw_sample(clean.round, a.muni.id, a.school.id, seed, 6) for seed in range(30)]
+    assert draw_sample(clean.round, a.muni.id, a.school.id, 7, 6) == draws[7]
+    picked = [row for draw in draws for row in draw]
+    share = sum(row[0] in flagged for row in picked) / len(picked)
+    assert share > 0.3  # 6 of 58 learners (10%) carry the flag; weight 21 against 2
+    heavy = next(row for row in picked if row[0] in flagged)
+    # 1 + 19 for the phone + 1 for the school's count jump (12 confirmed last year, 58 now).
+    assert heavy[2] == 21 and heavy[3] == ["shared_phone", "count_jump"]
+
+    page = browser(a.province_user)
+    page.post(f"/admin/spot_checks/?round={clean.round.id}",
+              data={"unit_code": a.school.code, "size": 6, "seed": 7})
+    check = db.session.scalars(select(SpotCheck)).one()
+    html = page.get(f"/admin/spot_checks/{check.id}").get_data(as_text=True)
+    assert "โทรศัพท์ผู้ปกครองเดียวกัน" in html  # the flag behind the weight, in Thai
+    assert [i.learner_id for i in check.items] == [row[0] for row in draws[7]]
