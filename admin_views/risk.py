@@ -12,7 +12,9 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import SelectField
 
+import jobs
 from models import Enrolment, Institution, Lao, Learner, Level, OtherSchool, Round, db
+from models.jobs import Job
 from models.people import GRADE_LABELS
 from models.risk import QualityScore, RiskFlag
 from rules import quality, risk
@@ -21,6 +23,7 @@ from rules.progress import current_round
 from rules.scope import Unit, covers, subtree
 from web.forms import Form
 
+from .background import queued
 from .base import PageView, ScopedModelView
 
 PAGE = 100
@@ -137,6 +140,10 @@ class RiskView(PageView):
         if not ComputeForm().validate_on_submit():
             abort(400)
         ids = own_institution_ids()
+        if ids is None:  # the whole nation: minutes of work, so a background job
+            return queued(jobs.submit("risk", current_user, title=_("Risk flags and quality "
+                                                                    "scores"),
+                                      round_id=round_.id))
         risk.compute(db.session, round_, ids)
         quality.compute(db.session, round_, ids)
         db.session.commit()
@@ -144,6 +151,18 @@ class RiskView(PageView):
         return redirect(request.form.get("next") if request.form.get("next", "").startswith("/")
                         and not request.form.get("next", "").startswith("//")
                         else url_for(".index", round=round_.id))
+
+
+@jobs.task("risk")
+def risk_job(job: Job, round_id: int) -> None:
+    """A round's flags and scores for the whole nation, set-wise, in the worker."""
+    round_ = db.session.get(Round, round_id)
+    if round_ is None:
+        return None
+    risk.seed_thresholds(db.session, round_.academic_year)
+    risk.compute(db.session, round_)
+    quality.compute(db.session, round_)
+    return None
 
 
 def score_context(round_: Round, context: dict[str, Any]) -> dict[str, Any]:

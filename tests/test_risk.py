@@ -367,3 +367,16 @@ def test_the_weighted_sample_is_reproducible_and_favours_flagged_learners(clean,
     html = page.get(f"/admin/spot_checks/{check.id}").get_data(as_text=True)
     assert "โทรศัพท์ผู้ปกครองเดียวกัน" in html  # the flag behind the weight, in Thai
     assert [i.learner_id for i in check.items] == [row[0] for row in draws[7]]
+
+
+def test_the_departments_national_recheck_runs_as_a_job(clean, browser) -> None:  # noqa: ANN001
+    from models.jobs import Job
+
+    learner(clean.tree.b.school, "P2", birth_date=None)
+    db.session.commit()
+    response = browser(clean.tree.department).post(f"/admin/risk/compute/{clean.round.id}")
+    assert response.status_code == 302 and "/admin/jobs" in response.headers["Location"]
+    job = db.session.scalars(select(Job)).one()
+    db.session.refresh(job)
+    assert job.kind == "risk" and job.status == "done"
+    assert db.session.scalars(select(RiskFlag.rule)).all() == ["incomplete"]
