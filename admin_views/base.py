@@ -25,6 +25,7 @@ from web.fields import BEDateField
 from web.forms import Form
 
 from .exports import ExportMixin
+from .widgets import ListEditWidget
 
 #: Lists count at most this many rows and page no deeper; past it the user narrows the list.
 COUNT_CAP = 10_000
@@ -142,6 +143,10 @@ class ScopedModelView(ExportMixin, ModelView):
     @column_editable_list.setter
     def column_editable_list(self, value: Any) -> None:
         self.editable_columns = value
+
+    def scaffold_list_form(self, widget: Any = None, validators: Any = None) -> Any:
+        """The inline-edit form, with choice lists built once per page (admin_views/widgets)."""
+        return super().scaffold_list_form(widget or ListEditWidget(), validators)
 
     def get_query(self) -> Any:
         return super().get_query().filter(subtree(self.model, current_user))
