@@ -6,6 +6,7 @@ SQLite file that `make run` needs nothing for, and its `immediate` mode runs a j
 call for tests. Only a job id travels through the queue; the work itself is in the database.
 """
 
+import logging
 import os
 import threading
 import time
@@ -72,4 +73,7 @@ def worker(threads: int, parent: int | None) -> None:
         raise click.ClickException("LEC_JOBS_IMMEDIATE is set: jobs run inside the request.")
     if parent:
         threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    # Each job's start, end and failure on stderr, for the service's log.
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s [%(threadName)s] %(name)s: %(message)s")
     queue.create_consumer(workers=threads, worker_type="thread", periodic=False).run()
