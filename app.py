@@ -9,6 +9,7 @@ from flask_login import current_user
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import event, text
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
 import admin_views
@@ -40,6 +41,13 @@ def _enable_sqlite_foreign_keys(dbapi_connection: Any, record: Any) -> None:
     cursor.close()
 
 
+def _trust_proxies(app: Flask) -> None:
+    """Behind N trusted proxies, the client's address and scheme are what they forwarded."""
+    hops = int(app.config.get("LEC_TRUSTED_PROXIES") or 0)
+    if hops > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the LEC web app; `test_config` overrides settings in tests."""
     app = Flask(__name__, instance_relative_config=True)
@@ -52,6 +60,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(app)
 
+    _trust_proxies(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path) / "migrations"),
                      render_as_batch=True)

@@ -10,6 +10,9 @@ class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get("LEC_DATABASE_URL")
     SECRET_KEY = os.environ.get("LEC_SECRET_KEY")
     REDIS_URL = os.environ.get("LEC_REDIS_URL")
+    # How many reverse proxies (nginx, a load balancer) stand in front of the app: their
+    # X-Forwarded-For/-Proto/-Host are believed that many hops deep, never more (README).
+    LEC_TRUSTED_PROXIES = int(os.environ.get("LEC_TRUSTED_PROXIES", "0"))
     BABEL_DEFAULT_LOCALE = "th"
     BABEL_DEFAULT_TIMEZONE = "Asia/Bangkok"
     LANGUAGES = ("th", "en")

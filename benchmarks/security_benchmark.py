@@ -17,10 +17,10 @@ from sqlalchemy import insert
 
 from admin_views.cards import issue
 from app import create_app
-from models import Institution, Lao, Level, SignInFailure, User, db
+from models import Institution, Lao, Level, ThrottleHit, User, db
 from models.accounts import password_hasher
+from rules.throttle import DatabaseStore, RedisStore, Throttle
 from seed.geography import load_geography
-from web.security import DatabaseStore, RedisStore, Throttle
 
 
 def timed(fn, repeat: int = 1) -> float:  # noqa: ANN001
@@ -63,8 +63,9 @@ def main() -> None:
               f"({seconds / count * 1000:.0f} ms a card)")
 
         rows = 200_000
-        db.session.execute(insert(SignInFailure), [
-            {"key": f"p:user{i % 20000}|10.0.{i % 250}.1", "at": 1.9e9 + i} for i in range(rows)])
+        db.session.execute(insert(ThrottleHit), [
+            {"key": f"signin:user{i % 20000}|10.0.{i % 250}.1", "at": 1.9e9 + i}
+            for i in range(rows)])
         db.session.commit()
         for name, store in (("database", DatabaseStore()), ("redis", None)):
             if store is None:
@@ -74,9 +75,10 @@ def main() -> None:
                 except Exception:  # noqa: BLE001
                     print("redis: not available")
                     continue
-            throttle = Throttle(store, 3600, 1000, 100, 1000)
-            check = timed(lambda t=throttle: t.refused("user42", "10.0.42.1"), 200)
-            fail = timed(lambda t=throttle: t.failed("user42", "10.0.42.1"), 50)
+            throttle = Throttle(store)
+            key = "signin:user42|10.0.42.1"
+            check = timed(lambda t=throttle, k=key: t.wait(k, 5), 200)
+            fail = timed(lambda t=throttle, k=key: t.failed(k), 50)
             db.session.rollback()
             print(f"throttle on {name} ({rows:,} failure rows in the table): check "
                   f"{check * 1000:.2f} ms, record a failure {fail * 1000:.2f} ms")

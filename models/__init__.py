@@ -21,8 +21,8 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 
-from .accounts import Level, SignInFailure, User  # noqa: E402
-from .admission import AdmissionAttempt, Application  # noqa: E402
+from .accounts import Level, ThrottleHit, User  # noqa: E402
+from .admission import Application  # noqa: E402
 from .audit import AuditEntry  # noqa: E402
 from .budget import BudgetRate  # noqa: E402
 from .geography import District, Province, Subdistrict  # noqa: E402
@@ -59,8 +59,7 @@ __all__ = [
     "RiskFlag",
     "RiskThreshold",
     "RosterEntry",
-    "SignInFailure",
-    "AdmissionAttempt",
+    "ThrottleHit",
     "Application",
     "Building",
     "CentreBasicData",

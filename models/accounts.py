@@ -94,11 +94,11 @@ class User(UserMixin, db.Model):
         return str(LEVEL_LABELS[Level.DEPARTMENT])
 
 
-class SignInFailure(db.Model):
-    """One failed sign-in, counted per account and per address over a sliding window."""
+class ThrottleHit(db.Model):
+    """One counted use of a throttled key (a failed sign-in, an application, a look-up)."""
 
-    __tablename__ = "sign_in_failure"
-    __table_args__ = (Index("ix_sign_in_failure_key_at", "key", "at"),)
+    __tablename__ = "throttle_hit"
+    __table_args__ = (Index("ix_throttle_hit_key_at", "key", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(200))

@@ -87,15 +87,3 @@ class Application(db.Model):
 
     def __str__(self) -> str:
         return f"{self.tracking_code} {self.child_name}"
-
-
-class AdmissionAttempt(db.Model):
-    """One public request by one address; counted in the database so every worker sees it."""
-
-    __tablename__ = "admission_attempt"
-    __table_args__ = (Index("ix_admission_attempt_address_kind_at", "address", "kind", "at"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    address: Mapped[str] = mapped_column(String(64))
-    kind: Mapped[str] = mapped_column(String(10))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -16,12 +16,12 @@ from sqlalchemy import event, insert, inspect
 from sqlalchemy.orm import ORMExecuteState, Session
 
 import clock
-from models import AuditEntry, SignInFailure, db
+from models import AuditEntry, ThrottleHit, db
 
 from . import RuleViolation, current_actor
 
 #: Tables whose writes are bookkeeping, not business records.
-UNAUDITED = {AuditEntry, SignInFailure}
+UNAUDITED = {AuditEntry, ThrottleHit}
 SECRET_FIELDS = frozenset({"password_hash"})
 
 

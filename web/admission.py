@@ -2,28 +2,38 @@
 
 A parent walks province → LAO → institution with plain links, fills in one form and receives a
 tracking code; the status page shows that one application and nothing else. Every POST carries
-CSRF, and submissions and look-ups are rate-limited per address in the database so that every
-worker counts the same attempts.
+CSRF, and submissions and look-ups are rate-limited per real client address by the one
+throttle (rules.throttle), whose counts every worker shares.
 """
 
 from datetime import date, timedelta
 
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import Select, select
 from werkzeug.wrappers import Response
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 import clock
-from models import AdmissionAttempt, Application, Institution, Lao, Province, db
+from models import Application, Institution, Lao, Province, db
 from models.admission import APPLICATION_STATUS_LABELS, TRACKING_LENGTH
 from models.organisations import InstitutionKind
 from models.people import GENDER_LABELS, GRADE_LABELS, GRADES_BY_KIND, TITLES
 from rules import RuleViolation
 from rules.admission import CHILD_TITLES, age_group
 from rules.identity import normalise_national_id
+from web import security
 from web.fields import BEDateField
 from web.forms import Form
 
@@ -42,23 +52,11 @@ def no_store(response: Response) -> Response:
 
 
 def over_limit(kind: str, limit: tuple[int, timedelta]) -> bool:
-    """Count this request against its address; True once the address has used up its window."""
+    """Count this request against the real client address; True once it used up its window."""
     allowed, window = limit
     address = (request.remote_addr or "unknown")[:64]
-    now = clock.now()
-    since = now - window
-    used = db.session.scalar(
-        select(func.count()).select_from(AdmissionAttempt).where(
-            AdmissionAttempt.address == address, AdmissionAttempt.kind == kind,
-            AdmissionAttempt.at >= since))
-    if used >= allowed:
-        return True
-    # The log only needs the longest window; older rows are dead weight.
-    oldest = now - max(SUBMIT_LIMIT[1], TRACK_LIMIT[1])
-    db.session.execute(delete(AdmissionAttempt).where(AdmissionAttempt.at < oldest))
-    db.session.add(AdmissionAttempt(address=address, kind=kind, at=now))
-    db.session.commit()
-    return False
+    return not security.throttle(current_app).allow(f"{kind}:{address}", allowed,
+                                                   int(window.total_seconds()))
 
 
 def _strip(value: str | None) -> str | None:

@@ -1,10 +1,12 @@
 """Sign-in and sign-out and the first-login gate (SPEC §6, issue 5); the policy is rules.passwords.
 
-The login is the unit's code, or a personal login for the department. Sign-in is throttled
-per account and address (security.Throttle) and every attempt is audited.
+The login is the unit's code, or a personal login for the department. Failed sign-ins slow down
+the account from that address, and the address, with growing delays (rules.throttle), never a
+lock; every attempt is audited.
 """
 
 from functools import cache
+from math import ceil
 from urllib.parse import unquote, urlsplit
 
 from flask import (
@@ -39,6 +41,9 @@ login_manager.login_message_category = "info"
 
 #: Pages a user may open before the first-login profile and password are done.
 OPEN_ENDPOINTS = frozenset({"static", "admin.static", "healthz", "home"})
+#: Failures without delay; each further one doubles the wait (1 s, 2 s, 4 s ... 15 minutes).
+FREE_FAILURES_PER_ACCOUNT_AND_ADDRESS = 5
+FREE_FAILURES_PER_ADDRESS = 50
 
 
 class LoginForm(Form):
@@ -88,7 +93,14 @@ def _decoy_hash() -> str:
 
 
 def _client_address() -> str:
+    """The real client: ProxyFix has put the address the trusted proxies saw here."""
     return request.remote_addr or "unknown"
+
+
+def sign_in_keys(login: str, address: str) -> tuple[str, str]:
+    """Failures count per account and client address, and per address over all accounts:
+    never per account alone, so nobody can lock the owner out from elsewhere."""
+    return f"signin:{login.strip().lower()}|{address}", f"signin-address:{address}"
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -102,14 +114,17 @@ def login() -> str | Response | tuple[str, int]:
         address = _client_address()
         throttle = security.throttle(current_app)
         user = db.session.scalar(select(User).where(User.login == name))
-        if throttle.refused(name, address):
+        keys = sign_in_keys(name, address)
+        wait = max(throttle.wait(keys[0], FREE_FAILURES_PER_ACCOUNT_AND_ADDRESS),
+                   throttle.wait(keys[1], FREE_FAILURES_PER_ADDRESS))
+        if wait > 0:
             record("sign_in_throttled", name, user=user)
             db.session.commit()
-            flash(_("Too many failed sign-ins for this account. Please wait an hour and try "
-                    "again, or ask the level above you to reissue your card."), "error")
+            flash(_("Too many failed sign-ins from this connection. Please wait %(seconds)d "
+                    "seconds and try again.", seconds=ceil(wait)), "error")
             return render_template("login.html", form=form), 429
         if user is not None and user.active and user.check_password(form.password.data):
-            throttle.succeeded(name, address)
+            throttle.clear(keys[0])
             session.clear()  # a fresh session at sign-in, so a planted one is useless
             login_user(user)
             session.permanent = True
@@ -119,7 +134,8 @@ def login() -> str | Response | tuple[str, int]:
             return redirect(safe_next(request.args.get("next")))
         if user is None:
             password_hasher.verify(_decoy_hash(), "decoy password for unknown logins")
-        throttle.failed(name, address)
+        for key in keys:
+            throttle.failed(key)
         record("sign_in_failed", name, user=user)
         db.session.commit()
         flash(_("Wrong login or password."), "error")

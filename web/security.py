@@ -1,18 +1,15 @@
-"""Hardening that wraps every request: headers and CSP, session lifetimes, sign-in throttling."""
+"""Hardening that wraps every request: headers and CSP, session lifetimes, the throttle's store."""
 
 import os
 import re
 import secrets
 import time
-import uuid
-from typing import Protocol
 
 from flask import Flask, Response, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
-from sqlalchemy import delete, func, select
 
-from models import SignInFailure, db
+from rules.throttle import Throttle, store_for
 
 #: A minute's slack before the last-seen time is rewritten, so not every request sets a cookie.
 SEEN_RESOLUTION = 60
@@ -104,84 +101,6 @@ def _lifetimes(app: Flask) -> Response | None:
     return None
 
 
-class Store(Protocol):
-    """Where failed sign-ins are counted, shared by every worker."""
-
-    def hit(self, key: str, now: float, window: int) -> None: ...
-    def count(self, key: str, now: float, window: int) -> int: ...
-    def clear(self, key: str) -> None: ...
-
-
-class DatabaseStore:
-    """The embedded default: one row per failure, old rows pruned as new ones come."""
-
-    def hit(self, key: str, now: float, window: int) -> None:
-        db.session.execute(delete(SignInFailure).where(SignInFailure.key == key,
-                                                       SignInFailure.at <= now - window))
-        db.session.add(SignInFailure(key=key, at=now))
-        db.session.flush()
-
-    def count(self, key: str, now: float, window: int) -> int:
-        return db.session.scalar(select(func.count()).select_from(SignInFailure).where(
-            SignInFailure.key == key, SignInFailure.at > now - window)) or 0
-
-    def clear(self, key: str) -> None:
-        db.session.execute(delete(SignInFailure).where(SignInFailure.key == key))
-
-
-class RedisStore:
-    """Production: a sorted set of failure times per key, expiring with its window."""
-
-    def __init__(self, url: str) -> None:
-        import redis
-
-        self.redis = redis.Redis.from_url(url)
-
-    def hit(self, key: str, now: float, window: int) -> None:
-        name = f"lec:signin:{key}"
-        with self.redis.pipeline() as pipe:
-            pipe.zremrangebyscore(name, 0, now - window)
-            pipe.zadd(name, {uuid.uuid4().hex: now})
-            pipe.expire(name, window)
-            pipe.execute()
-
-    def count(self, key: str, now: float, window: int) -> int:
-        return int(self.redis.zcount(f"lec:signin:{key}", f"({now - window}", "+inf"))
-
-    def clear(self, key: str) -> None:
-        self.redis.delete(f"lec:signin:{key}")
-
-
-class Throttle:
-    """Failed sign-ins per account, per account and address, and per address, in a window."""
-
-    def __init__(self, store: Store, window: int, per_account: int, per_pair: int,
-                 per_address: int) -> None:
-        self.store = store
-        self.window = window
-        self.limits = {"account": per_account, "pair": per_pair, "address": per_address}
-
-    def _keys(self, login: str, address: str) -> dict[str, str]:
-        login = login.strip().lower()
-        return {"account": f"a:{login}", "pair": f"p:{login}|{address}",
-                "address": f"i:{address}"}
-
-    def refused(self, login: str, address: str) -> bool:
-        """Whether this attempt comes after too many failures within the window."""
-        now = clock()
-        return any(self.store.count(key, now, self.window) >= self.limits[kind]
-                   for kind, key in self._keys(login, address).items())
-
-    def failed(self, login: str, address: str) -> None:
-        now = clock()
-        for key in self._keys(login, address).values():
-            self.store.hit(key, now, self.window)
-
-    def succeeded(self, login: str, address: str) -> None:
-        """The right password ends the account's count from this address."""
-        self.store.clear(self._keys(login, address)["pair"])
-
-
 def throttle(app: Flask) -> Throttle:
     return app.extensions["lec_throttle"]
 
@@ -191,21 +110,13 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("LEC_IDLE_SECONDS", int(os.environ.get("LEC_IDLE_MINUTES", "30")) * 60)
     app.config.setdefault("LEC_ABSOLUTE_SECONDS",
                           int(os.environ.get("LEC_ABSOLUTE_HOURS", "8")) * 3600)
-    app.config.setdefault("LEC_THROTTLE_WINDOW", 3600)
-    app.config.setdefault("LEC_THROTTLE_PER_PAIR", 100)
-    app.config.setdefault("LEC_THROTTLE_PER_ACCOUNT", 1000)
-    app.config.setdefault("LEC_THROTTLE_PER_ADDRESS", 1000)
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     development = (app.debug or app.testing
                    or os.environ.get("LEC_ENV", "production") == "development")
     if "LEC_SECURE_COOKIES" not in os.environ:
         app.config["SESSION_COOKIE_SECURE"] = not development
-    url = app.config.get("REDIS_URL")
-    store: Store = RedisStore(url) if url else DatabaseStore()
-    app.extensions["lec_throttle"] = Throttle(
-        store, app.config["LEC_THROTTLE_WINDOW"], app.config["LEC_THROTTLE_PER_ACCOUNT"],
-        app.config["LEC_THROTTLE_PER_PAIR"], app.config["LEC_THROTTLE_PER_ADDRESS"])
+    app.extensions["lec_throttle"] = Throttle(store_for(app.config.get("REDIS_URL")))
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     app.before_request(lambda: _lifetimes(app))
     app.after_request(_headers)
