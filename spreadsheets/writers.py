@@ -27,6 +27,8 @@ BOM = "\ufeff"
 CSV_MIMETYPE = "text/csv; charset=utf-8"
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 BATCH = 500  # CSV rows per chunk sent to the client
+#: First cell of the line that ends a CSV export cut short by an error.
+FAILED_MARK = "#ERROR"
 WIDTH_SAMPLE = 200  # rows looked at to size the XLSX columns
 MAX_WIDTH = 60
 
@@ -61,12 +63,20 @@ def csv_chunks(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterato
     writer = csv.writer(buffer)
     buffer.write(BOM)
     writer.writerow([cell(h) for h in headers])
-    for n, row in enumerate(rows, start=1):
-        writer.writerow([cell(v) for v in row])
-        if n % BATCH == 0:
-            yield buffer.getvalue().encode("utf-8")
-            buffer.seek(0)
-            buffer.truncate()
+    try:
+        for n, row in enumerate(rows, start=1):
+            writer.writerow([cell(v) for v in row])
+            if n % BATCH == 0:
+                yield buffer.getvalue().encode("utf-8")
+                buffer.seek(0)
+                buffer.truncate()
+    except Exception:
+        # The status line is long gone: say so in the file, then break the stream so the
+        # browser reports a failed download instead of keeping a short file as if whole.
+        writer.writerow([FAILED_MARK, _("The export failed before the end: this file is "
+                                        "incomplete. Download it again.")])
+        yield buffer.getvalue().encode("utf-8")
+        raise
     yield buffer.getvalue().encode("utf-8")
 
 

@@ -1,13 +1,36 @@
 """Error pages: a plain Thai page for every failure, never a trace; refusals and misses logged."""
 
+from contextlib import suppress
+
 from flask import Flask, g, render_template, request
-from flask_login import current_user
+from flask_login import AnonymousUserMixin, current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from models import db
 from rules.audit import record
+
+#: What is shown when even the error page cannot be drawn: Thai first, no database, no template.
+BARE_APOLOGY = ("<!doctype html><html lang=\"th\"><meta charset=\"utf-8\"><title>LEC</title>"
+                "<p>ระบบขัดข้องชั่วคราว ยังไม่มีการบันทึกข้อมูลใด ๆ กรุณาลองใหม่อีกครั้งในอีกสักครู่</p>"
+                "<p lang=\"en\">The system is temporarily unavailable. Nothing was saved; "
+                "please try again in a moment.</p></html>")
+
+
+def _forget_user() -> None:
+    """Nothing after this (headers, the page) may ask the database for the signed-in user."""
+    g._login_user = AnonymousUserMixin()
+    with suppress(Exception):
+        db.session.rollback()
+
+
+def _page(code: int) -> tuple[str, int]:
+    try:
+        return render_template("error.html", code=code), code
+    except Exception:  # noqa: BLE001 - the last resort must not fail
+        return BARE_APOLOGY, code
 
 
 def forbidden(error: HTTPException) -> tuple[str, int]:
@@ -51,12 +74,22 @@ def init_app(app: Flask) -> None:
     def server_error(error: Exception) -> tuple[str, int]:
         """Log the trace for us; show the user a plain apology, never the trace."""
         app.logger.exception("unhandled error")
-        db.session.rollback()
-        return render_template("error.html", code=500), 500
+        with suppress(Exception):
+            db.session.rollback()
+        return _page(500)
+
+    def unavailable(error: Exception) -> tuple[str, int, dict[str, str]]:
+        """The database is down or unreachable: a Thai 503 page drawn without it."""
+        app.logger.error("database unavailable: %s", error)
+        _forget_user()
+        page, code = _page(503)
+        return page, code, {"Retry-After": "30"}
 
     app.register_error_handler(403, forbidden)
     app.register_error_handler(404, not_found)
     app.register_error_handler(CSRFError, csrf_error)
     app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(OperationalError, unavailable)
+    app.register_error_handler(InterfaceError, unavailable)
     app.register_error_handler(Exception, server_error)
     app.after_request(log_refused_csrf)
