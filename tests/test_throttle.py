@@ -26,7 +26,7 @@ def store(request, app):
     throttle = security.throttle(app)
     original = throttle.store
     if request.param == "redis":
-        redis_store = RedisStore("redis://127.0.0.1:6379/15", prefix="lec-test-12:")
+        redis_store = RedisStore("redis://127.0.0.1:6379/12", prefix="lec-test-12:")
         try:
             redis_store.redis.ping()
         except Exception as exc:  # noqa: BLE001
