@@ -20,7 +20,7 @@ from config import Config
 from models import db
 from rules import hooks
 from seed import cli
-from web import admission, api, auth, errors, security
+from web import admission, api, auth, errors, params, security
 
 csrf = CSRFProtect()
 migrate = Migrate()
@@ -51,6 +51,7 @@ def _trust_proxies(app: Flask) -> None:
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the LEC web app; `test_config` overrides settings in tests."""
     app = Flask(__name__, instance_relative_config=True)
+    params.install(app)  # before any route: bounded <int:...> and type=int everywhere
     app.config.from_object(Config)
     if test_config:
         app.config.update(test_config)

@@ -23,6 +23,7 @@ from rules import RuleViolation
 from rules.scope import may_write, subtree
 from web.fields import BEDateField
 from web.forms import Form
+from web.params import bounded_int, fits_column
 
 from .exports import ExportMixin
 from .widgets import ListEditWidget
@@ -52,8 +53,9 @@ def refuse(name: str) -> Response:
 def primary_key_values(model: type, values: list[Any]) -> list[Any]:
     """Form values as the primary key's Python type (PostgreSQL won't compare int to text)."""
     pk = model.__mapper__.primary_key[0]
+    kind = pk.type.python_type
     try:
-        return [pk.type.python_type(value) for value in values]
+        return [(bounded_int if kind is int else kind)(value) for value in values]
     except (TypeError, ValueError):
         abort(404)
 
@@ -200,6 +202,26 @@ class ScopedModelView(ExportMixin, ModelView):
         if size and (page or 0) > last_page:
             query = query.offset(last_page * size)
         return count, (query.all() if execute else query)
+
+    def _get_list_extra_args(self) -> Any:
+        """Page, page size and filters as the database can take them: no negative page, only
+        offered page sizes, and a filter value beyond its column's range is dropped (said so)."""
+        args = super()._get_list_extra_args()
+        args.page = max(args.page or 0, 0)
+        if args.page_size not in (self.page_size_options or ()):
+            args.page_size = 0
+        kept = []
+        for idx, name, value in args.filters or ():
+            try:
+                usable = fits_column(self._filters[idx].clean(value))
+            except (TypeError, ValueError, IndexError, ArithmeticError):
+                usable = False
+            if usable:
+                kept.append((idx, name, value))
+            else:
+                flash(self.get_invalid_value_msg(value, self._filters[idx]), "error")
+        args.filters = kept if args.filters is not None else None
+        return args
 
     def get_one(self, id: Any) -> Any:
         """Flask-Admin's own get_one ignores get_query; outside the subtree is not found."""

@@ -28,6 +28,7 @@ from models.accounts import LEVEL_LABELS, password_hasher
 from models.jobs import Job
 from rules.audit import record
 from rules.scope import subtree
+from web.params import bounded_int
 
 from .background import queued, screen_request
 from .base import PageView
@@ -123,8 +124,11 @@ class CardsView(PageView):
 
     def _members(self, group: str) -> list[User]:
         query = issuable(current_user).options(joinedload(User.lao), joinedload(User.institution))
-        if group.startswith("lao:") and group[4:].isdigit():
-            query = query.where(User.lao_id == int(group[4:]))
+        if group.startswith("lao:"):
+            try:
+                query = query.where(User.lao_id == bounded_int(group[4:]))
+            except ValueError:
+                abort(404)
         elif group not in ("province", ALL_GROUP):
             abort(404)
         return list(db.session.scalars(query.order_by(User.level, User.login)).unique())
@@ -138,7 +142,7 @@ class CardsView(PageView):
     @expose("/preview")
     def preview(self) -> str:
         """The second look: whose passwords the issue will reset, then one more button."""
-        ids = [int(i) for i in request.args.getlist("user_id") if i.isdigit()]
+        ids = request.args.getlist("user_id", type=int)
         group = request.args.get("group", "")
         if ids:
             users = list(db.session.scalars(issuable(current_user).where(User.id.in_(ids))

@@ -115,7 +115,10 @@ def province_missing(session: Session, round_id: int, province_code: str) -> lis
 def current_round(session: Session, round_id: Any = None) -> Round | None:
     """The round asked for, else the latest one (the one people are working on)."""
     if round_id:
-        return session.get(Round, int(round_id)) if str(round_id).isdigit() else None
+        text = str(round_id)
+        # ASCII digits of a 32-bit id only: '²' or 20 digits are "no such round", not a 500.
+        fits = text.isascii() and text.isdigit() and len(text) <= 10 and int(text) < 2**31
+        return session.get(Round, int(text)) if fits else None
     return session.scalars(select(Round).order_by(Round.academic_year.desc(),
                                                      Round.number.desc())).first()
 

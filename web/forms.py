@@ -2,9 +2,12 @@
 
 from typing import Any
 
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
+from wtforms import DecimalField, FloatField, IntegerField
 
 from i18n import wtforms_translations
+from web.params import fits_column
 
 
 class Form(FlaskForm):
@@ -19,3 +22,17 @@ class Form(FlaskForm):
         # Flask-Admin's unique-value check compares with the edited record kept here (its own
         # BaseForm sets it); without it an edit that keeps a unique code is refused.
         self._obj = kwargs.get("obj", args[1] if len(args) > 1 else None)
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """Every form, admin ones included: a number the database cannot hold is the form's
+        own message (an integer beyond 32 bits, an infinite or NaN number), not a 500."""
+        too_large = [field for field in self
+                     if isinstance(field, IntegerField | FloatField | DecimalField)
+                     and field.data is not None and not fits_column(
+                         float(field.data) if isinstance(field, DecimalField) else field.data)]
+        for field in too_large:
+            field.data = None  # nor may a validator (a unique check) send it to the database
+        valid = super().validate(extra_validators)
+        for field in too_large:
+            field.errors = [*field.errors, _("This number is too large.")]
+        return valid and not too_large
