@@ -22,6 +22,7 @@ class AuditEntry(db.Model):
         Index("ix_audit_entry_province_at", "province_code", "at"),
         Index("ix_audit_entry_lao_at", "lao_id", "at"),
         Index("ix_audit_entry_model_object", "model", "object_id"),
+        Index("ix_audit_entry_subject_at", "subject_institution_id", "at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -34,6 +35,9 @@ class AuditEntry(db.Model):
     province_code: Mapped[str | None] = mapped_column(String(2))
     lao_id: Mapped[int | None] = mapped_column(Integer)
     institution_id: Mapped[int | None] = mapped_column(Integer)
+    # The institution holding the learner or enrolment changed, so its units see the change
+    # even when someone elsewhere (a level above) made it.
+    subject_institution_id: Mapped[int | None] = mapped_column(Integer)
     model: Mapped[str | None] = mapped_column(String(64))
     object_id: Mapped[str | None] = mapped_column(String(64))
     target: Mapped[str | None] = mapped_column(String(200))

@@ -12,11 +12,11 @@ from typing import Any
 
 from flask import has_request_context, request
 from flask_babel import gettext as _
-from sqlalchemy import event, insert, inspect
+from sqlalchemy import event, insert, inspect, select
 from sqlalchemy.orm import ORMExecuteState, Session
 
 import clock
-from models import AuditEntry, ThrottleHit, db
+from models import AuditEntry, Enrolment, Learner, ThrottleHit, db
 
 from . import RuleViolation, current_actor
 
@@ -67,6 +67,7 @@ def _actor_fields(actor: Any) -> dict[str, Any]:
 def _row(action: str, actor: Any, **values: Any) -> dict[str, Any]:
     row = {"at": clock.now(), "action": action, "ip": _where_from(),
            "province_code": None, "lao_id": None, "institution_id": None,
+           "subject_institution_id": None,
            "model": None, "object_id": None, "target": None, "changes": None, "details": None}
     row.update(_actor_fields(actor))
     row.update({k: v for k, v in values.items() if v is not None})
@@ -120,10 +121,29 @@ def _changes(obj: Any, kind: str) -> dict[str, list[Any]]:
     return out
 
 
+def _learner_institutions(session: Session) -> dict[int, int]:
+    """The institution holding each learner of this flush (active first, latest year first),
+    one query for the whole flush."""
+    ids = {obj.id for obj in list(session.new) + list(session.dirty) + list(session.deleted)
+           if isinstance(obj, Learner) and obj.id is not None}
+    if not ids:
+        return {}
+    found: dict[int, int] = {}
+    rows = session.execute(
+        select(Enrolment.learner_id, Enrolment.institution_id)
+        .where(Enrolment.learner_id.in_(ids))
+        .order_by(Enrolment.learner_id, (Enrolment.status == "active").desc(),
+                  Enrolment.academic_year.desc(), Enrolment.id.desc()))
+    for learner_id, institution_id in rows:
+        found.setdefault(learner_id, institution_id)
+    return found
+
+
 def log_flush(session: Session, flush_context: Any) -> None:
     """After a flush: one audit row per created, changed or deleted business record."""
     actor = current_actor()
     rows = []
+    owners = _learner_institutions(session)
     for kind, objects in (("create", session.new), ("update", session.dirty),
                           ("delete", session.deleted)):
         for obj in objects:
@@ -135,8 +155,11 @@ def log_flush(session: Session, flush_context: Any) -> None:
             if kind == "update" and not changes:
                 continue
             key = inspect(obj).mapper.primary_key_from_instance(obj)
+            subject = (obj.institution_id if isinstance(obj, Enrolment)
+                       else owners.get(obj.id) if isinstance(obj, Learner) else None)
             rows.append(_row(kind, actor, model=type(obj).__name__, changes=changes,
-                             object_id=",".join(str(k) for k in key), target=str(obj)))
+                             object_id=",".join(str(k) for k in key), target=str(obj),
+                             subject_institution_id=subject))
     if rows:
         session.connection().execute(insert(AuditEntry), rows)
 

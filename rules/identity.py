@@ -1,15 +1,17 @@
-"""Learner identity (SPEC §2): the 13-digit national ID with its checksum, or a G-code."""
+"""Learner identity (SPEC §2): the national ID or G-code, and who may change a learner."""
 
 import re
 
 from flask_babel import gettext as _
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 import clock
-from models import Learner
-from models.people import Gender
+from models import Enrolment, Learner
+from models.people import EnrolmentStatus, Gender
 
-from . import validates
+from . import current_actor, validates
+from .scope import Unit, covers
 
 
 def check_digit(first12: str) -> int:
@@ -65,3 +67,41 @@ def check_learner(session: Session, learner: Learner) -> list[str]:
     if learner.birth_date and learner.birth_date > clock.today():
         problems.append(_("The birth date cannot be in the future."))
     return problems
+
+
+def owning_enrolment(session: Session, learner_id: int) -> Enrolment | None:
+    """Where the learner is active now (the latest year), else where they last were: saved
+    rows only, so an enrolment added in the same flush cannot claim the learner."""
+    with session.no_autoflush:
+        return session.scalar(
+            select(Enrolment).where(Enrolment.learner_id == learner_id, Enrolment.id.is_not(None))
+            .order_by((Enrolment.status == EnrolmentStatus.ACTIVE).desc(),
+                      Enrolment.academic_year.desc(), Enrolment.id.desc()).limit(1))
+
+
+def _changed_identity(learner: Learner) -> bool:
+    state = inspect(learner)
+    return state.persistent and any(state.attrs[attr.key].history.has_changes()
+                                    for attr in state.mapper.column_attrs)
+
+
+@validates(Learner)
+def check_identity_owner(session: Session, learner: Learner) -> list[str]:
+    """Only the institution holding the learner (or a level above it) changes who they are:
+    name, birth date, guardian and phone stay as the owner recorded them, whatever the path."""
+    actor = current_actor()
+    if actor is None or not _changed_identity(learner):
+        return []
+    owner = owning_enrolment(session, learner.id)
+    if owner is None:
+        return []
+    institution = owner.institution
+    unit = Unit(institution.lao.province_code, institution.lao_id, institution.id)
+    if covers(actor, unit):
+        return []
+    return [_("The learner with ID %(id)s is registered at %(code)s %(name)s (%(lao)s, contact "
+              "%(contact)s). Only that institution may change the learner's name, birth date, "
+              "guardian or phone; ask it to correct them or to record the transfer.",
+              id=mask_national_id(learner.national_id), code=institution.code,
+              name=institution.name, lao=institution.lao.name,
+              contact=institution.phone or institution.email or institution.lao.phone or "-")]

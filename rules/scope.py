@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, false, inspect, select, true
+from sqlalchemy import ColumnElement, false, inspect, or_, select, true
 from sqlalchemy.orm import Session
 
 from models import (
@@ -203,9 +203,13 @@ PATHS[Profile] = Path(
     writers=ALL,
 )
 PATHS[AuditEntry] = Path(
-    province=lambda p: AuditEntry.province_code == p,
-    lao=lambda lao_id: AuditEntry.lao_id == lao_id,
-    institution=lambda i: AuditEntry.institution_id == i,
+    # The writer's units see an entry, and so do the units of the learner's institution.
+    province=lambda p: or_(AuditEntry.province_code == p,
+                           AuditEntry.subject_institution_id.in_(_institution_ids_in(p))),
+    lao=lambda lao_id: or_(AuditEntry.lao_id == lao_id, AuditEntry.subject_institution_id.in_(
+        select(Institution.id).where(Institution.lao_id == lao_id))),
+    institution=lambda i: or_(AuditEntry.institution_id == i,
+                              AuditEntry.subject_institution_id == i),
     unit=lambda s, get: Unit(get("province_code"), get("lao_id"), get("institution_id")),
     writers=frozenset(),
 )

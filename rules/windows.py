@@ -68,6 +68,20 @@ def year_problem(session: Session, academic_year: int) -> str | None:
     return window_problem(latest)
 
 
+def import_year_problem(session: Session, academic_year: int) -> str | None:
+    """A file is imported into the year of an open round; once rounds exist, a year without
+    one (next year, typed by hand) is refused, so an import cannot reach ahead of the rounds."""
+    if trusted(current_actor()):
+        return None
+    with session.no_autoflush:
+        if session.scalar(select(Round.id).where(Round.academic_year == academic_year).limit(1)):
+            return year_problem(session, academic_year)
+        if session.scalar(select(Round.id).limit(1)) is None:
+            return None  # a fresh install without rounds yet
+    return _("No collection round exists for academic year %(year)d: learners are imported only "
+             "into the year of an open round.", year=academic_year)
+
+
 def _round(session: Session, round_id: int | None) -> Round | None:
     with session.no_autoflush:
         return session.get(Round, round_id) if round_id is not None else None

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, joinedload
 from models import Enrolment, Institution, Learner
 from models.people import GENDER_LABELS, GRADE_LABELS, STATUS_LABELS, EnrolmentStatus
 from rules.audit import record
+from rules.windows import import_year_problem
 from spreadsheets import learner_bulk
 from spreadsheets.columns import COLUMNS, ENROLMENT_FIELDS
 from spreadsheets.learner_file import (
@@ -104,6 +105,10 @@ def import_learners(session: Session, data: bytes, institution: Institution, yea
 def _run(session: Session, data: bytes, institution: Institution, year: int, write: bool,
          bounded: bool = True) -> Result:
     result = Result()
+    closed = import_year_problem(session, year)
+    if closed:
+        result.problems = [Problem(None, "", closed)]
+        return result
     try:
         found = read_learner_file(data, institution.kind, bounded)
         result.kind = found.layout.kind

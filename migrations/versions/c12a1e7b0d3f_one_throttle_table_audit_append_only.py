@@ -1,4 +1,4 @@
-"""one throttle table for sign-in, admission and look-ups; audit_entry append-only in PostgreSQL
+"""one throttle table for sign-in, admission and look-ups; audit_entry append-only in PostgreSQL, with the learner's institution
 
 Revision ID: c12a1e7b0d3f
 Revises: df2a2c15600b
@@ -49,6 +49,9 @@ def upgrade():
         batch_op.drop_index(batch_op.f('ix_admission_attempt_at'))
         batch_op.drop_index('ix_admission_attempt_address_kind_at')
     op.drop_table('admission_attempt')
+    with op.batch_alter_table('audit_entry', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('subject_institution_id', sa.Integer(), nullable=True))
+        batch_op.create_index('ix_audit_entry_subject_at', ['subject_institution_id', 'at'], unique=False)
     if op.get_bind().dialect.name == 'postgresql':
         op.execute(GUARD)
 
@@ -58,6 +61,9 @@ def downgrade():
         op.execute("DROP TRIGGER audit_entry_no_truncate ON audit_entry")
         op.execute("DROP TRIGGER audit_entry_no_update_delete ON audit_entry")
         op.execute("DROP FUNCTION audit_entry_append_only()")
+    with op.batch_alter_table('audit_entry', schema=None) as batch_op:
+        batch_op.drop_index('ix_audit_entry_subject_at')
+        batch_op.drop_column('subject_institution_id')
     op.create_table('admission_attempt',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('address', sa.String(length=64), nullable=False),
