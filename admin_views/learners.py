@@ -39,11 +39,12 @@ from rules.enrolment import (
     age_warning,
     current_academic_year,
     duplicate_message,
-    last_enrolment,
     roll_over,
 )
 from rules.identity import mask_national_id, national_id_problems, normalise_national_id
+from rules.lookups import check_by_id
 from rules.scope import subtree
+from web import security
 from web.fields import BEDateField
 from web.forms import Form
 
@@ -96,6 +97,8 @@ class EnrolForm(Form):
 
 IDENTITY_FIELDS = ("title", "first_name", "last_name", "gender", "birth_date", "nationality",
                    "religion", "guardian_name", "guardian_phone")
+#: What a look-up shows of a learner held elsewhere (as the duplicate refusal does).
+NAME_FIELDS = ("title", "first_name", "last_name")
 
 
 class EnrolmentView(ScopedModelView):
@@ -166,17 +169,23 @@ class EnrolmentView(ScopedModelView):
         year = current_academic_year(db.session)
         form = EnrolForm(request.form if request.method == "POST" else None)
         form.grade.choices = [(g, GRADE_LABELS[g]) for g in GRADES_BY_KIND[self.kind]]
-        learner, last, warning = None, None, None
+        learner, last, warning, whole = None, None, None, True
         typed = normalise_national_id(request.values.get("national_id"))
         problems = national_id_problems(typed) if typed else []
+        found = None
         if typed and not problems:
-            learner = db.session.scalar(select(Learner).where(Learner.national_id == typed))
-            if learner is not None:
-                last = last_enrolment(db.session, learner)
+            try:
+                found = check_by_id(db.session, current_user, typed,
+                                    security.throttle(current_app))
+                learner, last, whole = found.learner, found.last, found.whole
+            except RuleViolation as exc:
+                problems += exc.messages
+            db.session.commit()  # the look-up's audit row
         if request.method == "GET":
             form.national_id.data = typed
             if learner is not None:
-                for name in IDENTITY_FIELDS:
+                shown = IDENTITY_FIELDS if whole else NAME_FIELDS
+                for name in shown:
                     form[name].data = getattr(learner, name)
                 if last is not None and last.grade in GRADES_BY_KIND[self.kind]:
                     carry = last.academic_year < year and last.status == EnrolmentStatus.ACTIVE
@@ -192,7 +201,7 @@ class EnrolmentView(ScopedModelView):
                 pass
             else:
                 try:
-                    self._enrol(typed, learner, institution, form, year)
+                    self._enrol(typed, learner, institution, form, year, whole)
                     flash(_("The learner is enrolled for academic year %(year)d.", year=year),
                           "success")
                     return redirect(self.get_url(".index_view"))
@@ -201,15 +210,17 @@ class EnrolmentView(ScopedModelView):
                     problems += exc.messages
         return self.render("admin/learners/enrol.html", form=form, learner=learner, last=last,
                            problems=problems, warning=warning, year=year, typed=typed,
+                           elsewhere=found.elsewhere if found and not whole else "",
                            grade_labels=GRADE_LABELS, status_labels=STATUS_LABELS)
 
     def _enrol(self, national_id: str, learner: Learner | None, institution: Institution,
-               form: EnrolForm, year: int) -> Enrolment:
-        """Save learner and enrolment together; a lost race reads as the rule's message."""
+               form: EnrolForm, year: int, whole: bool = True) -> Enrolment:
+        """Save learner and enrolment together; a lost race reads as the rule's message.
+        A learner held elsewhere keeps the identity that institution recorded."""
         if learner is None:
             learner = Learner(national_id=national_id)
             db.session.add(learner)
-        for name in IDENTITY_FIELDS:
+        for name in IDENTITY_FIELDS if whole else ():
             setattr(learner, name, form[name].data or None)
         enrolment = Enrolment(learner=learner, institution=institution, academic_year=year,
                               grade=form.grade.data, classroom=form.classroom.data or None,
