@@ -5,6 +5,7 @@ import re
 import pytest
 from conftest import PASSWORD, Browser, csrf_token
 from sqlalchemy import func, select
+from werkzeug.routing.converters import NumberConverter
 
 from app import create_app
 from models import User, db
@@ -120,7 +121,7 @@ def _post_rules(app):
             continue
         url = rule.rule
         for arg, conv in rule._converters.items():
-            number = type(conv).__name__ in ("IntegerConverter", "NumberConverter")
+            number = isinstance(conv, NumberConverter)
             url = re.sub(rf"<[^>]*\b{arg}>", "1" if number else "x", url)
         yield rule.rule, url
 
