@@ -1,7 +1,7 @@
 """one throttle table for sign-in, admission and look-ups; audit_entry append-only in PostgreSQL, with the learner's institution
 
 Revision ID: c12a1e7b0d3f
-Revises: ead63133d1b9
+Revises: 6d719f14d3cc
 Create Date: 2026-11-22 04:40:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c12a1e7b0d3f'
-down_revision = 'ead63133d1b9'
+down_revision = '6d719f14d3cc'
 branch_labels = None
 depends_on = None
 
