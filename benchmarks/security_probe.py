@@ -12,7 +12,6 @@ Run: PYTHONPATH=. .venv/bin/python benchmarks/security_probe.py (a temp SQLite f
 """
 
 import io
-import re
 import sys
 import tempfile
 import time
@@ -22,6 +21,7 @@ from datetime import date
 
 sys.path.insert(0, "tests")
 
+from conftest import csrf_token  # noqa: E402
 from test_fuzz import HOSTILE, KEYS, _url  # noqa: E402
 from test_uploads import bomb  # noqa: E402
 
@@ -33,7 +33,6 @@ from seed.geography import load_geography  # noqa: E402
 from spreadsheets.uploads import UploadRefused, check_upload  # noqa: E402
 
 PASSWORD = "probe password 2569 blue"
-TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
 def build() -> dict[str, list[User]]:
@@ -70,9 +69,9 @@ def build() -> dict[str, list[User]]:
 def sign_in(app, login: str, address: str = "127.0.0.1"):  # noqa: ANN001, ANN201
     client = app.test_client()
     environ = {"REMOTE_ADDR": address}
-    token = TOKEN.search(client.get("/login", environ_base=environ).get_data(as_text=True))
+    token = csrf_token(client.get("/login", environ_base=environ).get_data(as_text=True))
     response = client.post("/login", environ_base=environ, data={
-        "login": login, "password": PASSWORD, "csrf_token": token.group(1)})
+        "login": login, "password": PASSWORD, "csrf_token": token})
     return client, response.status_code
 
 
@@ -131,8 +130,8 @@ def main() -> None:
         refused_attempts = 0
         for i in range(200):
             environ = {"REMOTE_ADDR": "203.0.113.5"}
-            token = TOKEN.search(attacker.get("/login", environ_base=environ)
-                                 .get_data(as_text=True)).group(1)
+            token = csrf_token(attacker.get("/login", environ_base=environ)
+                               .get_data(as_text=True))
             response = attacker.post("/login", environ_base=environ, data={
                 "login": victim, "password": f"guess {i}", "csrf_token": token})
             refused_attempts += response.status_code == 429
