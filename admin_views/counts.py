@@ -16,6 +16,7 @@ from rules.scope import subtree
 from spreadsheets import readers
 from spreadsheets.obec_counts import ObecCounts, limited_to, read_obec_table
 from spreadsheets.pending import discard, keep, load
+from spreadsheets.uploads import MAX_BYTES, UploadRefused, check_upload
 from web.forms import Form
 
 from .base import PageView
@@ -132,10 +133,11 @@ class OtherSchoolCountView(PageView):
         if not form.validate() or upload is None or not upload.filename:
             flash(_("Choose OBEC's counts file to upload."), "error")
             return self.render("admin/learners/counts_upload.html", **context), 422
-        data = upload.read(10 * 1024 * 1024 + 1)
+        data = upload.read(MAX_BYTES + 1)
         try:
+            check_upload(data)  # bounded before any parser reads it
             found = limited_to(read_obec_table(data), COUNT_GRADES)
-        except readers.Unreadable as exc:
+        except (readers.Unreadable, UploadRefused) as exc:
             flash(str(exc), "error")
             return self.render("admin/learners/counts_upload.html", **context), 422
         schools, unknown = self._matched(found)

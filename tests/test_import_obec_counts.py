@@ -81,3 +81,11 @@ def test_a_school_outside_the_lao_is_refused(tree, browser):
     assert 'action="/admin/other_count/upload/' not in page.get_data(as_text=True).replace(
         f'action="/admin/other_count/upload/?round={round_.id}"', "")
     assert db.session.scalar(select(OtherSchoolCount)) is None
+
+
+def test_an_oversized_counts_upload_is_refused_before_parsing(tree, browser):
+    round_ = make_round()
+    lines = b"\n".join([b"1"] * 60_000)  # more lines than any table (small: kept in memory)
+    page = upload(browser(tree.a.sao_user), round_.id, lines)
+    assert page.status_code == 422
+    assert db.session.scalar(select(OtherSchoolCount)) is None
