@@ -8,19 +8,25 @@ from flask_admin import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import SelectField
+from wtforms.validators import Optional
 
 import jobs
+from i18n import be_date
 from models import Enrolment, Institution, Lao, Learner, Level, OtherSchool, Round, db
 from models.jobs import Job
 from models.people import GRADE_LABELS
-from models.risk import QualityScore, RiskFlag
-from rules import quality, risk
+from models.risk import ObecCount, QualityScore, RiskFlag
+from rules import RuleViolation, quality, risk
 from rules.identity import mask_national_id
 from rules.progress import current_round
-from rules.scope import Unit, covers, subtree
+from rules.scope import Unit, covers, may_write, subtree
+from spreadsheets.obec_counts import read_obec_counts
+from spreadsheets.uploads import check_csv
+from web.fields import BEDateField
 from web.forms import Form
 
 from .background import queued
@@ -48,6 +54,13 @@ class RiskThresholdView(ScopedModelView):
 
 class ComputeForm(Form):
     """The recompute button: CSRF only."""
+
+
+class ObecForm(Form):
+    """OBEC's published per-school, per-grade counts (CSV) and, if the file lacks it, the date."""
+
+    file = FileField(_l("OBEC counts file (CSV)"), validators=[FileRequired()])
+    count_date = BEDateField(_l("Count date (if the file does not say)"), validators=[Optional()])
 
 
 def flag_rows(round_: Round, *where: Any, page: int = 0) -> list[dict[str, Any]]:
@@ -131,7 +144,31 @@ class RiskView(PageView):
         rows = flag_rows(round_, *where, page=page)
         return self.render("admin/risk/index.html", round_=round_, rows=rows[:PAGE],
                            more=len(rows) > PAGE, page=page, kept=kept, rules=risk.RULES,
-                           form=ComputeForm())
+                           form=ComputeForm(), may_load_obec=may_write(current_user, ObecCount))
+
+    @expose("/obec", methods=("GET", "POST"))
+    def obec(self) -> Any:
+        """The department loads OBEC's table; the next check compares the LAOs' counts to it."""
+        if not may_write(current_user, ObecCount):
+            abort(403)
+        form = ObecForm()
+        if form.validate_on_submit():
+            data = form.file.data.read()
+            try:
+                check_csv(data)
+                table = read_obec_counts(data)
+                day = table.as_of or form.count_date.data
+                if day is None:
+                    raise RuleViolation(_("The file does not say its count date: enter it."))
+                rows = risk.load_obec_counts(db.session, table.counts, day)
+                db.session.commit()
+                flash(_("%(rows)d OBEC grade counts loaded for %(date)s.", rows=rows,
+                        date=be_date(day)), "success")
+                return redirect(url_for(".index"))
+            except RuleViolation as exc:
+                db.session.rollback()
+                flash(str(exc), "error")
+        return self.render("admin/risk/obec.html", form=form)
 
     @expose("/compute/<int:round_id>", methods=("POST",))
     def compute(self, round_id: int) -> Response:

@@ -33,7 +33,7 @@ from models import (
 from models.audit import AuditEntry
 from models.budget import BudgetRate
 from models.profiles import Profile
-from models.risk import QualityScore, RiskFlag, RiskThreshold
+from models.risk import ObecCount, QualityScore, RiskFlag, RiskThreshold
 from models.roster import RosterEntry
 from models.rounds import Confirmation, Round, SnapshotCount, SpotCheck, SpotCheckItem
 from models.tokens import AgencyToken
@@ -300,6 +300,9 @@ PATHS[RosterEntry] = Path(
     unit=lambda s, get: _confirmation_unit(s, get("confirmation_id")),
     writers=frozenset(),  # written by the institution's confirm alone (INSERT … SELECT)
 )
+PATHS[ObecCount] = Path(province=lambda p: true(), lao=lambda lao_id: true(),
+                        institution=lambda i: true(), unit=lambda s, get: Unit(),
+                        writers=frozenset({Level.DEPARTMENT}))
 PATHS[AgencyToken] = Path(province=lambda p: false(), lao=lambda lao_id: false(),
                           institution=lambda i: false(), unit=lambda s, get: Unit(),
                           writers=frozenset({Level.DEPARTMENT}))

@@ -380,3 +380,22 @@ def test_the_departments_national_recheck_runs_as_a_job(clean, browser) -> None:
     db.session.refresh(job)
     assert job.kind == "risk" and job.status == "done"
     assert db.session.scalars(select(RiskFlag.rule)).all() == ["incomplete"]
+
+
+def test_the_department_uploads_obecs_table(clean, browser) -> None:  # noqa: ANN001
+    from io import BytesIO
+
+    from models.risk import ObecCount
+
+    b = clean.tree.b
+    data = f"school_id,ชั้น/เพศ,ชาย,หญิง,รวม,ห้องเรียน\n{b.other.code},ป.1,21,20,41,1\n"
+    assert browser(b.province_user).get("/admin/risk/obec").status_code == 403
+    department = browser(clean.tree.department)
+    assert "/admin/risk/obec" in department.get("/admin/risk/").get_data(as_text=True)
+    response = department.post("/admin/risk/obec", data={
+        "file": (BytesIO(data.encode("utf-8-sig")), "obec.csv"), "count_date": "10/06/2569"},
+        content_type="multipart/form-data")
+    assert response.status_code == 302
+    assert db.session.scalars(select(ObecCount.boys)).all() == [21]
+    rows = risk.find(db.session, clean.round, "obec_mismatch")
+    assert [row["other_school_id"] for row, _ in rows] == [b.other.id]
