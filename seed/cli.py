@@ -1,6 +1,7 @@
 """The `flask --app app lec …` commands (SPEC §10)."""
 
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from rules.passwords import set_password
 from .demo import build_demo, one_time_password
 from .geography import load_geography
 from .laos import import_laos
+from .national import build_national, registry_path
 
 lec = AppGroup("lec", help="LEC administration commands.")
 
@@ -52,8 +54,30 @@ def import_laos_command(file: Path) -> None:
 
 @lec.command("demo")
 @click.option("--province", default="33", show_default=True, help="DOPA province code.")
-def demo_command(province: str) -> None:
+@click.option("--national", is_flag=True,
+              help="Build the national set instead: DLA's LAO registry, ~20,000 institutions, "
+                   "learners with one active enrolment each, an account per unit.")
+@click.option("--learners", default=1_500_000, show_default=True, type=click.IntRange(0),
+              help="With --national: how many learners.")
+@click.option("--registry", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="With --national: the LAO registry CSV (default ../shared/data/…).")
+@click.option("--force", is_flag=True,
+              help="With --national: empty a database that already holds learners first.")
+def demo_command(province: str, national: bool, learners: int, registry: Path | None,
+                 force: bool) -> None:
     """Fill one province with demo units and accounts; write instance/demo-accounts.csv."""
+    if national:
+        started = time.monotonic()
+        try:
+            report = build_national(Path(current_app.instance_path),
+                                    registry or registry_path(Path(current_app.root_path)),
+                                    learners, force)
+        except RuleViolation as exc:
+            _fail(str(exc))
+        click.echo(f"National set ready in {time.monotonic() - started:.0f} s: {report.laos} "
+                   f"LAOs, {report.institutions} institutions, {report.learners} learners, "
+                   f"{report.accounts} accounts; passwords in {report.passwords}")
+        return
     out = build_demo(province, Path(current_app.instance_path))
     click.echo(f"Demo province {province} ready; accounts and passwords in {out}")
 
