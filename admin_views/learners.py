@@ -44,6 +44,7 @@ from rules.enrolment import (
 from rules.identity import mask_national_id, national_id_problems, normalise_national_id
 from rules.lookups import check_by_id
 from rules.scope import subtree
+from spreadsheets import learner_export
 from web import security
 from web.fields import BEDateField
 from web.forms import Form
@@ -138,6 +139,13 @@ class EnrolmentView(ScopedModelView):
 
     def search_condition(self, term: str) -> Any:
         return enrolment_condition(term)
+
+    def export_select(self) -> tuple[list[str], Any]:
+        """Every field of the learner record, formatted by the database (see learner_export)."""
+        dialect = db.session.get_bind().dialect.name
+        return learner_export.headers(), learner_export.select_cells(
+            self.export_query(), reveal_ids=current_user.level == Level.INSTITUTION,
+            dialect=dialect)
 
     def get_query(self) -> Any:
         # One query per page: learner and institution are eager-loaded in the same SELECT.

@@ -31,6 +31,7 @@ BATCH = 500  # CSV rows per chunk sent to the client
 FAILED_MARK = "#ERROR"
 WIDTH_SAMPLE = 200  # rows looked at to size the XLSX columns
 MAX_WIDTH = 60
+SHEET_ROWS = 1_048_575  # Excel's rows per sheet, less the header
 
 Cell = str | int | float
 
@@ -57,15 +58,19 @@ def cell(value: Any) -> Cell:
     return neutralise(str(value))
 
 
-def csv_chunks(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[bytes]:
-    """The CSV file in chunks of a few hundred rows, starting with the byte-order mark."""
+def csv_chunks(headers: Sequence[str], rows: Iterable[Sequence[Any]], prepared: bool = False
+               ) -> Iterator[bytes]:
+    """The CSV file in chunks of a few hundred rows, starting with the byte-order mark.
+
+    `prepared` rows already hold final, formula-safe text (or None) and are written as they are.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     buffer.write(BOM)
     writer.writerow([cell(h) for h in headers])
     try:
         for n, row in enumerate(rows, start=1):
-            writer.writerow([cell(v) for v in row])
+            writer.writerow(row if prepared else [cell(v) for v in row])
             if n % BATCH == 0:
                 yield buffer.getvalue().encode("utf-8")
                 buffer.seek(0)
@@ -84,8 +89,12 @@ Sheet = tuple[str, Sequence[str], Iterable[Sequence[Any]]]
 
 
 def write_xlsx(target: str | IO[bytes], headers: Sequence[str], rows: Iterable[Sequence[Any]],
-               sheet: str = "LEC", more: Sequence[Sheet] = ()) -> int:
-    """Write sheets with a bold frozen header row and fitted columns; return the first's rows."""
+               sheet: str = "LEC", more: Sequence[Sheet] = (), prepared: bool = False) -> int:
+    """Write sheets with a bold frozen header row and fitted columns; return the first's rows.
+
+    `prepared` rows of the first sheet hold final text (formula-safe, IDs as text) or None, as
+    the database formatted them: they are written as they are, with no per-cell conversion.
+    """
     book = xlsxwriter.Workbook(target, {
         "constant_memory": True,
         "strings_to_formulas": False,
@@ -94,35 +103,65 @@ def write_xlsx(target: str | IO[bytes], headers: Sequence[str], rows: Iterable[S
         "tmpdir": tempfile.gettempdir(),
     })
     try:
-        bold = book.add_format({"bold": True, "bg_color": "#E9ECEF", "border": 1})
-        counts = [_write_sheet(book, bold, name, head, body)
-                  for name, head, body in [(sheet, headers, rows), *more]]
+        styles = {"bold": book.add_format({"bold": True, "bg_color": "#E9ECEF", "border": 1}),
+                  "count": book.add_format({"num_format": "#,##0"}),
+                  "money": book.add_format({"num_format": "#,##0.00"})}
+        counts = [_write_sheet(book, styles, name, head, body, prepared and n == 0)
+                  for n, (name, head, body) in enumerate([(sheet, headers, rows), *more])]
     finally:
         book.close()
     return counts[0]
 
 
-def _write_sheet(book: Any, bold: Any, name: str, headers: Sequence[str],
-                 rows: Iterable[Sequence[Any]]) -> int:
+def _new_page(book: Any, styles: dict[str, Any], name: str, headers: Sequence[str]) -> Any:
     page = book.add_worksheet(name[:31])
-    widths = [len(str(h)) for h in headers]
+    # Printed as DLA prints lists: landscape A4, one page wide, the header on every page.
+    page.set_landscape()
+    page.set_paper(9)
+    page.fit_to_pages(1, 0)
+    page.repeat_rows(0)
     for col, header in enumerate(headers):
-        page.write_string(0, col, neutralise(str(header)), bold)
+        page.write_string(0, col, neutralise(str(header)), styles["bold"])
     page.freeze_panes(1, 0)
-    count = 0
-    for count, row in enumerate(rows, start=1):
-        for col, value in enumerate(row):
-            value = cell(value)
-            if isinstance(value, str):
-                page.write_string(count, col, value)
-            else:
-                page.write_number(count, col, value)
-            if count <= WIDTH_SAMPLE and col < len(widths):
-                widths[col] = max(widths[col], len(str(value)))
+    return page
+
+
+def _finish_page(page: Any, headers: Sequence[str], widths: list[int], rows: int) -> None:
     for col, width in enumerate(widths):
         page.set_column(col, col, min(width + 2, MAX_WIDTH))
     if headers:
-        page.autofilter(0, 0, max(count, 1), len(headers) - 1)
+        page.autofilter(0, 0, max(rows, 1), len(headers) - 1)
+
+
+def _write_sheet(book: Any, styles: dict[str, Any], name: str, headers: Sequence[str],
+                 rows: Iterable[Sequence[Any]], prepared: bool) -> int:
+    """Write one sheet's rows, going on in "name (2)" … past Excel's 1,048,576 rows a sheet."""
+    page = _new_page(book, styles, name, headers)
+    widths = [len(str(h)) for h in headers]
+    count = line = 0
+    write_string, write_number = page.write_string, page.write_number
+    for count, row in enumerate(rows, start=1):
+        line += 1
+        if line > SHEET_ROWS:
+            _finish_page(page, headers, widths, SHEET_ROWS)
+            page = _new_page(book, styles, f"{name[:25]} ({count // SHEET_ROWS + 1})", headers)
+            write_string, write_number, line = page.write_string, page.write_number, 1
+        if prepared:
+            for col, value in enumerate(row):
+                if value:
+                    write_string(line, col, value)
+        else:
+            for col, value in enumerate(row):
+                value = cell(value)
+                if isinstance(value, str):
+                    write_string(line, col, value)
+                else:  # whole numbers are counts, the others money (baht and satang)
+                    write_number(line, col, value,
+                                 styles["count" if isinstance(value, int) else "money"])
+        if count <= WIDTH_SAMPLE:
+            for col, value in enumerate(row[:len(widths)]):
+                widths[col] = max(widths[col], len(str(cell(value))))
+    _finish_page(page, headers, widths, line)
     return count
 
 
@@ -134,9 +173,22 @@ def _disposition(filename: str) -> str:
 def csv_response(filename: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]
                  ) -> Response:
     """Stream a CSV download; rows are read from the database while the client receives them."""
-    return Response(stream_with_context(csv_chunks(headers, rows)), mimetype=CSV_MIMETYPE,
+    return csv_bytes_response(filename, csv_chunks(headers, rows))
+
+
+def csv_bytes_response(filename: str, chunks: Iterable[bytes]) -> Response:
+    """Stream CSV bytes made elsewhere (e.g. by the database's COPY) as a download."""
+    return Response(stream_with_context(chunks), mimetype=CSV_MIMETYPE,
                     headers={"Content-Disposition": _disposition(filename),
                              "Cache-Control": "no-store"})
+
+
+def csv_head(headers: Sequence[str]) -> bytes:
+    """The byte-order mark and the header line, for CSV whose rows come from elsewhere."""
+    buffer = io.StringIO()
+    buffer.write(BOM)
+    csv.writer(buffer).writerow([cell(h) for h in headers])
+    return buffer.getvalue().encode("utf-8")
 
 
 def _file_chunks(stream: IO[bytes]) -> Iterator[bytes]:
@@ -146,12 +198,13 @@ def _file_chunks(stream: IO[bytes]) -> Iterator[bytes]:
 
 
 def xlsx_response(filename: str, headers: Sequence[str], rows: Iterable[Sequence[Any]],
-                  sheet: str = "LEC", more: Sequence[Sheet] = ()) -> Response:
+                  sheet: str = "LEC", more: Sequence[Sheet] = (), prepared: bool = False
+                  ) -> Response:
     """Build the XLSX in a temporary file (constant memory), then stream that file."""
     handle, path = tempfile.mkstemp(suffix=".xlsx")
     os.close(handle)
     try:
-        write_xlsx(path, headers, rows, sheet, more)
+        write_xlsx(path, headers, rows, sheet, more, prepared)
         stream = open(path, "rb")  # noqa: SIM115 - closed when the download ends
     finally:
         os.unlink(path)  # the open handle keeps the data until then
