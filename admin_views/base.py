@@ -192,15 +192,20 @@ class ScopedModelView(ExportMixin, ModelView):
         size = page_size or self.page_size
         _none, query = super().get_list(page, sort_column, sort_desc, search, filters,
                                         execute=False, page_size=page_size)
-        everything = query.limit(None).offset(None).order_by(None)
+        pk = self.model.__mapper__.primary_key[0]
+        # Count and page on keys alone: the sort index answers without reading the rows.
+        keys = query.enable_eagerloads(False).with_entities(pk)
         count = db.session.scalar(select(func.count()).select_from(
-            everything.limit(COUNT_CAP + 1).subquery()))
+            keys.limit(None).offset(None).order_by(None).limit(COUNT_CAP + 1).subquery()))
         if has_request_context():
             g.lec_count_capped = count > COUNT_CAP
         count = min(count, COUNT_CAP)
         last_page = max(ceil(count / size) - 1, 0) if size else 0
         if size and (page or 0) > last_page:
-            query = query.offset(last_page * size)
+            keys = keys.offset(last_page * size)
+        # Then the page's rows by key, with their eager-loaded relations, in the same order.
+        page_keys = keys.subquery()
+        query = query.limit(None).offset(None).filter(pk.in_(select(page_keys.c[0])))
         return count, (query.all() if execute else query)
 
     def _get_list_extra_args(self) -> Any:
