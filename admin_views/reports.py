@@ -190,13 +190,18 @@ def report_rows(round_: Round, scope: Scope) -> tuple[Row, list[Row]]:
                             _when(other), {}, counts.get(None, {})))
         own_confirmed = bool(rows) and all(r.confirmed for r in rows)
     else:
+        counts = counts_by(round_.id, scope)
         rows = []
         own = progress.live_confirmation(
             db.session, round_.id, ConfirmLevel.INSTITUTION,
             progress.DATABASE_OF_KIND[scope.institution.kind], institution_id=scope.institution.id)
         own_confirmed = own is not None
-    own_counts = counts_by(round_.id, scope).get(None, {})
-    return Row(scope.code, scope.name, own_confirmed, "", scope.args, own_counts), rows
+    # The unit's own counts are the sum of the units below: one pass over the snapshots.
+    own_counts: Counts = defaultdict(int)
+    for below in counts.values():
+        for key, number in below.items():
+            own_counts[key] += number
+    return Row(scope.code, scope.name, own_confirmed, "", scope.args, dict(own_counts)), rows
 
 
 def _rounds() -> list[Round]:
