@@ -311,7 +311,9 @@ def build_national(instance_path: Path, registry: Path, learners: int, force: bo
     accounts, out = _accounts(instance_path)
     db.session.commit()
     if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("ANALYZE"))
-        db.session.commit()
+        # Statistics for the planner, and the visibility map that lets lists page on the
+        # indexes alone (index-only scans) before autovacuum would get round to it.
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM ANALYZE"))
     return NationalReport(len(laos), len(plans), count, accounts, out)
 
