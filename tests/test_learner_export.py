@@ -73,3 +73,20 @@ def test_xlsx_matches_csv_and_prints_landscape_a4(tree, browser) -> None:  # noq
     assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.paperSize == 9
     assert sheet.print_title_rows == "$1:$1" and sheet.page_setup.fitToHeight == 0
     assert sheet.sheet_properties.pageSetUpPr.fitToPage  # one page wide
+
+
+def test_bare_writer_goes_on_in_a_second_sheet_and_escapes(tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    from spreadsheets import xlsx_text
+
+    monkeypatch.setattr(xlsx_text, "SHEET_ROWS", 3)
+    rows = [["a & <b>", None, "x\x0by"], ["2", "'=1+1", ""], ["3", "c", "d"], ["4", "e", "f"]]
+    path = tmp_path / "out.xlsx"
+    assert xlsx_text.write_text_xlsx(str(path), ["h1", "h<2>", "h3"], rows, sheet="นักเรียน") == 4
+    book = openpyxl.load_workbook(path)
+    first, second = book.worksheets
+    assert (first.title, second.title) == ("นักเรียน", "นักเรียน (2)")
+    assert [[c.value for c in r] for r in first.iter_rows()] == [
+        ["h1", "h<2>", "h3"], ["a & <b>", None, "xy"], ["2", "'=1+1", None], ["3", "c", "d"]]
+    assert [[c.value for c in r] for r in second.iter_rows()] == [["h1", "h<2>", "h3"],
+                                                                  ["4", "e", "f"]]
+    assert second.print_title_rows == "$1:$1" and second.freeze_panes == "A2"
