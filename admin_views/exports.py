@@ -31,6 +31,7 @@ EXPORT_FORMATTERS.update({
     bool: lambda view, value, name: _("Yes") if value else _("No"),
 })
 YIELD_PER = 1000
+CHUNK_BYTES = 256 * 1024
 
 
 def audit(action: str, target: str = "", **details: Any) -> None:
@@ -138,5 +139,11 @@ def select_csv(headers: list[str], statement: Any) -> Iterator[bytes]:
     sql = statement.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True})
     raw = connection.connection.dbapi_connection
     with raw.cursor() as cursor, cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)") as copy:
+        # COPY hands over one row per message: send them on in chunks of about 256 KB.
+        chunk = bytearray()
         for block in copy:
-            yield bytes(block)
+            chunk += block
+            if len(chunk) >= CHUNK_BYTES:
+                yield bytes(chunk)
+                chunk.clear()
+        yield bytes(chunk)
