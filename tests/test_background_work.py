@@ -49,6 +49,8 @@ def test_a_large_export_becomes_a_job_with_the_same_rows(app, tree, browser, sma
     school = browser(tree.a.school_user)
     direct = school.get("/admin/student/export/csv/?search=%E0%B8%8A%E0%B8%B7%E0%B9%88%E0%B8%AD1")
     assert direct.status_code == 200  # one row: still a direct download
+    direct_rows = list(csv.reader(io.StringIO(direct.get_data().decode("utf-8-sig"))))
+    direct.close()
     response = school.get("/admin/student/export/csv/")
     assert response.status_code == 302 and response.location.endswith("/admin/jobs/")
     job = only_job()
@@ -57,8 +59,10 @@ def test_a_large_export_becomes_a_job_with_the_same_rows(app, tree, browser, sma
     download = school.get(state["download"])
     rows = list(csv.reader(io.StringIO(download.get_data().decode("utf-8-sig"))))
     download.close()
-    assert rows[0][0] == "เลขประจำตัวประชาชน"
-    assert sorted(row[1] for row in rows[1:]) == ["ชื่อ0 สกุล", "ชื่อ1 สกุล", "ชื่อ2 สกุล"]
+    # The job writes what the download writes: the whole learner record (issue 13 item 4).
+    assert rows[0] == direct_rows[0] and "เลขประจำตัวประชาชน" in rows[0]
+    first_name = rows[0].index("ชื่อ")
+    assert sorted(row[first_name] for row in rows[1:]) == ["ชื่อ0", "ชื่อ1", "ชื่อ2"]
     # The school's own province sees it; the other province does not.
     assert browser(tree.b.province_user).get(state["download"]).status_code == 404
 
