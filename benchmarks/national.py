@@ -239,6 +239,8 @@ def main() -> None:
 
     os.environ.setdefault("LEC_SECURE_COOKIES", "0")  # plain http on loopback
     app = create_app()
+    # Measure the export itself: above LEC_EXPORT_JOB_ROWS the same code runs in a job.
+    app.config["LEC_EXPORT_JOB_ROWS"] = 10**9
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     with app.app_context():
         assert db.engine.dialect.name == "postgresql", "measure on PostgreSQL"
