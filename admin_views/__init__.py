@@ -42,7 +42,7 @@ from .tokens import AgencyTokenView
 
 
 def init_app(app: Flask) -> Admin:
-    """Register every admin view; the menu shows the whole product."""
+    """Register every admin view; each user's menu shows what their level uses (menu.py)."""
     admin = Admin(
         app,
         name=_l("LEC"),
@@ -62,19 +62,26 @@ def init_app(app: Flask) -> Admin:
     learners.register(admin)
     imports.register(admin)
     reports.register(admin)
-    admin.add_view(ConfirmationView(name=_l("Confirmation and progress"),
+    confirming = _l("Confirmation")
+    admin.add_view(ConfirmationView(name=_l("Confirmation and progress"), category=confirming,
                                     endpoint="confirmation"))
-    admin.add_view(SpotCheckView(name=_l("Spot checks"), endpoint="spot_checks"))
-    admin.add_view(RiskView(name=_l("Risk flags"), endpoint="risk"))
-    admin.add_view(ChangesView(name=_l("Changed since confirmation"), endpoint="changes"))
-    admin.add_view(RoundView(Round, name=_l("Collection rounds"), endpoint="round"))
-    admin.add_view(UserView(User, name=_l("Accounts"), endpoint="user"))
-    admin.add_view(CardsView(name=_l("Credential cards"), endpoint="cards"))
-    admin.add_view(AuditView(AuditEntry, name=_l("Audit log"), endpoint="audit"))
-    admin.add_view(JobsView(name=_l("My jobs"), endpoint="jobs"))
+    admin.add_view(SpotCheckView(name=_l("Spot checks"), category=confirming,
+                                 endpoint="spot_checks"))
+    admin.add_view(RiskView(name=_l("Risk flags"), category=confirming, endpoint="risk"))
+    admin.add_view(ChangesView(name=_l("Changed since confirmation"), category=confirming,
+                               endpoint="changes"))
+    administration = _l("Administration")
+    admin.add_view(RoundView(Round, name=_l("Collection rounds"), category=administration,
+                             endpoint="round"))
+    admin.add_view(UserView(User, name=_l("Accounts"), category=administration, endpoint="user"))
+    admin.add_view(CardsView(name=_l("Credential cards"), category=administration,
+                             endpoint="cards"))
+    admin.add_view(AuditView(AuditEntry, name=_l("Audit log"), category=administration,
+                             endpoint="audit"))
+    admin.add_view(JobsView(name=_l("My jobs"), category=_l("Reports"), endpoint="jobs"))
     admin.add_view(ProfileView(name=_l("Profile"), endpoint="profile"))
     admin.add_view(RevealView(name=_l("Reveal national ID"), endpoint="reveal"))
-    reference = _l("Reference data")
+    reference = administration  # the department's reference data sits with its other tools
     admin.add_view(ProvinceView(Province, name=_l("Provinces"), category=reference,
                                 endpoint="province"))
     admin.add_view(DistrictView(District, name=_l("Districts"), category=reference,

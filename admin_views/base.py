@@ -25,6 +25,7 @@ from web.fields import BEDateField
 from web.forms import Form
 from web.params import bounded_int, fits_column
 
+from . import menu
 from .exports import ExportMixin
 from .widgets import ListEditWidget
 
@@ -105,6 +106,9 @@ class ScopedModelView(ExportMixin, ModelView):
 
     def is_accessible(self) -> bool:
         return signed_in_at(self.levels)
+
+    def is_visible(self) -> bool:
+        return menu.shown(self.endpoint, current_user)
 
     def inaccessible_callback(self, name: str, **kwargs: Any) -> Response:
         return refuse(name)
@@ -285,6 +289,9 @@ class PageView(BaseView):
 
     def is_accessible(self) -> bool:
         return signed_in_at(self.levels)
+
+    def is_visible(self) -> bool:
+        return menu.shown(self.endpoint, current_user)
 
     def inaccessible_callback(self, name: str, **kwargs: Any) -> Response:
         return refuse(name)
