@@ -1,6 +1,7 @@
 """Read-only screens for the DOPA reference data: provinces, districts, subdistricts."""
 
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 
 from models import Level
 
@@ -20,6 +21,9 @@ class ReferenceView(ScopedModelView):
     column_searchable_list = ("code", "name_th", "name_en")
     column_labels = LABELS
     column_default_sort = "code"
+    #: The English name is data, not interface: marked so readers and checks know its language.
+    column_formatters = {"name_en": lambda v, c, m, n: Markup('<span lang="en">{}</span>').format(
+        m.name_en or "")}
 
 
 class ProvinceView(ReferenceView):

@@ -31,13 +31,18 @@ REFERENCE = {Province.__table__, District.__table__, Subdistrict.__table__}
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "postgresql_only: concurrency tests; their SQLite variant is deselected")
+    config.addinivalue_line(
+        "markers", "sqlite_only: browser checks of the templates alone (the English crawl); "
+                   "their PostgreSQL variant is deselected to keep the browser tests short")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Concurrency claims are about PostgreSQL: run them there, and do not list a SQLite skip."""
-    dropped = [item for item in items if item.get_closest_marker("postgresql_only")
-               and getattr(item, "callspec", None)
-               and item.callspec.params.get("database_url") == "sqlite"]
+    dropped = [item for item in items if getattr(item, "callspec", None) and (
+        (item.get_closest_marker("postgresql_only")
+         and item.callspec.params.get("database_url") == "sqlite")
+        or (item.get_closest_marker("sqlite_only")
+            and item.callspec.params.get("database_url") == "postgresql"))]
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = [item for item in items if item not in dropped]
