@@ -1,10 +1,15 @@
 // Thai for the words Flask-Admin's JavaScript widgets write themselves (select2 3.5 and
-// x-editable); loaded only on Thai pages. The list page loads x-editable after this script, so
+// x-editable, the page-size menu); loaded only on Thai pages. The list page loads x-editable after this script, so
 // the defaults are set on DOM ready, which jQuery runs before Flask-Admin's own ready handler.
 (function ($) {
   "use strict";
   if (!$) { return; }
   $(function () {
+    // The page-size menu's "20 items" is built from a number, so no catalogue entry can match it.
+    $(".dropdown-item, .dropdown-toggle").each(function () {
+      var text = $(this).text().trim(), m = text.match(/^(\d+) items?$/);
+      if (m) { $(this).text(m[1] + " รายการ"); }
+    });
   if ($.fn.select2) {
     $.extend($.fn.select2.defaults, {
       formatNoMatches: function () { return "ไม่พบข้อมูลที่ตรงกัน"; },
