@@ -28,7 +28,7 @@ DESK, PHONE = (1366, 768), (390, 844)
 #: Latin words a Thai page may carry: codes, file formats, brand and product names.
 ALLOWED = {"LEC", "OBEC", "DMC", "XLSX", "XLS", "CSV", "QR", "Code", "ID", "EN", "PDF",
            "Login", "User", "Password", "Profile", "LAO", "CDC", "BPP", "OK", "Excel", "MB",
-           "UTF", "IP", "KB", "Seed", "DLA"}
+           "UTF", "IP", "KB", "Seed", "DLA", "Windows", "API"}
 
 
 def size(driver, width_height: tuple[int, int]) -> None:  # noqa: ANN001
