@@ -21,7 +21,7 @@ from datetime import date
 
 sys.path.insert(0, "tests")
 
-from conftest import csrf_token  # noqa: E402
+from conftest import IsolatedClient, csrf_token  # noqa: E402
 from test_fuzz import HOSTILE, KEYS, _url  # noqa: E402
 from test_uploads import bomb  # noqa: E402
 
@@ -78,6 +78,7 @@ def sign_in(app, login: str, address: str = "127.0.0.1"):  # noqa: ANN001, ANN20
 def main() -> None:
     url = f"sqlite:///{tempfile.mkdtemp()}/probe.sqlite"
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "probe", "TESTING": True})
+    app.test_client_class = IsolatedClient  # each request its own app context, as in production
     with app.app_context():
         db.create_all()
         load_geography()
