@@ -69,6 +69,12 @@ def test_nul_bytes_in_a_form_are_a_400(client, tree):
     assert response.status_code == 400
 
 
+def test_a_return_url_with_a_newline_is_a_400_not_a_500(tree, browser):
+    b = browser(tree.department)
+    response = b.get("/admin/institution/details/?id=99999&url=/admin/%0d%0aSet-Cookie:x=1")
+    assert response.status_code == 400
+
+
 def test_nul_bytes_in_a_signed_in_search_are_a_400(tree, browser):
     b = browser(tree.a.school_user)
     assert b.get("/admin/student/?search=%00abc").status_code == 400

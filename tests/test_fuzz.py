@@ -26,7 +26,7 @@ KEYS = ["page", "page_size", "sort", "desc", "search", "id", "url", "round", "in
 KEYS += [f"flt{i}_{i}" for i in range(24)]
 PARAMS = st.fixed_dictionaries({}, optional={key: VALUES for key in KEYS})
 WORST = {**{key: "9223372036854775808" for key in KEYS}, "page": "-1", "search": "²",
-         "flt0_0": "3033200001", "next": "/\n/evil.example"}
+         "flt0_0": "3033200001", "next": "/\n/evil.example", "url": "/\r\n/evil.example"}
 FIELD = re.compile(r'<(?:input|select|textarea)\b[^>]*\bname="([^"]+)"')
 SKIP_POST = ("/logout", "/admin/profile/password", "/admin/cards/issue")
 

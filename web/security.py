@@ -110,6 +110,9 @@ def _refuse_malformed() -> None:
         values += [*request.form.keys(), *request.form.values()]
     if any("\x00" in value for value in values):
         abort(400)
+    # Flask-Admin puts its `url` (where to go back) into a Location header as it is.
+    if any(ord(c) < 32 or ord(c) == 127 for value in request.args.getlist("url") for c in value):
+        abort(400)
 
 
 def throttle(app: Flask) -> Throttle:
