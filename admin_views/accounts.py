@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import PasswordField
 from wtforms.validators import Length, Optional
 
-from models import Level, User
+from models import User
 from models.accounts import LEVEL_LABELS
 from rules.passwords import set_password
 
@@ -17,7 +17,6 @@ LEVEL_CHOICES = [(str(k), v) for k, v in LEVEL_LABELS.items()]
 
 
 class UserView(ScopedModelView):
-    levels = frozenset({Level.DEPARTMENT, Level.PROVINCE})
     column_list = ("login", "name", "level", "province_code", "lao", "institution", "active",
                    "must_change_password")
     column_searchable_list = ("login", "name")

@@ -20,7 +20,7 @@ from models.people import GENDER_LABELS, GRADE_LABELS, EnrolmentStatus
 from rules import RuleViolation
 from rules.enrolment import duplicate_message
 from rules.identity import mask_national_id
-from rules.scope import may_write
+from rules.permissions import may_reveal_id, may_write
 from web.forms import Form
 
 from .base import ScopedModelView
@@ -44,7 +44,7 @@ def _label(labels: dict[Any, Any]) -> Any:
 
 
 def _national_id(view: Any, context: Any, model: Application, name: str) -> str:
-    return mask_national_id(model.national_id, reveal=current_user.level == Level.INSTITUTION)
+    return mask_national_id(model.national_id, reveal=may_reveal_id(current_user))
 
 
 def enrol(application: Application, decided_by: str) -> Enrolment:

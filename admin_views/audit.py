@@ -12,7 +12,7 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from i18n import be_date
-from models import AuditEntry, Level, db
+from models import AuditEntry, db
 from models.accounts import LEVEL_LABELS
 from models.organisations import AFFILIATION_LABELS, INSTITUTION_KIND_LABELS, LAO_TYPE_LABELS
 from models.people import GENDER_LABELS, GRADE_LABELS, REMOVAL_REASON_LABELS, STATUS_LABELS
@@ -123,7 +123,6 @@ def _changes(view: Any, context: Any, model: AuditEntry, name: str) -> Markup:
 class AuditView(ScopedModelView):
     """Nobody adds, edits or deletes here; rules.audit also refuses it below the UI."""
 
-    levels = frozenset({Level.DEPARTMENT, Level.PROVINCE, Level.LAO})
     can_view_details = True
     simple_list_pager = True  # the log grows without bound: no COUNT over it
     column_default_sort = ("at", True)

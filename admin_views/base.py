@@ -1,5 +1,6 @@
 """The scoped base view: every admin screen sees and changes only the user's own subtree."""
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from math import ceil
 from typing import Any
@@ -18,9 +19,10 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
 from i18n import be_date
-from models import Level, db
+from models import Institution, Lao, Level, Province, db
 from rules import RuleViolation
-from rules.scope import may_write, subtree
+from rules.permissions import may_bulk_edit, may_open, may_see, may_write
+from rules.scope import Unit, subtree
 from web.fields import BEDateField
 from web.forms import Form
 from web.params import bounded_int, fits_column
@@ -37,11 +39,9 @@ FORMATTERS.update({date: lambda view, value, name: be_date(value),
                    datetime: lambda view, value, name: be_date(value)})
 
 
-def signed_in_at(levels: frozenset[str] | None) -> bool:
-    """Whether the current user is signed in, past first login, at one of `levels`."""
-    if not current_user.is_authenticated:
-        return False
-    return levels is None or current_user.level in levels
+def signed_in_for(endpoint: str) -> bool:
+    """Whether the current user is signed in at a level that may open the page at `endpoint`."""
+    return current_user.is_authenticated and may_open(current_user, endpoint)
 
 
 def refuse(name: str) -> Response:
@@ -94,18 +94,14 @@ class ScopedModelView(ExportMixin, ModelView):
     can_set_page_size = True
     page_size = 50
     list_template = "admin/lec_list.html"
-    #: Levels that may open this view at all; None means every signed-in user.
-    levels: frozenset[str] | None = None
-    #: Levels that may inline-edit and run bulk actions.
-    bulk_levels: frozenset[str] = frozenset({Level.DEPARTMENT})
-    #: Columns department users edit in place in the list (set this, not column_editable_list).
+    #: Columns the bulk editors of rules.permissions edit in place (not column_editable_list).
     editable_columns: Any = ()
 
     def __init__(self, model: type, **kwargs: Any) -> None:
         super().__init__(model, db, **kwargs)
 
     def is_accessible(self) -> bool:
-        return signed_in_at(self.levels)
+        return signed_in_for(self.endpoint)
 
     def is_visible(self) -> bool:
         return menu.shown(self.endpoint, current_user)
@@ -141,7 +137,7 @@ class ScopedModelView(ExportMixin, ModelView):
         if not has_request_context():  # Flask-Admin builds the inline-edit form at start-up
             return self.editable_columns
         # Inline-edit widgets cost a third of a list page: only for users who may use them.
-        if (current_user.is_authenticated and current_user.level in self.bulk_levels
+        if (current_user.is_authenticated and may_bulk_edit(current_user, self.endpoint)
                 and may_write(current_user, self.model)):
             return self.editable_columns
         return ()
@@ -246,7 +242,7 @@ class ScopedModelView(ExportMixin, ModelView):
         return ScopedAjaxLoader(name, self.session, remote, **options)
 
     def is_action_allowed(self, name: str) -> bool:
-        if not (current_user.is_authenticated and current_user.level in self.bulk_levels):
+        if not (current_user.is_authenticated and may_bulk_edit(current_user, self.endpoint)):
             return False
         return super().is_action_allowed(name)
 
@@ -282,16 +278,68 @@ class ScopedModelView(ExportMixin, ModelView):
 
 
 class PageView(BaseView):
-    """Base of the custom pages (confirm, reports, cards …): signed in at one of `levels`."""
-
-    #: Levels that may open the page; None means every signed-in user.
-    levels: frozenset[str] | None = None
+    """Base of the custom pages (confirm, reports, cards …): open to the levels that
+    rules.permissions.PAGES names for the endpoint."""
 
     def is_accessible(self) -> bool:
-        return signed_in_at(self.levels)
+        return signed_in_for(self.endpoint)
 
     def is_visible(self) -> bool:
         return menu.shown(self.endpoint, current_user)
 
     def inaccessible_callback(self, name: str, **kwargs: Any) -> Response:
         return refuse(name)
+
+
+@dataclass
+class Scope:
+    """The unit a drill-down page is about: the nation, a province, an LAO or an institution."""
+
+    level: str
+    code: str = ""
+    name: str = ""
+    province: str | None = None
+    lao: Lao | None = None
+    institution: Institution | None = None
+
+    @property
+    def args(self) -> dict[str, Any]:
+        if self.institution is not None:
+            return {"institution": self.institution.id}
+        if self.lao is not None:
+            return {"lao": self.lao.id}
+        return {"province": self.province} if self.province else {}
+
+
+class DrillDownView(PageView):
+    """A page about one unit, drilled down nation → province → LAO → institution by the URL's
+    arguments; the unit is resolved and checked against the user's subtree here, once."""
+
+    def scope(self) -> Scope:
+        """The unit asked for in the URL, else the user's own; 404 outside the user's subtree."""
+        institution_id = request.args.get("institution", type=int)
+        lao_id = request.args.get("lao", type=int)
+        province = request.args.get("province")
+        if not (institution_id or lao_id or province):
+            institution_id = current_user.institution_id
+            lao_id = current_user.lao_id
+            province = current_user.province_code
+        if institution_id:
+            institution = db.session.get(Institution, institution_id) or abort(404)
+            lao = db.session.get(Lao, institution.lao_id)
+            unit = Unit(lao.province_code, lao.id, institution.id)
+            scope = Scope(Level.INSTITUTION, institution.code, institution.name, lao.province_code,
+                          lao, institution)
+        elif lao_id:
+            lao = db.session.get(Lao, lao_id) or abort(404)
+            unit = Unit(lao.province_code, lao.id)
+            scope = Scope(Level.LAO, lao.code, lao.name, lao.province_code, lao)
+        elif province:
+            found = db.session.get(Province, province) or abort(404)
+            unit = Unit(found.code)
+            scope = Scope(Level.PROVINCE, found.code, found.name_th, found.code)
+        else:
+            return Scope(Level.DEPARTMENT, "", _("The whole country"))
+        if not may_see(current_user, unit):
+            abort(404)
+        return scope

@@ -16,7 +16,6 @@ LOOKUP = {"fields": ("code", "name"), "page_size": 20, "minimum_input_length": 0
 class _InstitutionOwned(ScopedModelView):
     """An institution user's rows always belong to their own institution; others choose one."""
 
-    bulk_levels = frozenset({Level.DEPARTMENT})
     form_ajax_refs = {"institution": LOOKUP}
     column_auto_select_related = True
 

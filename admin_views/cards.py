@@ -27,6 +27,7 @@ from models import Lao, Level, User, db
 from models.accounts import LEVEL_LABELS, password_hasher
 from models.jobs import Job
 from rules.audit import record
+from rules.permissions import issues_cards_for
 from rules.scope import subtree
 from web.params import bounded_int
 
@@ -35,7 +36,6 @@ from .base import PageView
 
 # No 0/O, 1/l/I: the password is typed from paper.
 ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-ISSUERS = frozenset({Level.DEPARTMENT, Level.PROVINCE})
 #: The group of every account a province issues cards for, prepared as a job.
 ALL_GROUP = "all"
 
@@ -78,12 +78,7 @@ class Card:
 
 def issuable(actor: Any) -> Any:
     """The accounts `actor` may issue cards for: one level down, inside the actor's subtree."""
-    query = select(User).where(subtree(User, actor))
-    if actor.level == Level.DEPARTMENT:
-        return query.where(User.level == Level.PROVINCE)
-    if actor.level == Level.PROVINCE:
-        return query.where(User.level.in_([Level.LAO, Level.INSTITUTION]))
-    return query.where(User.id.is_(None))
+    return select(User).where(subtree(User, actor), User.level.in_(issues_cards_for(actor)))
 
 
 def issue(actor: Any, users: Sequence[User]) -> list[Card]:
@@ -106,7 +101,6 @@ def issue(actor: Any, users: Sequence[User]) -> list[Card]:
 class CardsView(PageView):
     """Pick a group (a province's accounts or one LAO and its institutions) and print its cards."""
 
-    levels = ISSUERS
 
     def _groups(self) -> list[tuple[str, str, int]]:
         """(key, label, number of accounts) of each group the user may print."""

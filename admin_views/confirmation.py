@@ -20,7 +20,6 @@ from models import (
     Institution,
     Lao,
     Learner,
-    Level,
     Round,
     SpotCheck,
     SpotCheckItem,
@@ -28,13 +27,13 @@ from models import (
 )
 from models.people import EnrolmentStatus
 from models.rounds import DATABASE_LABELS, SPOT_OUTCOME_LABELS, ConfirmLevel, Database
-from rules import RuleViolation, progress, risk, windows
+from rules import RuleViolation, permissions, progress, risk, windows
 from rules import confirmation as rules
-from rules.scope import Unit, covers
+from rules.scope import Unit, subtree
 from web.forms import Form
 
 from . import second_look
-from .base import PageView
+from .base import DrillDownView, PageView
 from .risk import score_context
 
 
@@ -62,51 +61,47 @@ class OutcomeForm(Form):
     note = StringField(_l("Note"), validators=[Length(max=500)])
 
 
-class ConfirmationView(PageView):
+class ConfirmationView(DrillDownView):
     """Progress, confirm and cancel for every level."""
-
-    def _unit_in_scope(self, unit: Unit) -> None:
-        if not covers(current_user, unit):
-            abort(404)
 
     @expose("/")
     def index(self) -> Any:
         round_ = progress.current_round(db.session, request.args.get("round"))
         if round_ is None:
             return self.render("admin/confirmation/index.html", round_=None)
-        province_code = request.args.get("province") or current_user.province_code
-        lao_id = request.args.get("lao", type=int) or current_user.lao_id
+        scope = self.scope()
         context: dict[str, Any] = {
             "round_": round_, "rounds": db.session.scalars(
                 select(Round).order_by(Round.academic_year.desc(), Round.number.desc())).all(),
             "labels": DATABASE_LABELS, "days_to": windows.days_to, "today": clock.today(),
-            "is_open": windows.is_open(round_), "cancel_form": CancelForm(),
-            "confirm_form": ConfirmForm(),
+            "is_late": windows.is_late, "is_open": windows.is_open(round_),
+            "cancel_form": CancelForm(), "confirm_form": ConfirmForm(),
+            "may_cancel": lambda c: permissions.may_cancel(current_user, c.level),
+            "confirms_here": lambda level: permissions.confirms(current_user) == level,
         }
-        if current_user.level == Level.INSTITUTION:
-            institution = db.session.get(Institution, current_user.institution_id)
-            context["institution"] = institution
-            context["own"] = progress.institution_rows(db.session, round_, institution.lao_id)
-            context["own"] = [r for r in context["own"] if r["institution"].id == institution.id]
-        elif lao_id and current_user.level != Level.INSTITUTION:
-            lao = db.session.get(Lao, lao_id) or abort(404)
-            self._unit_in_scope(Unit(lao.province_code, lao.id))
+        if scope.institution is not None:
+            context["institution"] = scope.institution
+            context["own"] = [r for r in progress.institution_rows(db.session, round_,
+                                                                   scope.lao.id)
+                              if r["institution"].id == scope.institution.id]
+        elif scope.lao is not None:
+            lao = scope.lao
             context["lao"] = lao
             context["institutions"] = progress.institution_rows(db.session, round_, lao.id)
             context["lao_status"] = {
                 d: (progress.lao_status(db.session, round_.id, lao.id, d),
                     progress.live_confirmation(db.session, round_.id, ConfirmLevel.LAO, d,
-                                            lao_id=lao.id))
+                                               lao_id=lao.id))
                 for d in progress.LAO_DATABASES}
-        elif province_code:
-            self._unit_in_scope(Unit(province_code))
+        elif scope.province:
+            province_code = scope.province
             context["province_code"] = province_code
             context["laos"] = progress.lao_rows(db.session, round_, province_code)
             context["province_confirmation"] = progress.live_confirmation(
                 db.session, round_.id, ConfirmLevel.PROVINCE, Database.ALL,
                 province_code=province_code)
             context["province_missing"] = progress.province_missing(db.session, round_.id,
-                                                                 province_code)
+                                                                    province_code)
         else:
             context["provinces"] = progress.province_rows(db.session, round_)
         context.update(score_context(round_, context))
@@ -116,7 +111,7 @@ class ConfirmationView(PageView):
     def preview(self, round_id: int) -> str:
         """The second look: the counts the confirmation will freeze, then one more button."""
         round_ = db.session.get(Round, round_id) or abort(404)
-        if current_user.level == Level.DEPARTMENT:
+        if permissions.confirms(current_user) is None:
             abort(403)
         return self.render("admin/confirmation/preview.html", confirm_form=ConfirmForm(),
                            **second_look.preview(round_, request.args.get("database", "")))
@@ -127,17 +122,18 @@ class ConfirmationView(PageView):
         form = ConfirmForm()
         if not form.validate_on_submit():
             abort(400)
+        level = permissions.confirms(current_user)
+        if level is None:
+            abort(403)
         try:
-            if current_user.level == Level.INSTITUTION:
+            if level == ConfirmLevel.INSTITUTION:
                 institution = db.session.get(Institution, current_user.institution_id)
                 rules.confirm_institution(db.session, round_, institution)
-            elif current_user.level == Level.LAO:
+            elif level == ConfirmLevel.LAO:
                 rules.confirm_lao(db.session, round_, db.session.get(Lao, current_user.lao_id),
                                   form.database.data or "")
-            elif current_user.level == Level.PROVINCE:
-                rules.confirm_province(db.session, round_, current_user.province_code)
             else:
-                abort(403)
+                rules.confirm_province(db.session, round_, current_user.province_code)
             db.session.commit()
             flash(_("The data is confirmed."), "success")
         except RuleViolation as exc:
@@ -148,8 +144,9 @@ class ConfirmationView(PageView):
     @expose("/cancel/<int:confirmation_id>", methods=("POST",))
     def cancel(self, confirmation_id: int) -> Response:
         confirmation = db.session.get(Confirmation, confirmation_id) or abort(404)
-        self._unit_in_scope(Unit(confirmation.province_code, confirmation.lao_id,
-                                 confirmation.institution_id))
+        if not permissions.may_see(current_user, Unit(
+                confirmation.province_code, confirmation.lao_id, confirmation.institution_id)):
+            abort(404)
         form = CancelForm()
         try:
             if not form.validate_on_submit():
@@ -160,7 +157,8 @@ class ConfirmationView(PageView):
         except RuleViolation as exc:
             db.session.rollback()
             flash(str(exc), "error")
-        back = {"lao_id": confirmation.lao_id} if confirmation.level == "institution" else {}
+        back = ({"lao_id": confirmation.lao_id}
+                if confirmation.level == ConfirmLevel.INSTITUTION else {})
         return redirect(url_for(".index", round=confirmation.round_id,
                                 lao=back.get("lao_id"), province=confirmation.province_code))
 
@@ -186,11 +184,10 @@ def draw_sample(round_: Round, lao_id: int, institution_id: int | None, seed: in
 class SpotCheckView(PageView):
     """A province samples learners of an LAO or institution and records what it found."""
 
-    levels = frozenset({Level.DEPARTMENT, Level.PROVINCE})
 
     def _check(self, check_id: int) -> SpotCheck:
         check = db.session.get(SpotCheck, check_id) or abort(404)
-        if not covers(current_user, Unit(check.province_code)):
+        if not permissions.may_see(current_user, Unit(check.province_code)):
             abort(404)
         return check
 
@@ -204,7 +201,9 @@ class SpotCheckView(PageView):
                 Institution.code == code)).first()
             lao = institution.lao if institution else db.session.scalars(
                 select(Lao).where(Lao.code == code)).first()
-            if lao is None or not covers(current_user, Unit(lao.province_code)):
+            unit = Unit(lao.province_code, lao.id, institution.id if institution else None
+                        ) if lao is not None else None
+            if unit is None or not permissions.may_sample(current_user, unit):
                 flash(_("No LAO or institution with this code in your province."), "error")
             else:
                 try:
@@ -229,9 +228,8 @@ class SpotCheckView(PageView):
                     flash(str(exc), "error")
         checks = []
         if round_ is not None:
-            query = select(SpotCheck).where(SpotCheck.round_id == round_.id)
-            if current_user.level == Level.PROVINCE:
-                query = query.where(SpotCheck.province_code == current_user.province_code)
+            query = select(SpotCheck).where(SpotCheck.round_id == round_.id,
+                                            subtree(SpotCheck, current_user))
             checks = db.session.scalars(query.order_by(SpotCheck.id.desc()).limit(100)).all()
         return self.render("admin/confirmation/spot_checks.html", round_=round_, form=form,
                            checks=checks)

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from models import Level, OtherSchool, OtherSchoolCount, Round, db
+from models import OtherSchool, OtherSchoolCount, Round, db
 from models.organisations import AFFILIATION_LABELS
 from models.people import COUNT_GRADES, GRADE_LABELS
 from rules import RuleViolation
@@ -27,7 +27,6 @@ PAGE_SIZE = 100
 class OtherSchoolCountView(PageView):
     """The LAO's screen for the counts of the other-affiliation schools it funds (SPEC §3)."""
 
-    levels = frozenset({Level.DEPARTMENT, Level.PROVINCE, Level.LAO})
 
     def _round(self) -> Round | None:
         wanted = request.args.get("round", type=int)

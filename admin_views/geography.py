@@ -3,8 +3,6 @@
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-from models import Level
-
 from .base import ScopedModelView
 
 LABELS = {"code": _l("Code"), "name_th": _l("Thai name"), "name_en": _l("English name"),
@@ -15,7 +13,6 @@ LABELS = {"code": _l("Code"), "name_th": _l("Thai name"), "name_en": _l("English
 class ReferenceView(ScopedModelView):
     """Geography comes from `geothai` via `lec init`; nobody edits it by hand."""
 
-    levels = frozenset({Level.DEPARTMENT})
     can_create = can_edit = can_delete = False
     column_display_pk = True
     column_searchable_list = ("code", "name_th", "name_en")

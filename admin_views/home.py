@@ -16,7 +16,7 @@ from models.profiles import Profile
 from models.rounds import DATABASE_LABELS, ConfirmLevel, Database
 from rules import progress, windows
 
-from .base import refuse, signed_in_at
+from .base import refuse, signed_in_for
 
 GRADES = SCHOOL_GRADES + CDC_GRADES
 
@@ -203,7 +203,7 @@ class DashboardIndexView(AdminIndexView):
     """The admin home: what the signed-in user's level should do now."""
 
     def is_accessible(self) -> bool:
-        return signed_in_at(None)
+        return signed_in_for(self.endpoint)
 
     def inaccessible_callback(self, name: str, **kwargs: Any) -> Response:
         return refuse(name)

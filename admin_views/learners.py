@@ -43,6 +43,7 @@ from rules.enrolment import (
 )
 from rules.identity import mask_national_id, national_id_problems, normalise_national_id
 from rules.lookups import check_by_id
+from rules.permissions import may_reveal_id
 from rules.scope import subtree
 from spreadsheets import learner_export
 from web import security
@@ -53,7 +54,6 @@ from .background import list_args, queued, rows_above, screen_request
 from .base import ScopedModelView
 from .search import enrolment_condition, learner_condition
 
-ALL_LEVELS = frozenset(Level)
 #: Rows a rollover job writes between two progress reports.
 ROLLOVER_BATCH = 500
 ROLLOVER_LABELS = {"promote": _l("Promote"), "repeat": _l("Repeat the grade"),
@@ -63,7 +63,7 @@ ROLLOVER_LABELS = {"promote": _l("Promote"), "repeat": _l("Repeat the grade"),
 def _masked(view: Any, context: Any, model: Enrolment, name: str) -> str:
     """Only the learner's own institution needs the whole ID in a list."""
     return mask_national_id(model.learner.national_id,
-                            reveal=current_user.level == Level.INSTITUTION)
+                            reveal=may_reveal_id(current_user))
 
 
 def _label(labels: dict[str, Any]) -> Any:
@@ -106,8 +106,6 @@ class EnrolmentView(ScopedModelView):
     """Enrolments of one institution kind; students and young children are separate views."""
 
     kind = "school"
-    levels = None
-    bulk_levels = ALL_LEVELS
     can_delete = False  # ghosts are removed with a reason, never deleted
     column_list = ("learner.national_id", "learner", "learner.gender", "grade", "classroom",
                    "academic_year", "institution", "status")
@@ -278,7 +276,7 @@ class EnrolmentView(ScopedModelView):
                 .limit(5000).all())
         return self.render("admin/learners/removed.html", rows=rows, grade_labels=GRADE_LABELS,
                            reason_labels=REMOVAL_REASON_LABELS, mask=mask_national_id,
-                           reveal=current_user.level == Level.INSTITUTION)
+                           reveal=may_reveal_id(current_user))
 
     # -- rollover ------------------------------------------------------------------------------
 
@@ -428,7 +426,6 @@ class ChildView(EnrolmentView):
 class LearnerView(ScopedModelView):
     """A learner's identity, guardian and addresses; enrolment happens in the lists above."""
 
-    bulk_levels = frozenset({Level.DEPARTMENT})
     can_delete = False
     column_list = ("national_id", "title", "first_name", "last_name", "gender", "birth_date")
     column_labels = {
@@ -444,7 +441,7 @@ class LearnerView(ScopedModelView):
     }
     column_formatters = {
         "national_id": lambda v, c, m, n: mask_national_id(
-            m.national_id, reveal=current_user.level == Level.INSTITUTION),
+            m.national_id, reveal=may_reveal_id(current_user)),
         "gender": lambda v, c, m, n: GENDER_LABELS.get(m.gender, ""),
     }
     column_searchable_list = ("national_id", "first_name", "last_name")

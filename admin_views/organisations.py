@@ -32,7 +32,6 @@ def _label(choices: list[tuple[Any, Any]]) -> Any:
 
 
 class LaoView(ScopedModelView):
-    levels = frozenset({Level.DEPARTMENT, Level.PROVINCE, Level.LAO})
     column_list = ("code", "name", "lao_type", "province", "district")
     column_searchable_list = ("code", "name")
     column_filters = ("lao_type", "province_code", "district_code")
@@ -113,7 +112,6 @@ class InstitutionView(ScopedModelView):
 
 
 class OtherSchoolView(ScopedModelView):
-    levels = frozenset({Level.DEPARTMENT, Level.PROVINCE, Level.LAO})
     column_list = ("code", "name", "affiliation", "lao", "closed")
     column_searchable_list = ("code", "name")
     column_filters = ("affiliation", "closed")
@@ -128,13 +126,11 @@ class OtherSchoolView(ScopedModelView):
     form_args = {"lao": {"validators": [DataRequired()]}}
     form_ajax_refs = {"lao": LOOKUP}
     editable_columns = ("name", "closed")
-    bulk_levels = frozenset({Level.DEPARTMENT, Level.PROVINCE, Level.LAO})
 
 
 class CodeExceptionView(ScopedModelView):
     """Department users record, with a reason, each code that may break a rule (SPEC §2)."""
 
-    levels = frozenset({Level.DEPARTMENT})
     column_list = ("code", "rule", "reason", "granted_by", "granted_at")
     column_searchable_list = ("code",)
     column_labels = {

@@ -15,7 +15,6 @@ from flask import abort, request
 from flask_admin import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from sqlalchemy import and_, case, func, or_, select, true
 from werkzeug.wrappers import Response
 
@@ -33,10 +32,9 @@ from models import (
 from models.people import CDC_GRADES, GENDER_LABELS, GRADE_LABELS, SCHOOL_GRADES
 from models.rounds import DATABASE_LABELS, ConfirmLevel, Database
 from rules import budget, progress
-from rules.scope import Unit, covers
 from spreadsheets import writers
 
-from .base import PageView, ScopedModelView
+from .base import DrillDownView, Scope, ScopedModelView
 from .exports import audit
 from .home import live_counts
 
@@ -59,56 +57,6 @@ class Row:
     def sum(self, gender: str | None = None, grades: Any = GRADES) -> int:
         return sum(n for (g, s), n in self.counts.items()
                    if g in grades and (gender is None or s == gender))
-
-
-@dataclass
-class Scope:
-    """The unit a report is about: the nation, a province, an LAO or an institution."""
-
-    level: str
-    code: str = ""
-    name: str = ""
-    province: str | None = None
-    lao: Lao | None = None
-    institution: Institution | None = None
-
-    @property
-    def args(self) -> dict[str, Any]:
-        if self.institution is not None:
-            return {"institution": self.institution.id}
-        if self.lao is not None:
-            return {"lao": self.lao.id}
-        return {"province": self.province} if self.province else {}
-
-
-def _scope() -> Scope:
-    """The unit asked for in the URL, else the user's own; 404 outside the user's subtree."""
-    institution_id = request.args.get("institution", type=int)
-    lao_id = request.args.get("lao", type=int)
-    province = request.args.get("province")
-    if not (institution_id or lao_id or province):
-        institution_id = current_user.institution_id
-        lao_id = current_user.lao_id
-        province = current_user.province_code
-    if institution_id:
-        institution = db.session.get(Institution, institution_id) or abort(404)
-        lao = db.session.get(Lao, institution.lao_id)
-        unit = Unit(lao.province_code, lao.id, institution.id)
-        scope = Scope(Level.INSTITUTION, institution.code, institution.name, lao.province_code,
-                      lao, institution)
-    elif lao_id:
-        lao = db.session.get(Lao, lao_id) or abort(404)
-        unit = Unit(lao.province_code, lao.id)
-        scope = Scope(Level.LAO, lao.code, lao.name, lao.province_code, lao)
-    elif province:
-        found = db.session.get(Province, province) or abort(404)
-        unit = Unit(found.code)
-        scope = Scope(Level.PROVINCE, found.code, found.name_th, found.code)
-    else:
-        return Scope(Level.DEPARTMENT, "", _("The whole country"))
-    if not covers(current_user, unit):
-        abort(404)
-    return scope
 
 
 def _leaves(round_id: int) -> Any:
@@ -214,7 +162,7 @@ def _grades_in(*rows: Row) -> list[str]:
     return [g for g in GRADES if g in used] or list(SCHOOL_GRADES[:9])
 
 
-class ReportView(PageView):
+class ReportView(DrillDownView):
     """Count reports by grade and gender, and the printable confirmation summary."""
 
     def _round(self) -> Round:
@@ -225,7 +173,7 @@ class ReportView(PageView):
         round_ = progress.current_round(db.session, request.args.get("round"))
         if round_ is None:
             return self.render("admin/reports/counts.html", round_=None)
-        scope = _scope()
+        scope = self.scope()
         own, rows = report_rows(round_, scope)
         live = scope.institution is not None and not own.confirmed
         if live:  # before confirming, a school checks what it has recorded, not zeros
@@ -238,7 +186,7 @@ class ReportView(PageView):
     def xlsx(self) -> Response:
         """The same report as a workbook: units below with every grade, and the unit's table."""
         round_ = self._round()
-        scope = _scope()
+        scope = self.scope()
         own, rows = report_rows(round_, scope)
         grades = _grades_in(own)
         audit("export", target="report:counts", round_id=round_.id, **scope.args)
@@ -268,7 +216,7 @@ class ReportView(PageView):
     def summary(self) -> Any:
         """The confirmation summary an institution (or LAO) prints, signs and sends upward."""
         round_ = self._round()
-        scope = _scope()
+        scope = self.scope()
         if scope.institution is not None:
             database = progress.DATABASE_OF_KIND[scope.institution.kind]
             confirmation = progress.live_confirmation(db.session, round_.id,
@@ -339,12 +287,12 @@ def _names(key: str, ids: list[Any]) -> dict[Any, tuple[str, str, dict[str, Any]
         select(Institution).where(Institution.id.in_(ids)))}
 
 
-class BudgetView(PageView):
+class BudgetView(DrillDownView):
     """Milk and lunch estimate per LAO, province and the nation."""
 
     def _estimate(self) -> dict[str, Any]:
         round_ = progress.current_round(db.session, request.args.get("round")) or abort(404)
-        scope = _scope()
+        scope = self.scope()
         rate = db.session.scalar(select(BudgetRate).where(
             BudgetRate.academic_year == round_.academic_year))
         context: dict[str, Any] = {"round_": round_, "rounds": _rounds(), "scope": scope,

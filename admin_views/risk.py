@@ -38,7 +38,6 @@ PAGE = 100
 class RiskThresholdView(ScopedModelView):
     """The department's thresholds per year; a year without a row uses the default."""
 
-    levels = frozenset({Level.DEPARTMENT})
     column_list = ("academic_year", "setting", "value")
     column_default_sort = [("academic_year", True), ("setting", False)]
     column_labels = {"academic_year": _l("Academic year"), "setting": _l("Setting"),

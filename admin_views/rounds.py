@@ -2,8 +2,6 @@
 
 from flask_babel import lazy_gettext as _l
 
-from models import Level
-
 from .base import ScopedModelView
 
 
@@ -21,5 +19,4 @@ class RoundView(ScopedModelView):
     }
     form_columns = column_list
     editable_columns = ("closes_on",)
-    bulk_levels = frozenset({Level.DEPARTMENT})
     can_delete = False

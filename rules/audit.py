@@ -19,20 +19,11 @@ import clock
 from models import AuditEntry, Enrolment, Learner, ThrottleHit, db
 
 from . import RuleViolation, current_actor
+from .identity import mask_national_id
 
 #: Tables whose writes are bookkeeping, not business records.
 UNAUDITED = {AuditEntry, ThrottleHit}
 SECRET_FIELDS = frozenset({"password_hash"})
-
-
-def mask_national_id(value: Any) -> str:
-    """The learners' masking when rules.identity provides it, else keep the last three digits."""
-    try:
-        from .identity import mask_national_id as mask
-    except ImportError:  # the learners' rules are not installed
-        text = str(value or "")
-        return "x" * max(len(text) - 3, 0) + text[-3:]
-    return mask(value)
 
 
 def _plain(key: str, value: Any) -> Any:

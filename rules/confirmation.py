@@ -23,7 +23,6 @@ from models import (
     InstitutionKind,
     Lao,
     Learner,
-    Level,
     OtherSchool,
     OtherSchoolCount,
     Province,
@@ -36,6 +35,7 @@ from models.rounds import ConfirmLevel, Database
 
 from . import RuleViolation, current_actor, validates
 from .audit import record
+from .permissions import may_cancel, may_confirm
 from .progress import (
     DATABASE_OF_KIND,
     LAO_DATABASES,
@@ -76,27 +76,13 @@ def made_by_the_rules(session: Session, confirmation: Confirmation) -> list[str]
     return [_("Confirmations are made and cancelled only with the confirm and cancel buttons.")]
 
 
-# --- who may do what -------------------------------------------------------------------------
-
-def _own_level(actor: Any, level: str) -> bool:
-    """Each unit confirms its own data; the department and trusted code may act for any unit."""
-    return actor is None or actor.level in (level, Level.DEPARTMENT)
-
-
-RANK = {Level.INSTITUTION: 0, Level.LAO: 1, Level.PROVINCE: 2, Level.DEPARTMENT: 3}
-
-
-def _above(actor: Any, level: str) -> bool:
-    return actor is None or RANK[actor.level] > RANK[level]
-
-
 # --- institution -----------------------------------------------------------------------------
 
 def confirm_institution(session: Session, round_: Round, institution: Institution
                         ) -> Confirmation:
     """The institution confirms its database for the round and freezes its counts."""
     actor = current_actor()
-    if not _own_level(actor, Level.INSTITUTION):
+    if not may_confirm(actor, ConfirmLevel.INSTITUTION):
         raise RuleViolation(_("The institution itself confirms its data (ยืนยันข้อมูล). "
                               "Ask the institution to sign in and confirm."))
     # FOR UPDATE waits for edits in flight (they hold FOR SHARE) and keeps new ones out.
@@ -145,7 +131,7 @@ def _store_snapshot(session: Session, counts: Any) -> None:
 def confirm_lao(session: Session, round_: Round, lao: Lao, database: str) -> Confirmation:
     """The LAO confirms one database once every unit of it below has (SPEC §5 rule 2)."""
     actor = current_actor()
-    if not _own_level(actor, Level.LAO):
+    if not may_confirm(actor, ConfirmLevel.LAO):
         raise RuleViolation(_("The LAO itself confirms the overall data (ยืนยันภาพรวมของข้อมูล). "
                               "Ask the LAO to sign in and confirm."))
     if database not in LAO_DATABASES:
@@ -201,7 +187,7 @@ def _sum_snapshots(session: Session, confirmation: Confirmation, *below: Any) ->
 def confirm_province(session: Session, round_: Round, province_code: str) -> Confirmation:
     """The province confirms once every LAO in it has confirmed all that applies (rule 3)."""
     actor = current_actor()
-    if not _own_level(actor, Level.PROVINCE):
+    if not may_confirm(actor, ConfirmLevel.PROVINCE):
         raise RuleViolation(_("The provincial office itself confirms the overall data "
                               "(ยืนยันภาพรวมของข้อมูล)."))
     session.execute(select(Province.code).where(Province.code == province_code)
@@ -229,7 +215,7 @@ def cancel(session: Session, confirmation: Confirmation, reason: str) -> Confirm
     """A higher level cancels a confirmation with a reason, unless its own level is confirmed."""
     actor = current_actor()
     reason = (reason or "").strip()
-    if not _above(actor, confirmation.level):
+    if not may_cancel(actor, confirmation.level):
         raise RuleViolation({
             ConfirmLevel.INSTITUTION: _("Only the LAO (or a higher level) can cancel an "
                                         "institution's confirmation (ยกเลิกการยืนยันข้อมูล). "

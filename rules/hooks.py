@@ -12,7 +12,7 @@ from .confirmation import made_by_the_rules  # noqa: F401
 from .enrolment import check_enrolment  # noqa: F401
 from .identity import check_learner  # noqa: F401
 from .locks import check_locks
-from .scope import check_write
+from .permissions import check_write
 from .windows import check_windows
 
 

@@ -1,16 +1,16 @@
-"""Who may see and change what: each level works only inside its own subtree (SPEC §1).
+"""Where each object hangs in the tree of units, so each level works only inside its own
+subtree (SPEC §1).
 
-`subtree()` is the SQL filter every admin query gets; `check_write()` refuses a write whose
-object lies, before or after the change, outside the actor's subtree, or that the actor's
-level may not make at all.
+`PATHS` says, per model, how its rows hang under a province, an LAO and an institution;
+`subtree()` is the SQL filter every admin query gets and `covers()` the same test on one unit.
+The questions "may this user …" are answered from these in rules/permissions.py.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, false, inspect, or_, select, true
+from sqlalchemy import ColumnElement, false, or_, select, true
 from sqlalchemy.orm import Session
 
 from models import (
@@ -310,13 +310,6 @@ PATHS[RiskThreshold] = Path(province=lambda p: true(), lao=lambda lao_id: true()
                             institution=lambda i: true(), unit=lambda s, get: Unit(),
                             writers=frozenset({Level.DEPARTMENT}))
 
-# Fields a level may not change even on an object it may edit.
-LOCKED_FIELDS: dict[tuple[type, str], frozenset[str]] = {
-    (Institution, Level.INSTITUTION): frozenset({"code", "lao_id", "kind", "active"}),
-}
-# Fields every user may change on their own account (password, profile, sign-out).
-OWN_ACCOUNT_FIELDS = frozenset({"password_hash", "must_change_password", "session_version", "name"})
-
 
 def subtree(model: type, user: Any) -> ColumnElement[bool]:
     """The SQL condition that keeps `model`'s rows inside `user`'s subtree."""
@@ -339,47 +332,3 @@ def covers(user: Any, unit: Unit) -> bool:
     if user.level == Level.LAO:
         return unit.lao_id is not None and unit.lao_id == user.lao_id
     return unit.institution_id is not None and unit.institution_id == user.institution_id
-
-
-def may_write(user: Any, model: type) -> bool:
-    """Whether `user`'s level may create, change or delete `model` at all."""
-    return user is None or user.level in PATHS[model].writers
-
-
-def check_write(session: Session, user: Any, obj: Any, deleting: bool = False) -> list[str]:
-    """What stops `user` from writing `obj`: its level, or the object's place in the tree."""
-    model = type(obj)
-    if model not in PATHS or user is None:
-        return []
-    state = inspect(obj)
-    # Only an existing row has changed fields; a new one (bulk imports) skips the scan.
-    changed = {
-        attr.key for attr in state.mapper.column_attrs
-        if state.attrs[attr.key].history.has_changes()
-    } if state.persistent else set()
-    if model is User and obj.id == user.id and not deleting and changed <= OWN_ACCOUNT_FIELDS:
-        return []
-    refused = [_("You may not change records outside your own unit.")]
-    if not may_write(user, model):
-        return refused
-    path = PATHS[model]
-
-    def now(key: str) -> Any:
-        return getattr(obj, key)
-
-    def before(key: str) -> Any:
-        history = state.attrs[key].history
-        return history.deleted[0] if history.deleted else getattr(obj, key)
-
-    units = [path.unit(session, now)]
-    if state.persistent or deleting:
-        units.append(path.unit(session, before))
-    if not all(covers(user, unit) for unit in units):
-        return refused
-    locked = LOCKED_FIELDS.get((model, user.level), frozenset())
-    if state.persistent and not deleting and changed & locked:
-        return [_("Your level may not change these fields: %(fields)s.",
-                  fields=", ".join(sorted(changed & locked)))]
-    if deleting and locked:
-        return refused
-    return []

@@ -1,7 +1,7 @@
 """The set-based import: every rule asked once for all rows, then one bulk write (issue 11).
 
 The checks are the flush's own rule functions — `check_learner`, `grade_problems`,
-`already_active_message`, `scope.check_write`, `windows.year_problem`, `locks.write_problems` —
+`already_active_message`, `permissions.check_write`, `windows.year_problem`, `locks.write_problems` —
 called per row where they are pure and once per file where they depend on the unit (every row
 goes to one institution and year). What the database must answer (existing learners, active
 enrolments elsewhere) is read in a few set queries, not one per row. The writes are bulk
@@ -27,7 +27,7 @@ from rules.audit import _plain as audit_plain
 from rules.audit import _row as audit_row
 from rules.enrolment import already_active_message, grade_problems
 from rules.identity import check_learner
-from rules.scope import check_write
+from rules.permissions import check_write
 from spreadsheets.columns import BY_KEY, ENROLMENT_FIELDS, LEARNER_FIELDS
 from spreadsheets.learner_file import Problem
 

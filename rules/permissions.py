@@ -1,0 +1,187 @@
+"""Every "may this user …" question, answered in one place from the user and the unit or object.
+
+Views, pages and templates only ask these functions; the tables below are the whole policy.
+A new page is one entry in `PAGES` (and `BULK_EDITORS` if it edits in place); a new level is
+one entry in `RANK` and in the tables that name it. The tree itself is rules/scope.py.
+`None` as the user means trusted code (CLI, seeds), which may do anything.
+"""
+
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import inspect
+from sqlalchemy.orm import Session
+
+from models import Institution, Level, User
+from models.rounds import ConfirmLevel
+
+from .scope import ALL, PATHS, Unit, covers
+
+#: How high each level stands: a level acts on the levels below it.
+RANK = {Level.INSTITUTION: 0, Level.LAO: 1, Level.PROVINCE: 2, Level.DEPARTMENT: 3}
+
+ABOVE_INSTITUTION = frozenset({Level.DEPARTMENT, Level.PROVINCE, Level.LAO})
+OFFICES = frozenset({Level.DEPARTMENT, Level.PROVINCE})
+DEPARTMENT = frozenset({Level.DEPARTMENT})
+
+#: The levels that may open each admin page or view, by endpoint (SPEC §1, §7).
+PAGES: dict[str, frozenset[str]] = {
+    "admin": ALL,
+    "lao": ABOVE_INSTITUTION,
+    "institution": ALL,
+    "other_school": ABOVE_INSTITUTION,
+    "application": ALL,
+    "student": ALL,
+    "child": ALL,
+    "learner": ALL,
+    "other_count": ABOVE_INSTITUTION,
+    "centre_basic_data": ALL,
+    "building": ALL,
+    "learner_import": ALL,
+    "reports": ALL,
+    "budget": ALL,
+    "budget_rate": ALL,
+    "confirmation": ALL,
+    "spot_checks": OFFICES,
+    "round": ALL,
+    "user": OFFICES,
+    "cards": OFFICES,
+    "audit": ABOVE_INSTITUTION,
+    "profile": ALL,
+    "reveal": ALL,
+    "province": DEPARTMENT,
+    "district": DEPARTMENT,
+    "subdistrict": DEPARTMENT,
+    "code_exception": DEPARTMENT,
+    "risk": ALL,
+    "risk_threshold": DEPARTMENT,
+    "jobs": ALL,
+}
+
+#: The levels that may edit in place and run bulk actions on a list; the department elsewhere.
+BULK_EDITORS: dict[str, frozenset[str]] = {
+    "student": ALL,
+    "child": ALL,
+    "other_school": ABOVE_INSTITUTION,
+}
+
+#: Whose credential cards each level issues: the level just below, in its subtree (SPEC §1).
+CARD_ISSUERS: dict[str, frozenset[str]] = {
+    Level.DEPARTMENT: frozenset({Level.PROVINCE}),
+    Level.PROVINCE: frozenset({Level.LAO, Level.INSTITUTION}),
+}
+
+#: The confirmation each level makes with its own button (SPEC §5); the department has none.
+CONFIRMS = {Level.INSTITUTION: ConfirmLevel.INSTITUTION, Level.LAO: ConfirmLevel.LAO,
+            Level.PROVINCE: ConfirmLevel.PROVINCE}
+
+#: The levels that draw spot-check samples in their subtree (SPEC §5).
+SAMPLERS = OFFICES
+
+# Fields a level may not change even on an object it may edit.
+LOCKED_FIELDS: dict[tuple[type, str], frozenset[str]] = {
+    (Institution, Level.INSTITUTION): frozenset({"code", "lao_id", "kind", "active"}),
+}
+# Fields every user may change on their own account (password, profile, sign-out).
+OWN_ACCOUNT_FIELDS = frozenset({"password_hash", "must_change_password", "session_version", "name"})
+
+
+def may_open(user: Any, endpoint: str) -> bool:
+    """Whether a signed-in `user` may open the page; a page with no entry is closed to all."""
+    return user.level in PAGES.get(endpoint, frozenset())
+
+
+def may_write_outside_window(user: Any) -> bool:
+    """The department and trusted code (CLI, seeds) may write outside a round's window."""
+    return user is None or user.level == Level.DEPARTMENT
+
+
+def may_see(user: Any, unit: Unit) -> bool:
+    """Whether `unit` (and what hangs under it) lies inside the user's subtree."""
+    return user is None or covers(user, unit)
+
+
+def may_write(user: Any, model: type) -> bool:
+    """Whether `user`'s level may create, change or delete `model` at all."""
+    return user is None or user.level in PATHS[model].writers
+
+
+def may_bulk_edit(user: Any, endpoint: str) -> bool:
+    """Whether `user` may edit the list at `endpoint` in place and run its bulk actions."""
+    return user.level in BULK_EDITORS.get(endpoint, DEPARTMENT)
+
+
+def may_reveal_id(user: Any) -> bool:
+    """Whether lists and exports show `user` whole national IDs: only the institution's own
+    staff; above it they are masked (PDPA), and a reveal is asked for and logged one by one."""
+    return user is not None and user.level == Level.INSTITUTION
+
+
+def confirms(user: Any) -> str | None:
+    """The confirmation level the user's own button makes, or None (the department)."""
+    return CONFIRMS.get(user.level) if user is not None else None
+
+
+def may_confirm(user: Any, level: str) -> bool:
+    """Each unit confirms its own data; the department and trusted code may act for any unit."""
+    return user is None or user.level == Level.DEPARTMENT or confirms(user) == level
+
+
+def may_cancel(user: Any, level: str) -> bool:
+    """A confirmation is cancelled from above: any level higher than the one that made it."""
+    return user is None or RANK[user.level] > RANK[Level(level)]
+
+
+def issues_cards_for(user: Any) -> frozenset[str]:
+    """The account levels whose credential cards `user` issues."""
+    return CARD_ISSUERS.get(user.level, frozenset())
+
+
+def may_issue_cards_for(user: Any, account: User) -> bool:
+    """Whether `user` may issue a new password card for `account`."""
+    unit = Unit(account.province_code, account.lao_id, account.institution_id)
+    return account.level in issues_cards_for(user) and covers(user, unit)
+
+
+def may_sample(user: Any, unit: Unit) -> bool:
+    """Whether `user` may draw a spot-check sample of the learners of `unit`."""
+    return user is None or (user.level in SAMPLERS and covers(user, unit))
+
+
+def check_write(session: Session, user: Any, obj: Any, deleting: bool = False) -> list[str]:
+    """What stops `user` from writing `obj`: its level, or the object's place in the tree."""
+    model = type(obj)
+    if model not in PATHS or user is None:
+        return []
+    state = inspect(obj)
+    # Only an existing row has changed fields; a new one (bulk imports) skips the scan.
+    changed = {
+        attr.key for attr in state.mapper.column_attrs
+        if state.attrs[attr.key].history.has_changes()
+    } if state.persistent else set()
+    if model is User and obj.id == user.id and not deleting and changed <= OWN_ACCOUNT_FIELDS:
+        return []
+    refused = [_("You may not change records outside your own unit.")]
+    if not may_write(user, model):
+        return refused
+    path = PATHS[model]
+
+    def now(key: str) -> Any:
+        return getattr(obj, key)
+
+    def before(key: str) -> Any:
+        history = state.attrs[key].history
+        return history.deleted[0] if history.deleted else getattr(obj, key)
+
+    units = [path.unit(session, now)]
+    if state.persistent or deleting:
+        units.append(path.unit(session, before))
+    if not all(covers(user, unit) for unit in units):
+        return refused
+    locked = LOCKED_FIELDS.get((model, user.level), frozenset())
+    if state.persistent and not deleting and changed & locked:
+        return [_("Your level may not change these fields: %(fields)s.",
+                  fields=", ".join(sorted(changed & locked)))]
+    if deleting and locked:
+        return refused
+    return []
