@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 BANGKOK = ZoneInfo("Asia/Bangkok")
 #: A BE year is the Gregorian year plus this.
 BE_OFFSET = 543
+#: The Buddhist Era years LEC accepts; a number below is a Gregorian year typed by mistake.
+BE_YEARS = range(2400, 2700)
 #: The first term of a Thai school year starts on 16 May; the academic year is named by that year.
 SCHOOL_YEAR_START = (5, 16)
 

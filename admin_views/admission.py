@@ -2,23 +2,22 @@
 
 from typing import Any
 
-from flask import abort, current_app, flash, redirect
+from flask import abort, flash, redirect
 from flask_admin import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 from wtforms import HiddenField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, Length
 
 import clock
-from models import Application, Enrolment, Institution, Learner, Level, db
+from models import Application, Institution, Level, db
 from models.admission import APPLICATION_STATUS_LABELS, ApplicationStatus
-from models.people import GENDER_LABELS, GRADE_LABELS, EnrolmentStatus
+from models.people import GENDER_LABELS, GRADE_LABELS
 from rules import RuleViolation
-from rules.enrolment import duplicate_message
+from rules.admission import accept
+from rules.enrolment import commit_enrolment
 from rules.identity import mask_national_id
 from rules.permissions import may_reveal_id, may_write
 from web.forms import Form
@@ -45,28 +44,6 @@ def _label(labels: dict[Any, Any]) -> Any:
 
 def _national_id(view: Any, context: Any, model: Application, name: str) -> str:
     return mask_national_id(model.national_id, reveal=may_reveal_id(current_user))
-
-
-def enrol(application: Application, decided_by: str) -> Enrolment:
-    """Accept: the child becomes a learner (or is found by ID) and is enrolled, by the rules."""
-    learner = db.session.scalar(
-        select(Learner).where(Learner.national_id == application.national_id))
-    if learner is None:
-        learner = Learner(
-            national_id=application.national_id, title=application.title,
-            first_name=application.first_name, last_name=application.last_name,
-            gender=application.gender, birth_date=application.birth_date,
-            guardian_name=application.contact_name, guardian_phone=application.contact_phone)
-        db.session.add(learner)
-    enrolment = Enrolment(learner=learner, institution_id=application.institution_id,
-                          academic_year=application.academic_year, grade=application.grade,
-                          enrolled_on=clock.today(), status=EnrolmentStatus.ACTIVE)
-    db.session.add(enrolment)
-    application.enrolment = enrolment
-    application.status = ApplicationStatus.ACCEPTED
-    application.decided_at = clock.now()
-    application.decided_by = decided_by
-    return enrolment
 
 
 class ApplicationView(ScopedModelView):
@@ -168,20 +145,11 @@ class ApplicationView(ScopedModelView):
         if application is None:
             return self._back()
         try:
-            enrolment = enrol(application, current_user.login)
-            db.session.commit()
+            enrolment = accept(db.session, application, current_user.login)
+            commit_enrolment(db.session, application.national_id, application.academic_year)
         except RuleViolation as exc:
             db.session.rollback()
             flash(str(exc), "error")
-            return self._back(application)
-        except IntegrityError as exc:  # the partial unique index caught a concurrent enrolment
-            db.session.rollback()
-            current_app.logger.warning("accept raced: %s", exc)
-            learner_id = db.session.scalar(
-                select(Learner.id).where(Learner.national_id == application.national_id))
-            flash(duplicate_message(db.session, learner_id, application.academic_year)
-                  if learner_id else _("Another institution enrolled this learner at the same "
-                                       "moment. Try again."), "error")
             return self._back(application)
         flash(_("%(name)s is enrolled in %(grade)s for academic year %(year)d.",
                 name=application.child_name, grade=GRADE_LABELS[enrolment.grade],

@@ -16,7 +16,6 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 import clock
 from models import (
     Confirmation,
-    Enrolment,
     Institution,
     Lao,
     Learner,
@@ -25,9 +24,8 @@ from models import (
     SpotCheckItem,
     db,
 )
-from models.people import EnrolmentStatus
 from models.rounds import DATABASE_LABELS, SPOT_OUTCOME_LABELS, ConfirmLevel, Database
-from rules import RuleViolation, permissions, progress, risk, windows
+from rules import RuleViolation, permissions, progress, risk, spotchecks, windows
 from rules import confirmation as rules
 from rules.scope import Unit, subtree
 from web.forms import Form
@@ -163,24 +161,6 @@ class ConfirmationView(DrillDownView):
                                 lao=back.get("lao_id"), province=confirmation.province_code))
 
 
-def draw_sample(round_: Round, lao_id: int, institution_id: int | None, seed: int,
-                size: int) -> list[tuple[int, int, float, list[str]]]:
-    """(learner, institution, weight, flags) drawn reproducibly from the unit's active
-    enrolments, each learner weighted by the round's risk flags (rules/risk.py)."""
-    query = (select(Enrolment.learner_id, Enrolment.institution_id)
-             .join(Institution, Institution.id == Enrolment.institution_id)
-             .where(Enrolment.academic_year == round_.academic_year,
-                    Enrolment.status == EnrolmentStatus.ACTIVE, Institution.lao_id == lao_id)
-             .order_by(Enrolment.learner_id))
-    if institution_id is not None:
-        query = query.where(Enrolment.institution_id == institution_id)
-    population = [tuple(r) for r in db.session.execute(query)]
-    weights = risk.sample_weights(db.session, round_, population, lao_id)
-    unit = institution_id if institution_id is not None else f"lao{lao_id}"
-    chosen = risk.weighted_sample([w for w, _ in weights], size, f"{round_.id}:{unit}:{seed}")
-    return [(*population[i], *weights[i]) for i in chosen]
-
-
 class SpotCheckView(PageView):
     """A province samples learners of an LAO or institution and records what it found."""
 
@@ -207,20 +187,8 @@ class SpotCheckView(PageView):
                 flash(_("No LAO or institution with this code in your province."), "error")
             else:
                 try:
-                    check = SpotCheck(round_id=round_.id, province_code=lao.province_code,
-                                      lao_id=lao.id,
-                                      institution_id=institution.id if institution else None,
-                                      seed=form.seed.data, sample_size=form.size.data,
-                                      drawn_at=clock.now(), drawn_by=current_user.login)
-                    pairs = draw_sample(round_, lao.id, check.institution_id, check.seed,
-                                        check.sample_size)
-                    db.session.add(check)
-                    db.session.flush()  # the items' scope is found through their check's id
-                    db.session.add_all([
-                        SpotCheckItem(spot_check_id=check.id, position=n, learner_id=learner,
-                                      institution_id=inst, weight=weight,
-                                      flags=" ".join(flags)[:200] or None)
-                        for n, (learner, inst, weight, flags) in enumerate(pairs, start=1)])
+                    check = spotchecks.draw(db.session, round_, lao, institution, form.seed.data,
+                                            form.size.data, current_user.login)
                     db.session.commit()
                     return redirect(url_for(".detail", check_id=check.id))
                 except RuleViolation as exc:

@@ -37,8 +37,11 @@ from rules import RuleViolation
 from rules.enrolment import (
     ROLLOVER_ACTIONS,
     age_warning,
+    commit_enrolment,
     current_academic_year,
     duplicate_message,
+    enrol,
+    last_enrolment,
     roll_over,
 )
 from rules.identity import mask_national_id, national_id_problems, normalise_national_id
@@ -228,20 +231,10 @@ class EnrolmentView(ScopedModelView):
             db.session.add(learner)
         for name in IDENTITY_FIELDS if whole else ():
             setattr(learner, name, form[name].data or None)
-        enrolment = Enrolment(learner=learner, institution=institution, academic_year=year,
-                              grade=form.grade.data, classroom=form.classroom.data or None,
-                              enrolled_on=clock.today(), status=EnrolmentStatus.ACTIVE)
+        enrolment = enrol(learner, institution, year, form.grade.data,
+                          classroom=form.classroom.data or None, enrolled_on=clock.today())
         db.session.add(enrolment)
-        try:
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()
-            existing = db.session.scalar(select(Learner.id).where(
-                Learner.national_id == national_id))
-            if existing is None:
-                raise RuleViolation(_("Another user saved this learner at the same moment. "
-                                      "Check the ID again.")) from None
-            raise RuleViolation(duplicate_message(db.session, existing, year)) from None
+        commit_enrolment(db.session, national_id, year)
         return enrolment
 
     # -- ghost removal -------------------------------------------------------------------------

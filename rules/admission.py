@@ -4,17 +4,17 @@
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 import clock
-from models import Application, Institution
+from models import Application, Enrolment, Institution, Learner
 from models.admission import ApplicationStatus
 from models.people import CDC_GRADES, GRADE_AGE, GRADE_LABELS, TITLES, Gender
 
 from . import validates
-from .enrolment import age_at_year_start, age_warning, grade_problems
-from .identity import national_id_problems, normalise_national_id
+from .enrolment import age_at_year_start, age_warning, enrol, grade_problems
+from .identity import g_code_province_problems, national_id_problems, normalise_national_id
 
 #: Titles of a child under 15; older learners are นาย / นางสาว.
 CHILD_TITLES = TITLES[:2]
@@ -67,6 +67,7 @@ def check_application(session: Session, application: Application) -> list[str]:
         application.national_id = normalise_national_id(application.national_id)
         application.status = application.status or ApplicationStatus.SUBMITTED
         problems += child_problems(application, institution)
+        problems += g_code_province_problems(session, application.national_id)
         if not (application.contact_name or "").strip() or not (
                 application.contact_phone or "").strip():
             problems.append(_("Enter the name and phone number of a parent or guardian."))
@@ -79,3 +80,25 @@ def check_application(session: Session, application: Application) -> list[str]:
             and application.enrolment_id is None:
         problems.append(_("An application is accepted by enrolling the child."))
     return problems
+
+
+def accept(session: Session, application: Application, decided_by: str) -> Enrolment:
+    """Accept: the child becomes a learner (or is found by ID) and is enrolled, by the rules."""
+    institution = session.get(Institution, application.institution_id)
+    learner = session.scalar(
+        select(Learner).where(Learner.national_id == application.national_id))
+    if learner is None:
+        learner = Learner(
+            national_id=application.national_id, title=application.title,
+            first_name=application.first_name, last_name=application.last_name,
+            gender=application.gender, birth_date=application.birth_date,
+            guardian_name=application.contact_name, guardian_phone=application.contact_phone)
+        session.add(learner)
+    enrolment = enrol(learner, institution, application.academic_year, application.grade,
+                      enrolled_on=clock.today())
+    session.add(enrolment)
+    application.enrolment = enrolment
+    application.status = ApplicationStatus.ACCEPTED
+    application.decided_at = clock.now()
+    application.decided_by = decided_by
+    return enrolment

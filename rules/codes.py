@@ -125,8 +125,13 @@ def waivers(session: Session, code: str) -> frozenset[str]:
 @validates(Lao)
 def check_lao(session: Session, lao: Lao) -> list[str]:
     """An LAO's code must agree with its type, province and district."""
+    # A form sets the province and district as related rows; their codes come at the flush.
+    province_code = lao.province.code if lao.province is not None else lao.province_code
+    district_code = lao.district.code if lao.district is not None else lao.district_code
+    if not province_code:
+        return [_("Choose the LAO's province.")]
     return lao_code_problems(
-        lao.code, lao.lao_type, lao.province_code, lao.district_code, waivers(session, lao.code)
+        lao.code, lao.lao_type, province_code, district_code, waivers(session, lao.code)
     )
 
 

@@ -4,10 +4,11 @@ from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import func, inspect, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import clock
-from models import Enrolment, Institution, Learner, OtherSchoolCount, Round
+from models import Enrolment, Institution, Learner, OtherSchool, OtherSchoolCount, Round
 from models.people import (
     COUNT_GRADES,
     GRADE_AGE,
@@ -18,7 +19,7 @@ from models.people import (
     next_grade,
 )
 
-from . import RuleViolation, validates
+from . import RuleViolation, validates, windows
 
 ROLLOVER_ACTIONS = ("promote", "repeat", "graduate", "withdraw")
 
@@ -120,6 +121,42 @@ def duplicate_message(session: Session, learner_id: int, academic_year: int) -> 
     return already_active_message(other)
 
 
+def enrol(learner: Learner, institution: Institution, academic_year: int, grade: str | None,
+          *, classroom: str | None = None, enrolled_on: date | None = None) -> Enrolment:
+    """The active enrolment of `learner` at `institution` for the year: the one way the learner
+    form, admission and the importer enrol someone; the rules check it when it is flushed."""
+    # institution_id too: the confirmation lock reads the column before the flush.
+    return Enrolment(learner=learner, institution=institution, institution_id=institution.id,
+                     academic_year=academic_year, grade=grade, classroom=classroom,
+                     enrolled_on=enrolled_on, status=EnrolmentStatus.ACTIVE)
+
+
+def commit_enrolment(session: Session, national_id: str, academic_year: int) -> None:
+    """Commit a new enrolment; if a concurrent request enrolled the learner first (the unique
+    indexes catch it), roll back and raise the rule's message naming who holds them."""
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        existing = session.scalar(select(Learner.id).where(Learner.national_id == national_id))
+        if existing is None:
+            raise RuleViolation(_("Another user saved this learner at the same moment. "
+                                  "Check the ID again.")) from None
+        raise RuleViolation(duplicate_message(session, existing, academic_year)) from None
+
+
+def _stored_status(session: Session, enrolment: Enrolment) -> str | None:
+    """The status saved before this change, read only when a saved row's status changes."""
+    state = inspect(enrolment)
+    history = state.attrs.status.history
+    if not state.persistent or not history.has_changes():
+        return None
+    if history.deleted:
+        return history.deleted[0]
+    with session.no_autoflush:  # the row was expired: ask the database what it holds
+        return session.scalar(select(Enrolment.status).where(Enrolment.id == enrolment.id))
+
+
 @validates(Enrolment)
 def check_enrolment(session: Session, enrolment: Enrolment) -> list[str]:
     """Grade fits the institution, one active enrolment per year, removal has a reason."""
@@ -132,7 +169,7 @@ def check_enrolment(session: Session, enrolment: Enrolment) -> list[str]:
     if institution is None:
         return [_("Choose the institution.")]
     problems = grade_problems(enrolment.grade, institution.kind)
-    if not enrolment.academic_year or not 2400 < enrolment.academic_year < 2700:
+    if enrolment.academic_year not in clock.BE_YEARS:
         problems.append(_("The academic year is a Buddhist Era year such as 2568."))
     if enrolment.status not in tuple(EnrolmentStatus):
         problems.append(_("Choose a valid status."))
@@ -146,6 +183,10 @@ def check_enrolment(session: Session, enrolment: Enrolment) -> list[str]:
         elif (enrolment.removal_reason == RemovalReason.OTHER
               and not (enrolment.removal_note or "").strip()):
             problems.append(_("Describe the reason in the note when it is 'other'."))
+    elif _stored_status(session, enrolment) == EnrolmentStatus.REMOVED:
+        problems.append(_("A learner removed from the system stays removed; the removal is kept "
+                          "for the record. If the learner does study here, enrol them again by "
+                          "their ID."))
     elif enrolment.removal_reason:
         enrolment.removal_reason = None
     if inspect(enrolment).attrs.status.history.has_changes():
@@ -170,6 +211,29 @@ def check_count(session: Session, count: OtherSchoolCount) -> list[str]:
     if school is not None and school.closed and (count.boys or count.girls):
         problems.append(_("%(school)s is closed: its counts must be zero.", school=school.name))
     return problems
+
+
+@validates(OtherSchool)
+def check_other_school(session: Session, school: OtherSchool) -> list[str]:
+    """A school marked closed has no learners: refuse it while a running round still counts
+    some, so the list and the grid never show counts beside "closed"."""
+    state = inspect(school)
+    if not school.closed or not (state.pending or state.attrs.closed.history.has_changes()):
+        return []
+    if school.id is None:
+        return []
+    with session.no_autoflush:
+        rounds = session.scalars(
+            select(Round).join(OtherSchoolCount, OtherSchoolCount.round_id == Round.id)
+            .where(OtherSchoolCount.other_school_id == school.id,
+                   (OtherSchoolCount.boys > 0) | (OtherSchoolCount.girls > 0))
+            .distinct()).all()
+    running = [r for r in rounds if not windows.is_closed(r)]
+    if running:
+        return [_("%(school)s still has learners counted in round %(round)s. Set its counts to "
+                  "zero first, then mark it closed.", school=school.name,
+                  round=str(running[0]))]
+    return []
 
 
 def roll_over(session: Session, enrolment: Enrolment, action: str,

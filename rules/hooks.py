@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from . import VALIDATORS, RuleViolation, accounts, audit, codes, current_actor  # noqa: F401
 from .admission import check_application  # noqa: F401
+from .basic_data import check_centre_data  # noqa: F401
 from .budget import check_rate  # noqa: F401
 from .confirmation import made_by_the_rules  # noqa: F401
 from .enrolment import check_enrolment  # noqa: F401

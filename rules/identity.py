@@ -7,7 +7,7 @@ from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 import clock
-from models import Enrolment, Learner
+from models import Enrolment, Learner, Province
 from models.people import EnrolmentStatus, Gender
 
 from . import current_actor, validates
@@ -55,11 +55,24 @@ def mask_national_id(value: str | None, reveal: bool = False) -> str:
     return f"x-xxxx-xxxxx-{value[10:12]}-{value[12]}"
 
 
+def g_code_province_problems(session: Session, value: str | None) -> list[str]:
+    """A G-code's digits 3-4 are the code of a province that exists."""
+    if not (value or "").upper().startswith("G") or national_id_problems(value):
+        return []
+    with session.no_autoflush:
+        if session.get(Province, value[3:5]) is None:
+            return [_("Digits 3-4 of the G-code (%(digits)s) must be the code of a province.",
+                      digits=value[3:5])]
+    return []
+
+
 @validates(Learner)
 def check_learner(session: Session, learner: Learner) -> list[str]:
-    """A learner needs a valid identity, a name, a gender and no birth date in the future."""
+    """A learner needs a valid identity, a name, a gender and no birth date in the future
+    (the ID is normalised first, so this rule also writes it back in its stored form)."""
     learner.national_id = normalise_national_id(learner.national_id)
     problems = national_id_problems(learner.national_id)
+    problems += g_code_province_problems(session, learner.national_id)
     if not (learner.first_name or "").strip() or not (learner.last_name or "").strip():
         problems.append(_("Enter the learner's first name and last name."))
     if learner.gender not in tuple(Gender):

@@ -15,7 +15,7 @@ import clock
 from i18n import be_date
 from models import Confirmation, Enrolment, OtherSchoolCount, Round
 
-from . import RuleViolation, current_actor
+from . import RuleViolation, current_actor, validates
 from .permissions import may_write_outside_window
 
 
@@ -104,6 +104,14 @@ def problems(session: Session) -> list[str]:
     with session.no_autoflush:
         found += [year_problem(session, year) for year in sorted(years)]
     return [p for p in dict.fromkeys(found) if p]
+
+
+@validates(Round)
+def check_round(session: Session, round_: Round) -> list[str]:
+    """A round is named by its academic year in the Buddhist Era."""
+    if round_.academic_year not in clock.BE_YEARS:
+        return [_("The academic year is a Buddhist Era year such as 2568.")]
+    return []
 
 
 def check_windows(session: Session, flush_context: Any, instances: Any) -> None:
