@@ -247,7 +247,7 @@ def _confirmation_unit(session: Session, confirmation_id: int | None) -> Unit:
 def _spot_check_unit(session: Session, spot_check_id: int | None) -> Unit:
     with session.no_autoflush:
         row = session.get(SpotCheck, spot_check_id) if spot_check_id else None
-    return Unit(row.province_code, row.lao_id, row.institution_id) if row else Unit()
+    return Unit(row.province_code) if row else Unit()
 
 
 PATHS[SnapshotCount] = Path(
@@ -260,11 +260,12 @@ PATHS[SnapshotCount] = Path(
     unit=lambda s, get: _confirmation_unit(s, get("confirmation_id")),
     writers=frozenset(),  # written by rules/confirmation.py alone (INSERT … SELECT)
 )
+# A spot check is the province's record about a unit below it, not that unit's own data.
 PATHS[SpotCheck] = Path(
     province=lambda p: SpotCheck.province_code == p,
     lao=lambda lao_id: false(),
     institution=lambda i: false(),
-    unit=lambda s, get: Unit(get("province_code"), get("lao_id"), get("institution_id")),
+    unit=lambda s, get: Unit(get("province_code")),
     writers=frozenset({Level.DEPARTMENT, Level.PROVINCE}),
 )
 PATHS[SpotCheckItem] = Path(
