@@ -3,12 +3,15 @@ view registered on the admin, for every level. A model or view added without an 
 or in `rules.permissions.PAGES` makes the guards below fail.
 """
 
+from datetime import date
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from test_admission import child, p1_birth_date
 from test_admission import national_id as applicant_id
 from test_confirmation import enrol, open_round
 
+import clock
 from models import (
     Application,
     BudgetRate,
@@ -22,6 +25,7 @@ from models import (
     Subdistrict,
     db,
 )
+from models.risk import ObecCount, QualityScore, RiskFlag, RiskThreshold
 from models.rounds import SnapshotCount
 from rules import acting_as, spotchecks
 from rules import confirmation as confirm
@@ -43,6 +47,7 @@ from rules.scope import PATHS, Unit, covers, subtree
 UNSCOPED = {
     "AdmissionAttempt": "the public admission form's throttle bookkeeping, read by no view",
     "SignInFailure": "the sign-in throttle's bookkeeping, read by no view",
+    "Job": "a user's own background jobs: jobs/ shows each user only the jobs they started",
 }
 #: Reference tables: thousands of rows, nobody but the department lists them.
 REFERENCE = (Province, District, Subdistrict)
@@ -81,6 +86,20 @@ def world(app, tree):  # noqa: ANN001, ANN201
     fields["national_id"] = applicant_id("110170099999")
     db.session.add(Application(institution_id=tree.a.school.id, birth_date=p1_birth_date(),
                                academic_year=round_.academic_year, **fields))
+    # Computed rows, written set-wise by rules/risk.py and rules/quality.py, not through the ORM.
+    now = clock.now()
+    for unit, code in ((tree.a, "33"), (tree.b, "34")):
+        db.session.execute(insert(RiskFlag).values(
+            round_id=round_.id, rule="incomplete", province_code=code, lao_id=unit.muni.id,
+            institution_id=unit.school.id))
+        db.session.execute(insert(QualityScore).values(
+            round_id=round_.id, province_code=code, lao_id=unit.muni.id,
+            institution_id=unit.school.id, computed_at=now))
+    db.session.execute(insert(RiskThreshold).values(academic_year=round_.academic_year,
+                                                    setting="incomplete", value=0.1))
+    db.session.execute(insert(ObecCount).values(count_date=date(2026, 6, 10),
+                                                school_code=tree.a.other.code, grade="P1",
+                                                boys=1, girls=2))
     with acting_as(tree.a.school_user):
         confirm.confirm_institution(db.session, round_, tree.a.school)
     with acting_as(tree.a.province_user):
@@ -95,7 +114,7 @@ def unit_of(obj: object) -> Unit:
 
 
 #: National tables every level reads.
-NATIONAL = {BudgetRate, Round}
+NATIONAL = {BudgetRate, Round, RiskThreshold}
 
 
 # --- guards: nothing is added without its entry -------------------------------------------
