@@ -5,7 +5,6 @@ plain password exists only in the response that prints the cards; the database k
 """
 
 import io
-import secrets
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ import jobs
 from models import Lao, Level, User, db
 from models.accounts import LEVEL_LABELS, password_hasher
 from models.jobs import Job
+from rules.accounts import one_time_password
 from rules.audit import record
 from rules.permissions import issues_cards_for
 from rules.scope import subtree
@@ -34,14 +34,8 @@ from web.params import bounded_int
 from .background import queued, screen_request
 from .base import PageView
 
-# No 0/O, 1/l/I: the password is typed from paper.
-ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 #: The group of every account a province issues cards for, prepared as a job.
 ALL_GROUP = "all"
-
-
-def one_time_password(length: int = 12) -> str:
-    return "".join(secrets.choice(ALPHABET) for _ in range(length))
 
 
 def qr_payload(login: str, password: str) -> str:

@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response
 import clock
 from i18n import be_date
 from models import db
+from rules.audit import record
 from spreadsheets import writers
 
 from .background import export_in_background
@@ -35,11 +36,7 @@ CHUNK_BYTES = 256 * 1024
 
 
 def audit(action: str, target: str = "", **details: Any) -> None:
-    """Record a download in the audit trail when the audit module is installed."""
-    try:
-        from rules.audit import record
-    except ImportError:
-        return
+    """Record a download in the audit trail."""
     record(action, target=target, **details)
     db.session.commit()
 

@@ -1,7 +1,9 @@
 """The business rules of SPEC §2–§5, enforced on every write whatever path it takes.
 
-Each family lives in its own module as pure functions that return what is wrong in the user's
-words; `rules.hooks` runs them on every flush. Views never re-implement a rule: they catch
+Each family lives in its own module as functions that return what is wrong in the user's words;
+`rules.hooks` runs them on every flush. A few first normalise the object they check (an ID's
+dashes, a default status, the time a status changed) and say so in their docstring; the rest
+only read. Views never re-implement a rule: they catch
 `RuleViolation` and show its message.
 """
 

@@ -1,11 +1,21 @@
 """Account rules: a unit's account carries the unit's place in the tree (SPEC §6)."""
 
+import secrets
+
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from models import Institution, Lao, Level, User
 
 from . import validates
+
+# No 0/O or 1/l/I: a one-time password is read off a printed card.
+PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def one_time_password(length: int = 12) -> str:
+    """A random password easy to type from a card (demo accounts, the CLI, credential cards)."""
+    return "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(length))
 
 
 @validates(User)

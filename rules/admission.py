@@ -55,7 +55,8 @@ def child_problems(application: Application, institution: Institution) -> list[s
 
 @validates(Application)
 def check_application(session: Session, application: Application) -> list[str]:
-    """A new application needs an open institution and a valid child; a refusal needs a reason."""
+    """A new application needs an open institution and a valid child; a refusal needs a reason.
+    A new application's ID is stored normalised and its status starts as submitted."""
     problems: list[str] = []
     if inspect(application).pending:
         with session.no_autoflush:

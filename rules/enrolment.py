@@ -159,7 +159,9 @@ def _stored_status(session: Session, enrolment: Enrolment) -> str | None:
 
 @validates(Enrolment)
 def check_enrolment(session: Session, enrolment: Enrolment) -> list[str]:
-    """Grade fits the institution, one active enrolment per year, removal has a reason."""
+    """Grade fits the institution, one active enrolment per year, removal has a reason and is
+    final. Also fills the default status and the time the status changed, and drops a removal
+    reason the status no longer needs."""
     if enrolment.status is None:  # the column default comes too late for the rules
         enrolment.status = EnrolmentStatus.ACTIVE
     with session.no_autoflush:
@@ -196,7 +198,8 @@ def check_enrolment(session: Session, enrolment: Enrolment) -> list[str]:
 
 @validates(OtherSchoolCount)
 def check_count(session: Session, count: OtherSchoolCount) -> list[str]:
-    """Counts are whole numbers from zero, K1 to P6, and zero for a closed school."""
+    """Counts are whole numbers from zero, K1 to P6, and zero for a closed school (an empty
+    count is stored as 0)."""
     problems = []
     count.boys = 0 if count.boys is None else count.boys
     count.girls = 0 if count.girls is None else count.girls

@@ -14,9 +14,10 @@ from sqlalchemy.exc import IntegrityError
 
 from models import Institution, Lao, Level, User, db
 from rules import RuleViolation
+from rules.accounts import one_time_password
 from rules.passwords import set_password
 
-from .demo import build_demo, one_time_password
+from .demo import build_demo
 from .geography import load_geography
 from .laos import import_laos
 from .national import build_national, registry_path

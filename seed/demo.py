@@ -1,7 +1,6 @@
 """A demo province with real place names: its LAOs, schools, centres and an account per unit."""
 
 import csv
-import secrets
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -11,21 +10,13 @@ from sqlalchemy import select
 
 from models import Institution, InstitutionKind, Lao, LaoType, Level, OtherSchool, User, db
 from models.accounts import password_hasher
+from rules.accounts import one_time_password
 from rules.codes import institution_kind_digit
 
 from .learners import build_learners
 from .rounds import ensure_current_round
 
 DEPARTMENT_LOGIN = "dla.admin"
-# No 0/O or 1/l/I: the one-time password is read off a printed card.
-PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-
-
-def one_time_password(length: int = 12) -> str:
-    """A random password easy to type from a card."""
-    return "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(length))
-
-
 def _plan_laos(province_code: str) -> list[tuple[str, int, str, str, str]]:
     """(code, type, name, district, subdistrict) for a PAO, municipalities and SAOs."""
     province = geothai.province(province_code)
