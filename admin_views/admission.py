@@ -12,14 +12,14 @@ from wtforms import HiddenField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, Length
 
 import clock
-from models import Application, Institution, Level, db
+from models import Application, Institution, db
 from models.admission import APPLICATION_STATUS_LABELS, ApplicationStatus
 from models.people import GENDER_LABELS, GRADE_LABELS
 from rules import RuleViolation
 from rules.admission import accept
 from rules.enrolment import commit_enrolment
 from rules.identity import mask_national_id
-from rules.permissions import may_reveal_id, may_write
+from rules.permissions import may_reveal_id, may_write, own_institution_id
 from web.forms import Form
 
 from .base import ScopedModelView
@@ -88,9 +88,8 @@ class ApplicationView(ScopedModelView):
     details_template = "admission/admin_details.html"
 
     def _institution(self) -> Institution | None:
-        if current_user.level != Level.INSTITUTION:
-            return None
-        return db.session.get(Institution, current_user.institution_id)
+        own = own_institution_id(current_user)
+        return db.session.get(Institution, own) if own is not None else None
 
     def render(self, template: str, **kwargs: Any) -> str:
         kwargs.setdefault("own_institution", self._institution())

@@ -21,7 +21,7 @@ from werkzeug.wrappers import Response
 from i18n import be_date
 from models import Institution, Lao, Level, Province, db
 from rules import RuleViolation
-from rules.permissions import may_bulk_edit, may_open, may_see, may_write
+from rules.permissions import may_bulk_edit, may_create, may_open, may_see, may_write
 from rules.scope import Unit, subtree
 from web.fields import BEDateField
 from web.forms import Form
@@ -122,7 +122,7 @@ class ScopedModelView(ExportMixin, ModelView):
 
     @property
     def can_create(self) -> bool:  # type: ignore[override]
-        return may_write(current_user, self.model)
+        return may_create(current_user, self.model)
 
     @property
     def can_edit(self) -> bool:  # type: ignore[override]
@@ -130,7 +130,7 @@ class ScopedModelView(ExportMixin, ModelView):
 
     @property
     def can_delete(self) -> bool:  # type: ignore[override]
-        return may_write(current_user, self.model)
+        return may_create(current_user, self.model)
 
     @property
     def column_editable_list(self) -> Any:  # type: ignore[override]

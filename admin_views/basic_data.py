@@ -6,7 +6,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from models import Institution, Level, db
+from models import Institution, InstitutionKind, db
+from rules.permissions import own_institution_id
 
 from .base import ScopedModelView
 
@@ -20,7 +21,7 @@ class _InstitutionOwned(ScopedModelView):
     column_auto_select_related = True
 
     def _refine(self, form: Any) -> Any:
-        if current_user.level == Level.INSTITUTION:
+        if own_institution_id(current_user) is not None:
             del form["institution"]
         return form
 
@@ -31,9 +32,10 @@ class _InstitutionOwned(ScopedModelView):
         return self._refine(super().edit_form(obj))
 
     def on_model_change(self, form: Any, model: Any, is_created: bool) -> None:
-        if current_user.level == Level.INSTITUTION and is_created:
+        own = own_institution_id(current_user)
+        if own is not None and is_created:
             with db.session.no_autoflush:  # the half-built row must not be flushed yet
-                model.institution = db.session.get(Institution, current_user.institution_id)
+                model.institution = db.session.get(Institution, own)
 
 
 class CentreBasicDataView(_InstitutionOwned):
@@ -55,11 +57,13 @@ class CentreBasicDataView(_InstitutionOwned):
 
     @property
     def can_create(self) -> bool:  # type: ignore[override]
-        if current_user.level == Level.INSTITUTION:
-            mine = db.session.get(Institution, current_user.institution_id)
+        """A centre adds its basic data once; the rule refuses it for any other institution."""
+        own = own_institution_id(current_user)
+        if own is not None:
+            mine = db.session.get(Institution, own)
             exists = db.session.scalar(select(self.model.id).where(
-                self.model.institution_id == current_user.institution_id))
-            return mine is not None and mine.kind == "cdc" and exists is None
+                self.model.institution_id == own))
+            return mine is not None and mine.kind == InstitutionKind.CDC and exists is None
         return super().can_create
 
 

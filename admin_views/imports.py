@@ -12,8 +12,10 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from models import Institution, Level, db
+import clock
+from models import Institution, db
 from rules.enrolment import current_academic_year
+from rules.permissions import own_institution_id
 from rules.scope import subtree
 from spreadsheets import learner_import as importer
 from spreadsheets import writers
@@ -37,8 +39,8 @@ class ImportView(PageView):
 
     def _institution(self, code: str | None) -> Institution | None:
         """The user's own institution, or the one whose code they typed, if in their subtree."""
-        if current_user.level == Level.INSTITUTION:
-            return db.session.get(Institution, current_user.institution_id)
+        if (own := own_institution_id(current_user)) is not None:
+            return db.session.get(Institution, own)
         if not code:
             return None
         return db.session.scalar(select(Institution).where(
@@ -46,7 +48,7 @@ class ImportView(PageView):
 
     def _year(self) -> int:
         year = request.values.get("year", type=int)
-        return year if year and 2400 < year < 2700 else current_academic_year(db.session)
+        return year if year in clock.BE_YEARS else current_academic_year(db.session)
 
     @expose("/", methods=("GET", "POST"))
     def index(self) -> Any:
@@ -55,7 +57,7 @@ class ImportView(PageView):
         year = current_academic_year(db.session) if too_big else self._year()
         code = "" if too_big else request.values.get("institution", "")
         context = {"year": year, "code": code, "max_mb": importer.MAX_BYTES // (1024 * 1024),
-                   "columns": COLUMNS}
+                   "columns": COLUMNS, "own_institution": own_institution_id(current_user)}
         if request.method == "GET":
             return self.render("admin/imports/index.html", **context)
         if too_big:

@@ -19,7 +19,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 import clock
 import jobs
-from models import Enrolment, Institution, Learner, Level, Subdistrict, db
+from models import Enrolment, Institution, Learner, Subdistrict, db
 from models.jobs import Job
 from models.people import (
     CDC_GRADES,
@@ -46,7 +46,7 @@ from rules.enrolment import (
 )
 from rules.identity import mask_national_id, national_id_problems, normalise_national_id
 from rules.lookups import check_by_id
-from rules.permissions import may_reveal_id
+from rules.permissions import may_reveal_id, own_institution_id
 from rules.scope import subtree
 from spreadsheets import learner_export
 from web import security
@@ -165,8 +165,8 @@ class EnrolmentView(ScopedModelView):
     # -- enrol by ID check -------------------------------------------------------------------
 
     def _institution_for(self, form: EnrolForm) -> Institution | None:
-        if current_user.level == Level.INSTITUTION:
-            return db.session.get(Institution, current_user.institution_id)
+        if (own := own_institution_id(current_user)) is not None:
+            return db.session.get(Institution, own)
         code = (form.institution_code.data or "").strip()
         return db.session.scalar(select(Institution).where(
             Institution.code == code, Institution.kind == self.kind,
@@ -218,6 +218,7 @@ class EnrolmentView(ScopedModelView):
                     db.session.rollback()
                     problems += exc.messages
         return self.render("admin/learners/enrol.html", form=form, learner=learner, last=last,
+                           own_institution=own_institution_id(current_user),
                            problems=problems, warning=warning, year=year, typed=typed,
                            elsewhere=found.elsewhere if found and not whole else "",
                            grade_labels=GRADE_LABELS, status_labels=STATUS_LABELS)

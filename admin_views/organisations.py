@@ -12,10 +12,10 @@ from wtforms.validators import DataRequired
 from models import (
     CodeException,
     Institution,
-    Level,
     db,
 )
 from models.organisations import AFFILIATION_LABELS, INSTITUTION_KIND_LABELS, LAO_TYPE_LABELS
+from rules.permissions import locked_fields
 
 from .base import ScopedModelView, primary_key_values
 
@@ -75,18 +75,9 @@ class InstitutionView(ScopedModelView):
     def edit_form(self, obj: Any = None) -> Any:
         """An institution edits its contact details; its code and LAO are for those above."""
         form = super().edit_form(obj)
-        if current_user.level == Level.INSTITUTION:
-            for name in ("code", "kind", "lao", "active"):
-                del form[name]
+        for column in locked_fields(current_user, Institution):
+            del form[column.removesuffix("_id")]
         return form
-
-    @property
-    def can_create(self) -> bool:  # type: ignore[override]
-        return current_user.level != Level.INSTITUTION and super().can_create
-
-    @property
-    def can_delete(self) -> bool:  # type: ignore[override]
-        return current_user.level != Level.INSTITUTION and super().can_delete
 
     @action("deactivate", _l("Mark inactive"), _l("Mark the selected institutions inactive?"))
     def action_deactivate(self, ids: list[str]) -> None:

@@ -65,6 +65,11 @@ BULK_EDITORS: dict[str, frozenset[str]] = {
     "other_school": ABOVE_INSTITUTION,
 }
 
+#: Models a level may change but not add or delete: an institution edits its own record only.
+CREATORS: dict[type, frozenset[str]] = {
+    Institution: ABOVE_INSTITUTION,
+}
+
 #: Whose credential cards each level issues: the level just below, in its subtree (SPEC §1).
 CARD_ISSUERS: dict[str, frozenset[str]] = {
     Level.DEPARTMENT: frozenset({Level.PROVINCE}),
@@ -104,6 +109,22 @@ def may_see(user: Any, unit: Unit) -> bool:
 def may_write(user: Any, model: type) -> bool:
     """Whether `user`'s level may create, change or delete `model` at all."""
     return user is None or user.level in PATHS[model].writers
+
+
+def may_create(user: Any, model: type) -> bool:
+    """Whether `user`'s level may add and delete rows of `model` (not only change them)."""
+    return may_write(user, model) and (user is None or user.level in CREATORS.get(model, ALL))
+
+
+def locked_fields(user: Any, model: type) -> frozenset[str]:
+    """The columns `user`'s level may not change even on a row it may edit."""
+    return LOCKED_FIELDS.get((model, user.level), frozenset()) if user else frozenset()
+
+
+def own_institution_id(user: Any) -> int | None:
+    """The one institution an institution-level user always works on; None above it, where
+    the user chooses the institution inside their subtree."""
+    return user.institution_id if user is not None and user.level == Level.INSTITUTION else None
 
 
 def may_bulk_edit(user: Any, endpoint: str) -> bool:
@@ -162,7 +183,8 @@ def check_write(session: Session, user: Any, obj: Any, deleting: bool = False) -
     if model is User and obj.id == user.id and not deleting and changed <= OWN_ACCOUNT_FIELDS:
         return []
     refused = [_("You may not change records outside your own unit.")]
-    if not may_write(user, model):
+    if not may_write(user, model) or ((state.pending or deleting)
+                                      and not may_create(user, model)):
         return refused
     path = PATHS[model]
 
@@ -178,10 +200,8 @@ def check_write(session: Session, user: Any, obj: Any, deleting: bool = False) -
         units.append(path.unit(session, before))
     if not all(covers(user, unit) for unit in units):
         return refused
-    locked = LOCKED_FIELDS.get((model, user.level), frozenset())
+    locked = locked_fields(user, model)
     if state.persistent and not deleting and changed & locked:
         return [_("Your level may not change these fields: %(fields)s.",
                   fields=", ".join(sorted(changed & locked)))]
-    if deleting and locked:
-        return refused
     return []
