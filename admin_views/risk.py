@@ -22,6 +22,7 @@ from models.people import GRADE_LABELS
 from models.risk import ObecCount, QualityScore, RiskFlag
 from rules import RuleViolation, quality, risk
 from rules.identity import mask_national_id
+from rules.permissions import may_reveal_id
 from rules.progress import current_round
 from rules.scope import Unit, covers, may_write, subtree
 from spreadsheets.obec_counts import read_obec_counts
@@ -73,7 +74,7 @@ def flag_rows(round_: Round, *where: Any, page: int = 0) -> list[dict[str, Any]]
              .outerjoin(OtherSchool, OtherSchool.id == RiskFlag.other_school_id)
              .where(RiskFlag.round_id == round_.id, subtree(RiskFlag, current_user), *where)
              .order_by(RiskFlag.id).limit(PAGE + 1).offset(page * PAGE))
-    reveal = current_user.level == Level.INSTITUTION
+    reveal = may_reveal_id(current_user)
     rows = []
     for r in db.session.execute(query):
         flag = r[0]
