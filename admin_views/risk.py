@@ -22,9 +22,9 @@ from models.people import GRADE_LABELS
 from models.risk import ObecCount, QualityScore, RiskFlag
 from rules import RuleViolation, quality, risk
 from rules.identity import mask_national_id
-from rules.permissions import may_reveal_id
+from rules.permissions import may_reveal_id, may_see, may_write
 from rules.progress import current_round
-from rules.scope import Unit, covers, may_write, subtree
+from rules.scope import Unit, subtree
 from spreadsheets.obec_counts import read_obec_counts
 from spreadsheets.uploads import check_csv
 from web.fields import BEDateField
@@ -102,7 +102,7 @@ def filters(args: Any) -> tuple[list[Any], dict[str, Any]]:
     institution_id = args.get("institution", type=int)
     if institution_id:
         institution = db.session.get(Institution, institution_id) or abort(404)
-        if not covers(current_user, Unit(institution.lao.province_code, institution.lao_id,
+        if not may_see(current_user, Unit(institution.lao.province_code, institution.lao_id,
                                          institution.id)):
             abort(404)
         where.append(RiskFlag.institution_id == institution_id)
@@ -110,13 +110,13 @@ def filters(args: Any) -> tuple[list[Any], dict[str, Any]]:
     lao_id = args.get("lao", type=int)
     if lao_id:
         lao = db.session.get(Lao, lao_id) or abort(404)
-        if not covers(current_user, Unit(lao.province_code, lao.id)):
+        if not may_see(current_user, Unit(lao.province_code, lao.id)):
             abort(404)
         where.append(RiskFlag.lao_id == lao_id)
         kept["lao"] = lao_id
     province = args.get("province")
     if province:
-        if not covers(current_user, Unit(province)):
+        if not may_see(current_user, Unit(province)):
             abort(404)
         where.append(RiskFlag.province_code == province)
         kept["province"] = province
