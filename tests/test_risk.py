@@ -28,7 +28,7 @@ _numbers = count(1)
 
 def national_id(prefix: str = "1") -> str:
     if prefix == "G":
-        return f"G{next(_numbers):012d}"
+        return f"G6733{next(_numbers):08d}"  # year 2566, province 33 (digits 3-4 name a province)
     first12 = f"{prefix}{next(_numbers):011d}"
     return first12 + str(check_digit(first12))
 
