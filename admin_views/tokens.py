@@ -11,7 +11,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 import clock
-from models import Level, db
+from models import db
 from models.tokens import AgencyToken
 from web.api import token_hash
 
@@ -21,8 +21,6 @@ from .base import ScopedModelView
 class AgencyTokenView(ScopedModelView):
     """Issue: name the agency and save; the token is shown once. Revoke: the list action."""
 
-    levels = frozenset({Level.DEPARTMENT})
-    bulk_levels = frozenset({Level.DEPARTMENT})
     can_edit = False
     can_delete = False
     can_view_details = False

@@ -56,6 +56,8 @@ PAGES: dict[str, frozenset[str]] = {
     "risk": ALL,
     "risk_threshold": DEPARTMENT,
     "jobs": ALL,
+    "changes": ALL,
+    "agency_token": DEPARTMENT,
 }
 
 #: The levels that may edit in place and run bulk actions on a list; the department elsewhere.

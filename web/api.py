@@ -19,8 +19,8 @@ from models import Confirmation, Institution, Lao, Level, Province, Round, db
 from models.rounds import ConfirmLevel
 from models.tokens import AgencyToken
 from rules import progress
-from rules.confirmation import RANK
-from rules.scope import Unit, covers
+from rules.permissions import may_cancel, may_confirm, may_see
+from rules.scope import Unit
 from spreadsheets.writers import csv_chunks
 from web.admission import over_limit
 
@@ -167,11 +167,10 @@ def _caller() -> Any:
 def _actions(user: Any, level: str, unit: Unit, confirmed: bool) -> dict[str, bool]:
     """What the caller may do with the unit's confirmation, as DHIS2's approval API says it:
     confirm its own unit while unconfirmed, cancel a unit below it while confirmed."""
-    if user is None or not covers(user, unit):
+    if user is None or not may_see(user, unit):
         return {"may_confirm": False, "may_cancel": False, "may_read_data": user is None}
-    own = user.level in (level, Level.DEPARTMENT)
-    above = RANK[user.level] > RANK[level]
-    return {"may_confirm": own and not confirmed, "may_cancel": above and confirmed,
+    return {"may_confirm": may_confirm(user, level) and not confirmed,
+            "may_cancel": may_cancel(user, level) and confirmed,
             "may_read_data": True}
 
 
@@ -198,7 +197,7 @@ def confirmations() -> Response:
     units = []
     if lao_id:
         lao = db.session.get(Lao, lao_id) or abort(404)
-        if user is not None and not covers(user, Unit(lao.province_code, lao.id)):
+        if user is not None and not may_see(user, Unit(lao.province_code, lao.id)):
             abort(404)
         for row in progress.institution_rows(db.session, round_, lao.id):
             i = row["institution"]
@@ -206,7 +205,7 @@ def confirmations() -> Response:
                                 i.code, i.name, str(progress.DATABASE_OF_KIND[i.kind]),
                                 row["confirmation"], user))
     elif province:
-        if user is not None and not covers(user, Unit(province)):
+        if user is not None and not may_see(user, Unit(province)):
             abort(404)
         for row in progress.lao_rows(db.session, round_, province):
             lao = row["lao"]
@@ -217,7 +216,7 @@ def confirmations() -> Response:
     else:
         for row in progress.province_rows(db.session, round_):
             p = row["province"]
-            if user is None or covers(user, Unit(p.code)):
+            if user is None or may_see(user, Unit(p.code)):
                 units.append(_state(ConfirmLevel.PROVINCE, Unit(p.code), p.code, p.name_th,
                                     "all", row["confirmation"], user))
     response = jsonify({"round": round_.id, "units": units})
