@@ -10,8 +10,9 @@ from flask_login import current_user
 from models import Institution, db
 from models.people import GRADE_LABELS
 from rules import changes
+from rules.permissions import may_see
 from rules.progress import current_round
-from rules.scope import Unit, covers
+from rules.scope import Unit
 
 from .base import PageView
 
@@ -27,8 +28,8 @@ class ChangesView(PageView):
         round_ = current_round(db.session, request.args.get("round")) or abort(404)
         institution = db.session.get(Institution, request.args.get("institution", type=int)
                                      or 0) or abort(404)
-        if not covers(current_user, Unit(institution.lao.province_code, institution.lao_id,
-                                         institution.id)):
+        if not may_see(current_user, Unit(institution.lao.province_code, institution.lao_id,
+                                          institution.id)):
             abort(404)
         cancelled = changes.last_cancelled(db.session, round_.id, institution.id)
         found = changes.changes_since(db.session, cancelled) if cancelled else None
