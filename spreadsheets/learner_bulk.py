@@ -1,12 +1,13 @@
 """The set-based import: every rule asked once for all rows, then one bulk write (issue 11).
 
 The checks are the flush's own rule functions — `check_learner`, `grade_problems`,
-`already_active_message`, `permissions.check_write`, `windows.year_problem`, `locks.write_problems` —
-called per row where they are pure and once per file where they depend on the unit (every row
-goes to one institution and year). What the database must answer (existing learners, active
-enrolments elsewhere) is read in a few set queries, not one per row. The writes are bulk
-INSERT/UPDATE statements in the caller's transaction, with one audit entry per row written, as
-the flush would log them; the unique index on active enrolments still guards a race.
+`already_active_message`, `permissions.check_write`, `windows.year_problem`,
+`locks.write_problems` — called per row where they are pure and once per file where they depend
+on the unit (every row goes to one institution and year). What the database must answer
+(existing learners, active enrolments elsewhere) is read in a few set queries, not one per row.
+The writes are bulk INSERT/UPDATE statements in the caller's transaction, with one audit entry
+per row written, as the flush would log them; the unique index on active enrolments still guards
+a race.
 """
 
 import json

@@ -2,10 +2,10 @@
 
 The file may be our own export or template, the legacy LEC per-student report or OBEC DMC's
 export (`spreadsheets.learner_file` reads them). Rows are checked with the very validators the
-flush runs (`rules.VALIDATORS` and `rules.permissions.check_write`), every row and every problem in one
-pass, so each problem carries its line; a commit writes in batches inside one transaction that
-is rolled back if anything at all is wrong. Importing the same file again changes nothing, and
-learners missing from the file are listed, never removed.
+flush runs (`rules.VALIDATORS` and `rules.permissions.check_write`), every row and every problem
+in one pass, so each problem carries its line; a commit writes in batches inside one transaction
+that is rolled back if anything at all is wrong. Importing the same file again changes nothing,
+and learners missing from the file are listed, never removed.
 """
 
 from collections.abc import Iterator
