@@ -39,9 +39,7 @@ from rules.enrolment import (
     age_warning,
     commit_enrolment,
     current_academic_year,
-    duplicate_message,
     enrol,
-    last_enrolment,
     roll_over,
 )
 from rules.identity import mask_national_id, national_id_problems, normalise_national_id
