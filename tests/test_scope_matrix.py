@@ -14,6 +14,7 @@ from test_confirmation import enrol, open_round
 import clock
 from models import (
     Application,
+    AuditEntry,
     BudgetRate,
     Building,
     CentreBasicData,
@@ -43,11 +44,11 @@ from rules.permissions import (
     may_write,
 )
 from rules.scope import PATHS, Unit, covers, subtree
+from rules.scope import _institution_unit as institution_unit
 
 #: Mapped models with no place in the tree, and why.
 UNSCOPED = {
-    "AdmissionAttempt": "the public admission form's throttle bookkeeping, read by no view",
-    "SignInFailure": "the sign-in throttle's bookkeeping, read by no view",
+    "ThrottleHit": "the throttles' counters, read by no view",
     "Job": "a user's own background jobs: jobs/ shows each user only the jobs they started",
 }
 #: Reference tables: thousands of rows, nobody but the department lists them.
@@ -157,7 +158,9 @@ def test_subtree_and_covers_agree_for_every_model(app, world, level):
         rows = db.session.scalars(select(model)).all()
         inside = set(db.session.scalars(select(model).where(subtree(model, user))))
         for row in rows:
-            expected = covers(user, unit_of(row)) or model in NATIONAL
+            expected = covers(user, unit_of(row)) or model in NATIONAL or (
+                model is AuditEntry and row.subject_institution_id is not None
+                and covers(user, institution_unit(db.session, row.subject_institution_id)))
             assert (row in inside) == expected, (level, model.__name__, unit_of(row))
 
 
