@@ -143,7 +143,7 @@ class EnrolmentView(ScopedModelView):
         """Every field of the learner record, formatted by the database (see learner_export)."""
         dialect = db.session.get_bind().dialect.name
         return learner_export.headers(), learner_export.select_cells(
-            self.export_query(), reveal_ids=current_user.level == Level.INSTITUTION,
+            self.export_query(), reveal_ids=may_reveal_id(current_user),
             dialect=dialect)
 
     def get_query(self) -> Any:
