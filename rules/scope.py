@@ -214,8 +214,8 @@ PATHS[AuditEntry] = Path(
     writers=frozenset(),
 )
 
-# Reference data, exceptions and OBEC's published counts belong to the department alone.
-for _model in (Province, District, Subdistrict, CodeException, ObecCount):
+# Reference data and exceptions belong to the department alone.
+for _model in (Province, District, Subdistrict, CodeException):
     PATHS[_model] = Path(
         province=lambda p: false(),
         lao=lambda lao_id: false(),

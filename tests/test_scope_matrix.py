@@ -118,7 +118,7 @@ def unit_of(obj: object) -> Unit:
 
 
 #: National tables every level reads.
-NATIONAL = {BudgetRate, Round, RiskThreshold}
+NATIONAL = {BudgetRate, Round, RiskThreshold, ObecCount}
 
 
 # --- guards: nothing is added without its entry -------------------------------------------
