@@ -113,10 +113,11 @@ def main() -> None:
                     outside += response.status_code == 200
         print(f"out-of-scope reads: {attempts} attempts, {outside} answered with the record")
 
+        upload = io.BytesIO(bomb())  # built before the measurement starts
         tracemalloc.start()
         started = time.perf_counter()
         try:
-            check_upload(io.BytesIO(bomb()), "bomb.xlsx")
+            check_upload(upload, "bomb.xlsx")
             refused = False
         except UploadRefused:
             refused = True
