@@ -1,7 +1,7 @@
 """SPEC §4: a round takes writes until 24:00 Bangkok time of its closing day; after that only
 the department writes to it (frozen clock)."""
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from test_confirmation import enrol
@@ -94,7 +94,7 @@ def test_only_the_department_sets_rounds(tree, round_2569) -> None:
 
 def test_days_to_deadline_in_bangkok(monkeypatch) -> None:
     # 18:00 UTC on 9 June is already 10 June in Bangkok.
-    at = datetime(2026, 6, 9, 18, 0, tzinfo=windows.UTC)
+    at = datetime(2026, 6, 9, 18, 0, tzinfo=UTC)
     monkeypatch.setattr(clock, "now", lambda: at)
     assert windows.days_to(date(2026, 6, 10)) == 0
     assert windows.days_to(date(2026, 6, 9)) == -1
