@@ -9,33 +9,42 @@ from flask_babel import lazy_gettext as _l
 
 from models import (
     Application,
+    Building,
+    CentreBasicData,
     CodeException,
     District,
+    Enrolment,
     Institution,
     Lao,
+    Learner,
     OtherSchool,
     Province,
     Subdistrict,
     User,
 )
 from models.audit import AuditEntry
+from models.budget import BudgetRate
 from models.risk import RiskThreshold
 from models.rounds import Round
 from models.tokens import AgencyToken
 from web.security import csp_nonce
 
-from . import imports, learners, reports
 from .accounts import UserView
 from .admission import ApplicationView
 from .audit import AuditView, RevealView
+from .basic_data import BuildingView, CentreBasicDataView
 from .cards import CardsView
 from .changes import ChangesView
 from .confirmation import ConfirmationView, SpotCheckView
+from .counts import OtherSchoolCountView
 from .geography import DistrictView, ProvinceView, SubdistrictView
 from .home import DashboardIndexView
+from .imports import ImportView
 from .jobs import JobsView
+from .learners import ChildView, LearnerView, StudentView
 from .organisations import CodeExceptionView, InstitutionView, LaoView, OtherSchoolView
 from .profile import ProfileView
+from .reports import BudgetRateView, BudgetView, ReportView
 from .risk import RiskThresholdView, RiskView
 from .rounds import RoundView
 from .tokens import AgencyTokenView
@@ -59,9 +68,29 @@ def init_app(app: Flask) -> Admin:
                                    category=units, endpoint="other_school"))
     admin.add_view(ApplicationView(Application, name=_l("Online applications"),
                                    endpoint="application"))
-    learners.register(admin)
-    imports.register(admin)
-    reports.register(admin)
+    learners = _l("Learners")
+    admin.add_view(StudentView(Enrolment, name=_l("Students"), category=learners,
+                               endpoint="student"))
+    admin.add_view(ChildView(Enrolment, name=_l("Young children"), category=learners,
+                             endpoint="child"))
+    admin.add_view(LearnerView(Learner, name=_l("Learner identity"), category=learners,
+                               endpoint="learner"))
+    admin.add_view(OtherSchoolCountView(name=_l("Other-affiliation counts"), category=learners,
+                                        endpoint="other_count"))
+    admin.add_view(ImportView(name=_l("Import learners"), category=learners,
+                              endpoint="learner_import", url="/admin/import"))
+    basic = _l("Basic data")
+    admin.add_view(CentreBasicDataView(CentreBasicData, name=_l("Centre basic data"),
+                                       category=basic, endpoint="centre_basic_data"))
+    admin.add_view(BuildingView(Building, name=_l("Buildings"), category=basic,
+                                endpoint="building"))
+    reports = _l("Reports")
+    admin.add_view(ReportView(name=_l("Counts by grade and gender"), category=reports,
+                              endpoint="reports", url="/admin/reports"))
+    admin.add_view(BudgetView(name=_l("Budget estimate"), category=reports,
+                              endpoint="budget", url="/admin/budget"))
+    admin.add_view(BudgetRateView(BudgetRate, name=_l("Subsidy rates"), category=reports,
+                                  endpoint="budget_rate"))
     confirming = _l("Confirmation")
     admin.add_view(ConfirmationView(name=_l("Confirmation and progress"), category=confirming,
                                     endpoint="confirmation"))

@@ -168,11 +168,3 @@ class ImportView(PageView):
         if export_type == "xlsx":
             return writers.xlsx_response("learners-template.xlsx", importer.header(), [])
         abort(404)
-
-
-def register(admin: Any) -> None:
-    """Add the import page to the menu, under the learners."""
-    from flask_babel import lazy_gettext as _l
-
-    admin.add_view(ImportView(name=_l("Import learners"), category=_l("Learners"),
-                              endpoint="learner_import", url="/admin/import"))

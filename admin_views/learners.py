@@ -455,26 +455,3 @@ class LearnerView(ScopedModelView):
     def _create_ajax_loader(self, name: str, options: dict[str, Any]) -> Any:
         """Subdistricts are public reference data: every level may pick any of them."""
         return QueryAjaxModelLoader(name, self.session, Subdistrict, **options)
-
-
-def register(admin: Any) -> None:
-    """Add the learner, count and basic-data screens to the menu."""
-    from models import Building, CentreBasicData
-
-    from .basic_data import BuildingView, CentreBasicDataView
-    from .counts import OtherSchoolCountView
-
-    learners = _l("Learners")
-    admin.add_view(StudentView(Enrolment, name=_l("Students"), category=learners,
-                               endpoint="student"))
-    admin.add_view(ChildView(Enrolment, name=_l("Young children"), category=learners,
-                             endpoint="child"))
-    admin.add_view(LearnerView(Learner, name=_l("Learner identity"), category=learners,
-                               endpoint="learner"))
-    admin.add_view(OtherSchoolCountView(name=_l("Other-affiliation counts"), category=learners,
-                                        endpoint="other_count"))
-    basic = _l("Basic data")
-    admin.add_view(CentreBasicDataView(CentreBasicData, name=_l("Centre basic data"),
-                                       category=basic, endpoint="centre_basic_data"))
-    admin.add_view(BuildingView(Building, name=_l("Buildings"), category=basic,
-                                endpoint="building"))

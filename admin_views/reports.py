@@ -355,14 +355,3 @@ class BudgetRateView(ScopedModelView):
                     "cdc_milk_days")
     column_default_sort = ("academic_year", True)
     editable_columns = ("milk_unit_price", "lunch_days", "milk_days")
-
-
-def register(admin: Any) -> None:
-    """Add the report pages and the rates to the menu."""
-    reports = _l("Reports")
-    admin.add_view(ReportView(name=_l("Counts by grade and gender"), category=reports,
-                              endpoint="reports", url="/admin/reports"))
-    admin.add_view(BudgetView(name=_l("Budget estimate"), category=reports,
-                              endpoint="budget", url="/admin/budget"))
-    admin.add_view(BudgetRateView(BudgetRate, name=_l("Subsidy rates"), category=reports,
-                                  endpoint="budget_rate"))
