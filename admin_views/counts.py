@@ -92,12 +92,8 @@ class OtherSchoolCountView(PageView):
             if not form.validate():
                 problems.append(_("The form expired. Please try again."))
             if not problems:
-                for grade, (boys, girls) in parsed.items():
-                    row = existing.get(grade) or OtherSchoolCount(
-                        round_id=round_.id, other_school_id=school.id, grade=grade)
-                    row.other_school = school
-                    row.boys, row.girls = boys, girls
-                    db.session.add(row)
+                school_rows = {(school.id, grade): row for grade, row in existing.items()}
+                _set_counts(school_rows, round_.id, school, parsed)
                 try:
                     db.session.commit()
                 except RuleViolation as exc:
@@ -165,13 +161,7 @@ class OtherSchoolCountView(PageView):
                     OtherSchoolCount.round_id == round_.id,
                     OtherSchoolCount.other_school_id.in_([s.id for s in schools.values()])))}
             for code, grades in found.schools.items():
-                school = schools[code]
-                for grade, (boys, girls) in grades.items():
-                    row = existing.get((school.id, grade)) or OtherSchoolCount(
-                        round_id=round_.id, other_school_id=school.id, grade=grade)
-                    row.other_school = school
-                    row.boys, row.girls = boys, girls
-                    db.session.add(row)
+                _set_counts(existing, round_.id, schools[code], grades)
             try:
                 db.session.commit()
             except RuleViolation as exc:
@@ -185,3 +175,14 @@ class OtherSchoolCountView(PageView):
         flash(_("The counts of %(count)d schools are saved from the file.",
                 count=len(found.schools)), "success")
         return redirect(self.get_url(".index", round=round_.id))
+
+
+def _set_counts(existing: dict[tuple[int, str], OtherSchoolCount], round_id: int, school: Any,
+                grades: dict[str, Any]) -> None:
+    """Write a school's boys and girls per grade onto its rows, adding the missing ones."""
+    for grade, (boys, girls) in grades.items():
+        row = existing.get((school.id, grade)) or OtherSchoolCount(
+            round_id=round_id, other_school_id=school.id, grade=grade)
+        row.other_school = school
+        row.boys, row.girls = boys, girls
+        db.session.add(row)
