@@ -1,11 +1,14 @@
-"""The learner import: upload, a preview of every row's fate, one confirm, and the template."""
+"""The learner import: upload, a preview of every row's fate, one confirm, and the template.
 
-import csv
-import secrets
+The file is checked and written by a job (jobs/), never inside the web request: a slow or
+hostile file keeps a worker busy, not the web server. With the embedded queue of tests the job
+runs inside the request, with a worker it runs beside it; the pages are the same.
+"""
+
 from pathlib import Path
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, request, session
+from flask import abort, flash, redirect, request
 from flask_admin import expose
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -13,25 +16,54 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 import clock
+import jobs
 from models import Institution, db
+from models.jobs import Job, JobStatus
+from rules import RuleViolation
 from rules.enrolment import current_academic_year
 from rules.permissions import own_institution_id
 from rules.scope import subtree
 from spreadsheets import learner_import as importer
 from spreadsheets import writers
 from spreadsheets.columns import COLUMNS
-from spreadsheets.pending import PendingUpload, discard, keep, load
+from spreadsheets.pending import discard, keep, load
 
 from .base import PageView
 from .exports import audit
+from .jobs import state, visible_job
 
-REPORTS_KEPT = 5  # bad-row reports remembered per browser session
+RESULT = "result.json"
 
 
-def _reports_dir() -> Path:
-    folder = Path(current_app.instance_path) / "import-reports"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+def _gone() -> str:
+    return _("The uploaded file is no longer kept (after an hour, or once imported). "
+             "Upload it again.")
+
+
+@jobs.task("import", page="learner_import.job")
+def import_job(job: Job, token: str, institution_id: int, year: int, write: bool) -> str:
+    """Check the kept upload (or write it, after the preview) as its owner; keep the outcome."""
+    pending = load(token, "learners", owner=job.owner_id)
+    institution = db.session.get(Institution, institution_id)
+    if pending is None or institution is None:
+        raise RuleViolation([_gone()])
+    run = importer.import_learners if write else importer.preview
+    result = run(db.session, pending.data(), institution, year,
+                 progress=lambda done, total: jobs.report_progress(job, done, total))
+    if result.problems:
+        audit("import_refused", target=f"institution:{institution.code}", academic_year=year,
+              problems=len(result.problems))
+    if result.written:
+        discard(token)
+    jobs.result_file(job, RESULT).write_text(result.to_json(), encoding="utf-8")
+    return RESULT
+
+
+def _result(job: Job) -> importer.Result:
+    path = jobs.result_path(job)
+    if path is None:
+        abort(404)
+    return importer.Result.from_json(Path(path).read_text(encoding="utf-8"))
 
 
 class ImportView(PageView):
@@ -52,7 +84,7 @@ class ImportView(PageView):
 
     @expose("/", methods=("GET", "POST"))
     def index(self) -> Any:
-        """Upload a file: it is kept on the server and previewed, nothing is written yet."""
+        """Upload a file: it is kept on the server and checked by a job, nothing is written."""
         too_big = (request.content_length or 0) > importer.MAX_BYTES + 64 * 1024
         year = current_academic_year(db.session) if too_big else self._year()
         code = "" if too_big else request.values.get("institution", "")
@@ -76,74 +108,66 @@ class ImportView(PageView):
         data = upload.read(importer.MAX_BYTES + 1)
         pending = keep(data, "learners", owner=current_user.id, target_id=institution.id,
                        year=year, filename=upload.filename)
-        result = importer.preview(db.session, data, institution, year)
-        return self._show(result, pending, institution)
+        job = jobs.submit("import", current_user,
+                          title=_("Check of %(file)s for %(name)s", file=pending.filename,
+                                  name=institution.name),
+                          token=pending.token, institution_id=institution.id, year=year,
+                          write=False)
+        return redirect(self.get_url(".job", job_id=job.id), 303)
 
-    def _show(self, result: importer.Result, pending: PendingUpload | None,
-              institution: Institution) -> Any:
-        report = self._keep_report(result.problems) if result.problems else None
-        if result.problems:
-            audit("import_refused", target=f"institution:{institution.code}",
-                  academic_year=pending.year if pending else None,
-                  problems=len(result.problems))
-        return self.render("admin/imports/preview.html", result=result, pending=pending,
-                           institution=institution, report=report,
-                           year=pending.year if pending else None), 200 if result.ok else 422
+    @expose("/job/<int:job_id>/")
+    def job(self, job_id: int) -> Any:
+        """The check or the import: its progress while it runs, then its preview or report."""
+        job = visible_job(job_id)
+        if job.kind != "import":
+            abort(404)
+        params = job.params
+        institution = db.session.get(Institution, params["institution_id"])
+        context = {"job": job, "state": state(job), "institution": institution,
+                   "year": params["year"], "write": params["write"]}
+        if job.status != JobStatus.DONE:
+            return self.render("admin/imports/job.html", **context)
+        result = _result(job)
+        if params["write"] and result.written:
+            return self.render("admin/imports/done.html", result=result, **context)
+        may_commit = (not params["write"] and result.ok and job.owner_id == current_user.id
+                      and load(params["token"], "learners", owner=current_user.id) is not None)
+        return self.render("admin/imports/preview.html", result=result, may_commit=may_commit,
+                           **context), 200 if result.ok else 422
 
-    @expose("/commit/<token>/", methods=("POST",))
-    def commit(self, token: str) -> Any:
-        """Write the previewed file: checked again from the kept copy, all or nothing."""
-        pending = load(token, "learners", owner=current_user.id)
+    @expose("/commit/<int:job_id>/", methods=("POST",))
+    def commit(self, job_id: int) -> Any:
+        """Write the previewed file: a second job checks it again from the kept copy and
+        writes all or nothing."""
+        job = visible_job(job_id)
+        params = job.params if job.kind == "import" else {}
+        pending = (load(params["token"], "learners", owner=current_user.id)
+                   if params and not params["write"] and job.owner_id == current_user.id
+                   else None)
         institution = db.session.get(Institution, pending.target_id) if pending else None
         if pending is None or institution is None or self._institution(
                 institution.code) is None:
-            flash(_("The uploaded file is no longer kept (after an hour, or once imported). "
-                    "Upload it again."), "error")
+            flash(_gone(), "error")
             return redirect(self.get_url(".index"))
-        result = importer.import_learners(db.session, pending.data(), institution,
-                                          pending.year)
-        if not result.ok:  # something changed since the preview
-            return self._show(result, pending, institution)
-        discard(token)
-        flash(_("Imported %(rows)d rows: %(created)d new learners, %(enrolled)d new "
-                "enrolments, %(updated)d changed, %(unchanged)d unchanged.",
-                rows=result.rows, created=result.learners_created, enrolled=result.enrolled,
-                updated=result.learners_updated + result.enrolments_updated,
-                unchanged=result.unchanged), "success")
-        return redirect(self.get_url(".index", year=pending.year,
-                                     institution=institution.code))
+        written = jobs.submit("import", current_user,
+                              title=_("Import of %(file)s into %(name)s", file=pending.filename,
+                                      name=institution.name),
+                              token=pending.token, institution_id=institution.id,
+                              year=pending.year, write=True)
+        return redirect(self.get_url(".job", job_id=written.id), 303)
 
-    def _keep_report(self, problems: list[importer.Problem]) -> str:
-        """Write the bad-row report to a file only this browser session may download."""
-        token = secrets.token_urlsafe(16)
-        with open(_reports_dir() / f"{token}.csv", "w", encoding="utf-8", newline="") as out:
-            writer = csv.writer(out)
-            for problem in problems:
-                writer.writerow([problem.line or "", problem.column, problem.reason])
-        kept = [token, *session.get("import_reports", [])]
-        for old in kept[REPORTS_KEPT:]:
-            (_reports_dir() / f"{old}.csv").unlink(missing_ok=True)
-        session["import_reports"] = kept[:REPORTS_KEPT]
-        return token
-
-    @expose("/report/<token>/<export_type>/")
-    def report(self, token: str, export_type: str) -> Response:
+    @expose("/job/<int:job_id>/report/<export_type>/")
+    def report(self, job_id: int, export_type: str) -> Response:
         """The bad rows of a refused import: line, column and reason."""
-        if token not in session.get("import_reports", []) or export_type not in ("csv", "xlsx"):
+        job = visible_job(job_id)
+        if job.kind != "import" or export_type not in ("csv", "xlsx"):
             abort(404)
-        path = _reports_dir() / f"{token}.csv"
-        if not path.exists():
-            abort(404)
-
-        def rows() -> Any:
-            with open(path, encoding="utf-8", newline="") as source:
-                yield from csv.reader(source)
-
+        rows = ([p.line or "", p.column, p.reason] for p in _result(job).problems)
         header = [_("Line"), _("Column"), _("Problem")]
         name = f"import-problems.{export_type}"
         if export_type == "csv":
-            return writers.csv_response(name, header, rows())
-        return writers.xlsx_response(name, header, rows(), sheet=_("Problems"))
+            return writers.csv_response(name, header, rows)
+        return writers.xlsx_response(name, header, rows, sheet=_("Problems"))
 
     @expose("/learners/<export_type>/")
     def learners(self, export_type: str) -> Response:

@@ -32,11 +32,14 @@ def visible_job(job_id: int) -> Job:
 def state(job: Job) -> dict[str, Any]:
     """What the progress bar needs, as JSON."""
     done, total, _seen = jobs.progress(job)
+    page = jobs.REGISTRY[job.kind].page if job.kind in jobs.REGISTRY else None
+    finished = jobs.result_path(job) is not None
     return {
         "id": job.id, "status": job.status, "label": str(STATUS_LABELS[JobStatus(job.status)]),
         "done": done, "total": total, "message": job.message,
         "download": (url_for("jobs.download", job_id=job.id)
-                     if jobs.result_path(job) else None),
+                     if finished and page is None else None),
+        "page": url_for(page, job_id=job.id) if finished and page else None,
     }
 
 

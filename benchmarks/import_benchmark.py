@@ -69,6 +69,7 @@ def timed_import(school: Institution, user: User, data: bytes) -> tuple[float, o
     start = time.perf_counter()
     with acting_as(user):
         result = importer.import_learners(db.session, data, school, YEAR, bounded=False)
+        db.session.commit()
     took = time.perf_counter() - start
     assert result.ok, result.problems[:5]
     return took, result

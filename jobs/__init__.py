@@ -37,20 +37,23 @@ Handler = Callable[..., str | None]
 
 @dataclass(frozen=True)
 class Kind:
-    """A registered kind of job; `private` results (cards) go to their owner alone, once."""
+    """A registered kind of job; `private` results (cards) go to their owner alone, once;
+    a job with a `page` (an import) shows its result on that endpoint instead of a download."""
 
     handler: Handler
     private: bool = False
+    page: str | None = None
 
 
 REGISTRY: dict[str, Kind] = {}
 
 
-def task(kind: str, private: bool = False) -> Callable[[Handler], Handler]:
+def task(kind: str, private: bool = False, page: str | None = None
+         ) -> Callable[[Handler], Handler]:
     """Register `fn(job, **params) -> result file name or None` as the work of `kind`."""
 
     def register(fn: Handler) -> Handler:
-        REGISTRY[kind] = Kind(fn, private)
+        REGISTRY[kind] = Kind(fn, private, page)
         return fn
 
     return register

@@ -201,3 +201,4 @@ def import_learners_command(institution_code: str, file: Path, year: int | None)
     click.echo(learner_import.report_text(result))
     if not result.ok:
         sys.exit(1)
+    db.session.commit()

@@ -11,7 +11,7 @@ a race.
 """
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
@@ -74,9 +74,14 @@ def _unit_problems(session: Session, institution: Institution, year: int) -> lis
     return problems
 
 
+def _quiet(_rows: int) -> None:
+    """Nobody follows the check."""
+
+
 def plan(session: Session, rows: list[tuple[int, dict[str, Any]]], institution: Institution,
-         year: int) -> Plan:
-    """Check every row with the rules, set-wise; nothing is written."""
+         year: int, checked: Callable[[int], None] = _quiet) -> Plan:
+    """Check every row with the rules, set-wise; nothing is written. `checked(n)` hears
+    every CHUNK rows how many are done."""
     found = Plan()
     found.problems += [Problem(None, "", p)
                        for p in _unit_problems(session, institution, year)]
@@ -102,7 +107,9 @@ def plan(session: Session, rows: list[tuple[int, dict[str, Any]]], institution: 
             select(Enrolment).where(Enrolment.id.in_(chunk)).options(
                 joinedload(Enrolment.institution).joinedload(Institution.lao)))}
     id_column = str(BY_KEY["national_id"].label)
-    for line, values in rows:
+    for done, (line, values) in enumerate(rows, start=1):
+        if done % CHUNK == 0:
+            checked(done)
         existing = known.get(values["national_id"])
         learner = {k: values[k] for k in LEARNER_FIELDS if k in values}
         merged = {**(existing or {}), **learner}
@@ -119,6 +126,7 @@ def plan(session: Session, rows: list[tuple[int, dict[str, Any]]], institution: 
         if messages or (enrolment is not None and enrolment["institution_id"] != institution.id):
             continue
         _plan_row(found, values, learner, existing, enrolment, institution, year)
+    checked(len(rows))
     return found
 
 

@@ -8,8 +8,9 @@ that is rolled back if anything at all is wrong. Importing the same file again c
 and learners missing from the file are listed, never removed.
 """
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -38,6 +39,8 @@ from spreadsheets.writers import cell
 
 __all__ = ["MAX_BYTES", "Problem", "Refused", "Result", "import_learners", "preview"]
 BATCH = 500  # rows per flush: keeps the rules' scans of pending rows short
+#: Told (rows checked, rows in the file) as the check goes: a job's progress bar.
+Progress = Callable[[int, int | None], None]
 DATES = tuple(c.key for c in COLUMNS if c.kind == "date")
 
 
@@ -70,6 +73,18 @@ class Result:
     def refused_rows(self) -> int:
         return len({p.line for p in self.problems if p.line})
 
+    def to_json(self) -> str:
+        """Kept as a job's result file: the worker checks, the web server shows."""
+        return json.dumps(asdict(self), ensure_ascii=False, default=str)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Result":
+        data = json.loads(text)
+        data["problems"] = [Problem(**p) for p in data["problems"]]
+        data["skipped"] = [Problem(**p) for p in data["skipped"]]
+        data["understood"] = [tuple(pair) for pair in data["understood"]]
+        return cls(**data)
+
 
 def _check_institution(found: LearnerFile, institution: Institution, result: Result) -> None:
     """The file's institution must be the importing one; codes LEC does not hold are noted."""
@@ -91,20 +106,30 @@ def _check_institution(found: LearnerFile, institution: Institution, result: Res
                               name=institution.name))
 
 
-def preview(session: Session, data: bytes, institution: Institution, year: int) -> Result:
+def _silent(_done: int, _total: int | None) -> None:
+    """No one is watching the progress (the CLI, tests)."""
+
+
+def preview(session: Session, data: bytes, institution: Institution, year: int,
+            progress: Progress = _silent) -> Result:
     """What importing the file would do, with every problem of every row; writes nothing."""
-    return _run(session, data, institution, year, write=False)
+    return _run(session, data, institution, year, write=False, progress=progress)
 
 
 def import_learners(session: Session, data: bytes, institution: Institution, year: int,
-                    bounded: bool = True) -> Result:
-    """Import the file into `institution` for academic `year`, all or nothing."""
-    return _run(session, data, institution, year, write=True, bounded=bounded)
+                    bounded: bool = True, progress: Progress = _silent) -> Result:
+    """Import the file into `institution` for academic `year`, all or nothing.
+
+    The rows are written in the caller's transaction, which the caller commits: a job commits
+    them together with its own "done", so a worker killed on the way leaves nothing behind."""
+    return _run(session, data, institution, year, write=True, bounded=bounded,
+                progress=progress)
 
 
 def _run(session: Session, data: bytes, institution: Institution, year: int, write: bool,
-         bounded: bool = True) -> Result:
+         bounded: bool = True, progress: Progress = _silent) -> Result:
     result = Result()
+    progress(0, None)
     closed = import_year_problem(session, year)
     if closed:
         result.problems = [Problem(None, "", closed)]
@@ -121,10 +146,12 @@ def _run(session: Session, data: bytes, institution: Institution, year: int, wri
         return result
     result.problems += found.problems
     result.rows = len(found.rows)
+    progress(0, result.rows)
     bad_lines = {p.line for p in found.problems}
     rows = [r for r in found.rows if r[0] not in bad_lines]
     try:
-        plan = learner_bulk.plan(session, rows, institution, year)
+        plan = learner_bulk.plan(session, rows, institution, year,
+                                 checked=lambda n: progress(n, result.rows))
         result.problems += plan.problems
         result.problems += learner_bulk.lock_problems(session, plan, institution, year)
         _count(result, plan)
@@ -132,7 +159,7 @@ def _run(session: Session, data: bytes, institution: Institution, year: int, wri
         if write and result.ok:
             learner_bulk.apply(session, plan)
             _audit(institution, year, result)
-            session.commit()
+            session.flush()
             result.written = True
             return result
     except IntegrityError:

@@ -34,7 +34,8 @@ class PendingUpload:
 
 
 def _folder() -> Path:
-    folder = Path(current_app.instance_path) / "import-uploads"
+    """Beside the job results: the workers that check and write an upload must read it too."""
+    folder = Path(current_app.config["LEC_JOBS_DIR"]) / "uploads"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 

@@ -1,8 +1,9 @@
-// The jobs page: ask each waiting or running job how far it is every two seconds, move its
-// progress bar, and reload the page once a job has finished (to show its download link).
+// A page following jobs (my jobs, an import being checked): ask each waiting or running job how
+// far it is every two seconds, move its progress bar, and reload the page once a job has
+// finished (to show its download link or its result).
 (function () {
   "use strict";
-  var rows = document.querySelectorAll("tr[data-job-progress]");
+  var rows = document.querySelectorAll("[data-job-progress]");
   function active(row) {
     var status = row.getAttribute("data-job-status");
     return status === "queued" || status === "running";

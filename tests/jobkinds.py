@@ -1,11 +1,31 @@
-"""Job kinds for the tests: import-like work that writes learners row by row through the rules."""
+"""Job kinds for the tests: import-like work that writes learners row by row through the rules,
+and a way to stop the real import job half way."""
 
+import os
 import time
 from pathlib import Path
 
 import jobs
 from models import Learner, db
 from models.jobs import Job
+from spreadsheets import learner_bulk
+
+
+def hang_after_bulk_write(hang_file: str, written_file: str) -> None:
+    """Make the import wait after its rows are written, uncommitted, while `hang_file` exists."""
+    write = learner_bulk.apply
+
+    def write_then_wait(session, found) -> None:  # noqa: ANN001
+        write(session, found)
+        Path(written_file).touch()
+        while Path(hang_file).exists():
+            time.sleep(0.05)
+
+    learner_bulk.apply = write_then_wait
+
+
+if os.environ.get("LEC_TEST_HANG_FILE"):
+    hang_after_bulk_write(os.environ["LEC_TEST_HANG_FILE"], os.environ["LEC_TEST_WRITTEN_FILE"])
 
 
 @jobs.task("test_learners")

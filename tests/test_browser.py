@@ -95,3 +95,27 @@ def test_a_rule_refusal_shows_in_the_inline_editor(app, tree, live_url, chrome):
     assert "หลักที่ ๕ ของรหัสสถานศึกษา" in error.text
     db.session.expire_all()
     assert db.session.get(Institution, tree.a.school.id).code == "3033200001"
+
+
+def test_an_import_goes_from_upload_to_its_checked_preview_and_is_written(
+        app, tree, live_url, chrome, tmp_path):
+    from test_import_learners import YEAR, csv_bytes, learner_count, row
+
+    sign_in(chrome, live_url, tree.a.school_user.login)
+    chrome.get(f"{live_url}/admin/import/?year={YEAR}")
+    upload = tmp_path / "learners.csv"
+    upload.write_bytes(csv_bytes([row(1), row(2), row(3)]))
+    chrome.find_element(By.ID, "file").send_keys(str(upload))
+    chrome.find_element(By.CSS_SELECTOR, "#import-form button[type=submit]").click()
+    # The upload's answer is the page of the job that checked the file.
+    WebDriverWait(chrome, 20).until(ec.url_contains("/admin/import/job/"))
+    confirm = WebDriverWait(chrome, 20).until(ec.element_to_be_clickable(
+        (By.CSS_SELECTOR, "form[action*='/admin/import/commit/'] button")))
+    assert learner_count() == 0
+    confirm.click()
+    done = WebDriverWait(chrome, 20).until(
+        ec.visibility_of_element_located((By.ID, "import-done")))
+    assert "3" in done.text
+    db.session.expire_all()
+    assert learner_count() == 3
+    assert not csp_errors(chrome)

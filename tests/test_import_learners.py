@@ -44,16 +44,16 @@ def csv_bytes(rows: list[list[str]], header: list[str] = HEADER, encoding: str =
 
 
 def upload(browser, data: bytes, name: str = "learners.csv", **fields: str):
-    """Upload and preview: nothing is written yet."""
+    """Upload and see the preview its check job made: nothing is written yet."""
     return browser.post(f"/admin/import/?year={YEAR}",
                         data={"file": (io.BytesIO(data), name), "year": str(YEAR), **fields},
-                        content_type="multipart/form-data")
+                        content_type="multipart/form-data", follow_redirects=True)
 
 
 def upload_and_confirm(browser, data: bytes, name: str = "learners.csv", **fields: str):
     """Upload, read the preview, then press its one confirm button."""
     preview = upload(browser, data, name, **fields)
-    match = re.search(r'action="(/admin/import/commit/[^"]+/)"', preview.get_data(as_text=True))
+    match = re.search(r'action="(/admin/import/commit/\d+/)"', preview.get_data(as_text=True))
     if match is None:
         return preview
     return browser.post(match.group(1), follow_redirects=True)
@@ -65,7 +65,9 @@ def learner_count() -> int:
 
 def run(user, institution, data: bytes) -> importer.Result:
     with acting_as(user):
-        return importer.import_learners(db.session, data, institution, YEAR)
+        result = importer.import_learners(db.session, data, institution, YEAR)
+        db.session.commit()  # the caller's (a job's) transaction
+    return result
 
 
 def test_school_imports_its_learners_over_http(app, tree, browser):
@@ -188,7 +190,7 @@ def test_bad_row_report_downloads_for_the_uploader_only(app, tree, browser):
     page = upload(school, csv_bytes([row(1, gender="?"), row(2, grade="Z9")]))
     assert page.status_code == 422
     html = page.get_data(as_text=True)
-    link = re.search(r'href="(/admin/import/report/[^"]+/csv/)"', html).group(1)
+    link = re.search(r'href="(/admin/import/job/\d+/report/csv/)"', html).group(1)
     report = school.get(link)
     lines = list(csv.reader(io.StringIO(report.get_data().decode("utf-8-sig"))))
     assert lines[0] == ["บรรทัด", "คอลัมน์", "ปัญหา"]
