@@ -135,12 +135,17 @@ def select_csv(headers: list[str], statement: Any) -> Iterator[bytes]:
     # COPY takes no parameters: the values are rendered as SQL literals, quoted by SQLAlchemy.
     sql = statement.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True})
     raw = connection.connection.dbapi_connection
-    with raw.cursor() as cursor, cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)") as copy:
-        # COPY hands over one row per message: send them on in chunks of about 256 KB.
-        chunk = bytearray()
-        for block in copy:
-            chunk += block
-            if len(chunk) >= CHUNK_BYTES:
-                yield bytes(chunk)
-                chunk.clear()
-        yield bytes(chunk)
+    with raw.cursor() as cursor:
+        # Planned for its whole result, COPY would sort every wide row on disk (1.1M rows:
+        # 40 s); read in the list's index order (ix_enrolment_list_order) instead, for this
+        # transaction only.
+        cursor.execute("SET LOCAL enable_sort = off")
+        with cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)") as copy:
+            # COPY hands over one row per message: send them on in chunks of about 256 KB.
+            chunk = bytearray()
+            for block in copy:
+                chunk += block
+                if len(chunk) >= CHUNK_BYTES:
+                    yield bytes(chunk)
+                    chunk.clear()
+            yield bytes(chunk)

@@ -4,6 +4,7 @@ Everything here reads confirmation snapshots, never live rows (SPEC §5.5). Coun
 from the lowest live snapshots: each confirmed institution's, and each LAO's other-affiliation
 counts. That equals the LAO and province snapshots where those have confirmed, and still shows
 what is confirmed so far where they have not; every unit that has not confirmed is marked.
+The department's report and every budget read the sums rules/totals.py keeps at each confirm.
 """
 
 from collections import defaultdict
@@ -15,7 +16,7 @@ from flask import abort, request
 from flask_admin import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, func, or_, select, true
+from sqlalchemy import func, select, true
 from werkzeug.wrappers import Response
 
 from models import (
@@ -25,13 +26,14 @@ from models import (
     Lao,
     Level,
     Province,
+    ProvinceTotal,
     Round,
     SnapshotCount,
     db,
 )
 from models.people import CDC_GRADES, GENDER_LABELS, GRADE_LABELS, SCHOOL_GRADES
 from models.rounds import DATABASE_LABELS, ConfirmLevel, Database
-from rules import budget, progress
+from rules import budget, progress, totals
 from spreadsheets import writers
 
 from .base import DrillDownView, Scope, ScopedModelView
@@ -59,14 +61,6 @@ class Row:
                    if g in grades and (gender is None or s == gender))
 
 
-def _leaves(round_id: int) -> Any:
-    """The lowest live snapshots: institutions' own, and LAOs' other-affiliation counts."""
-    return and_(Confirmation.round_id == round_id, Confirmation.cancelled_at.is_(None),
-                or_(Confirmation.level == ConfirmLevel.INSTITUTION,
-                    and_(Confirmation.level == ConfirmLevel.LAO,
-                         Confirmation.database == Database.OTHER)))
-
-
 def _within(scope: Scope) -> Any:
     if scope.institution is not None:
         return Confirmation.institution_id == scope.institution.id
@@ -77,13 +71,25 @@ def _within(scope: Scope) -> Any:
     return true()
 
 
+def province_counts(round_id: int) -> dict[Any, Counts]:
+    """Every province's counts by grade and gender, from the totals the confirms keep."""
+    query = (select(ProvinceTotal.province_code, ProvinceTotal.grade, ProvinceTotal.gender,
+                    func.sum(ProvinceTotal.count))
+             .where(ProvinceTotal.round_id == round_id)
+             .group_by(ProvinceTotal.province_code, ProvinceTotal.grade, ProvinceTotal.gender))
+    found: dict[Any, Counts] = defaultdict(dict)
+    for province, grade, gender, number in db.session.execute(query):
+        found[province][(grade, gender)] = int(number or 0)
+    return found
+
+
 def counts_by(round_id: int, scope: Scope, key: Any = None) -> dict[Any, Counts]:
     """Snapshot counts in the scope by grade and gender, per `key` (a Confirmation column)."""
     keys = [key] if key is not None else []
     query = (select(*keys, SnapshotCount.grade, SnapshotCount.gender,
                     func.sum(SnapshotCount.count))
              .join(Confirmation, Confirmation.id == SnapshotCount.confirmation_id)
-             .where(_leaves(round_id), _within(scope))
+             .where(totals.lowest(round_id), _within(scope))
              .group_by(*keys, SnapshotCount.grade, SnapshotCount.gender))
     found: dict[Any, Counts] = defaultdict(dict)
     for row in db.session.execute(query):
@@ -104,7 +110,7 @@ def _when(confirmation: Confirmation | None) -> str:
 def report_rows(round_: Round, scope: Scope) -> tuple[Row, list[Row]]:
     """The unit's own row and one row per unit directly below it."""
     if scope.level == Level.DEPARTMENT:
-        counts = counts_by(round_.id, scope, Confirmation.province_code)
+        counts = province_counts(round_.id)
         rows = [Row(r["province"].code, r["province"].name_th, r["confirmation"] is not None,
                     _("%(done)d of %(laos)d LAOs confirmed", done=r["done"], laos=r["laos"])
                     if r["confirmation"] is None else _when(r["confirmation"]),
@@ -245,16 +251,11 @@ class ReportView(DrillDownView):
 def budget_rows(round_: Round, rate: BudgetRate, scope: Scope
                 ) -> tuple[budget.Estimate, list[tuple[str, str, dict[str, Any], Any]]]:
     """The estimate per unit directly below the scope, from confirmed snapshots only."""
-    subsidised = func.sum(case((SnapshotCount.grade.in_(budget.SUBSIDISED_GRADES),
-                                SnapshotCount.count), else_=0))
-    everyone = func.sum(SnapshotCount.count)
+    # Each lowest snapshot's head counts were summed when it was taken (rules/totals.py).
     query = (select(Confirmation.province_code, Confirmation.lao_id,
                     Confirmation.institution_id, Confirmation.database,
-                    subsidised.label("subsidised"), everyone.label("everyone"))
-             .join(SnapshotCount, SnapshotCount.confirmation_id == Confirmation.id)
-             .where(_leaves(round_.id), _within(scope))
-             .group_by(Confirmation.province_code, Confirmation.lao_id,
-                       Confirmation.institution_id, Confirmation.database))
+                    Confirmation.subsidised, Confirmation.learners.label("everyone"))
+             .where(totals.lowest(round_.id), _within(scope)))
     key = {Level.DEPARTMENT: "province_code", Level.PROVINCE: "lao_id",
            Level.LAO: "institution_id", Level.INSTITUTION: "institution_id"}[scope.level]
     sums: dict[Any, budget.Estimate] = defaultdict(budget.Estimate)

@@ -39,6 +39,7 @@ from app import create_app
 from models import Confirmation, Enrolment, Institution, Lao, Learner, Level, Profile, User, db
 from models.accounts import password_hasher
 from models.rounds import SnapshotCount
+from rules import totals
 from rules.enrolment import current_academic_year
 
 PASSWORD = "bench-Pass-2569-national"
@@ -98,6 +99,7 @@ def ensure_snapshots() -> None:
         .join(Learner, Learner.id == Enrolment.learner_id)
         .where(Enrolment.academic_year == round_.academic_year, Enrolment.status == "active")
         .group_by(Confirmation.id, Enrolment.grade, Learner.gender)))
+    totals.rebuild(db.session, round_.id)  # what each confirm would have kept
     db.session.commit()
     db.session.execute(text("ANALYZE confirmation"))
     db.session.execute(text("ANALYZE snapshot_count"))

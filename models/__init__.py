@@ -42,6 +42,7 @@ from .risk import ObecCount, QualityScore, RiskFlag, RiskThreshold  # noqa: E402
 from .roster import RosterEntry  # noqa: E402
 from .rounds import (  # noqa: E402
     Confirmation,
+    ProvinceTotal,
     Round,
     SnapshotCount,
     SpotCheck,
@@ -54,6 +55,7 @@ __all__ = [
     "AuditEntry",
     "BudgetRate",
     "Profile",
+    "ProvinceTotal",
     "ObecCount",
     "QualityScore",
     "RiskFlag",

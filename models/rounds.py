@@ -111,6 +111,10 @@ class Confirmation(db.Model):
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     cancelled_by: Mapped[str | None] = mapped_column(String(64))
     cancel_reason: Mapped[str | None] = mapped_column(Text)
+    # What the budget counts of a lowest snapshot (an institution's, or an LAO's
+    # other-affiliation counts), summed once when it is taken (rules/totals.py).
+    subsidised: Mapped[int | None] = mapped_column(Integer)  # learners K1-P6
+    learners: Mapped[int | None] = mapped_column(Integer)  # every grade
 
     round: Mapped[Round] = relationship()
 
@@ -144,6 +148,24 @@ class SnapshotCount(db.Model):
     grade: Mapped[str] = mapped_column(String(2))
     gender: Mapped[str] = mapped_column(String(1))
     count: Mapped[int] = mapped_column(Integer)
+
+
+class ProvinceTotal(db.Model):
+    """The live lowest snapshots summed per province, database, grade and gender: the national
+    report reads these ~3,000 rows instead of every institution's snapshot (issue 11).
+
+    Kept by rules/totals.py in the transaction of each confirm and cancel that changes them;
+    `flask --app app lec totals` rebuilds them from the snapshots.
+    """
+
+    __tablename__ = "province_total"
+
+    round_id: Mapped[int] = mapped_column(ForeignKey("collection_round.id"), primary_key=True)
+    province_code: Mapped[str] = mapped_column(ForeignKey("province.code"), primary_key=True)
+    database: Mapped[str] = mapped_column(String(10), primary_key=True)
+    grade: Mapped[str] = mapped_column(String(2), primary_key=True)
+    gender: Mapped[str] = mapped_column(String(1), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class SpotOutcome(enum.StrEnum):

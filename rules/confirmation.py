@@ -33,7 +33,7 @@ from models import (
 from models.people import EnrolmentStatus, Gender
 from models.rounds import ConfirmLevel, Database
 
-from . import RuleViolation, current_actor, validates
+from . import RuleViolation, current_actor, totals, validates
 from .audit import record
 from .permissions import may_cancel, may_confirm
 from .progress import (
@@ -108,6 +108,7 @@ def confirm_institution(session: Session, round_: Round, institution: Institutio
               .where(*active)
               .group_by(Enrolment.grade, Learner.gender))
     _store_snapshot(session, counts)
+    totals.add(session, confirmation)
     # The learner list as confirmed, so a later cancel can show what changed: one statement.
     session.execute(RosterEntry.__table__.insert().from_select(
         ["confirmation_id", "enrolment_id", "learner_id", "grade", "classroom", "title",
@@ -164,6 +165,7 @@ def confirm_lao(session: Session, round_: Round, lao: Lao, database: str) -> Con
             _store_snapshot(session, select(literal(confirmation.id), schools.c.grade,
                                             literal(str(gender)), func.sum(column))
                             .group_by(schools.c.grade))
+        totals.add(session, confirmation)
     else:
         _sum_snapshots(session, confirmation, Confirmation.lao_id == lao.id,
                        Confirmation.level == ConfirmLevel.INSTITUTION,
@@ -261,5 +263,6 @@ def cancel(session: Session, confirmation: Confirmation, reason: str) -> Confirm
     confirmation.cancelled_by = _login(actor)
     confirmation.cancel_reason = reason
     session.flush()
+    totals.remove(session, confirmation)
     _audit("cancel", confirmation, reason=reason)
     return confirmation

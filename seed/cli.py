@@ -101,6 +101,18 @@ def risk_command(round_id: int | None) -> None:
     click.echo(f"Risk flags and quality scores of round {round_} computed.")
 
 
+@lec.command("totals")
+def totals_command() -> None:
+    """Rebuild every round's province totals from the snapshots (after a bulk load)."""
+    from models import Round
+    from rules import totals
+
+    for round_id in db.session.scalars(select(Round.id)):
+        totals.rebuild(db.session, round_id)
+    db.session.commit()
+    click.echo("Province totals rebuilt from the confirmed snapshots.")
+
+
 @lec.command("load-obec")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]),

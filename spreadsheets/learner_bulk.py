@@ -180,28 +180,34 @@ def _grouped(rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
 def apply(session: Session, found: Plan) -> None:
     """Write the plan in bulk in the session's transaction, with its audit entries."""
     actor = current_actor()
+    # Every entry of one import shares its actor, time and address: built once, then copied.
+    created, updated = audit_row("create", actor), audit_row("update", actor)
+    as_text = _copying(session)
+
+    def audit(base: dict[str, Any], model: str, object_id: Any, row: dict[str, Any],
+              target: str | None = None) -> dict[str, Any]:
+        changes = _plain(row)
+        return {**base, "model": model, "object_id": str(object_id), "target": target,
+                "changes": json.dumps(changes, ensure_ascii=False) if as_text else changes}
+
     audits: list[dict[str, Any]] = []
     learners = [{"disadvantaged": False, **row} for row in found.new_learners]
     ids = _insert(session, Learner, learners)
     new_ids = {row["national_id"]: i for i, row in zip(ids, learners, strict=True)}
-    audits += [audit_row("create", actor, model="Learner", object_id=str(i), target=_name(r),
-                         changes=_plain(r)) for i, r in zip(ids, learners, strict=True)]
+    audits += [audit(created, "Learner", i, r, _name(r)[:200])
+               for i, r in zip(ids, learners, strict=True)]
     for group in _grouped(found.learner_changes):
         session.execute(update(Learner), group)
-        audits += [audit_row("update", actor, model="Learner", object_id=str(r["id"]),
-                             changes=_plain(r)) for r in group]
+        audits += [audit(updated, "Learner", r["id"], r) for r in group]
     enrolments = [{k: v for k, v in row.items() if k != "national_id"}
                   | {"learner_id": row["learner_id"] or new_ids[row["national_id"]]}
                   for row in found.new_enrolments]
     ids = _insert(session, Enrolment, enrolments)
-    audits += [audit_row("create", actor, model="Enrolment", object_id=str(i),
-                         changes=_plain(r)) for i, r in zip(ids, enrolments, strict=True)]
+    audits += [audit(created, "Enrolment", i, r) for i, r in zip(ids, enrolments, strict=True)]
     for group in _grouped(found.enrolment_changes):
         session.execute(update(Enrolment), group)
-        audits += [audit_row("update", actor, model="Enrolment", object_id=str(r["id"]),
-                             changes=_plain(r)) for r in group]
-    _insert(session, AuditEntry, [{**a, "changes": json.dumps(a["changes"], ensure_ascii=False)
-                                   if _copying(session) else a["changes"]} for a in audits])
+        audits += [audit(updated, "Enrolment", r["id"], r) for r in group]
+    _insert(session, AuditEntry, audits)
 
 
 def _copying(session: Session) -> bool:

@@ -116,10 +116,11 @@ class RowReader:
 
         for index, key in self.layout.fields.items():
             raw = row[index] if index < len(row) else None
-            if cells.is_empty(raw) and not isinstance(raw, date):
+            shown = cells.text(raw)
+            if shown.lower() in cells.EMPTY and not isinstance(raw, date):
                 continue
             if key not in BY_KEY:
-                parts[key] = cells.text(raw)
+                parts[key] = shown
                 continue
             if isinstance(raw, str) and raw.lstrip(" ").startswith(FORMULA_STARTS):
                 refuse(key, _("The cell starts with %(char)r, so a spreadsheet could run it as "
@@ -127,7 +128,7 @@ class RowReader:
                               "front of it.", char=raw.lstrip(" ")[0]))
                 continue
             try:
-                values[key] = self._value(key, raw, _unquote(cells.text(raw)))
+                values[key] = self._value(key, raw, _unquote(shown))
             except ValueError as exc:
                 refuse(key, str(exc))
         _join_parts(values, parts)

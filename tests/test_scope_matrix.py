@@ -50,6 +50,7 @@ from rules.scope import _institution_unit as institution_unit
 UNSCOPED = {
     "ThrottleHit": "the throttles' counters, read by no view",
     "Job": "a user's own background jobs: jobs/ shows each user only the jobs they started",
+    "ProvinceTotal": "sums of confirmed counts, read only by the department's national report",
 }
 #: Reference tables: thousands of rows, nobody but the department lists them.
 REFERENCE = (Province, District, Subdistrict)
