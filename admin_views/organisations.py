@@ -72,6 +72,9 @@ class InstitutionView(ScopedModelView):
     editable_columns = ("code", "name", "phone", "active")
     column_auto_select_related = True
 
+    def record_subject(self, obj: Institution) -> str:
+        return _("%(institution)s, under %(lao)s", institution=obj, lao=obj.lao)
+
     def edit_form(self, obj: Any = None) -> Any:
         """An institution edits its contact details; its code and LAO are for those above."""
         form = super().edit_form(obj)
@@ -117,6 +120,9 @@ class OtherSchoolView(ScopedModelView):
     form_args = {"lao": {"validators": [DataRequired()]}}
     form_ajax_refs = {"lao": LOOKUP}
     editable_columns = ("name", "closed")
+
+    def record_subject(self, obj: Any) -> str:
+        return _("%(institution)s, under %(lao)s", institution=obj, lao=obj.lao)
 
 
 class CodeExceptionView(ScopedModelView):
