@@ -286,8 +286,8 @@ class EnrolmentView(ScopedModelView):
                                          Enrolment.status_changed_at)
                 .limit(5000).all())
         return self.render("admin/learners/removed.html", rows=rows, grade_labels=GRADE_LABELS,
-                           reason_labels=REMOVAL_REASON_LABELS, mask=mask_national_id,
-                           reveal=may_reveal_id(current_user))
+                           reason_labels=REMOVAL_REASON_LABELS, shown_id=lambda learner:
+                           id_with_reveal(Learner, learner.id, learner.national_id))
 
     # -- rollover ------------------------------------------------------------------------------
 

@@ -82,6 +82,10 @@ def test_a_masked_id_has_a_reveal_button_only_above_the_institution(tree, browse
     assert "lec-reveal" in details
     own = browser(tree.a.school_user).get("/admin/student/").get_data(as_text=True)
     assert nid in own and "data-model=" not in own
+    enrolment.status, enrolment.removal_reason = "removed", "never_came"
+    db.session.commit()
+    register = browser(tree.a.muni_user).get("/admin/student/removed/").get_data(as_text=True)
+    assert mask_national_id(nid) in register and 'data-model="Learner"' in register
     export = browser(tree.a.muni_user).get("/admin/learner/export/csv/").get_data(as_text=True)
     assert mask_national_id(nid) in export and "data-model" not in export
 
