@@ -165,6 +165,10 @@ class ScopedModelView(ExportMixin, ModelView):
         """The unit a new record will belong to, for the heading above the create form."""
         return current_user.unit_label
 
+    def responsible_url(self, obj: Any) -> str | None:
+        """The page of the people who answered for `obj`, when `obj` is a unit with an account."""
+        return None
+
     def history_url(self, obj: Any) -> str | None:
         """The audit entries of `obj`, for users whose level reads the audit log."""
         if not may_open(current_user, "audit"):

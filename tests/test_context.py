@@ -155,3 +155,20 @@ def test_who_was_responsible_for_a_unit_on_a_given_day(tree, browser):
         "/admin/confirmation/responsible/?province=33&on=01/06/2569").get_data(as_text=True)
     assert "สมชาย" in province
 
+
+
+def test_a_unit_record_links_to_its_responsible_people(tree, browser):
+    lao = browser(tree.a.muni_user)
+    page = lao.get(f"/admin/institution/details/?id={tree.a.school.id}").get_data(as_text=True)
+    link = re.search(r'class="lec-responsible" href="([^"]+)"', page)
+    assert link, "no link to the responsible people"
+    people = lao.get(link[1].replace("&amp;", "&")).get_data(as_text=True)
+    assert f"ทดสอบ {tree.a.school_user.login}" in people  # the person on record
+    province = browser(tree.a.province_user).get(f"/admin/lao/details/?id={tree.a.muni.id}")
+    assert f"/admin/confirmation/responsible/?lao={tree.a.muni.id}" in province.get_data(
+        as_text=True)
+    building = Building(institution=tree.a.school, name="โรงอาหาร")
+    db.session.add(building)
+    db.session.commit()
+    other = lao.get(f"/admin/building/details/?id={building.id}").get_data(as_text=True)
+    assert "lec-responsible" not in other  # a building is not a unit
