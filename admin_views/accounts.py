@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import PasswordField
 from wtforms.validators import Length, Optional
@@ -39,6 +40,9 @@ class UserView(ScopedModelView):
     }
     form_ajax_refs = {"lao": LOOKUP, "institution": LOOKUP}
     editable_columns = ("active",)
+
+    def record_subject(self, obj: User) -> str:
+        return _("account %(login)s of %(unit)s", login=obj.login, unit=obj.unit_label)
 
     def on_model_change(self, form: Any, model: User, is_created: bool) -> None:
         if form.new_password.data:

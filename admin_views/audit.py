@@ -4,8 +4,9 @@ import re
 from datetime import date
 from typing import Any
 
-from flask import abort, jsonify, request
+from flask import abort, jsonify, request, url_for
 from flask_admin import expose
+from flask_admin.contrib.sqla.filters import FilterEqual
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
@@ -18,6 +19,8 @@ from models.organisations import AFFILIATION_LABELS, INSTITUTION_KIND_LABELS, LA
 from models.people import GENDER_LABELS, GRADE_LABELS, REMOVAL_REASON_LABELS, STATUS_LABELS
 from models.rounds import DATABASE_LABELS, SPOT_OUTCOME_LABELS
 from rules.audit import record
+from rules.identity import mask_national_id
+from rules.permissions import may_open, may_reveal_id
 from rules.scope import PATHS, subtree
 
 from .base import PageView, ScopedModelView
@@ -141,6 +144,17 @@ class AuditView(ScopedModelView):
     column_formatters_detail = column_formatters
     action_disallowed_list = ("delete",)
 
+    def entries_of(self, model: str, object_id: str) -> str:
+        """The log narrowed to one record, through the list's own "equals" filters, so the
+        reader sees (and can clear) the filter as any other."""
+        wanted = {"model": model, "object_id": object_id}
+        args = {}
+        for arg, (_index, flt) in (self._filter_args or {}).items():
+            key = getattr(flt.column, "key", None)
+            if isinstance(flt, FilterEqual) and key in wanted:
+                args[f"flt{len(args)}_{arg}"] = wanted.pop(key)
+        return url_for(f"{self.endpoint}.index_view", **args)
+
     @property
     def can_create(self) -> bool:  # type: ignore[override]
         return False
@@ -152,6 +166,20 @@ class AuditView(ScopedModelView):
     @property
     def can_delete(self) -> bool:  # type: ignore[override]
         return False
+
+
+def id_with_reveal(model: type, key: Any, national_id: str | None) -> Markup:
+    """A national ID as the user may read it; a masked one gets a button that asks the logged
+    reveal below for the whole ID of this one record."""
+    if not national_id or may_reveal_id(current_user):
+        return Markup("{}").format(national_id or "")
+    masked = Markup('<span class="lec-id">{}</span>').format(mask_national_id(national_id))
+    if not may_open(current_user, "reveal"):
+        return masked
+    return masked + Markup(
+        ' <button type="button" class="btn btn-link btn-sm p-0 lec-reveal d-print-none" '
+        'data-url="{}" data-model="{}" data-id="{}">{}</button>').format(
+        url_for("reveal.index"), model.__name__, key, _l("Show the whole ID"))
 
 
 class RevealView(PageView):

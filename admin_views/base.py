@@ -67,6 +67,8 @@ class ModelConverter(AdminModelConverter):
     @converts("Date")
     def convert_date(self, field_args: dict[str, Any], **extra: Any) -> BEDateField:
         field_args.pop("widget", None)
+        if not field_args.get("description"):  # Flask-Admin passes "": keep the field's help
+            field_args.pop("description", None)
         return BEDateField(**field_args)
 
 
@@ -94,6 +96,9 @@ class ScopedModelView(ExportMixin, ModelView):
     can_set_page_size = True
     page_size = 50
     list_template = "admin/lec_list.html"
+    create_template = "admin/lec_create.html"
+    edit_template = "admin/lec_edit.html"
+    details_template = "admin/lec_details.html"
     #: Columns the bulk editors of rules.permissions edit in place (not column_editable_list).
     editable_columns: Any = ()
 
@@ -149,6 +154,30 @@ class ScopedModelView(ExportMixin, ModelView):
     def scaffold_list_form(self, widget: Any = None, validators: Any = None) -> Any:
         """The inline-edit form, with choice lists built once per page (admin_views/widgets)."""
         return super().scaffold_list_form(widget or ListEditWidget(), validators)
+
+    # -- whose record a form or details page is about ---------------------------------------
+
+    def record_subject(self, obj: Any) -> str:
+        """Whose record `obj` is, in the words of the heading above its form and details."""
+        return str(obj)
+
+    def new_record_owner(self) -> str:
+        """The unit a new record will belong to, for the heading above the create form."""
+        return current_user.unit_label
+
+    def responsible_url(self, obj: Any) -> str | None:
+        """The page of the people who answered for `obj`, when `obj` is a unit with an account."""
+        return None
+
+    def history_url(self, obj: Any) -> str | None:
+        """The audit entries of `obj`, for users whose level reads the audit log."""
+        if not may_open(current_user, "audit"):
+            return None
+        audit = next((v for v in self.admin._views if v.endpoint == "audit"), None)
+        if audit is None:
+            return None
+        key = self.get_pk_value(obj)
+        return audit.entries_of(self.model.__name__, str(key))
 
     def get_query(self) -> Any:
         return super().get_query().filter(subtree(self.model, current_user))

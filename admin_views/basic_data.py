@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
@@ -19,6 +20,14 @@ class _InstitutionOwned(ScopedModelView):
 
     form_ajax_refs = {"institution": LOOKUP}
     column_auto_select_related = True
+
+    def record_subject(self, obj: Any) -> str:
+        return str(obj.institution)
+
+    def new_record_owner(self) -> str:
+        own = own_institution_id(current_user)
+        return str(db.session.get(Institution, own)) if own is not None else super(
+            ).new_record_owner()
 
     def _refine(self, form: Any) -> Any:
         if own_institution_id(current_user) is not None:
@@ -78,3 +87,7 @@ class BuildingView(_InstitutionOwned):
     form_columns = ("institution", "name", "use", "built_year", "rooms", "condition")
     form_choices = {"condition": [("good", _l("Good")), ("fair", _l("Needs repair")),
                                   ("poor", _l("Unsafe"))]}
+
+    def record_subject(self, obj: Any) -> str:
+        return _("Building %(building)s of %(institution)s", building=obj.name,
+                 institution=obj.institution)

@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from models import Institution, db
 from models.people import GRADE_LABELS
+from models.profiles import person_at
 from rules import changes
 from rules.permissions import may_see
 from rules.progress import current_round
@@ -33,5 +34,8 @@ class ChangesView(PageView):
             abort(404)
         cancelled = changes.last_cancelled(db.session, round_.id, institution.id)
         found = changes.changes_since(db.session, cancelled) if cancelled else None
+        people = {"by": person_at(cancelled.confirmed_by, cancelled.confirmed_at),
+                  "canceller": person_at(cancelled.cancelled_by, cancelled.cancelled_at)
+                  } if cancelled else {}
         return self.render("admin/changes/index.html", round_=round_, institution=institution,
-                           found=found, grades=GRADE_LABELS)
+                           found=found, grades=GRADE_LABELS, people=people)

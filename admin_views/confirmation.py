@@ -1,6 +1,8 @@
 """Confirm, cancel and follow progress (SPEC §5): one page per level, drilling down province →
 LAO → institution, and the province's spot checks. Views ask; rules/confirmation.py decides."""
 
+from collections.abc import Callable
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from flask import abort, flash, redirect, request, url_for
@@ -24,10 +26,12 @@ from models import (
     SpotCheckItem,
     db,
 )
+from models.profiles import confirmers, held_during, unit_terms
 from models.rounds import DATABASE_LABELS, SPOT_OUTCOME_LABELS, ConfirmLevel, Database
 from rules import RuleViolation, permissions, progress, risk, spotchecks, windows
 from rules import confirmation as rules
 from rules.scope import Unit, subtree
+from web.fields import BEDateField
 from web.forms import Form
 
 from . import second_look
@@ -103,7 +107,26 @@ class ConfirmationView(DrillDownView):
         else:
             context["provinces"] = progress.province_rows(db.session, round_)
         context.update(score_context(round_, context))
+        context.update(arrange(round_, context))
+        context["people"] = confirmers(_shown_confirmations(context))
+        context["may_cancel_any"] = any(permissions.may_cancel(current_user, c.level)
+                                        for c in _table_confirmations(context))
         return self.render("admin/confirmation/index.html", **context)
+
+    @expose("/responsible/")
+    def responsible(self) -> Any:
+        """Who answered for a unit, term by term, and who it was on the day asked about."""
+        scope = self.scope()
+        unit = scope.institution or scope.lao or scope.province
+        terms = unit_terms(unit) if unit is not None else []
+        form = ResponsibleForm(request.args, meta={"csrf": False})
+        on = form.on.data if request.args.get("on") and form.validate() else None
+        then = None
+        if on is not None:
+            start = datetime.combine(on, time.min, tzinfo=clock.BANGKOK)
+            then = [t for t in terms if held_during(t, start, start + timedelta(days=1))]
+        return self.render("admin/confirmation/responsible.html", scope=scope, terms=terms,
+                           form=form, on=on, then=then)
 
     @expose("/confirm/<int:round_id>", methods=("GET",))
     def preview(self, round_id: int) -> str:
@@ -139,6 +162,31 @@ class ConfirmationView(DrillDownView):
             flash(str(exc), "error")
         return redirect(url_for(".index", round=round_.id))
 
+    @expose("/cancel/", methods=("POST",))
+    def cancel_selected(self) -> Response:
+        """Cancel every ticked confirmation with one reason, all or none."""
+        ids = [int(i) for i in request.form.getlist("confirmation") if i.isdigit()][:1000]
+        form = CancelForm()
+        chosen = db.session.scalars(select(Confirmation).where(Confirmation.id.in_(ids))).all()
+        if any(not permissions.may_see(current_user, Unit(c.province_code, c.lao_id,
+                                                          c.institution_id)) for c in chosen):
+            abort(404)
+        try:
+            if not form.validate_on_submit():
+                raise RuleViolation(_("Give the reason for cancelling the confirmation."))
+            if not chosen:
+                raise RuleViolation(_("Tick the confirmations to cancel."))
+            for confirmation in chosen:
+                rules.cancel(db.session, confirmation, form.reason.data)
+            db.session.commit()
+            flash(_("%(count)d confirmations cancelled.", count=len(chosen)), "success")
+        except RuleViolation as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        back = request.form
+        return redirect(url_for(".index", round=back.get("round", type=int),
+                                lao=back.get("lao", type=int), province=back.get("province")))
+
     @expose("/cancel/<int:confirmation_id>", methods=("POST",))
     def cancel(self, confirmation_id: int) -> Response:
         confirmation = db.session.get(Confirmation, confirmation_id) or abort(404)
@@ -159,6 +207,74 @@ class ConfirmationView(DrillDownView):
                 if confirmation.level == ConfirmLevel.INSTITUTION else {})
         return redirect(url_for(".index", round=confirmation.round_id,
                                 lao=back.get("lao_id"), province=confirmation.province_code))
+
+
+#: How each progress table sorts, by the `sort` argument ("score" is risk.score_context's).
+SORT_KEYS: dict[str, dict[str, Callable[[Any], Any]]] = {
+    "laos": {"code": lambda r: r["lao"].code, "name": lambda r: r["lao"].name,
+             "learners": lambda r: r["learners"],
+             "done": lambda r: r["done"] / r["total"] if r["total"] else 1,
+             "status": lambda r: -len(r["pending"])},
+    "provinces": {"code": lambda r: r["province"].code, "name": lambda r: r["province"].name_th,
+                  "done": lambda r: r["done"] / r["laos"] if r["laos"] else 1,
+                  "status": lambda r: r["confirmation"] is not None},
+    "institutions": {"code": lambda r: r["institution"].code,
+                     "name": lambda r: r["institution"].name,
+                     "learners": lambda r: r["learners"],
+                     "status": lambda r: r["confirmation"] is not None},
+    "province_missing": {"code": lambda m: m.code, "name": lambda m: m.name,
+                         "status": lambda m: m.detail},
+}
+#: Whether a row still owes its confirmation, per table, and the level whose deadline counts.
+OWING: dict[str, tuple[str, Callable[[Any], bool]]] = {
+    "laos": (ConfirmLevel.LAO, lambda r: bool(r["pending"])),
+    "provinces": (ConfirmLevel.PROVINCE, lambda r: r["confirmation"] is None),
+    "institutions": (ConfirmLevel.INSTITUTION, lambda r: r["confirmation"] is None),
+    "province_missing": (ConfirmLevel.LAO, lambda m: True),
+}
+
+
+def arrange(round_: Round, context: dict[str, Any]) -> dict[str, Any]:
+    """Totals of the progress tables, then the late-only filter and the sort the URL asks for,
+    all on the rows already read: the page's query count stays the same."""
+    totals = {name: (sum(not owes(r) for r in context[name]), len(context[name]))
+              for name, (_level, owes) in OWING.items() if name in context}
+    if "provinces" in context:
+        rows = context["provinces"]
+        totals["province_laos"] = (sum(r["done"] for r in rows), sum(r["laos"] for r in rows))
+    late_only = request.args.get("late") == "1"
+    sort = request.args.get("sort", "")
+    descending = request.args.get("desc") == "1"
+    for name, (level, owes) in OWING.items():
+        if name not in context:
+            continue
+        rows = context[name]
+        if late_only:
+            rows = [r for r in rows if owes(r)] if windows.is_late(round_, level) else []
+        if sort in SORT_KEYS[name]:
+            rows = sorted(rows, key=SORT_KEYS[name][sort], reverse=descending)
+        context[name] = rows
+    return {"totals": totals, "late_only": late_only, "sort": sort, "descending": descending}
+
+
+def _table_confirmations(context: dict[str, Any]) -> list[Confirmation]:
+    """The confirmations in the rows of the page's main table, which the tick boxes cancel."""
+    found = [row["confirmation"] for row in [*context.get("institutions", []),
+                                             *context.get("provinces", [])]]
+    found += [c for row in context.get("laos", []) for c in row["confirmed"].values()]
+    return [c for c in found if c is not None]
+
+
+def _shown_confirmations(context: dict[str, Any]) -> list[Confirmation]:
+    """Every confirmation the progress page names, to look up who made each in one query."""
+    found = [row["confirmation"] for row in context.get("own", [])]
+    found += [live for _status, live in context.get("lao_status", {}).values()]
+    found.append(context.get("province_confirmation"))
+    return [c for c in found if c is not None] + _table_confirmations(context)
+
+
+class ResponsibleForm(Form):
+    on = BEDateField(_l("On the day"), validators=[DataRequired()])
 
 
 class SpotCheckView(PageView):

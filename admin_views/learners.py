@@ -51,20 +51,32 @@ from web import security
 from web.fields import BEDateField
 from web.forms import Form
 
+from .audit import id_with_reveal
 from .background import list_args, queued, rows_above, screen_request
 from .base import ScopedModelView
 from .search import enrolment_condition, learner_condition
 
 #: Rows a rollover job writes between two progress reports.
 ROLLOVER_BATCH = 500
+#: Help under the fields people most often get wrong.
+ID_HELP = _l("13 digits without dashes; the last digit is a check digit, so one mistyped digit "
+             "is caught. A learner without civil registration gets a G-code: the letter G "
+             "followed by 12 digits.")
+GRADE_HELP = _l("The grade in this academic year: K1–K3, P1–P6 or M1–M6; a child development "
+                "centre records the child's age group.")
 ROLLOVER_LABELS = {"promote": _l("Promote"), "repeat": _l("Repeat the grade"),
                    "graduate": _l("Graduate"), "withdraw": _l("Withdraw")}
 
 
 def _masked(view: Any, context: Any, model: Enrolment, name: str) -> str:
-    """Only the learner's own institution needs the whole ID in a list."""
-    return mask_national_id(model.learner.national_id,
-                            reveal=may_reveal_id(current_user))
+    """Only the learner's own institution needs the whole ID in a list; above it, one click
+    reveals (and logs) one ID."""
+    return id_with_reveal(Learner, model.learner_id, model.learner.national_id)
+
+
+def _shown_id(national_id: str | None) -> str:
+    """The ID as this user may read it in a heading: whole for the institution, else masked."""
+    return mask_national_id(national_id, reveal=may_reveal_id(current_user))
 
 
 def _label(labels: dict[str, Any]) -> Any:
@@ -80,7 +92,7 @@ class RemovalForm(Form):
 class EnrolForm(Form):
     """Identity and this year's enrolment in one form: typing an ID pulls in what is known."""
 
-    national_id = StringField(_l("National ID or G-code"),
+    national_id = StringField(_l("National ID or G-code"), description=ID_HELP,
                               validators=[DataRequired(), Length(max=20)])
     institution_code = StringField(_l("Institution code"), validators=[Optional()])
     title = SelectField(_l("Title"), choices=[(t, t) for t in TITLES])
@@ -92,7 +104,7 @@ class EnrolForm(Form):
     religion = StringField(_l("Religion"), validators=[Optional(), Length(max=50)])
     guardian_name = StringField(_l("Guardian"), validators=[Optional(), Length(max=200)])
     guardian_phone = StringField(_l("Guardian's phone"), validators=[Optional(), Length(max=50)])
-    grade = SelectField(_l("Grade"), choices=[])
+    grade = SelectField(_l("Grade"), choices=[], description=GRADE_HELP)
     classroom = StringField(_l("Classroom"), validators=[Optional(), Length(max=20)])
     confirm_age = BooleanField(_l("I have checked the birth date: it is correct for this grade"))
 
@@ -133,11 +145,18 @@ class EnrolmentView(ScopedModelView):
     column_default_sort = [("academic_year", True), ("institution_id", False), ("grade", False),
                            ("classroom", False)]
     form_columns = ("grade", "classroom", "enrolled_on", "status")
+    form_args = {"grade": {"description": GRADE_HELP}}
     editable_columns = ("grade", "classroom")
     list_template = "admin/learners/list.html"
 
     def search_condition(self, term: str) -> Any:
         return enrolment_condition(term)
+
+    def record_subject(self, obj: Enrolment) -> str:
+        return _("%(name)s (%(id)s), %(grade)s in academic year %(year)d at %(institution)s",
+                 name=obj.learner.full_name, id=_shown_id(obj.learner.national_id),
+                 grade=GRADE_LABELS.get(obj.grade, obj.grade), year=obj.academic_year,
+                 institution=obj.institution)
 
     def export_select(self) -> tuple[list[str], Any]:
         """Every field of the learner record, formatted by the database (see learner_export)."""
@@ -267,8 +286,8 @@ class EnrolmentView(ScopedModelView):
                                          Enrolment.status_changed_at)
                 .limit(5000).all())
         return self.render("admin/learners/removed.html", rows=rows, grade_labels=GRADE_LABELS,
-                           reason_labels=REMOVAL_REASON_LABELS, mask=mask_national_id,
-                           reveal=may_reveal_id(current_user))
+                           reason_labels=REMOVAL_REASON_LABELS, shown_id=lambda learner:
+                           id_with_reveal(Learner, learner.id, learner.national_id))
 
     # -- rollover ------------------------------------------------------------------------------
 
@@ -432,10 +451,11 @@ class LearnerView(ScopedModelView):
         "current_address": _l("Current address"), "current_subdistrict": _l("Current subdistrict"),
     }
     column_formatters = {
-        "national_id": lambda v, c, m, n: mask_national_id(
-            m.national_id, reveal=may_reveal_id(current_user)),
+        "national_id": lambda v, c, m, n: id_with_reveal(Learner, m.id, m.national_id),
         "gender": lambda v, c, m, n: GENDER_LABELS.get(m.gender, ""),
     }
+    column_formatters_export = column_formatters | {
+        "national_id": lambda v, c, m, n: _shown_id(m.national_id)}
     column_searchable_list = ("national_id", "first_name", "last_name")
     form_columns = ("national_id", "title", "first_name", "last_name", "gender", "birth_date",
                     "nationality", "ethnicity", "religion", "height_cm", "weight_kg",
@@ -443,6 +463,7 @@ class LearnerView(ScopedModelView):
                     "registered_subdistrict", "current_address", "current_subdistrict")
     form_choices = {"gender": [(str(k), v) for k, v in GENDER_LABELS.items()],
                     "title": [(t, t) for t in TITLES]}
+    form_args = {"national_id": {"description": ID_HELP}}
     form_ajax_refs = {
         "registered_subdistrict": {"fields": ("code", "name_th"), "page_size": 20},
         "current_subdistrict": {"fields": ("code", "name_th"), "page_size": 20},
@@ -451,6 +472,9 @@ class LearnerView(ScopedModelView):
 
     def search_condition(self, term: str) -> Any:
         return learner_condition(term)
+
+    def record_subject(self, obj: Learner) -> str:
+        return _("%(name)s (%(id)s)", name=obj.full_name, id=_shown_id(obj.national_id))
 
     def _create_ajax_loader(self, name: str, options: dict[str, Any]) -> Any:
         """Subdistricts are public reference data: every level may pick any of them."""

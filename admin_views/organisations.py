@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from flask import flash
+from flask import flash, url_for
 from flask_admin.actions import action
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -12,6 +12,7 @@ from wtforms.validators import DataRequired
 from models import (
     CodeException,
     Institution,
+    Lao,
     db,
 )
 from models.organisations import AFFILIATION_LABELS, INSTITUTION_KIND_LABELS, LAO_TYPE_LABELS
@@ -50,6 +51,9 @@ class LaoView(ScopedModelView):
                       "district": LOOKUP | {"fields": ("code", "name_th")}}
     editable_columns = ("code", "name")
 
+    def responsible_url(self, obj: Lao) -> str | None:
+        return url_for("confirmation.responsible", lao=obj.id)
+
 
 class InstitutionView(ScopedModelView):
     column_list = ("code", "name", "kind", "lao", "phone", "active")
@@ -71,6 +75,12 @@ class InstitutionView(ScopedModelView):
     form_ajax_refs = {"lao": LOOKUP, "subdistrict": LOOKUP | {"fields": ("code", "name_th")}}
     editable_columns = ("code", "name", "phone", "active")
     column_auto_select_related = True
+
+    def record_subject(self, obj: Institution) -> str:
+        return _("%(institution)s, under %(lao)s", institution=obj, lao=obj.lao)
+
+    def responsible_url(self, obj: Institution) -> str | None:
+        return url_for("confirmation.responsible", institution=obj.id)
 
     def edit_form(self, obj: Any = None) -> Any:
         """An institution edits its contact details; its code and LAO are for those above."""
@@ -117,6 +127,9 @@ class OtherSchoolView(ScopedModelView):
     form_args = {"lao": {"validators": [DataRequired()]}}
     form_ajax_refs = {"lao": LOOKUP}
     editable_columns = ("name", "closed")
+
+    def record_subject(self, obj: Any) -> str:
+        return _("%(institution)s, under %(lao)s", institution=obj, lao=obj.lao)
 
 
 class CodeExceptionView(ScopedModelView):

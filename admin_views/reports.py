@@ -10,6 +10,7 @@ The department's report and every budget read the sums rules/totals.py keeps at 
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from flask import abort, request
@@ -32,9 +33,11 @@ from models import (
     db,
 )
 from models.people import CDC_GRADES, GENDER_LABELS, GRADE_LABELS, SCHOOL_GRADES
+from models.profiles import confirmers
 from models.rounds import DATABASE_LABELS, ConfirmLevel, Database
 from rules import budget, progress, totals
 from spreadsheets import writers
+from web.fields import BahtField
 
 from .base import DrillDownView, Scope, ScopedModelView
 from .exports import audit
@@ -98,24 +101,27 @@ def counts_by(round_id: int, scope: Scope, key: Any = None) -> dict[Any, Counts]
     return found
 
 
-def _when(confirmation: Confirmation | None) -> str:
+def _when(confirmation: Confirmation | None, names: dict[int, str]) -> str:
+    """When and by whom (the responsible person's name, from `confirmers`) it was confirmed."""
     from i18n import be_date
 
     if confirmation is None:
         return _("Not confirmed")
     return _("Confirmed %(when)s by %(who)s", when=be_date(confirmation.confirmed_at),
-             who=confirmation.confirmed_by)
+             who=names.get(confirmation.id, confirmation.confirmed_by))
 
 
 def report_rows(round_: Round, scope: Scope) -> tuple[Row, list[Row]]:
     """The unit's own row and one row per unit directly below it."""
     if scope.level == Level.DEPARTMENT:
         counts = province_counts(round_.id)
+        provinces = progress.province_rows(db.session, round_)
+        names = confirmers(r["confirmation"] for r in provinces)
         rows = [Row(r["province"].code, r["province"].name_th, r["confirmation"] is not None,
                     _("%(done)d of %(laos)d LAOs confirmed", done=r["done"], laos=r["laos"])
-                    if r["confirmation"] is None else _when(r["confirmation"]),
+                    if r["confirmation"] is None else _when(r["confirmation"], names),
                     {"province": r["province"].code}, counts.get(r["province"].code, {}))
-                for r in progress.province_rows(db.session, round_)]
+                for r in provinces]
         own_confirmed = bool(rows) and all(r.confirmed for r in rows)
     elif scope.level == Level.PROVINCE:
         counts = counts_by(round_.id, scope, Confirmation.lao_id)
@@ -132,16 +138,18 @@ def report_rows(round_: Round, scope: Scope) -> tuple[Row, list[Row]]:
                                                    province_code=scope.province) is not None
     elif scope.level == Level.LAO:
         counts = counts_by(round_.id, scope, Confirmation.institution_id)
-        rows = [Row(r["institution"].code, r["institution"].name, r["confirmation"] is not None,
-                    _when(r["confirmation"]), {"institution": r["institution"].id},
-                    counts.get(r["institution"].id, {}))
-                for r in progress.institution_rows(db.session, round_, scope.lao.id)]
+        institutions = progress.institution_rows(db.session, round_, scope.lao.id)
         total, _missing = progress.lao_status(db.session, round_.id, scope.lao.id, Database.OTHER)
+        other = progress.live_confirmation(db.session, round_.id, ConfirmLevel.LAO,
+                                           Database.OTHER, lao_id=scope.lao.id) if total else None
+        names = confirmers([*(r["confirmation"] for r in institutions), other])
+        rows = [Row(r["institution"].code, r["institution"].name, r["confirmation"] is not None,
+                    _when(r["confirmation"], names), {"institution": r["institution"].id},
+                    counts.get(r["institution"].id, {}))
+                for r in institutions]
         if total:
-            other = progress.live_confirmation(db.session, round_.id, ConfirmLevel.LAO,
-                                               Database.OTHER, lao_id=scope.lao.id)
             rows.append(Row("", str(DATABASE_LABELS[Database.OTHER]), other is not None,
-                            _when(other), {}, counts.get(None, {})))
+                            _when(other, names), {}, counts.get(None, {})))
         own_confirmed = bool(rows) and all(r.confirmed for r in rows)
     else:
         counts = counts_by(round_.id, scope)
@@ -235,10 +243,11 @@ class ReportView(DrillDownView):
         else:
             abort(404)
         tables = []
+        names = confirmers(confirmations)
         for confirmation in confirmations:
             counts: Counts = {(r.grade, r.gender): r.count for r in db.session.scalars(
                 select(SnapshotCount).where(SnapshotCount.confirmation_id == confirmation.id))}
-            row = Row(scope.code, scope.name, True, _when(confirmation), counts=counts)
+            row = Row(scope.code, scope.name, True, _when(confirmation, names), counts=counts)
             tables.append((confirmation, row, _grades_in(row)))
         return self.render("admin/reports/summary.html", round_=round_, scope=scope,
                            tables=tables, grade_labels=GRADE_LABELS,
@@ -328,8 +337,14 @@ class BudgetView(DrillDownView):
         return writers.xlsx_response(name, header, rows, sheet=_("Budget estimate"))
 
 
+#: Rate columns held in satang and typed and shown in baht.
+MONEY = ("lunch_rate_1", "lunch_rate_2", "lunch_rate_3", "lunch_rate_4", "milk_unit_price",
+         "cdc_lunch_rate")
+
+
 class BudgetRateView(ScopedModelView):
-    """The department sets each year's rates; everyone else may read them."""
+    """The department sets each year's rates; everyone else may read them. Money is in baht
+    on screen and in exports, in satang in the database."""
 
     column_list = ("academic_year", "lunch_rate_1", "lunch_rate_2", "lunch_rate_3",
                    "lunch_rate_4", "lunch_days", "milk_unit_price", "milk_days",
@@ -339,20 +354,29 @@ class BudgetRateView(ScopedModelView):
         "lunch_max_1": _l("Small school: up to this many pupils"),
         "lunch_max_2": _l("Medium school: up to this many pupils"),
         "lunch_max_3": _l("Large school: up to this many pupils"),
-        "lunch_rate_1": _l("Lunch, small school (satang a day)"),
-        "lunch_rate_2": _l("Lunch, medium school (satang a day)"),
-        "lunch_rate_3": _l("Lunch, large school (satang a day)"),
-        "lunch_rate_4": _l("Lunch, larger school (satang a day)"),
+        "lunch_rate_1": _l("Lunch, small school (baht a day)"),
+        "lunch_rate_2": _l("Lunch, medium school (baht a day)"),
+        "lunch_rate_3": _l("Lunch, large school (baht a day)"),
+        "lunch_rate_4": _l("Lunch, larger school (baht a day)"),
         "lunch_days": _l("School lunch days"),
-        "milk_unit_price": _l("Milk unit price (satang)"),
+        "milk_unit_price": _l("Milk unit price (baht)"),
         "milk_days": _l("School milk days"),
-        "cdc_lunch_rate": _l("CDC lunch (satang a day)"),
+        "cdc_lunch_rate": _l("CDC lunch (baht a day)"),
         "cdc_lunch_days": _l("CDC lunch days"),
         "cdc_milk_days": _l("CDC milk days"),
     }
+    column_formatters = {name: lambda v, c, m, n: budget.baht(getattr(m, n)) for name in MONEY}
+    column_formatters_detail = column_formatters
+    # Exports carry numbers (the XLSX writer gives them #,##0.00), not text.
+    column_formatters_export = {name: lambda v, c, m, n: Decimal(getattr(m, n)) / 100
+                                for name in MONEY}
+    form_overrides = dict.fromkeys(MONEY, BahtField)
     form_columns = ("academic_year", "lunch_max_1", "lunch_max_2", "lunch_max_3",
                     "lunch_rate_1", "lunch_rate_2", "lunch_rate_3", "lunch_rate_4", "lunch_days",
                     "milk_unit_price", "milk_days", "cdc_lunch_rate", "cdc_lunch_days",
                     "cdc_milk_days")
     column_default_sort = ("academic_year", True)
-    editable_columns = ("milk_unit_price", "lunch_days", "milk_days")
+    editable_columns = ("lunch_days", "milk_days")
+
+    def record_subject(self, obj: BudgetRate) -> str:
+        return _("the subsidy rates of academic year %(year)d", year=obj.academic_year)

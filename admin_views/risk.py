@@ -21,8 +21,7 @@ from models.jobs import Job
 from models.people import GRADE_LABELS
 from models.risk import ObecCount, QualityScore, RiskFlag
 from rules import RuleViolation, quality, risk
-from rules.identity import mask_national_id
-from rules.permissions import may_reveal_id, may_see, may_write
+from rules.permissions import may_see, may_write
 from rules.progress import current_round
 from rules.scope import Unit, subtree
 from spreadsheets.obec_counts import read_obec_counts
@@ -30,6 +29,7 @@ from spreadsheets.uploads import check_csv
 from web.fields import BEDateField
 from web.forms import Form
 
+from .audit import id_with_reveal
 from .background import queued
 from .base import PageView, ScopedModelView
 
@@ -74,7 +74,6 @@ def flag_rows(round_: Round, *where: Any, page: int = 0) -> list[dict[str, Any]]
              .outerjoin(OtherSchool, OtherSchool.id == RiskFlag.other_school_id)
              .where(RiskFlag.round_id == round_.id, subtree(RiskFlag, current_user), *where)
              .order_by(RiskFlag.id).limit(PAGE + 1).offset(page * PAGE))
-    reveal = may_reveal_id(current_user)
     rows = []
     for r in db.session.execute(query):
         flag = r[0]
@@ -82,8 +81,9 @@ def flag_rows(round_: Round, *where: Any, page: int = 0) -> list[dict[str, Any]]
         name = " ".join(p for p in (r.title, r.first_name, r.last_name) if p)
         rows.append({
             "flag": flag, "rule": rule.label, "reason": rule.reason(flag, round_),
-            "learner": name, "national_id": mask_national_id(r.national_id, reveal=reveal)
-            if r.national_id else "", "grade": GRADE_LABELS.get(r.grade, "") if r.grade else "",
+            "learner": name,
+            "national_id": id_with_reveal(Learner, flag.learner_id, r.national_id),
+            "grade": GRADE_LABELS.get(r.grade, "") if r.grade else "",
             "unit": f"{r.code} {r.name}" if r.code else f"{r.other_code} {r.other_name}"})
     return rows
 

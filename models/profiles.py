@@ -1,6 +1,8 @@
 """The person responsible for an account, kept as a history so any past date can be answered."""
 
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import DateTime, ForeignKey, Index, String, or_, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -82,3 +84,62 @@ def responsible_for_unit(unit: Institution | Lao | str, when: datetime) -> Profi
     """Who was responsible for this unit on this date (SPEC §6)."""
     user = unit_account(unit)
     return responsible_on(user, when) if user is not None else None
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands timestamps back without their zone; they were stored in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def held_at(profile: Profile, moment: datetime) -> bool:
+    """Whether `profile`'s term covers `moment`."""
+    return _aware(profile.valid_from) <= _aware(moment) and (
+        profile.valid_to is None or _aware(profile.valid_to) > _aware(moment))
+
+
+def held_during(profile: Profile, start: datetime, end: datetime) -> bool:
+    """Whether `profile`'s term overlaps [start, end): a change that day names both people."""
+    return _aware(profile.valid_from) < _aware(end) and (
+        profile.valid_to is None or _aware(profile.valid_to) > _aware(start))
+
+
+def terms_by_login(logins: Iterable[str]) -> dict[str, list[Profile]]:
+    """Every term of the accounts with these logins, newest first, in one query."""
+    wanted = {login for login in logins if login}
+    terms: dict[str, list[Profile]] = {login: [] for login in wanted}
+    if wanted:
+        for login, profile in db.session.execute(
+                select(User.login, Profile).join(Profile, Profile.user_id == User.id)
+                .where(User.login.in_(wanted)).order_by(Profile.valid_from.desc())):
+            terms[login].append(profile)
+    return terms
+
+
+def confirmers(confirmations: Iterable[Any]) -> dict[int, str]:
+    """The name of the person responsible for the confirming account when each confirmation
+    was made, by confirmation id; an account nobody had answered for yet keeps its login."""
+    confirmations = [c for c in confirmations if c is not None]
+    terms = terms_by_login(c.confirmed_by for c in confirmations)
+    names = {}
+    for confirmation in confirmations:
+        person = next((p for p in terms.get(confirmation.confirmed_by, [])
+                       if held_at(p, confirmation.confirmed_at)), None)
+        names[confirmation.id] = person.full_name if person else confirmation.confirmed_by
+    return names
+
+
+def person_at(login: str | None, moment: datetime | None) -> str:
+    """The name of whoever answered for the account `login` at `moment`, else the login."""
+    if not login or moment is None:
+        return login or ""
+    person = next((p for p in terms_by_login([login])[login] if held_at(p, moment)), None)
+    return person.full_name if person else login
+
+
+def unit_terms(unit: Institution | Lao | str) -> list[Profile]:
+    """Every person who has answered for the unit's account, newest first."""
+    user = unit_account(unit)
+    if user is None:
+        return []
+    return list(db.session.scalars(select(Profile).where(Profile.user_id == user.id)
+                                   .order_by(Profile.valid_from.desc())))

@@ -1,5 +1,6 @@
 """Other-affiliation counts (SPEC §3): one grid per school and round, entered by the funding LAO."""
 
+import re
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -99,3 +100,14 @@ def test_centre_records_its_basic_data(tree, browser) -> None:  # noqa: ANN001
     assert row.institution_id == tree.a.cdc.id and row.capacity == 60
     assert browser(tree.b.cdc_user).get(
         f"/admin/centre_basic_data/edit/?id={row.id}").status_code == 404
+
+
+def test_every_grid_input_is_labelled_with_its_grade_and_gender(tree, browser) -> None:  # noqa: ANN001
+    round_ = make_round()
+    page = browser(tree.a.sao_user).get(
+        f"/admin/other_count/{tree.a.other.id}/?round={round_.id}").get_data(as_text=True)
+    inputs = re.findall(r"<input[^>]*>", page)
+    counted = [tag for tag in inputs if 'inputmode="numeric"' in tag]
+    assert len(counted) == 2 * len(GRADES)
+    assert all('aria-label="' in tag for tag in counted)
+    assert 'aria-label="นักเรียนชาย ป.๑"' in page and 'aria-label="นักเรียนหญิง อ.๓"' in page

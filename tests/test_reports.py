@@ -11,6 +11,7 @@ from types import SimpleNamespace
 import openpyxl
 import pytest
 
+from admin_views.reports import MONEY
 from models import BudgetRate, Enrolment, Learner, OtherSchoolCount, Round, db
 from models.people import GRADE_LABELS
 from rules import acting_as
@@ -169,10 +170,43 @@ def test_budget_without_rates_says_so(app, confirmed, browser):
     assert str(YEAR) in html and "alert-warning" in html
 
 
+def _rate_form(year: int) -> dict:
+    """The FY2566 rates as the department types them: money in baht, the rest as numbers."""
+    data = {f: v for f, v in BudgetRate.fy2566(year).__dict__.items() if not f.startswith("_")}
+    return data | {name: f"{data[name] / 100:.2f}" for name in MONEY}
+
+
 def test_only_the_department_edits_rates(app, tree, browser):
-    data = {f: v for f, v in BudgetRate.fy2566(2570).__dict__.items() if not f.startswith("_")}
+    data = _rate_form(2570)
     browser(tree.a.province_user).post("/admin/budget_rate/new/", data=data)
     assert db.session.query(BudgetRate).count() == 0
     response = browser(tree.department).post("/admin/budget_rate/new/", data=data)
     assert response.status_code == 302
     assert db.session.query(BudgetRate).one().lunch_rate_1 == 3600
+
+
+def test_rates_are_typed_and_shown_in_baht_and_kept_in_satang(app, tree, browser):
+    department = browser(tree.department)
+    data = _rate_form(2570) | {"lunch_rate_1": "36", "milk_unit_price": "7.37",
+                               "cdc_lunch_rate": "1,021.50"}
+    assert department.post("/admin/budget_rate/new/", data=data).status_code == 302
+    rate = db.session.query(BudgetRate).one()
+    assert (rate.lunch_rate_1, rate.milk_unit_price, rate.cdc_lunch_rate) == (3600, 737, 102150)
+    listed = department.get("/admin/budget_rate/").get_data(as_text=True)
+    assert "36.00" in listed and "7.37" in listed and "1,021.50" in listed
+    assert "3600" not in listed and "102150" not in listed
+    form = department.get(f"/admin/budget_rate/edit/?id={rate.id}").get_data(as_text=True)
+    assert 'value="36.00"' in form
+    exported = department.get("/admin/budget_rate/export/xlsx/")
+    sheet = openpyxl.load_workbook(io.BytesIO(exported.get_data())).active
+    cell = sheet.cell(row=2, column=2)  # the small school's lunch rate
+    assert cell.value == pytest.approx(36.0) and cell.number_format == "#,##0.00"
+
+
+def test_budget_export_money_cells_read_as_baht_with_separators(app, confirmed, browser):
+    db.session.add(BudgetRate.fy2566(YEAR))
+    db.session.commit()
+    response = browser(confirmed.tree.department).get("/admin/budget/xlsx/")
+    sheet = openpyxl.load_workbook(io.BytesIO(response.get_data())).active
+    total = list(sheet.iter_rows())[-1]
+    assert total[-1].number_format == "#,##0.00" and total[2].number_format == "#,##0"

@@ -264,12 +264,13 @@ def test_the_flag_page_lists_reasons_in_scope(clean, browser) -> None:  # noqa: 
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert "ขาดวันเกิด" in html and "จังหวัดอื่น" not in html
+    assert 'class="btn btn-link btn-sm p-0 lec-reveal' in html  # the masked ID can be revealed
     other = browser(a.province_user).get(f"/admin/risk/?round={clean.round.id}"
                                          f"&institution={b.school.id}")
     assert other.status_code == 404
     school = browser(a.school_user)
     school_page = school.get(f"/admin/risk/?round={clean.round.id}").get_data(as_text=True)
-    assert "ขาดวันเกิด" in school_page
+    assert "ขาดวันเกิด" in school_page and "lec-reveal d-print-none" not in school_page
     response = school.post(f"/admin/risk/compute/{clean.round.id}")
     assert response.status_code == 302
 

@@ -8,7 +8,7 @@ With LEC_SCREENSHOTS=1 the tests save the screenshots the README shows into docs
 
 import os
 import re
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,10 +16,11 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 from test_browser import chrome, live_url, sign_in  # noqa: F401
-from test_confirmation import YEAR, enrol, national_id, open_round
+from test_confirmation import YEAR, enrol, national_id
 
 import clock
-from models import Enrolment, Learner, db
+from admin_views.audit import AuditView
+from models import Enrolment, Learner, Round, db
 from rules import acting_as
 from rules import confirmation as rules
 
@@ -29,6 +30,19 @@ DESK, PHONE = (1366, 768), (390, 844)
 ALLOWED = {"LEC", "OBEC", "DMC", "XLSX", "XLS", "CSV", "QR", "Code", "ID", "EN", "PDF",
            "Login", "User", "Password", "Profile", "LAO", "CDC", "BPP", "OK", "Excel", "MB",
            "UTF", "IP", "KB", "Seed", "DLA", "Windows", "API"}
+
+
+def open_round() -> Round:
+    """A round as officers meet it: open for a month, the deadlines a few days from today."""
+    today = clock.today()
+    round_ = Round(academic_year=YEAR, number=1, opens_on=today - timedelta(days=30),
+                   closes_on=today + timedelta(days=14),
+                   institution_deadline=today + timedelta(days=3),
+                   lao_deadline=today + timedelta(days=7),
+                   province_deadline=today + timedelta(days=10))
+    db.session.add(round_)
+    db.session.commit()
+    return round_
 
 
 def size(driver, width_height: tuple[int, int]) -> None:  # noqa: ANN001
@@ -147,7 +161,8 @@ def test_a_province_follows_progress_and_the_department_its_home(app, tree, live
     assert "0 / 2" in chrome.find_element(By.TAG_NAME, "h2").text
     shot(chrome, "home-province")
     chrome.find_element(By.LINK_TEXT, "ติดตามความก้าวหน้าและยืนยันข้อมูล").click()
-    assert tree.a.sao.code in chrome.page_source
+    assert tree.a.sao.code in wait_for(chrome, "table.lec-blocking").text
+    shot(chrome, "progress-province")
     chrome.get(f"{live_url}/logout")
     chrome.delete_all_cookies()
     sign_in(chrome, live_url, tree.department.login)
@@ -215,3 +230,23 @@ def test_no_english_on_any_menu_page_of_a_level(app, tree, live_url, chrome, who
         if words:
             found[page] = sorted(words)
     assert not found, "\n".join(f"{page}: {words}" for page, words in found.items())
+
+
+@pytest.mark.sqlite_only
+def test_the_date_range_filter_picker_speaks_thai_with_buddhist_era_years(app, tree, live_url,
+                                                                          chrome):
+    (audit,) = [v for v in app.extensions["admin"][0]._views if isinstance(v, AuditView)]
+    with app.test_request_context():
+        (arg,) = [a for a, (_i, f) in audit._filter_args.items()
+                  if type(f).__name__ == "DateTimeBetweenFilter"]
+    size(chrome, DESK)
+    sign_in(chrome, live_url, tree.department.login)
+    chrome.get(f"{live_url}/admin/audit/?flt0_{arg}=2026-11-01 00:00:00 to 2026-11-30 23:59:59")
+    wait_for(chrome, "input.filter-val").click()
+    picker = wait_for(chrome, ".daterangepicker")
+    assert "ตกลง" in picker.find_element(By.CSS_SELECTOR, ".applyBtn").text
+    years = [o.text for o in picker.find_elements(By.CSS_SELECTOR, ".yearselect option")]
+    assert "2569" in years and "2026" not in years
+    months = [o.text for o in picker.find_elements(By.CSS_SELECTOR, ".monthselect option")]
+    assert "พ.ย." in months
+    assert "อา" in picker.text and "Su" not in picker.text

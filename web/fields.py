@@ -7,10 +7,11 @@ posts (`2026-05-16`, Gregorian by definition). It always shows the date back as 
 
 import re
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import StringField
+from wtforms import DecimalField, StringField
 from wtforms.widgets import TextInput
 
 from clock import be_year, ce_year
@@ -100,3 +101,26 @@ class BEDateField(StringField):
         except DateProblem as problem:
             self.data = None
             raise ValueError(str(problem.args[0])) from None
+
+
+class BahtField(DecimalField):
+    """Money typed and shown in baht (36 or 7.37) for a column held in satang, so nobody types
+    3600 for 36 baht and sums stay exact integers."""
+
+    def __init__(self, label: Any = None, validators: Any = None, **kwargs: Any) -> None:
+        kwargs.setdefault("places", 2)
+        kwargs.setdefault("description", _l("In baht, with satang after the point: for example "
+                                            "36 or 7.37."))
+        super().__init__(label, validators, **kwargs)
+
+    def process_data(self, value: Any) -> None:
+        self.data = None if value is None else Decimal(value) / 100
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        # People copy amounts from budget sheets with thousands separators: 1,234.50.
+        super().process_formdata([str(v).replace(",", "").strip() for v in valuelist])
+
+    def populate_obj(self, obj: Any, name: str) -> None:
+        satang = None if self.data is None else int(
+            (self.data * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+        setattr(obj, name, satang)
