@@ -1,5 +1,6 @@
 """The scoped base view: every admin screen sees and changes only the user's own subtree."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from math import ceil
@@ -125,27 +126,34 @@ class ScopedModelView(ExportMixin, ModelView):
             abort(403)
         return None
 
+    def _once(self, question: str, answer: Callable[[], Any]) -> Any:
+        """A permission asked once per request: a list page asks it again for every cell."""
+        asked = g.setdefault("lec_asked", {})
+        key = (self.endpoint, question, getattr(current_user, "id", None))
+        if key not in asked:
+            asked[key] = answer()
+        return asked[key]
+
     @property
     def can_create(self) -> bool:  # type: ignore[override]
-        return may_create(current_user, self.model)
+        return self._once("create", lambda: may_create(current_user, self.model))
 
     @property
     def can_edit(self) -> bool:  # type: ignore[override]
-        return may_write(current_user, self.model)
+        return self._once("write", lambda: may_write(current_user, self.model))
 
     @property
     def can_delete(self) -> bool:  # type: ignore[override]
-        return may_create(current_user, self.model)
+        return self._once("create", lambda: may_create(current_user, self.model))
 
     @property
     def column_editable_list(self) -> Any:  # type: ignore[override]
         if not has_request_context():  # Flask-Admin builds the inline-edit form at start-up
             return self.editable_columns
         # Inline-edit widgets cost a third of a list page: only for users who may use them.
-        if (current_user.is_authenticated and may_bulk_edit(current_user, self.endpoint)
-                and may_write(current_user, self.model)):
-            return self.editable_columns
-        return ()
+        return self._once("bulk_edit", lambda: self.editable_columns if (
+            current_user.is_authenticated and may_bulk_edit(current_user, self.endpoint)
+            and may_write(current_user, self.model)) else ())
 
     @column_editable_list.setter
     def column_editable_list(self, value: Any) -> None:

@@ -17,7 +17,7 @@ from flask import abort, request
 from flask_admin import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, true
+from sqlalchemy import case, func, select, true
 from werkzeug.wrappers import Response
 
 from models import (
@@ -257,25 +257,27 @@ class ReportView(DrillDownView):
 
 # --- budget ----------------------------------------------------------------------------------
 
+#: How each database's units are priced (rules/budget.py).
+ESTIMATES = {Database.STUDENTS: budget.school_estimate, Database.CHILDREN: budget.cdc_estimate,
+             Database.OTHER: budget.other_school_estimate}
+
+
 def budget_rows(round_: Round, rate: BudgetRate, scope: Scope
                 ) -> tuple[budget.Estimate, list[tuple[str, str, dict[str, Any], Any]]]:
     """The estimate per unit directly below the scope, from confirmed snapshots only."""
-    # Each lowest snapshot's head counts were summed when it was taken (rules/totals.py).
-    query = (select(Confirmation.province_code, Confirmation.lao_id,
-                    Confirmation.institution_id, Confirmation.database,
-                    Confirmation.subsidised, Confirmation.learners.label("everyone"))
-             .where(totals.lowest(round_.id), _within(scope)))
     key = {Level.DEPARTMENT: "province_code", Level.PROVINCE: "lao_id",
            Level.LAO: "institution_id", Level.INSTITUTION: "institution_id"}[scope.level]
+    unit = getattr(Confirmation, key)
+    # Each lowest snapshot's head counts were summed when it was taken (rules/totals.py); units
+    # of one head count cost the same, so the database counts them and each size is priced once.
+    heads = case((Confirmation.database == Database.CHILDREN, Confirmation.learners),
+                 else_=Confirmation.subsidised)
+    query = (select(unit, Confirmation.database, heads, func.count())
+             .where(totals.lowest(round_.id), _within(scope))
+             .group_by(unit, Confirmation.database, heads))
     sums: dict[Any, budget.Estimate] = defaultdict(budget.Estimate)
-    for row in db.session.execute(query):
-        if row.database == Database.STUDENTS:
-            estimate = budget.school_estimate(rate, int(row.subsidised or 0))
-        elif row.database == Database.CHILDREN:
-            estimate = budget.cdc_estimate(rate, int(row.everyone or 0))
-        else:
-            estimate = budget.other_school_estimate(rate, int(row.subsidised or 0))
-        sums[getattr(row, key)] += estimate
+    for unit_key, database, pupils, units in db.session.execute(query):
+        sums[unit_key] += ESTIMATES[database](rate, int(pupils or 0)).times(units)
     names = _names(key, [k for k in sums if k is not None])
     rows = []
     for unit_key, estimate in sorted(sums.items(),

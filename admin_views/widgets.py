@@ -4,6 +4,7 @@ from typing import Any
 
 from flask import g, has_request_context
 from flask_admin.model.widgets import XEditableWidget
+from markupsafe import escape
 from wtforms import Field
 
 #: Field types whose x-editable `data-source` (every choice, translated, as JSON) is the same
@@ -22,6 +23,9 @@ class ListEditWidget(XEditableWidget):
         key = (field.short_name, getattr(field, "allow_blank", False),
                tuple(value for value, *_label in field.choices or ()))
         if key not in memo:
-            memo[key] = super().get_kwargs(field, {})
+            # Escaped once too: html_params passes Markup through instead of escaping a long
+            # JSON again for every cell.
+            memo[key] = {k: escape(v) if isinstance(v, str) else v
+                         for k, v in super().get_kwargs(field, {}).items()}
         kwargs.update(memo[key])
         return kwargs

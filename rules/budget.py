@@ -8,7 +8,7 @@ only: the LAO's snapshot holds their grade totals, not each school's size tier.
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
@@ -36,7 +36,13 @@ class Estimate:
         return self.lunch + self.milk
 
     def __add__(self, other: "Estimate") -> "Estimate":
-        return Estimate(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
+        return Estimate(self.lunch_pupils + other.lunch_pupils, self.lunch + other.lunch,
+                        self.milk_pupils + other.milk_pupils, self.milk + other.milk)
+
+    def times(self, units: int) -> "Estimate":
+        """The estimate of `units` units of the same size (one size tier, one head count)."""
+        return Estimate(self.lunch_pupils * units, self.lunch * units,
+                        self.milk_pupils * units, self.milk * units)
 
 
 def lunch_rate(rate: BudgetRate, pupils: int) -> int:
