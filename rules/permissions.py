@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from models import Institution, Level, User
 from models.rounds import ConfirmLevel
 
-from .scope import ALL, PATHS, Unit, covers
+from .scope import ALL, PATHS, Unit, covers, unit_of
 
 #: How high each level stands: a level acts on the levels below it.
 RANK = {Level.INSTITUTION: 0, Level.LAO: 1, Level.PROVINCE: 2, Level.DEPARTMENT: 3}
@@ -205,8 +205,7 @@ def issues_cards_for(user: Any) -> frozenset[str]:
 
 def may_issue_cards_for(user: Any, account: User) -> bool:
     """Whether `user` may issue a new password card for `account`."""
-    unit = Unit(account.province_code, account.lao_id, account.institution_id)
-    return account.level in issues_cards_for(user) and covers(user, unit)
+    return account.level in issues_cards_for(user) and covers(user, unit_of(account))
 
 
 def may_sample(user: Any, unit: Unit) -> bool:

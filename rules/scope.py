@@ -312,9 +312,21 @@ PATHS[RiskThreshold] = Path(province=lambda p: true(), lao=lambda lao_id: true()
                             writers=frozenset({Level.DEPARTMENT}))
 
 
+def whole_country(user: Any) -> bool:
+    """Whether `user`'s subtree is the whole country: the department's, and trusted code's."""
+    return user is None or user.level == Level.DEPARTMENT
+
+
+def unit_of(user: Any) -> Unit:
+    """The unit `user` works for; the department's hangs under no province."""
+    if whole_country(user):
+        return Unit()
+    return Unit(user.province_code, user.lao_id, user.institution_id)
+
+
 def subtree(model: type, user: Any) -> ColumnElement[bool]:
     """The SQL condition that keeps `model`'s rows inside `user`'s subtree."""
-    if user is None or user.level == Level.DEPARTMENT:
+    if whole_country(user):
         return true()
     path = PATHS[model]
     if user.level == Level.PROVINCE:
@@ -326,7 +338,7 @@ def subtree(model: type, user: Any) -> ColumnElement[bool]:
 
 def covers(user: Any, unit: Unit) -> bool:
     """Whether `unit` lies inside `user`'s subtree."""
-    if user.level == Level.DEPARTMENT:
+    if whole_country(user):
         return True
     if user.level == Level.PROVINCE:
         return unit.province_code is not None and unit.province_code == user.province_code
