@@ -282,7 +282,7 @@ PATHS[BudgetRate] = Path(province=lambda p: true(), lao=lambda lao_id: true(),
                          institution=lambda i: true(), unit=lambda s, get: Unit(),
                          writers=frozenset({Level.DEPARTMENT}))
 
-# Risk flags and quality scores are computed set-wise by rules/risk.py and rules/quality.py;
+# Risk flags and quality scores are computed set-wise by rules/risk/ and rules/quality.py;
 # their thresholds are national data the department sets per year.
 for _model in (RiskFlag, QualityScore):
     PATHS[_model] = Path(province=lambda p, m=_model: m.province_code == p,

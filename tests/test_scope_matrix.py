@@ -88,7 +88,7 @@ def world(app, tree):  # noqa: ANN001, ANN201
     fields["national_id"] = applicant_id("110170099999")
     db.session.add(Application(institution_id=tree.a.school.id, birth_date=p1_birth_date(),
                                academic_year=round_.academic_year, **fields))
-    # Computed rows, written set-wise by rules/risk.py and rules/quality.py, not through the ORM.
+    # Computed rows, written set-wise by rules/risk/ and rules/quality.py, not through the ORM.
     now = clock.now()
     for unit, code in ((tree.a, "33"), (tree.b, "34")):
         db.session.execute(insert(RiskFlag).values(
