@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from models import Institution, Level, User
 from models.rounds import ConfirmLevel
 
-from .scope import ALL, PATHS, Unit, covers, unit_of
+from .scope import Unit, covers, unit_of
+from .tree import ALL, PATHS
 
 #: How high each level stands: a level acts on the levels below it.
 RANK = {Level.INSTITUTION: 0, Level.LAO: 1, Level.PROVINCE: 2, Level.DEPARTMENT: 3}

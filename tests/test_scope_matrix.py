@@ -44,7 +44,7 @@ from rules.permissions import (
     may_write,
 )
 from rules.scope import PATHS, Unit, covers, subtree
-from rules.scope import _institution_unit as institution_unit
+from rules.tree import _institution_unit as institution_unit
 
 #: Mapped models with no place in the tree, and why.
 UNSCOPED = {
