@@ -21,9 +21,6 @@ from .base import PageView
 class ChangesView(PageView):
     """Learners added, removed, moved and edited, counts before and after, who and when."""
 
-    def is_visible(self) -> bool:
-        return False  # reached from the progress page, for one institution
-
     @expose("/")
     def index(self) -> Any:
         round_ = current_round(db.session, request.args.get("round")) or abort(404)

@@ -1,6 +1,7 @@
 """The home page of each level: the open round, days to this level's deadline, where the unit
 stands and the next step. A fixed number of queries whatever the number of units below."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +16,8 @@ from models.people import CDC_GRADES, GRADE_LABELS, SCHOOL_GRADES, EnrolmentStat
 from models.profiles import Profile
 from models.rounds import DATABASE_LABELS, ConfirmLevel, Database
 from rules import progress, windows
+from rules.permissions import confirms
+from rules.scope import Unit, unit_of
 
 from .base import refuse, signed_in_for
 
@@ -46,12 +49,6 @@ class Late:
     args: dict[str, Any] = field(default_factory=dict)
 
 
-def deadline_of(round_: Round, level: str) -> Any:
-    """The deadline that binds `level` (the department follows the provinces')."""
-    return {Level.INSTITUTION: round_.institution_deadline,
-            Level.LAO: round_.lao_deadline}.get(level, round_.province_deadline)
-
-
 def live_counts(round_: Round, institution_id: int) -> dict[tuple[str, str], int]:
     """The institution's active enrolments now, by grade and gender (not yet frozen)."""
     rows = db.session.execute(
@@ -81,8 +78,8 @@ def _people(key: Any, condition: Any, *join: Any) -> dict[Any, Profile]:
     return {k: profile for k, profile in rows}
 
 
-def institution_home(round_: Round) -> dict[str, Any]:
-    institution = db.session.get(Institution, current_user.institution_id)
+def institution_home(round_: Round, unit: Unit) -> dict[str, Any]:
+    institution = db.session.get(Institution, unit.institution_id)
     counts = live_counts(round_, institution.id)
     database = progress.DATABASE_OF_KIND[institution.kind]
     confirmation = progress.live_confirmation(db.session, round_.id, ConfirmLevel.INSTITUTION,
@@ -97,8 +94,8 @@ def institution_home(round_: Round) -> dict[str, Any]:
             else "student.enrol_view"}
 
 
-def lao_home(round_: Round) -> dict[str, Any]:
-    lao = db.session.get(Lao, current_user.lao_id)
+def lao_home(round_: Round, unit: Unit) -> dict[str, Any]:
+    lao = db.session.get(Lao, unit.lao_id)
     bars, late, confirmed, ready = [], [], {}, []
     for database in progress.LAO_DATABASES:
         total, missing = progress.lao_status(db.session, round_.id, lao.id, database)
@@ -122,7 +119,8 @@ def lao_home(round_: Round) -> dict[str, Any]:
             "confirmed": confirmed, "ready": ready}
 
 
-def province_home(round_: Round, province_code: str) -> dict[str, Any]:
+def province_home(round_: Round, unit: Unit) -> dict[str, Any]:
+    province_code = unit.province_code
     rows = progress.lao_rows(db.session, round_, province_code)
     bars = []
     for database in progress.LAO_DATABASES:
@@ -148,7 +146,7 @@ def province_home(round_: Round, province_code: str) -> dict[str, Any]:
             "confirmation": confirmation}
 
 
-def department_home(round_: Round) -> dict[str, Any]:
+def department_home(round_: Round, unit: Unit) -> dict[str, Any]:
     """Per database the LAOs confirmed nationally; per province the share of LAOs done."""
     flags = select(Lao.province_code, *progress.lao_flags(round_.id)).subquery()
     sums = [func.sum(case((flags.c[f"has_{d}"], 1), else_=0)) for d in progress.LAO_DATABASES]
@@ -179,23 +177,25 @@ def department_home(round_: Round) -> dict[str, Any]:
             "codes": {f"{r.province_code} {r.name_th}": r.province_code for r in per_province}}
 
 
+#: Each home is built around the confirmation its user makes; the department makes none.
+HOMES: dict[str | None, Callable[[Round, Unit], dict[str, Any]]] = {
+    ConfirmLevel.INSTITUTION: institution_home,
+    ConfirmLevel.LAO: lao_home,
+    ConfirmLevel.PROVINCE: province_home,
+    None: department_home,
+}
+
+
 def home_context() -> dict[str, Any]:
     """Everything the home page of the signed-in user's level shows."""
     round_ = progress.current_round(db.session)
     if round_ is None:
         return {"round_": None}
-    deadline = deadline_of(round_, current_user.level)
+    deadline = windows.deadline_of(round_, current_user)
     context: dict[str, Any] = {"round_": round_, "deadline": deadline,
                                "days": windows.days_to(deadline),
                                "is_open": windows.is_open(round_)}
-    if current_user.level == Level.INSTITUTION:
-        context.update(institution_home(round_))
-    elif current_user.level == Level.LAO:
-        context.update(lao_home(round_))
-    elif current_user.level == Level.PROVINCE:
-        context.update(province_home(round_, current_user.province_code))
-    else:
-        context.update(department_home(round_))
+    context.update(HOMES[confirms(current_user)](round_, unit_of(current_user)))
     return context
 
 

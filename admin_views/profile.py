@@ -39,9 +39,6 @@ class PasswordForm(Form):
 class ProfileView(PageView):
     """Open to every signed-in user, also before first login is done (auth.first_login_gate)."""
 
-    def is_visible(self) -> bool:
-        return False
-
     @expose("/", methods=("GET", "POST"))
     def index(self) -> str | Response:
         """The responsible person: a new name starts a new term, the old one is kept."""

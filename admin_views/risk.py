@@ -16,14 +16,14 @@ from wtforms.validators import Optional
 
 import jobs
 from i18n import be_date
-from models import Enrolment, Institution, Lao, Learner, Level, OtherSchool, Round, db
+from models import Enrolment, Institution, Lao, Learner, OtherSchool, Round, db
 from models.jobs import Job
 from models.people import GRADE_LABELS
 from models.risk import ObecCount, QualityScore, RiskFlag
 from rules import RuleViolation, quality, risk
 from rules.permissions import may_see, may_write
 from rules.progress import current_round
-from rules.scope import Unit, subtree
+from rules.scope import Unit, subtree, whole_country
 from spreadsheets.obec_counts import read_obec_counts
 from spreadsheets.uploads import check_csv
 from web.fields import BEDateField
@@ -125,7 +125,7 @@ def filters(args: Any) -> tuple[list[Any], dict[str, Any]]:
 
 def own_institution_ids() -> list[int] | None:
     """The institutions a recompute by this user covers; None for the whole round."""
-    if current_user.level == Level.DEPARTMENT:
+    if whole_country(current_user):
         return None
     return list(db.session.scalars(select(Institution.id).join(Lao).where(
         subtree(Institution, current_user))))

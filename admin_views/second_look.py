@@ -1,6 +1,7 @@
 """The second look before a confirmation: the counts by grade and gender it will freeze, and who
 answers for them. Nothing here writes; the POST that follows goes through rules/confirmation.py."""
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import abort
@@ -8,11 +9,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from models import Confirmation, Institution, Lao, Level, OtherSchool, Round, SnapshotCount, db
+from models import Confirmation, Institution, Lao, OtherSchool, Round, SnapshotCount, db
 from models.people import OtherSchoolCount
 from models.profiles import current_profile
 from models.rounds import DATABASE_LABELS, ConfirmLevel, Database
 from rules import progress
+from rules.permissions import confirms
+from rules.scope import Unit, unit_of
 
 from .home import grade_rows, live_counts
 
@@ -44,29 +47,46 @@ def _other_counts(round_id: int, lao_id: int) -> Counts:
     return counts
 
 
+def _institution(round_: Round, unit: Unit, database: str) -> tuple[str, str, Counts]:
+    """An institution freezes its own live counts, in the database of its kind."""
+    institution = db.session.get(Institution, unit.institution_id)
+    return (progress.DATABASE_OF_KIND[institution.kind], f"{institution.code} {institution.name}",
+            live_counts(round_, institution.id))
+
+
+def _lao(round_: Round, unit: Unit, database: str) -> tuple[str, str, Counts]:
+    """An LAO freezes, per database, its institutions' confirmed counts or its own entries."""
+    if database not in progress.LAO_DATABASES:
+        abort(404)
+    lao = db.session.get(Lao, unit.lao_id)
+    if database == Database.OTHER:
+        counts = _other_counts(round_.id, lao.id)
+    else:
+        counts = _snapshots(round_.id, Confirmation.lao_id == lao.id,
+                            Confirmation.level == ConfirmLevel.INSTITUTION,
+                            Confirmation.database == database)
+    return database, f"{lao.code} {lao.name}", counts
+
+
+def _province(round_: Round, unit: Unit, database: str) -> tuple[str, str, Counts]:
+    """A province freezes its LAOs' confirmed counts, all databases at once."""
+    counts = _snapshots(round_.id, Confirmation.province_code == unit.province_code,
+                        Confirmation.level == ConfirmLevel.LAO)
+    return Database.ALL, _("Province %(code)s", code=unit.province_code), counts
+
+
+#: What each confirmation freezes, by the confirmation the user's button makes.
+FREEZES: dict[str, Callable[[Round, Unit, str], tuple[str, str, Counts]]] = {
+    ConfirmLevel.INSTITUTION: _institution,
+    ConfirmLevel.LAO: _lao,
+    ConfirmLevel.PROVINCE: _province,
+}
+
+
 def preview(round_: Round, database: str) -> dict[str, Any]:
     """What the signed-in unit's confirmation of `database` would freeze."""
-    if current_user.level == Level.INSTITUTION:
-        institution = db.session.get(Institution, current_user.institution_id)
-        database = progress.DATABASE_OF_KIND[institution.kind]
-        unit = f"{institution.code} {institution.name}"
-        counts = live_counts(round_, institution.id)
-    elif current_user.level == Level.LAO:
-        if database not in progress.LAO_DATABASES:
-            abort(404)
-        lao = db.session.get(Lao, current_user.lao_id)
-        unit = f"{lao.code} {lao.name}"
-        if database == Database.OTHER:
-            counts = _other_counts(round_.id, lao.id)
-        else:
-            counts = _snapshots(round_.id, Confirmation.lao_id == lao.id,
-                                Confirmation.level == ConfirmLevel.INSTITUTION,
-                                Confirmation.database == database)
-    else:
-        database = Database.ALL
-        unit = _("Province %(code)s", code=current_user.province_code)
-        counts = _snapshots(round_.id, Confirmation.province_code == current_user.province_code,
-                            Confirmation.level == ConfirmLevel.LAO)
+    database, unit, counts = FREEZES[confirms(current_user)](round_, unit_of(current_user),
+                                                             database)
     boys = sum(n for (_g, s), n in counts.items() if s == "M")
     girls = sum(n for (_g, s), n in counts.items() if s == "F")
     return {"round_": round_, "database": str(database),

@@ -22,11 +22,11 @@ from huey import Huey
 from sqlalchemy import update
 
 import clock
-from models import Level, User, db
+from models import User, db
 from models.jobs import Job, JobStatus
 from rules import RuleViolation, acting_as
 from rules.audit import record
-from rules.scope import Unit, covers
+from rules.scope import Unit, covers, unit_of
 
 from . import queue
 
@@ -78,9 +78,7 @@ def use_queue(app: Flask, huey: Huey) -> None:
 
 def _unit(user: User) -> Unit:
     """The job's place in the tree is its owner's: the levels above see it too."""
-    if user.level == Level.DEPARTMENT:
-        return Unit()
-    return Unit(user.province_code, user.lao_id, user.institution_id)
+    return unit_of(user)
 
 
 def submit(kind: str, user: User, title: str = "", **params: Any) -> Job:

@@ -224,7 +224,7 @@ class SpotCheckItem(db.Model):
     position: Mapped[int] = mapped_column(Integer)
     learner_id: Mapped[int] = mapped_column(ForeignKey("learner.id"), index=True)
     institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"))
-    # The learner's weight in the draw and the risk flags behind it (rules/risk.py).
+    # The learner's weight in the draw and the risk flags behind it (rules/risk/).
     weight: Mapped[float | None] = mapped_column(Float)
     flags: Mapped[str | None] = mapped_column(String(200))
     outcome: Mapped[str | None] = mapped_column(String(12))

@@ -1,8 +1,9 @@
 """Every "may this user …" question, answered in one place from the user and the unit or object.
 
 Views, pages and templates only ask these functions; the tables below are the whole policy.
-A new page is one entry in `PAGES` (and `BULK_EDITORS` if it edits in place); a new level is
-one entry in `RANK` and in the tables that name it. The tree itself is rules/scope.py.
+A new page is one entry in `PAGES` (and `BULK_EDITORS` if it edits in place, `USES` if not
+every level that may open it works there day to day); a new level is one entry in `RANK` and in
+the tables that name it. The tree itself is rules/scope.py.
 `None` as the user means trusted code (CLI, seeds), which may do anything.
 """
 
@@ -15,7 +16,8 @@ from sqlalchemy.orm import Session
 from models import Institution, Level, User
 from models.rounds import ConfirmLevel
 
-from .scope import ALL, PATHS, Unit, covers
+from .scope import Unit, covers, unit_of
+from .tree import ALL, PATHS
 
 #: How high each level stands: a level acts on the levels below it.
 RANK = {Level.INSTITUTION: 0, Level.LAO: 1, Level.PROVINCE: 2, Level.DEPARTMENT: 3}
@@ -60,6 +62,38 @@ PAGES: dict[str, frozenset[str]] = {
     "agency_token": DEPARTMENT,
 }
 
+#: Who works on each page day to day, so it belongs in their menu: levels above the institutions,
+#: and institutions by kind (a school keeps no young children, a centre no students). A page
+#: with no entry is in the menu of everyone who may open it. The menu is a guide, not a gate.
+SCHOOL, CENTRE = "school", "cdc"
+EVERY_INSTITUTION = frozenset({SCHOOL, CENTRE})
+NOBODY: frozenset[str] = frozenset()
+USES: dict[str, frozenset[str]] = {
+    "lao": ABOVE_INSTITUTION,
+    "application": frozenset({Level.LAO}) | EVERY_INSTITUTION,
+    "other_school": ABOVE_INSTITUTION,
+    "student": ABOVE_INSTITUTION | {SCHOOL},
+    "child": ABOVE_INSTITUTION | {CENTRE},
+    "other_count": ABOVE_INSTITUTION,
+    "centre_basic_data": ABOVE_INSTITUTION | {CENTRE},
+    "building": ABOVE_INSTITUTION | {CENTRE},
+    "budget": ABOVE_INSTITUTION,
+    "budget_rate": DEPARTMENT,
+    "spot_checks": OFFICES,
+    "round": DEPARTMENT,
+    "user": OFFICES,
+    "cards": OFFICES,
+    "audit": ABOVE_INSTITUTION,
+    "province": DEPARTMENT,
+    "district": DEPARTMENT,
+    "subdistrict": DEPARTMENT,
+    "code_exception": DEPARTMENT,
+    # Reached from other pages (the navbar's own link, a list's button, the progress page).
+    "profile": NOBODY,
+    "reveal": NOBODY,
+    "changes": NOBODY,
+}
+
 #: The levels that may edit in place and run bulk actions on a list; the department elsewhere.
 BULK_EDITORS: dict[str, frozenset[str]] = {
     "student": ALL,
@@ -96,6 +130,16 @@ OWN_ACCOUNT_FIELDS = frozenset({"password_hash", "must_change_password", "sessio
 def may_open(user: Any, endpoint: str) -> bool:
     """Whether a signed-in `user` may open the page; a page with no entry is closed to all."""
     return user.level in PAGES.get(endpoint, frozenset())
+
+
+def desk(user: Any) -> str:
+    """Whom a page is for: the user's level, or below it the kind of their institution."""
+    return user.institution.kind if user.level == Level.INSTITUTION else user.level
+
+
+def may_use(user: Any, endpoint: str) -> bool:
+    """Whether the page belongs in a signed-in `user`'s menu: they may open it and work on it."""
+    return may_open(user, endpoint) and (endpoint not in USES or desk(user) in USES[endpoint])
 
 
 def may_write_outside_window(user: Any) -> bool:
@@ -162,8 +206,7 @@ def issues_cards_for(user: Any) -> frozenset[str]:
 
 def may_issue_cards_for(user: Any, account: User) -> bool:
     """Whether `user` may issue a new password card for `account`."""
-    unit = Unit(account.province_code, account.lao_id, account.institution_id)
-    return account.level in issues_cards_for(user) and covers(user, unit)
+    return account.level in issues_cards_for(user) and covers(user, unit_of(account))
 
 
 def may_sample(user: Any, unit: Unit) -> bool:

@@ -1,320 +1,35 @@
-"""Where each object hangs in the tree of units, so each level works only inside its own
-subtree (SPEC §1).
-
-`PATHS` says, per model, how its rows hang under a province, an LAO and an institution;
-`subtree()` is the SQL filter every admin query gets and `covers()` the same test on one unit.
-The questions "may this user …" are answered from these in rules/permissions.py.
+"""Each level works only inside its own subtree (SPEC §1): `subtree()` is the SQL filter every
+admin query gets and `covers()` the same test on one unit; `unit_of()` is where a user works.
+How each model hangs in the tree is rules/tree.py; the questions "may this user …" are answered
+from these in rules/permissions.py.
 """
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, or_, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, true
 
-from models import (
-    Application,
-    Building,
-    CentreBasicData,
-    CodeException,
-    District,
-    Enrolment,
-    Institution,
-    Lao,
-    Learner,
-    Level,
-    OtherSchool,
-    OtherSchoolCount,
-    Province,
-    Subdistrict,
-    User,
-)
-from models.audit import AuditEntry
-from models.budget import BudgetRate
-from models.profiles import Profile
-from models.risk import ObecCount, QualityScore, RiskFlag, RiskThreshold
-from models.roster import RosterEntry
-from models.rounds import Confirmation, Round, SnapshotCount, SpotCheck, SpotCheckItem
-from models.tokens import AgencyToken
+from models import Level
+
+from .tree import PATHS, Unit
+
+__all__ = ["PATHS", "Unit", "covers", "subtree", "unit_of", "whole_country"]
 
 
-@dataclass(frozen=True)
-class Unit:
-    """Where an object hangs in the tree; None where it sits above that level."""
-
-    province_code: str | None = None
-    lao_id: int | None = None
-    institution_id: int | None = None
+def whole_country(user: Any) -> bool:
+    """Whether `user`'s subtree is the whole country: the department's, and trusted code's."""
+    return user is None or user.level == Level.DEPARTMENT
 
 
-Getter = Callable[[str], Any]
-
-
-@dataclass(frozen=True)
-class Path:
-    """How one model hangs in the tree, in SQL and in Python."""
-
-    province: Callable[[str], ColumnElement[bool]]
-    lao: Callable[[int], ColumnElement[bool]]
-    institution: Callable[[int], ColumnElement[bool]]
-    unit: Callable[[Session, Getter], Unit]
-    writers: frozenset[str]
-
-
-def _lao_province(session: Session, lao_id: int | None) -> str | None:
-    with session.no_autoflush:
-        lao = session.get(Lao, lao_id) if lao_id is not None else None
-    return lao.province_code if lao else None
-
-
-def _lao_ids_in(province_code: str) -> Any:
-    return select(Lao.id).where(Lao.province_code == province_code).scalar_subquery()
-
-
-ALL = frozenset(Level)
-PATHS: dict[type, Path] = {
-    Lao: Path(
-        province=lambda p: Lao.province_code == p,
-        lao=lambda lao_id: Lao.id == lao_id,
-        institution=lambda i: false(),  # an institution works below its LAO, not on it
-        unit=lambda s, get: Unit(get("province_code"), get("id")),
-        writers=frozenset({Level.DEPARTMENT}),
-    ),
-    Institution: Path(
-        province=lambda p: Institution.lao_id.in_(_lao_ids_in(p)),
-        lao=lambda lao_id: Institution.lao_id == lao_id,
-        institution=lambda i: Institution.id == i,
-        unit=lambda s, get: Unit(_lao_province(s, get("lao_id")), get("lao_id"), get("id")),
-        writers=ALL,
-    ),
-    OtherSchool: Path(
-        province=lambda p: OtherSchool.lao_id.in_(_lao_ids_in(p)),
-        lao=lambda lao_id: OtherSchool.lao_id == lao_id,
-        institution=lambda i: false(),
-        unit=lambda s, get: Unit(_lao_province(s, get("lao_id")), get("lao_id")),
-        writers=frozenset({Level.DEPARTMENT, Level.PROVINCE, Level.LAO}),
-    ),
-    User: Path(
-        province=lambda p: User.province_code == p,
-        lao=lambda lao_id: User.lao_id == lao_id,
-        institution=lambda i: User.institution_id == i,
-        unit=lambda s, get: Unit(get("province_code"), get("lao_id"), get("institution_id")),
-        writers=frozenset({Level.DEPARTMENT, Level.PROVINCE}),
-    ),
-}
-def _institution_unit(session: Session, institution_id: int | None) -> Unit:
-    with session.no_autoflush:
-        institution = session.get(Institution, institution_id) if institution_id else None
-    if institution is None:
+def unit_of(user: Any) -> Unit:
+    """The unit `user` works for; the department's hangs under no province."""
+    if whole_country(user):
         return Unit()
-    return Unit(_lao_province(session, institution.lao_id), institution.lao_id, institution.id)
-
-
-def _institution_id(get: Getter, key: str) -> int | None:
-    """The institution id, also for a new row that so far only has the relationship set."""
-    institution = get("institution")
-    return get(key) or (institution.id if institution is not None else None)
-
-
-def _institution_ids_in(province_code: str) -> Any:
-    return select(Institution.id).join(Lao).where(Lao.province_code == province_code)
-
-
-def _by_institution(column: Any, writers: frozenset[str]) -> Path:
-    """The Path of a model that hangs under an institution through `column`."""
-    return Path(
-        province=lambda p: column.in_(_institution_ids_in(p)),
-        lao=lambda lao_id: column.in_(select(Institution.id).where(Institution.lao_id == lao_id)),
-        institution=lambda i: column == i,
-        unit=lambda s, get: _institution_unit(s, _institution_id(get, column.key)),
-        writers=writers,
-    )
-
-
-def _learner_has(condition: ColumnElement[bool]) -> ColumnElement[bool]:
-    """A learner belongs wherever one of their enrolments does (EXISTS, no join duplicates)."""
-    return select(Enrolment.id).where(Enrolment.learner_id == Learner.id, condition).exists()
-
-
-def _learner_unit(session: Session, get: Getter) -> Unit:
-    """The unit holding the learner now: a new or active enrolment first, the actor's own first."""
-    from . import current_actor
-
-    with session.no_autoflush:
-        enrolments = get("enrolments") or []
-    if isinstance(enrolments, Enrolment):  # the "before" side of a collection is one row
-        enrolments = [enrolments]
-    current = [e for e in enrolments if e.id is None or e.status == "active"] or enrolments
-    units = [_institution_unit(session, _institution_id(lambda k, e=e: getattr(e, k),
-                                                         "institution_id"))
-             for e in sorted(current, key=lambda e: e.academic_year or 0, reverse=True)]
-    actor = current_actor()
-    mine = [u for u in units if actor is not None and covers(actor, u)]
-    return (mine or units or [Unit()])[0]
-
-
-PATHS[Enrolment] = _by_institution(Enrolment.institution_id, ALL)
-PATHS[CentreBasicData] = _by_institution(CentreBasicData.institution_id, ALL)
-PATHS[Building] = _by_institution(Building.institution_id, ALL)
-# Parents send applications without signing in; the institution decides them.
-PATHS[Application] = _by_institution(Application.institution_id,
-                                     frozenset({Level.DEPARTMENT, Level.INSTITUTION}))
-PATHS[Learner] = Path(
-    province=lambda p: _learner_has(Enrolment.institution_id.in_(_institution_ids_in(p))),
-    lao=lambda lao_id: _learner_has(Enrolment.institution_id.in_(
-        select(Institution.id).where(Institution.lao_id == lao_id))),
-    institution=lambda i: _learner_has(Enrolment.institution_id == i),
-    unit=_learner_unit,
-    writers=ALL,
-)
-PATHS[OtherSchoolCount] = Path(
-    province=lambda p: OtherSchoolCount.other_school_id.in_(
-        select(OtherSchool.id).where(OtherSchool.lao_id.in_(_lao_ids_in(p)))),
-    lao=lambda lao_id: OtherSchoolCount.other_school_id.in_(
-        select(OtherSchool.id).where(OtherSchool.lao_id == lao_id)),
-    institution=lambda i: false(),
-    unit=lambda s, get: _other_school_unit(s, get("other_school_id")),
-    writers=frozenset({Level.DEPARTMENT, Level.PROVINCE, Level.LAO}),
-)
-
-
-def _other_school_unit(session: Session, other_school_id: int | None) -> Unit:
-    with session.no_autoflush:
-        school = session.get(OtherSchool, other_school_id) if other_school_id else None
-    if school is None:
-        return Unit()
-    return Unit(_lao_province(session, school.lao_id), school.lao_id)
-
-
-def _account_unit(session: Session, user_id: int | None) -> Unit:
-    with session.no_autoflush:
-        user = session.get(User, user_id) if user_id is not None else None
-    return Unit(user.province_code, user.lao_id, user.institution_id) if user else Unit()
-
-
-# A profile hangs under its account. The audit log is read by the levels above the actor's
-# unit and written only by rules/audit.py, never through the ORM.
-PATHS[Profile] = Path(
-    province=lambda p: Profile.user_id.in_(select(User.id).where(User.province_code == p)),
-    lao=lambda lao_id: Profile.user_id.in_(select(User.id).where(User.lao_id == lao_id)),
-    institution=lambda i: Profile.user_id.in_(select(User.id).where(User.institution_id == i)),
-    unit=lambda s, get: _account_unit(s, get("user_id")),
-    writers=ALL,
-)
-PATHS[AuditEntry] = Path(
-    # The writer's units see an entry, and so do the units of the learner's institution.
-    province=lambda p: or_(AuditEntry.province_code == p,
-                           AuditEntry.subject_institution_id.in_(_institution_ids_in(p))),
-    lao=lambda lao_id: or_(AuditEntry.lao_id == lao_id, AuditEntry.subject_institution_id.in_(
-        select(Institution.id).where(Institution.lao_id == lao_id))),
-    institution=lambda i: or_(AuditEntry.institution_id == i,
-                              AuditEntry.subject_institution_id == i),
-    unit=lambda s, get: Unit(get("province_code"), get("lao_id"), get("institution_id")),
-    writers=frozenset(),
-)
-
-# Reference data and exceptions belong to the department alone.
-for _model in (Province, District, Subdistrict, CodeException):
-    PATHS[_model] = Path(
-        province=lambda p: false(),
-        lao=lambda lao_id: false(),
-        institution=lambda i: false(),
-        unit=lambda s, get: Unit(),
-        writers=frozenset({Level.DEPARTMENT}),
-    )
-
-# Rounds: everyone reads them, the department sets them. Confirmations carry their unit's
-# place; snapshots are written only by rules/confirmation.py; spot checks are the province's.
-PATHS[Round] = Path(province=lambda p: true(), lao=lambda lao_id: true(),
-                    institution=lambda i: true(), unit=lambda s, get: Unit(),
-                    writers=frozenset({Level.DEPARTMENT}))
-PATHS[Confirmation] = Path(
-    province=lambda p: Confirmation.province_code == p,
-    lao=lambda lao_id: Confirmation.lao_id == lao_id,
-    institution=lambda i: Confirmation.institution_id == i,
-    unit=lambda s, get: Unit(get("province_code"), get("lao_id"), get("institution_id")),
-    writers=ALL,
-)
-
-
-def _confirmation_unit(session: Session, confirmation_id: int | None) -> Unit:
-    with session.no_autoflush:
-        row = session.get(Confirmation, confirmation_id) if confirmation_id else None
-    return Unit(row.province_code, row.lao_id, row.institution_id) if row else Unit()
-
-
-def _spot_check_unit(session: Session, spot_check_id: int | None) -> Unit:
-    with session.no_autoflush:
-        row = session.get(SpotCheck, spot_check_id) if spot_check_id else None
-    return Unit(row.province_code) if row else Unit()
-
-
-PATHS[SnapshotCount] = Path(
-    province=lambda p: SnapshotCount.confirmation_id.in_(
-        select(Confirmation.id).where(Confirmation.province_code == p)),
-    lao=lambda lao_id: SnapshotCount.confirmation_id.in_(
-        select(Confirmation.id).where(Confirmation.lao_id == lao_id)),
-    institution=lambda i: SnapshotCount.confirmation_id.in_(
-        select(Confirmation.id).where(Confirmation.institution_id == i)),
-    unit=lambda s, get: _confirmation_unit(s, get("confirmation_id")),
-    writers=frozenset(),  # written by rules/confirmation.py alone (INSERT … SELECT)
-)
-# A spot check is the province's record about a unit below it, not that unit's own data.
-PATHS[SpotCheck] = Path(
-    province=lambda p: SpotCheck.province_code == p,
-    lao=lambda lao_id: false(),
-    institution=lambda i: false(),
-    unit=lambda s, get: Unit(get("province_code")),
-    writers=frozenset({Level.DEPARTMENT, Level.PROVINCE}),
-)
-PATHS[SpotCheckItem] = Path(
-    province=lambda p: SpotCheckItem.spot_check_id.in_(
-        select(SpotCheck.id).where(SpotCheck.province_code == p)),
-    lao=lambda lao_id: false(),
-    institution=lambda i: false(),
-    unit=lambda s, get: _spot_check_unit(s, get("spot_check_id")),
-    writers=frozenset({Level.DEPARTMENT, Level.PROVINCE}),
-)
-
-# Subsidy rates are national data: everyone reads them, the department sets them.
-PATHS[BudgetRate] = Path(province=lambda p: true(), lao=lambda lao_id: true(),
-                         institution=lambda i: true(), unit=lambda s, get: Unit(),
-                         writers=frozenset({Level.DEPARTMENT}))
-
-# Risk flags and quality scores are computed set-wise by rules/risk.py and rules/quality.py;
-# their thresholds are national data the department sets per year.
-for _model in (RiskFlag, QualityScore):
-    PATHS[_model] = Path(province=lambda p, m=_model: m.province_code == p,
-                         lao=lambda lao_id, m=_model: m.lao_id == lao_id,
-                         institution=lambda i, m=_model: m.institution_id == i,
-                         unit=lambda s, get: Unit(get("province_code"), get("lao_id"),
-                                                  get("institution_id")),
-                         writers=frozenset())
-PATHS[RosterEntry] = Path(
-    province=lambda p: RosterEntry.confirmation_id.in_(
-        select(Confirmation.id).where(Confirmation.province_code == p)),
-    lao=lambda lao_id: RosterEntry.confirmation_id.in_(
-        select(Confirmation.id).where(Confirmation.lao_id == lao_id)),
-    institution=lambda i: RosterEntry.confirmation_id.in_(
-        select(Confirmation.id).where(Confirmation.institution_id == i)),
-    unit=lambda s, get: _confirmation_unit(s, get("confirmation_id")),
-    writers=frozenset(),  # written by the institution's confirm alone (INSERT … SELECT)
-)
-PATHS[ObecCount] = Path(province=lambda p: true(), lao=lambda lao_id: true(),
-                        institution=lambda i: true(), unit=lambda s, get: Unit(),
-                        writers=frozenset({Level.DEPARTMENT}))
-PATHS[AgencyToken] = Path(province=lambda p: false(), lao=lambda lao_id: false(),
-                          institution=lambda i: false(), unit=lambda s, get: Unit(),
-                          writers=frozenset({Level.DEPARTMENT}))
-PATHS[RiskThreshold] = Path(province=lambda p: true(), lao=lambda lao_id: true(),
-                            institution=lambda i: true(), unit=lambda s, get: Unit(),
-                            writers=frozenset({Level.DEPARTMENT}))
+    return Unit(user.province_code, user.lao_id, user.institution_id)
 
 
 def subtree(model: type, user: Any) -> ColumnElement[bool]:
     """The SQL condition that keeps `model`'s rows inside `user`'s subtree."""
-    if user is None or user.level == Level.DEPARTMENT:
+    if whole_country(user):
         return true()
     path = PATHS[model]
     if user.level == Level.PROVINCE:
@@ -326,7 +41,7 @@ def subtree(model: type, user: Any) -> ColumnElement[bool]:
 
 def covers(user: Any, unit: Unit) -> bool:
     """Whether `unit` lies inside `user`'s subtree."""
-    if user.level == Level.DEPARTMENT:
+    if whole_country(user):
         return True
     if user.level == Level.PROVINCE:
         return unit.province_code is not None and unit.province_code == user.province_code

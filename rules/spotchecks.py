@@ -14,7 +14,7 @@ from . import risk
 def sample(session: Session, round_: Round, lao_id: int, institution_id: int | None, seed: int,
            size: int) -> list[tuple[int, int, float, list[str]]]:
     """(learner, institution, weight, flags) drawn reproducibly from the unit's active
-    enrolments, each learner weighted by the round's risk flags (rules/risk.py)."""
+    enrolments, each learner weighted by the round's risk flags (rules/risk/sampling.py)."""
     query = (select(Enrolment.learner_id, Enrolment.institution_id)
              .join(Institution, Institution.id == Enrolment.institution_id)
              .where(Enrolment.academic_year == round_.academic_year,

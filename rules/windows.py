@@ -14,9 +14,10 @@ from sqlalchemy.orm import Session
 import clock
 from i18n import be_date
 from models import Confirmation, Enrolment, OtherSchoolCount, Round
+from models.rounds import ConfirmLevel
 
 from . import RuleViolation, current_actor, validates
-from .permissions import may_write_outside_window
+from .permissions import confirms, may_write_outside_window
 
 
 def opens_at(round_: Round) -> datetime:
@@ -41,6 +42,12 @@ def is_closed(round_: Round, at: datetime | None = None) -> bool:
 def days_to(deadline: date) -> int:
     """Days from today (Bangkok) to `deadline`; negative once it has passed."""
     return (deadline - clock.today()).days
+
+
+def deadline_of(round_: Round, user: Any) -> date:
+    """The deadline `user` works to: their own confirmation's; the department follows the
+    provinces'."""
+    return getattr(round_, f"{confirms(user) or ConfirmLevel.PROVINCE}_deadline")
 
 
 def is_late(round_: Round, level: str) -> bool:

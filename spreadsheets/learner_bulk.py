@@ -30,7 +30,7 @@ from rules.enrolment import already_active_message, grade_problems
 from rules.identity import check_learner
 from rules.permissions import check_write, may_write_outside_window
 from spreadsheets.columns import BY_KEY, ENROLMENT_FIELDS, LEARNER_FIELDS
-from spreadsheets.learner_file import Problem
+from spreadsheets.learner_row import Problem
 
 CHUNK = 1000
 ENROLMENT_COPY = tuple(k for k in ENROLMENT_FIELDS if k != "status")

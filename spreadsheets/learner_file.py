@@ -1,41 +1,23 @@
-"""A learner file read into field values, row by row, with every problem in the user's words."""
+"""A learner file read into field values, row by row (spreadsheets/learner_row.py), with every
+problem in the user's words."""
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from flask_babel import force_locale
 from flask_babel import gettext as _
 
 import clock
-from models.people import (
-    GENDER_LABELS,
-    GRADE_LABELS,
-    GRADES_BY_KIND,
-    STATUS_LABELS,
-    EnrolmentStatus,
-)
-from rules.identity import national_id_problems, normalise_national_id
+from models.people import STATUS_LABELS, EnrolmentStatus
 from spreadsheets import cells, formats, readers
-from spreadsheets.columns import ADDRESS_PARTS, BY_KEY, COLUMNS, gender_of_title
+from spreadsheets.columns import ADDRESS_PARTS, BY_KEY, COLUMNS
+from spreadsheets.learner_row import REQUIRED, Problem, RowReader
 from spreadsheets.uploads import UploadRefused, check_upload
-from spreadsheets.writers import FORMULA_STARTS
 
 MAX_BYTES = 10 * 1024 * 1024  # a school of 5,000 pupils fits in well under 2 MB
 MAX_ROWS = 200_000
-REQUIRED = tuple(c.key for c in COLUMNS if c.required)
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with the file: the line (1 = header; None = the whole file) and why."""
-
-    line: int | None
-    column: str
-    reason: str
 
 
 class Refused(Exception):
@@ -73,155 +55,6 @@ class LearnerFile:
                       "institution_name": _("Institution")})
         return [(title, labels.get(key) or parts.get(key, key))
                 for key, title in self.layout.titles.items()]
-
-
-def _choices(labels: dict[Any, Any], extra: dict[str, str] | None = None) -> dict[str, str]:
-    found = {formats.fold(k): str(k) for k in labels}
-    for locale in ("th", "en"):
-        with force_locale(locale):
-            found.update({formats.fold(str(v)): str(k) for k, v in labels.items()})
-    found.update({formats.fold(k): v for k, v in (extra or {}).items()})
-    return found
-
-
-class RowReader:
-    """Turns the cells of one row into field values, or problems in the user's words."""
-
-    def __init__(self, layout: formats.Layout, kind: str) -> None:
-        self.layout = layout
-        self.kind = kind
-        # Problems name a column as the file does, else by our own header.
-        self.titles = {c.key: str(c.label) for c in COLUMNS}
-        self.titles.update({k: t for k, t in layout.titles.items() if k in BY_KEY})
-        self.genders = _choices(GENDER_LABELS, {"m": "M", "f": "F", "ชาย": "M", "หญิง": "F",
-                                                "ช": "M", "ญ": "F", "ช.": "M", "ญ.": "F"})
-        self.statuses = _choices(STATUS_LABELS, {"ปกติ": EnrolmentStatus.ACTIVE,
-                                                 "กำลังเรียน": EnrolmentStatus.ACTIVE,
-                                                 "จำหน่าย": EnrolmentStatus.WITHDRAWN,
-                                                 "ย้าย": EnrolmentStatus.TRANSFERRED,
-                                                 "จบ": EnrolmentStatus.GRADUATED})
-        self.flags = {"1": True, "0": False, "true": True, "false": False,
-                      "ใช่": True, "ไม่ใช่": False, "มี": True, "ไม่มี": False}
-        for locale in ("th", "en"):
-            with force_locale(locale):
-                self.flags.update({formats.fold(_("Yes")): True, formats.fold(_("No")): False})
-
-    def read(self, line: int, row: Sequence[Any]) -> tuple[dict[str, Any], list[Problem]]:
-        values: dict[str, Any] = {}
-        parts: dict[str, Any] = {}
-        problems: list[Problem] = []
-
-        def refuse(key: str, reason: str) -> None:
-            problems.append(Problem(line, self.titles.get(key, key), reason))
-
-        for index, key in self.layout.fields.items():
-            raw = row[index] if index < len(row) else None
-            shown = cells.text(raw)
-            if shown.lower() in cells.EMPTY and not isinstance(raw, date):
-                continue
-            if key not in BY_KEY:
-                parts[key] = shown
-                continue
-            if isinstance(raw, str) and raw.lstrip(" ").startswith(FORMULA_STARTS):
-                refuse(key, _("The cell starts with %(char)r, so a spreadsheet could run it as "
-                              "a formula. Remove the character, or put an apostrophe (') in "
-                              "front of it.", char=raw.lstrip(" ")[0]))
-                continue
-            try:
-                values[key] = self._value(key, raw, _unquote(shown))
-            except ValueError as exc:
-                refuse(key, str(exc))
-        _join_parts(values, parts)
-        if not values.get("gender") and values.get("title"):
-            values["gender"] = gender_of_title(values["title"])
-        if "disadvantaged" in self.layout.fields.values():
-            values.setdefault("disadvantaged", False)
-        for key in (*REQUIRED, "gender"):
-            if not values.get(key) and all(p.column != self.titles[key] for p in problems):
-                refuse(key, _("This column must not be empty.") if key != "gender" else _(
-                    "Give the learner's gender, or a title that says it (เด็กชาย, เด็กหญิง)."))
-        return values, problems
-
-    def _value(self, key: str, raw: Any, text: str) -> Any:
-        column = BY_KEY[key]
-        if column.kind == "id":
-            if isinstance(raw, int | float) and not isinstance(raw, bool):
-                text = text.zfill(13)  # typed as a number, Excel dropped the leading zero
-            value = normalise_national_id(text)
-            for problem in national_id_problems(value):
-                raise ValueError(problem)
-            return value
-        if column.kind == "date":
-            try:
-                found = cells.parse_date(raw)
-            except ValueError:
-                raise ValueError(_("%(value)s is not a date in the calendar.",
-                                   value=text)) from None
-            if found is None:
-                raise ValueError(_("Write dates as day/month/year, e.g. 16/05/2568 or "
-                                   "16 พฤษภาคม 2568."))
-            return found
-        if column.kind == "number":
-            try:
-                number = Decimal(text)
-            except InvalidOperation:
-                raise ValueError(_("%(value)s is not a number.", value=text)) from None
-            if not 0 < number < 1000:
-                raise ValueError(_("%(value)s is outside the range 1 to 999.", value=text))
-            return number.quantize(Decimal("0.1"))
-        if column.kind == "gender":
-            if formats.fold(text) not in self.genders:
-                raise ValueError(_("Gender must be %(male)s or %(female)s.",
-                                   male=GENDER_LABELS["M"], female=GENDER_LABELS["F"]))
-            return self.genders[formats.fold(text)]
-        if column.kind == "grade":
-            grades = GRADES_BY_KIND[self.kind]
-            grade = cells.grade_code(text)
-            if grade not in grades:
-                for code in grades:
-                    for locale in ("th", "en"):
-                        with force_locale(locale):
-                            if formats.fold(GRADE_LABELS[code]) == formats.fold(text):
-                                return code
-                raise ValueError(_("%(grade)s is not a grade of this institution.", grade=text))
-            return grade
-        if column.kind == "status":
-            if formats.fold(text) not in self.statuses:
-                raise ValueError(_("%(value)s is not a learner status.", value=text))
-            return self.statuses[formats.fold(text)]
-        if column.kind == "flag":
-            folded = formats.fold(text)
-            if folded not in self.flags:
-                return True  # DMC names the kind of disadvantage: any kind is one
-            return self.flags[folded]
-        if len(text) > column.max_length:
-            raise ValueError(_("The text is longer than %(max)d characters.",
-                               max=column.max_length))
-        return text
-
-
-def _unquote(text: str) -> str:
-    """Our own neutralised cells ('=...) lose their apostrophe again."""
-    if text.startswith("'") and text[1:2] and text[1:].startswith(FORMULA_STARTS):
-        return text[1:]
-    return text
-
-
-def _join_parts(values: dict[str, Any], parts: dict[str, Any]) -> None:
-    """Split addresses and guardian names (LEC, DMC) joined into our one-line fields."""
-    for group in ("registered_address", "current_address"):
-        pieces = []
-        for part, _names, prefix in ADDRESS_PARTS:
-            value = parts.get(f"{group}.{part}")
-            if value:
-                pieces.append(value if value.startswith(prefix) else prefix + value)
-        if pieces and not values.get(group):
-            values[group] = " ".join(pieces)[:300]
-    names = [parts.get(f"guardian.{p}") for p in ("title", "first", "last")]
-    if not values.get("guardian_name") and any(names):
-        values["guardian_name"] = " ".join(n for n in names if n)[:200]
-    elif values.get("guardian_name") and parts.get("guardian.last"):
-        values["guardian_name"] = f"{values['guardian_name']} {parts['guardian.last']}"[:200]
 
 
 def read_learner_file(data: bytes, kind: str, bounded: bool = True) -> LearnerFile:

@@ -17,6 +17,7 @@ from models import (
     Round,
     db,
 )
+from models.people import GRADE_AGE
 from models.risk import RiskFlag, RiskThreshold
 from models.rounds import SpotCheck
 from rules import confirmation, quality, risk
@@ -35,7 +36,7 @@ def national_id(prefix: str = "1") -> str:
 
 def born_for(grade: str, year: int = YEAR) -> date:
     """A birth date giving the usual age of `grade` on 16 May of `year`."""
-    return date(year - 543 - risk.GRADE_AGE[grade] - 1, 12, 1)
+    return date(year - 543 - GRADE_AGE[grade] - 1, 12, 1)
 
 
 def learner(institution: Institution, grade: str = "P1", year: int = YEAR, **fields: object
@@ -119,7 +120,7 @@ def test_each_planted_learner_pattern_is_found_exactly(clean) -> None:  # noqa: 
     (_, reason), *_ = risk.find(db.session, clean.round, "shared_phone")
     assert "0811112222" in reason and "5" in reason
     (row, reason), = risk.find(db.session, clean.round, "age_grade")
-    assert "16" in reason and str(risk.GRADE_AGE["P2"]) in reason
+    assert "16" in reason and str(GRADE_AGE["P2"]) in reason
 
 
 def test_each_planted_unit_pattern_is_found_exactly(clean) -> None:  # noqa: ANN001

@@ -29,7 +29,7 @@ from models import (
 from models.risk import ObecCount, QualityScore, RiskFlag, RiskThreshold
 from models.rounds import SnapshotCount
 from models.tokens import AgencyToken
-from rules import acting_as, spotchecks
+from rules import acting_as, scope, spotchecks
 from rules import confirmation as confirm
 from rules.permissions import (
     PAGES,
@@ -44,7 +44,7 @@ from rules.permissions import (
     may_write,
 )
 from rules.scope import PATHS, Unit, covers, subtree
-from rules.scope import _institution_unit as institution_unit
+from rules.tree import _institution_unit as institution_unit
 
 #: Mapped models with no place in the tree, and why.
 UNSCOPED = {
@@ -89,7 +89,7 @@ def world(app, tree):  # noqa: ANN001, ANN201
     fields["national_id"] = applicant_id("110170099999")
     db.session.add(Application(institution_id=tree.a.school.id, birth_date=p1_birth_date(),
                                academic_year=round_.academic_year, **fields))
-    # Computed rows, written set-wise by rules/risk.py and rules/quality.py, not through the ORM.
+    # Computed rows, written set-wise by rules/risk/ and rules/quality.py, not through the ORM.
     now = clock.now()
     for unit, code in ((tree.a, "33"), (tree.b, "34")):
         db.session.execute(insert(RiskFlag).values(
@@ -227,3 +227,11 @@ def test_may_questions(app, tree):
     assert not may_sample(a.province_user, Unit("34", tree.b.muni.id))
     assert not may_sample(a.muni_user, Unit("33", a.muni.id))
     assert not may_open(a.school_user, "no-such-page")  # a page without an entry is closed
+
+
+def test_each_user_works_for_their_own_unit_and_the_department_for_the_country(tree) -> None:
+    assert scope.unit_of(tree.a.school_user).institution_id == tree.a.school.id
+    assert scope.unit_of(tree.a.sao_user).lao_id == tree.a.sao.id
+    assert scope.unit_of(tree.a.province_user) == Unit("33")
+    assert scope.unit_of(tree.department) == Unit() and scope.whole_country(tree.department)
+    assert not any(scope.whole_country(u) for u in users(tree).values() if u is not tree.department)

@@ -116,3 +116,13 @@ def test_the_department_extends_a_round_through_its_page(tree, round_2569, brows
     province.post(f"/admin/round/edit/?id={round_2569.id}", form | {"closes_on": "2026-12-31"})
     db.session.expire_all()
     assert db.session.get(Round, round_2569.id).closes_on == date(2026, 6, 30)
+
+
+def test_each_level_works_to_its_own_deadline_and_the_department_to_the_provinces(
+        tree, round_2569) -> None:
+    round_2569.institution_deadline, round_2569.lao_deadline = date(2026, 6, 5), date(2026, 6, 8)
+    assert windows.deadline_of(round_2569, tree.a.school_user) == date(2026, 6, 5)
+    assert windows.deadline_of(round_2569, tree.a.cdc_user) == date(2026, 6, 5)
+    assert windows.deadline_of(round_2569, tree.a.sao_user) == date(2026, 6, 8)
+    assert windows.deadline_of(round_2569, tree.a.province_user) == date(2026, 6, 11)
+    assert windows.deadline_of(round_2569, tree.department) == date(2026, 6, 11)

@@ -1,0 +1,92 @@
+"""The risk rules in one table, and the flags they raise: found on demand or stored set-wise."""
+
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, delete, insert
+from sqlalchemy.orm import Session
+
+from models import Round
+from models.risk import RiskFlag
+
+from . import reasons
+from .learner_checks import age_grade, incomplete, late_enrolment, same_person, shared_phone
+from .rows import COLUMNS
+from .thresholds import SETTING_LABELS, thresholds
+from .unit_checks import centre_no_staff, count_jump, g_code_share, obec_mismatch, other_school_jump
+
+
+@dataclass(frozen=True)
+class RiskRule:
+    """One risk rule: what it finds (SQL), how it says why, and what part of quality it hits."""
+
+    key: str
+    label: Any
+    part: str  # completeness, validity, consistency or unit
+    rows: Callable[[Round, dict[str, float], Collection[int] | None], Select]
+    reason: Callable[[Any, Round], str]
+    per_institution: bool = True
+
+
+RULES: dict[str, RiskRule] = {r.key: r for r in (
+    RiskRule("incomplete", _l("Key fields missing"), "completeness", incomplete,
+             reasons.incomplete),
+    RiskRule("age_grade", _l("Age far from the grade"), "validity", age_grade,
+             reasons.age_grade),
+    RiskRule("late_enrolment", _l("Enrolled after the count date"), "validity", late_enrolment,
+             reasons.late_enrolment),
+    RiskRule("shared_phone", _l("One guardian phone behind many learners"), "consistency",
+             shared_phone, reasons.shared_phone),
+    RiskRule("same_person", _l("Same name and birth date under another ID"), "consistency",
+             same_person, reasons.same_person),
+    RiskRule("g_code_share", _l("G-code share far above the province"), "unit", g_code_share,
+             reasons.g_code_share),
+    RiskRule("count_jump", _l("Count jumps against the last confirmed count"), "unit",
+             count_jump, reasons.count_jump),
+    RiskRule("centre_no_staff", _l("Centre with children but no staff or classrooms"), "unit",
+             centre_no_staff, reasons.centre_no_staff),
+    RiskRule("other_school_jump", _l("Other-affiliation count does not fit its past"), "unit",
+             other_school_jump, reasons.other_school_jump, per_institution=False),
+    RiskRule("obec_mismatch", _l("Other-affiliation count differs from OBEC's"), "unit",
+             obec_mismatch, reasons.obec_mismatch, per_institution=False),
+)}
+
+
+def find(session: Session, round_: Round, key: str,
+         institution_ids: Collection[int] | None = None) -> list[tuple[Any, str]]:
+    """The rows one rule finds in the round now, each with its reason (nothing is stored)."""
+    rule = RULES[key]
+    query = rule.rows(round_, thresholds(session, round_.academic_year), institution_ids)
+    found = session.execute(query).all()
+    rows = [dict(zip(COLUMNS, row, strict=True)) for row in found]
+    return [(row, rule.reason(_Row(row), round_)) for row in rows]
+
+
+class _Row:
+    """A found row read by attribute, as stored flags are."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
+
+
+def compute(session: Session, round_: Round,
+            institution_ids: Collection[int] | None = None) -> None:
+    """Store the round's flags: all of them, or again for some institutions only."""
+    t = thresholds(session, round_.academic_year)
+    for rule in RULES.values():
+        if institution_ids is not None and not rule.per_institution:
+            continue
+        stale = delete(RiskFlag).where(RiskFlag.round_id == round_.id, RiskFlag.rule == rule.key)
+        if institution_ids is not None:
+            stale = stale.where(RiskFlag.institution_id.in_(list(institution_ids)))
+        session.execute(stale)
+        session.execute(insert(RiskFlag).from_select(COLUMNS, rule.rows(round_, t,
+                                                                        institution_ids)))
+
+
+SETTING_LABELS.update({
+    f"weight.{key}": _l("Spot-check weight a learner gains from the flag: %(rule)s",
+                        rule=rule.label)
+    for key, rule in RULES.items() if rule.per_institution})

@@ -1,0 +1,103 @@
+"""The risk rules on learners' records: missing fields, a guardian phone behind many learners,
+one person under two IDs, an age far from the grade, an enrolment after the count date."""
+
+from collections.abc import Collection
+from datetime import date, timedelta
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, String, and_, case, cast, distinct, func, literal, null, or_, select
+
+import clock
+from models import Enrolment, Learner, Round
+from models.people import GRADE_AGE
+
+from .rows import active, blank, count_date, learner_rows, within
+
+MISSING_FIELDS = {
+    "birth_date": _l("birth date"), "guardian_name": _l("guardian's name"),
+    "guardian_phone": _l("guardian's phone"), "address": _l("address"),
+}
+
+
+def incomplete(round_: Round, t: dict[str, float], ids: Collection[int] | None) -> Select:
+    """Learners whose record lacks a field the counts and the checks depend on."""
+    checks = {"birth_date": Learner.birth_date.is_(None),
+              "guardian_name": blank(Learner.guardian_name),
+              "guardian_phone": blank(Learner.guardian_phone),
+              "address": and_(blank(Learner.current_address),
+                              blank(Learner.registered_address))}
+    listed = None
+    for key, missing in checks.items():
+        part = case((missing, literal(key + " ")), else_=literal(""))
+        listed = part if listed is None else listed + part
+    count = sum((case((missing, 1), else_=0) for missing in checks.values()), literal(0))
+    query = learner_rows(round_, "incomplete", count, None, listed).where(or_(*checks.values()))
+    return within(query, Enrolment.institution_id, ids)
+
+
+def _phone() -> Any:
+    return func.replace(func.replace(Learner.guardian_phone, " ", ""), "-", "")
+
+
+def shared_phone(round_: Round, t: dict[str, float], ids: Collection[int] | None) -> Select:
+    """One guardian phone behind many learners, across institutions too."""
+    phone = _phone()
+    groups = (select(phone.label("phone"), func.count().label("n"),
+                     func.count(distinct(Enrolment.institution_id)).label("k"))
+              .select_from(Enrolment).join(Learner, Learner.id == Enrolment.learner_id)
+              .where(*active(round_), ~blank(Learner.guardian_phone)))
+    if ids is not None:  # only the phones the institutions use, checked against everyone
+        groups = groups.where(phone.in_(
+            select(phone).select_from(Enrolment).join(Learner, Learner.id == Enrolment.learner_id)
+            .where(*active(round_), Enrolment.institution_id.in_(list(ids)))))
+    groups = (groups.group_by(phone)
+              .having(func.count() >= t["shared_phone.learners"]).subquery())
+    query = learner_rows(round_, "shared_phone", groups.c.n, groups.c.k, groups.c.phone).join(
+        groups, groups.c.phone == phone)
+    return within(query, Enrolment.institution_id, ids)
+
+
+def same_person(round_: Round, t: dict[str, float], ids: Collection[int] | None) -> Select:
+    """The same name and birth date at two institutions under different national IDs."""
+    key = (Learner.first_name, Learner.last_name, Learner.birth_date)
+    groups = (select(*key, func.count().label("n"),
+                     func.count(distinct(Enrolment.institution_id)).label("k"))
+              .select_from(Enrolment).join(Learner, Learner.id == Enrolment.learner_id)
+              .where(*active(round_), Learner.birth_date.is_not(None))
+              .group_by(*key).having(func.count(distinct(Enrolment.institution_id)) > 1)
+              .subquery())
+    query = learner_rows(round_, "same_person", groups.c.n, groups.c.k,
+                          Learner.first_name + literal(" ") + Learner.last_name).join(
+        groups, and_(groups.c.first_name == Learner.first_name,
+                     groups.c.last_name == Learner.last_name,
+                     groups.c.birth_date == Learner.birth_date))
+    return within(query, Enrolment.institution_id, ids)
+
+
+def _years_before(day: date, years: int) -> date:
+    return day.replace(year=day.year - years)
+
+
+def age_grade(round_: Round, t: dict[str, float], ids: Collection[int] | None) -> Select:
+    """A learner whose age on 16 May is far from the usual age of their grade."""
+    start, years = clock.term_start(round_.academic_year), int(t["age_grade.years"])
+    # Completed years on `start` below usual-years: born after start minus (usual-years) years.
+    too_young = case({g: _years_before(start, a - years) for g, a in GRADE_AGE.items()},
+                     value=Enrolment.grade)
+    too_old = case({g: _years_before(start, a + years + 1) for g, a in GRADE_AGE.items()},
+                   value=Enrolment.grade)
+    usual = case(GRADE_AGE, value=Enrolment.grade)
+    query = learner_rows(round_, "age_grade", null(), usual,
+                          cast(Learner.birth_date, String)).where(
+        Learner.birth_date.is_not(None),
+        or_(Learner.birth_date > too_young, Learner.birth_date <= too_old))
+    return within(query, Enrolment.institution_id, ids)
+
+
+def late_enrolment(round_: Round, t: dict[str, float], ids: Collection[int] | None) -> Select:
+    """A learner enrolled after the round's count date."""
+    last = count_date(round_) + timedelta(days=int(t["late_enrolment.days"]))
+    query = learner_rows(round_, "late_enrolment", None, None,
+                          cast(Enrolment.enrolled_on, String)).where(Enrolment.enrolled_on > last)
+    return within(query, Enrolment.institution_id, ids)
