@@ -265,7 +265,8 @@ def main() -> None:
     provincial = Client(lec).login("bench.province")
     plain_client = Client(plain)
     print(f"National set: {learners:,} learners; province {province}; year {year}; "
-          f"repeat {args.repeat}; medians on a shared 2-core machine (loaded).")
+          f"repeat {args.repeat}; {os.cpu_count()} cores, load average "
+          f"{os.getloadavg()[0]:.1f} at the start.")
 
     def page(client: Client, path: str) -> tuple[float, float, float, float]:
         lec_p50, lec_p95 = timed(lambda: client.get(path), args.repeat)
