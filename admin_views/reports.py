@@ -82,7 +82,8 @@ def province_counts(round_id: int) -> dict[Any, Counts]:
              .group_by(ProvinceTotal.province_code, ProvinceTotal.grade, ProvinceTotal.gender))
     found: dict[Any, Counts] = defaultdict(dict)
     for province, grade, gender, number in db.session.execute(query):
-        found[province][(grade, gender)] = int(number or 0)
+        if number:  # a cancel leaves its rows at 0: no snapshot of that province is left there
+            found[province][(grade, gender)] = int(number)
     return found
 
 

@@ -90,10 +90,10 @@ def rounds() -> Response:
 
 def count_rows(round_: Round, by: str, parent: str | None) -> list[dict[str, Any]]:
     """Confirmed counts per unit, grade and gender: the count report's own sums."""
-    from admin_views.reports import Scope, counts_by
+    from admin_views.reports import Scope, counts_by, province_counts
 
     if by == "province":
-        sums = counts_by(round_.id, Scope(Level.DEPARTMENT), Confirmation.province_code)
+        sums = province_counts(round_.id)
         names = {p.code: (p.code, p.name_th) for p in db.session.scalars(
             select(Province).where(Province.code.in_(list(sums))))}
     elif by == "lao":
