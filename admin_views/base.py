@@ -29,6 +29,7 @@ from web.forms import Form
 from web.params import bounded_int, fits_column
 
 from . import menu
+from .date_filters import FilterConverter
 from .exports import ExportMixin
 from .widgets import ListEditWidget
 
@@ -90,6 +91,7 @@ class ScopedModelView(ExportMixin, ModelView):
 
     form_base_class = Form
     model_form_converter = ModelConverter
+    filter_converter = FilterConverter()  # date filters read the BE dates the Thai picker writes
     column_type_formatters = FORMATTERS
     column_type_formatters_detail = FORMATTERS
     can_view_details = True

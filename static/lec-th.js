@@ -16,7 +16,25 @@
                  "ต.ค.", "พ.ย.", "ธ.ค."],
     firstDay: 0
   };
-  function buddhistYears(picker) {
+  // The filter box shows and sends dates as Thai offices write them (16/05/2569, a range joined
+  // by "ถึง"); the picker itself keeps working on ISO dates, and the server reads both.
+  function toBE(text) {
+    return text.replace(/(\d{4})-(\d{2})-(\d{2})/g, function (m, year, month, day) {
+      return day + "/" + month + "/" + (parseInt(year, 10) + 543);
+    }).replace(" to ", " ถึง ");
+  }
+  function toISO(text) {
+    return text.replace(/(\d{1,2})\/(\d{1,2})\/(\d{4})/g, function (m, day, month, year) {
+      var y = parseInt(year, 10);
+      return (y >= 2400 ? y - 543 : y) + "-" + ("0" + month).slice(-2) + "-" + ("0" + day).slice(-2);
+    }).replace(" ถึง ", " to ");
+  }
+  function inISO(element, work) {
+    var shown = element.val();
+    element.val(toISO(shown || ""));
+    try { return work(); } finally { element.val(toBE(element.val() || "")); }
+  }
+  function buddhistEra(picker) {
     var probe = picker.call($("<input>"), {}).data("daterangepicker");
     if (!probe) { return; }
     var prototype = Object.getPrototypeOf(probe), dropdowns = prototype.renderDropdowns;
@@ -25,6 +43,17 @@
         return ">" + (parseInt(year, 10) + 543) + "</option>";
       });
     };
+    var write = prototype.updateInputText, read = prototype.updateFromControl;
+    prototype.updateInputText = function () {
+      write.apply(this, arguments);
+      if (this.element.is("input")) { this.element.val(toBE(this.element.val() || "")); }
+    };
+    if (read) {
+      prototype.updateFromControl = function () {
+        var self = this, args = arguments;
+        return inISO(this.element, function () { return read.apply(self, args); });
+      };
+    }
     probe.remove();
   }
   var thaiPicker;
@@ -32,9 +61,10 @@
     configurable: true,
     get: function () { return thaiPicker; },
     set: function (picker) {
-      buddhistYears(picker);
+      buddhistEra(picker);
       thaiPicker = function (options, callback) {
-        return picker.call(this, $.extend(true, {}, options || {}, { locale: thai }), callback);
+        var inputs = this, settings = $.extend(true, {}, options || {}, { locale: thai });
+        return inISO(inputs, function () { return picker.call(inputs, settings, callback); });
       };
     }
   });

@@ -250,3 +250,12 @@ def test_the_date_range_filter_picker_speaks_thai_with_buddhist_era_years(app, t
     months = [o.text for o in picker.find_elements(By.CSS_SELECTOR, ".monthselect option")]
     assert "พ.ย." in months
     assert "อา" in picker.text and "Su" not in picker.text
+    # The box itself reads in BE too, before and after the picker writes it.
+    box = chrome.find_element(By.CSS_SELECTOR, "input.filter-val")
+    assert box.get_attribute("value") == "01/11/2569 00:00:00 ถึง 30/11/2569 23:59:59"
+    picker.find_element(By.CSS_SELECTOR, ".applyBtn").click()
+    assert box.get_attribute("value") == "01/11/2569 00:00:00 ถึง 30/11/2569 23:59:59"
+    chrome.execute_script("document.getElementById('filter_form').submit()")
+    WebDriverWait(chrome, 10).until(ec.url_contains("%E0%B8%96%E0%B8%B6%E0%B8%87"))  # ถึง
+    assert chrome.find_element(By.CSS_SELECTOR, "input.filter-val").get_attribute(
+        "value") == "01/11/2569 00:00:00 ถึง 30/11/2569 23:59:59"
