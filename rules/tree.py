@@ -252,16 +252,21 @@ def _spot_check_unit(session: Session, spot_check_id: int | None) -> Unit:
     return Unit(row.province_code) if row else Unit()
 
 
-PATHS[SnapshotCount] = Path(
-    province=lambda p: SnapshotCount.confirmation_id.in_(
-        select(Confirmation.id).where(Confirmation.province_code == p)),
-    lao=lambda lao_id: SnapshotCount.confirmation_id.in_(
-        select(Confirmation.id).where(Confirmation.lao_id == lao_id)),
-    institution=lambda i: SnapshotCount.confirmation_id.in_(
-        select(Confirmation.id).where(Confirmation.institution_id == i)),
-    unit=lambda s, get: _confirmation_unit(s, get("confirmation_id")),
-    writers=frozenset(),  # written by rules/confirmation.py alone (INSERT … SELECT)
-)
+def _under_confirmation(model: Any) -> Path:
+    """Rows frozen by a confirmation (its counts, its roster) sit where the confirmation does;
+    only rules/confirmation.py writes them (INSERT … SELECT)."""
+
+    def confirmations(condition: Any) -> Any:
+        return model.confirmation_id.in_(select(Confirmation.id).where(condition))
+
+    return Path(province=lambda p: confirmations(Confirmation.province_code == p),
+                lao=lambda lao_id: confirmations(Confirmation.lao_id == lao_id),
+                institution=lambda i: confirmations(Confirmation.institution_id == i),
+                unit=lambda s, get: _confirmation_unit(s, get("confirmation_id")),
+                writers=frozenset())
+
+
+PATHS[SnapshotCount] = _under_confirmation(SnapshotCount)
 # A spot check is the province's record about a unit below it, not that unit's own data.
 PATHS[SpotCheck] = Path(
     province=lambda p: SpotCheck.province_code == p,
@@ -287,13 +292,4 @@ for _model in (RiskFlag, QualityScore):
                          unit=lambda s, get: Unit(get("province_code"), get("lao_id"),
                                                   get("institution_id")),
                          writers=frozenset())
-PATHS[RosterEntry] = Path(
-    province=lambda p: RosterEntry.confirmation_id.in_(
-        select(Confirmation.id).where(Confirmation.province_code == p)),
-    lao=lambda lao_id: RosterEntry.confirmation_id.in_(
-        select(Confirmation.id).where(Confirmation.lao_id == lao_id)),
-    institution=lambda i: RosterEntry.confirmation_id.in_(
-        select(Confirmation.id).where(Confirmation.institution_id == i)),
-    unit=lambda s, get: _confirmation_unit(s, get("confirmation_id")),
-    writers=frozenset(),  # written by the institution's confirm alone (INSERT … SELECT)
-)
+PATHS[RosterEntry] = _under_confirmation(RosterEntry)

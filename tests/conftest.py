@@ -15,7 +15,8 @@ import psycopg
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import delete
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, delete, text
 
 from app import create_app
 from models import District, Institution, Lao, Level, OtherSchool, Province, Subdistrict, User, db
@@ -212,3 +213,20 @@ def browser(app: Flask):  # noqa: ANN201
         return Browser(app.test_client()).login(user.login)
 
     return sign_in
+
+
+def migrated_app(database_url: str, schema: str) -> Flask:
+    """An app on a database built by the migrations alone: on PostgreSQL in an empty schema of
+    its own (`schema`), so the session's database is left alone."""
+    if not database_url.startswith("sqlite"):
+        admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+        admin.dispose()
+        database_url += f"?options=-csearch_path%3D{schema}"
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url,
+                      "SECRET_KEY": "x"})
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory)
+    return app

@@ -1,25 +1,17 @@
 """audit_entry is append-only in PostgreSQL whatever the role (issue 12 item 8)."""
 
 import pytest
-from flask_migrate import upgrade
+from conftest import migrated_app
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
 
-from app import create_app
 from models import db
 
 
 @pytest.mark.postgresql_only
 def test_a_raw_update_delete_or_truncate_of_the_audit_log_fails(database_url):
-    admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS guarded CASCADE"))
-        conn.execute(text("CREATE SCHEMA guarded"))
-    admin.dispose()
-    url = database_url + "?options=-csearch_path%3Dguarded"
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x"})
+    app = migrated_app(database_url, "guarded")
     with app.app_context():
-        upgrade(directory=app.extensions["migrate"].directory)
         with db.engine.begin() as conn:
             conn.execute(text("INSERT INTO audit_entry (at, action) VALUES (now(), 'sign_in')"))
         for statement in ("UPDATE audit_entry SET action = 'nothing'", "DELETE FROM audit_entry",

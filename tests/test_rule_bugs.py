@@ -94,23 +94,25 @@ def test_a_g_code_names_a_province_that_exists(app, tree):
     db.session.commit()
 
 
-def test_a_removed_learner_is_not_made_active_again_by_editing_the_status(app, tree):
+def removed(tree) -> Enrolment:  # noqa: ANN001
+    """A learner of school A removed as a ghost in the open round."""
     open_round()
     enrolment = enrol(tree.a.school)
     enrolment.status = EnrolmentStatus.REMOVED
     enrolment.removal_reason = RemovalReason.NEVER_CAME
     db.session.commit()
+    return enrolment
+
+
+def test_a_removed_learner_is_not_made_active_again_by_editing_the_status(app, tree):
+    enrolment = removed(tree)
     enrolment.status = EnrolmentStatus.ACTIVE
     refused()
     assert db.session.get(Enrolment, enrolment.id).status == EnrolmentStatus.REMOVED
 
 
 def test_the_removed_learner_is_enrolled_again_by_id_instead(app, tree):
-    open_round()
-    enrolment = enrol(tree.a.school)
-    enrolment.status = EnrolmentStatus.REMOVED
-    enrolment.removal_reason = RemovalReason.NEVER_CAME
-    db.session.commit()
+    enrolment = removed(tree)
     db.session.add(Enrolment(learner=enrolment.learner, institution=tree.a.school,
                              academic_year=YEAR, grade="P1", status=EnrolmentStatus.ACTIVE))
     db.session.commit()
