@@ -258,11 +258,6 @@ class ReportView(DrillDownView):
 
 # --- budget ----------------------------------------------------------------------------------
 
-#: How each database's units are priced (rules/budget.py).
-ESTIMATES = {Database.STUDENTS: budget.school_estimate, Database.CHILDREN: budget.cdc_estimate,
-             Database.OTHER: budget.other_school_estimate}
-
-
 def budget_rows(round_: Round, rate: BudgetRate, scope: Scope
                 ) -> tuple[budget.Estimate, list[tuple[str, str, dict[str, Any], Any]]]:
     """The estimate per unit directly below the scope, from confirmed snapshots only."""
@@ -278,7 +273,7 @@ def budget_rows(round_: Round, rate: BudgetRate, scope: Scope
              .group_by(unit, Confirmation.database, heads))
     sums: dict[Any, budget.Estimate] = defaultdict(budget.Estimate)
     for unit_key, database, pupils, units in db.session.execute(query):
-        sums[unit_key] += ESTIMATES[database](rate, int(pupils or 0)).times(units)
+        sums[unit_key] += budget.estimate(database, rate, int(pupils or 0)).times(units)
     names = _names(key, [k for k in sums if k is not None])
     rows = []
     for unit_key, estimate in sorted(sums.items(),

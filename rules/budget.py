@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from models.budget import BudgetRate
 from models.people import COUNT_GRADES
+from models.rounds import Database
 
 from . import validates
 
@@ -76,6 +77,13 @@ def cdc_estimate(rate: BudgetRate, children: int) -> Estimate:
 def other_school_estimate(rate: BudgetRate, pupils: int) -> Estimate:
     """Milk for the pupils K1-P6 of the other-affiliation schools an LAO funds."""
     return Estimate(milk_pupils=pupils, milk=pupils * rate.milk_unit_price * rate.milk_days)
+
+
+def estimate(database: str, rate: BudgetRate, pupils: int) -> Estimate:
+    """The estimate of one unit of `database` with `pupils` counted (K1-P6, or every child of
+    a centre)."""
+    return {Database.STUDENTS: school_estimate, Database.CHILDREN: cdc_estimate,
+            Database.OTHER: other_school_estimate}[Database(database)](rate, pupils)
 
 
 def baht(satang: int) -> str:
