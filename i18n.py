@@ -1,11 +1,12 @@
 """Thai-first language choice and Buddhist-Era dates (SPEC §1: BE years, Thai by default)."""
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
 from babel import support
-from flask import Flask, Response, current_app, has_request_context, request, session
-from flask_babel import Babel, format_date, get_locale
+from flask import Flask, Response, current_app, g, has_request_context, request, session
+from flask_babel import Babel, format_date, get_locale, get_translations
 
 from clock import BANGKOK, be_year
 
@@ -56,11 +57,36 @@ def html_lang(response: Response) -> Response:
     """Flask-Admin's base template writes a bare `<html>`: name the page's language."""
     if (response.mimetype == "text/html" and not response.is_streamed
             and not response.direct_passthrough):
-        head = response.get_data(as_text=True)[:200]
-        if "<html>" in head:
-            text = response.get_data(as_text=True)
-            response.set_data(text.replace("<html>", f'<html lang="{get_locale()}">', 1))
+        page = response.get_data()
+        if b"<html>" in page[:200]:
+            response.set_data(page.replace(b"<html>", f'<html lang="{get_locale()}">'.encode(), 1))
     return response
+
+
+def remembered(translate: Callable[..., str]) -> Callable[..., str]:
+    """`translate`, answering each plain message once per request: a 50-row list asks the same
+    few words for every row, and Flask-Babel finds the request's catalogue again each time."""
+
+    def once(message: str, **variables: Any) -> str:
+        if variables or not has_request_context():
+            return translate(message, **variables)
+        words = g.setdefault("lec_words", {})
+        key = (translate, message)
+        if key not in words:
+            words[key] = translate(message)
+        return words[key]
+
+    return once
+
+
+def translated(labels: dict[Any, Any]) -> dict[Any, str]:
+    """`labels` with every lazy label in the request's language, translated once per request."""
+    if not has_request_context():
+        return {key: str(label) for key, label in labels.items()}
+    done = g.setdefault("lec_labels", {})
+    if id(labels) not in done:
+        done[id(labels)] = {key: str(label) for key, label in labels.items()}
+    return done[id(labels)]
 
 
 def init_app(app: Flask) -> None:
@@ -70,4 +96,10 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["be_date"] = be_date
     app.jinja_env.globals["be_year"] = be_year
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.install_gettext_callables(  # as Flask-Babel's, remembered per request
+        gettext=remembered(lambda s: get_translations().ugettext(s)),
+        ngettext=lambda s, p, n: get_translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: get_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: get_translations().unpgettext(c, s, p, n))
     app.after_request(html_lang)

@@ -48,6 +48,7 @@ from .reports import BudgetRateView, BudgetView, ReportView
 from .risk import RiskThresholdView, RiskView
 from .rounds import RoundView
 from .tokens import AgencyTokenView
+from .widgets import edit_sources
 
 
 def init_app(app: Flask) -> Admin:
@@ -60,6 +61,7 @@ def init_app(app: Flask) -> Admin:
         theme=Bootstrap4Theme(base_template="admin/lec_base.html", fluid=True),
         csp_nonce_generator=csp_nonce,
     )
+    app.jinja_env.globals["list_edit_sources"] = edit_sources
     units = _l("Units")
     admin.add_view(LaoView(Lao, name=_l("LAOs"), category=units, endpoint="lao"))
     admin.add_view(InstitutionView(Institution, name=_l("Institutions"), category=units,

@@ -11,8 +11,8 @@ from models import User
 from models.accounts import LEVEL_LABELS
 from rules.passwords import set_password
 
-from .base import ScopedModelView
-from .organisations import LOOKUP, _label
+from .base import ScopedModelView, labelled
+from .organisations import LOOKUP
 
 LEVEL_CHOICES = [(str(k), v) for k, v in LEVEL_LABELS.items()]
 
@@ -28,7 +28,7 @@ class UserView(ScopedModelView):
         "active": _l("Active"), "must_change_password": _l("Must change password"),
         "new_password": _l("New one-time password"),
     }
-    column_formatters = {"level": _label(LEVEL_CHOICES)}
+    column_formatters = {"level": labelled(LEVEL_CHOICES)}
     column_formatters_detail = column_formatters
     column_details_exclude_list = ("password_hash", "session_version")
     form_columns = ("login", "name", "level", "province_code", "lao", "institution", "active",

@@ -22,7 +22,7 @@ from rules.identity import mask_national_id
 from rules.permissions import may_reveal_id, may_write, own_institution_id
 from web.forms import Form
 
-from .base import ScopedModelView
+from .base import ScopedModelView, labelled
 
 
 class OnlineForm(Form):
@@ -37,9 +37,6 @@ class RejectForm(Form):
 class AcceptForm(Form):
     """Only the CSRF token: accepting needs no more than the click."""
 
-
-def _label(labels: dict[Any, Any]) -> Any:
-    return lambda view, context, model, name: labels.get(getattr(model, name), "")
 
 
 def _national_id(view: Any, context: Any, model: Application, name: str) -> str:
@@ -71,9 +68,9 @@ class ApplicationView(ScopedModelView):
     column_formatters = {
         "first_name": lambda v, c, m, n: m.child_name,
         "national_id": _national_id,
-        "gender": _label(GENDER_LABELS),
-        "grade": _label(GRADE_LABELS),
-        "status": _label(APPLICATION_STATUS_LABELS),
+        "gender": labelled(GENDER_LABELS),
+        "grade": labelled(GRADE_LABELS),
+        "status": labelled(APPLICATION_STATUS_LABELS),
     }
     column_formatters_detail = column_formatters
     column_choices = {

@@ -3,11 +3,13 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import reduce
 from math import ceil
 from typing import Any
 
 from flask import abort, current_app, flash, g, has_request_context, redirect, request, url_for
 from flask_admin import BaseView, expose
+from flask_admin.babel import gettext as admin_gettext
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.contrib.sqla.form import AdminModelConverter
@@ -19,7 +21,7 @@ from sqlalchemy import ColumnElement, desc, func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
-from i18n import be_date
+from i18n import be_date, remembered, translated
 from models import Institution, Lao, Level, Province, db
 from rules import RuleViolation
 from rules.permissions import may_bulk_edit, may_create, may_open, may_see, may_write
@@ -31,14 +33,25 @@ from web.params import bounded_int, fits_column
 from . import menu
 from .date_filters import FilterConverter
 from .exports import ExportMixin
+from .list_rows import RowLinksMixin
 from .widgets import ListEditWidget
 
 #: Lists count at most this many rows and page no deeper; past it the user narrows the list.
 COUNT_CAP = 10_000
 
+#: Flask-Admin's translations, each word looked up once per request.
+ADMIN_WORDS = remembered(admin_gettext)
+
 FORMATTERS = dict(typefmt.BASE_FORMATTERS)
 FORMATTERS.update({date: lambda view, value, name: be_date(value),
                    datetime: lambda view, value, name: be_date(value)})
+
+
+def labelled(labels: dict[Any, Any] | list[tuple[Any, Any]]) -> Callable[..., str]:
+    """A list column showing the label of its code, as `labels` (or choices) name it."""
+    labels = dict(labels)
+    return lambda view, context, model, name: translated(labels).get(
+        reduce(getattr, name.split("."), model), "")
 
 
 def signed_in_for(endpoint: str) -> bool:
@@ -86,7 +99,7 @@ class ScopedAjaxLoader(QueryAjaxModelLoader):
             return self.get_query().filter(self.model.__mapper__.primary_key[0] == value).first()
 
 
-class ScopedModelView(ExportMixin, ModelView):
+class ScopedModelView(ExportMixin, RowLinksMixin, ModelView):
     """Base of every entity view: scoping, permissions, rule messages and BE dates."""
 
     form_base_class = Form
@@ -128,6 +141,11 @@ class ScopedModelView(ExportMixin, ModelView):
             abort(403)
         return None
 
+    def render(self, template: str, **kwargs: Any) -> str:
+        """Flask-Admin's own words translated once per page: a list asks some for every row."""
+        self._template_args.setdefault("_gettext", ADMIN_WORDS)
+        return super().render(template, **kwargs)
+
     def _once(self, question: str, answer: Callable[[], Any]) -> Any:
         """A permission asked once per request: a list page asks it again for every cell."""
         asked = g.setdefault("lec_asked", {})
@@ -160,6 +178,10 @@ class ScopedModelView(ExportMixin, ModelView):
     @column_editable_list.setter
     def column_editable_list(self, value: Any) -> None:
         self.editable_columns = value
+
+    def is_editable(self, name: str) -> bool:
+        """Asked for every cell of a list: columns no one edits answer without the request."""
+        return name in self.editable_columns and super().is_editable(name)
 
     def scaffold_list_form(self, widget: Any = None, validators: Any = None) -> Any:
         """The inline-edit form, with choice lists built once per page (admin_views/widgets)."""

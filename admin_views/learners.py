@@ -53,7 +53,7 @@ from web.forms import Form
 
 from .audit import id_with_reveal
 from .background import list_args, queued, rows_above, screen_request
-from .base import ScopedModelView
+from .base import ScopedModelView, labelled
 from .search import enrolment_condition, learner_condition
 
 #: Rows a rollover job writes between two progress reports.
@@ -78,9 +78,6 @@ def _shown_id(national_id: str | None) -> str:
     """The ID as this user may read it in a heading: whole for the institution, else masked."""
     return mask_national_id(national_id, reveal=may_reveal_id(current_user))
 
-
-def _label(labels: dict[str, Any]) -> Any:
-    return lambda view, context, model, name: labels.get(getattr(model, name), "")
 
 
 class RemovalForm(Form):
@@ -133,9 +130,9 @@ class EnrolmentView(ScopedModelView):
     }
     column_formatters = {
         "learner.national_id": _masked,
-        "learner.gender": lambda v, c, m, n: GENDER_LABELS.get(m.learner.gender, ""),
-        "grade": _label(GRADE_LABELS), "status": _label(STATUS_LABELS),
-        "removal_reason": _label(REMOVAL_REASON_LABELS),
+        "learner.gender": labelled(GENDER_LABELS),
+        "grade": labelled(GRADE_LABELS), "status": labelled(STATUS_LABELS),
+        "removal_reason": labelled(REMOVAL_REASON_LABELS),
     }
     column_formatters_detail = column_formatters
     column_filters = ("academic_year", "grade", "status", "classroom", "institution.code")
@@ -452,7 +449,7 @@ class LearnerView(ScopedModelView):
     }
     column_formatters = {
         "national_id": lambda v, c, m, n: id_with_reveal(Learner, m.id, m.national_id),
-        "gender": lambda v, c, m, n: GENDER_LABELS.get(m.gender, ""),
+        "gender": labelled(GENDER_LABELS),
     }
     column_formatters_export = column_formatters | {
         "national_id": lambda v, c, m, n: _shown_id(m.national_id)}

@@ -18,7 +18,7 @@ from models import (
 from models.organisations import AFFILIATION_LABELS, INSTITUTION_KIND_LABELS, LAO_TYPE_LABELS
 from rules.permissions import locked_fields
 
-from .base import ScopedModelView, primary_key_values
+from .base import ScopedModelView, labelled, primary_key_values
 
 LAO_TYPE_CHOICES = [(int(k), v) for k, v in LAO_TYPE_LABELS.items()]
 KIND_CHOICES = [(str(k), v) for k, v in INSTITUTION_KIND_LABELS.items()]
@@ -26,10 +26,6 @@ AFFILIATION_CHOICES = [(str(k), v) for k, v in AFFILIATION_LABELS.items()]
 
 LOOKUP = {"fields": ("code", "name"), "page_size": 20, "minimum_input_length": 0}
 
-
-def _label(choices: list[tuple[Any, Any]]) -> Any:
-    labels = dict(choices)
-    return lambda view, context, model, name: labels.get(getattr(model, name), "")
 
 
 class LaoView(ScopedModelView):
@@ -42,7 +38,7 @@ class LaoView(ScopedModelView):
         "province": _l("Province"), "district": _l("District"), "province_code": _l("Province"),
         "district_code": _l("District"), "phone": _l("Phone"), "email": _l("Email"),
     }
-    column_formatters = {"lao_type": _label(LAO_TYPE_CHOICES)}
+    column_formatters = {"lao_type": labelled(LAO_TYPE_CHOICES)}
     column_formatters_detail = column_formatters
     form_columns = ("code", "name", "lao_type", "province", "district", "phone", "email")
     form_choices = {"lao_type": LAO_TYPE_CHOICES}
@@ -66,7 +62,7 @@ class InstitutionView(ScopedModelView):
         "address": _l("Address"), "phone": _l("Phone"), "email": _l("Email"),
         "active": _l("Active"),
     }
-    column_formatters = {"kind": _label(KIND_CHOICES)}
+    column_formatters = {"kind": labelled(KIND_CHOICES)}
     column_formatters_detail = column_formatters
     form_columns = ("code", "name", "kind", "lao", "subdistrict", "address", "phone", "email",
                     "active")
@@ -120,7 +116,7 @@ class OtherSchoolView(ScopedModelView):
         "code": _l("School code"), "name": _l("Name"), "affiliation": _l("Affiliation"),
         "lao": _l("Funding LAO"), "closed": _l("Closed"),
     }
-    column_formatters = {"affiliation": _label(AFFILIATION_CHOICES)}
+    column_formatters = {"affiliation": labelled(AFFILIATION_CHOICES)}
     column_formatters_detail = column_formatters
     form_columns = ("code", "name", "affiliation", "lao", "closed")
     form_choices = {"affiliation": AFFILIATION_CHOICES}

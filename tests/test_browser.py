@@ -15,7 +15,8 @@ from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 from werkzeug.serving import make_server
 
-from models import Institution, db
+from models import Enrolment, Institution, Learner, db
+from rules.enrolment import current_academic_year
 
 CHROMIUM = shutil.which("chromium")
 DRIVER = shutil.which("chromedriver")
@@ -95,6 +96,30 @@ def test_a_rule_refusal_shows_in_the_inline_editor(app, tree, live_url, chrome):
     assert "หลักที่ ๕ ของรหัสสถานศึกษา" in error.text
     db.session.expire_all()
     assert db.session.get(Institution, tree.a.school.id).code == "3033200001"
+
+
+def test_a_grade_is_picked_from_the_list_the_page_sends_once(app, tree, live_url, chrome):
+    year = current_academic_year(db.session)
+    learner = Learner(national_id="1100000000016", first_name="ทดสอบ", last_name="เลือกชั้น",
+                      gender="F")
+    enrolment = Enrolment(learner=learner, institution=tree.a.school, academic_year=year,
+                          grade="P1", status="active")
+    db.session.add(enrolment)
+    db.session.commit()
+    sign_in(chrome, live_url, tree.a.school_user.login)
+    chrome.get(f"{live_url}/admin/student/")
+    cell = f'a[name="grade"][data-pk="{enrolment.id}"]'
+    chrome.find_element(By.CSS_SELECTOR, cell).click()
+    choice = WebDriverWait(chrome, 10).until(ec.visibility_of_element_located(
+        (By.XPATH, "//*[contains(@class, 'select2-result') and normalize-space()='ป.๒']")))
+    assert chrome.find_element(By.CSS_SELECTOR, ".select2-chosen, .select2-selection").text == "ป.๑"
+    choice.click()
+    chrome.find_element(By.CSS_SELECTOR, ".editable-submit").click()
+    WebDriverWait(chrome, 10).until(ec.text_to_be_present_in_element(
+        (By.CSS_SELECTOR, cell), "ป.๒"))
+    db.session.expire_all()
+    assert db.session.get(Enrolment, enrolment.id).grade == "P2"
+    assert csp_errors(chrome) == []
 
 
 def test_an_import_goes_from_upload_to_its_checked_preview_and_is_written(
