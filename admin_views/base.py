@@ -33,7 +33,7 @@ from web.params import bounded_int, fits_column
 from . import menu
 from .date_filters import FilterConverter
 from .exports import ExportMixin
-from .list_rows import RowLinksMixin
+from .list_rows import ListRowsMixin
 from .widgets import ListEditWidget
 
 #: Lists count at most this many rows and page no deeper; past it the user narrows the list.
@@ -99,7 +99,7 @@ class ScopedAjaxLoader(QueryAjaxModelLoader):
             return self.get_query().filter(self.model.__mapper__.primary_key[0] == value).first()
 
 
-class ScopedModelView(ExportMixin, RowLinksMixin, ModelView):
+class ScopedModelView(ExportMixin, ListRowsMixin, ModelView):
     """Base of every entity view: scoping, permissions, rule messages and BE dates."""
 
     form_base_class = Form
