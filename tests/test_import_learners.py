@@ -125,6 +125,17 @@ def test_each_bad_row_is_reported_with_its_line_and_nothing_is_written(
     assert learner_count() == 0
 
 
+def test_a_bad_value_repeated_down_the_file_is_reported_on_every_line(app, tree):
+    data = csv_bytes([row(1, grade="ป.9"), row(2), row(3, grade="ป.9"), row(4, birth="31/02/2561"),
+                      row(5, birth="31/02/2561")])
+    with app.test_request_context():
+        result = run(tree.a.school_user, tree.a.school, data)
+    assert [(p.line, p.column) for p in result.problems] == [
+        (2, "ระดับชั้น"), (4, "ระดับชั้น"), (5, "วันเกิด"), (6, "วันเกิด")]
+    assert result.problems[0].reason == result.problems[1].reason
+    assert learner_count() == 0
+
+
 def test_learner_active_elsewhere_refuses_the_whole_file(app, tree):
     run(tree.b.school_user, tree.b.school, csv_bytes([row(7)]))
     result = run(tree.a.school_user, tree.a.school, csv_bytes([row(1), row(7)]))
