@@ -51,6 +51,10 @@ class Plan:
     updated_rows: int = 0
 
 
+#: json.dumps(..., ensure_ascii=False) with its encoder made once, not once per audit entry.
+_as_json = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def _chunks(items: list[Any]) -> Iterator[list[Any]]:
     for start in range(0, len(items), CHUNK):
         yield items[start:start + CHUNK]
@@ -199,7 +203,7 @@ def apply(session: Session, found: Plan) -> None:
               target: str | None = None) -> dict[str, Any]:
         changes = _plain(row)
         return {**base, "model": model, "object_id": str(object_id), "target": target,
-                "changes": json.dumps(changes, ensure_ascii=False) if as_text else changes}
+                "changes": _as_json(changes) if as_text else changes}
 
     audits: list[dict[str, Any]] = []
     learners = [{"disadvantaged": False, **row} for row in found.new_learners]
@@ -238,17 +242,14 @@ def _insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> list[in
         cursor = session.connection().connection.driver_connection.cursor()
         with cursor.copy(f"COPY {table} (id, {', '.join(keys)}) FROM STDIN") as copy:
             for new_id, row in zip(ids, rows, strict=True):
-                copy.write_row((new_id, *(_value(row.get(k)) for k in keys)))
+                copy.write_row([new_id, *[v.value if isinstance(v, Enum) else v
+                                          for v in map(row.get, keys)]])
         return ids
     ids = []
     for chunk in _chunks([{k: row.get(k) for k in keys} for row in rows]):
         ids += session.execute(insert(model).returning(model.id, sort_by_parameter_order=True),
                                chunk).scalars().all()
     return ids
-
-
-def _value(value: Any) -> Any:
-    return value.value if isinstance(value, Enum) else value
 
 
 def _name(row: dict[str, Any]) -> str:
