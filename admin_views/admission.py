@@ -38,7 +38,6 @@ class AcceptForm(Form):
     """Only the CSRF token: accepting needs no more than the click."""
 
 
-
 def _national_id(view: Any, context: Any, model: Application, name: str) -> str:
     return mask_national_id(model.national_id, reveal=may_reveal_id(current_user))
 

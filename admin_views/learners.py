@@ -79,7 +79,6 @@ def _shown_id(national_id: str | None) -> str:
     return mask_national_id(national_id, reveal=may_reveal_id(current_user))
 
 
-
 class RemovalForm(Form):
     reason = SelectField(_l("Reason"), choices=[(str(k), v) for k, v in
                                                 REMOVAL_REASON_LABELS.items()])

@@ -27,7 +27,6 @@ AFFILIATION_CHOICES = [(str(k), v) for k, v in AFFILIATION_LABELS.items()]
 LOOKUP = {"fields": ("code", "name"), "page_size": 20, "minimum_input_length": 0}
 
 
-
 class LaoView(ScopedModelView):
     column_list = ("code", "name", "lao_type", "province", "district")
     column_searchable_list = ("code", "name")
