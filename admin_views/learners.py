@@ -64,6 +64,7 @@ ID_HELP = _l("13 digits without dashes; the last digit is a check digit, so one 
              "followed by 12 digits.")
 GRADE_HELP = _l("The grade in this academic year: K1–K3, P1–P6 or M1–M6; a child development "
                 "centre records the child's age group.")
+REMOVE_TITLE = _l("Remove from the system")
 ROLLOVER_LABELS = {"promote": _l("Promote"), "repeat": _l("Repeat the grade"),
                    "graduate": _l("Graduate"), "withdraw": _l("Withdraw")}
 
@@ -160,6 +161,12 @@ class EnrolmentView(ScopedModelView):
         return learner_export.headers(), learner_export.select_cells(
             self.export_query(), reveal_ids=may_reveal_id(current_user),
             dialect=dialect)
+
+    def more_row_links(self, row: Enrolment) -> str:
+        """An active learner's remove icon: removal asks for a reason and keeps the record."""
+        if row.status != EnrolmentStatus.ACTIVE or not self.can_edit:
+            return ""
+        return self.row_link(".remove_view", str(row.id), REMOVE_TITLE, "fa fa-user-times")
 
     def get_query(self) -> Any:
         # One query per page: learner and institution are eager-loaded in the same SELECT.

@@ -1,58 +1,167 @@
 """The rows of a list page in Python: Flask-Admin's template draws them cell by cell, and with
-its macro calls that was most of a 50-row page's time."""
+its macro calls, per-row forms and `Markup.format` that was most of a 50-row page's time."""
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-from flask import g
+from flask import g, has_request_context
 from flask_admin.model.template import EditRowAction, ViewRowAction
+from flask_admin.tools import rec_getattr
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
-#: A key no real row has, put where the row's key goes and replaced per row.
-_KEY = "\x00"
+from .widgets import SAME_IN_EVERY_ROW, ListEditWidget
+
+#: A key no real row has, put where the row's key goes and replaced per row (a number, so that
+#: routes taking `<int:id>` build it too).
+_KEY = 918_273_645_546_372_819
 
 #: The icon of each plain row link, as Flask-Admin's row_actions.html draws it.
 _LINKS = {ViewRowAction: (".details_view", "fa fa-eye glyphicon glyphicon-eye-open"),
           EditRowAction: (".edit_view", "fa fa-pencil glyphicon glyphicon-pencil")}
 
+#: Not a type formatter: the value is shown as it is.
+_PLAIN = object()
+
 
 class ListRowsMixin:
-    """A list row's cells and action icons, the same HTML as Flask-Admin's list template."""
+    """A list row as Flask-Admin's list template draws it (the same HTML), in one call."""
+
+    def more_row_links(self, row: Any) -> str:
+        """Icons a view adds after view and edit, as HTML (see `row_link`)."""
+        return ""
 
     @pass_context
-    def row_cells(self, context: Context, row: Any) -> Markup:
-        """The row's column cells: the value, or its inline editor where the user may edit."""
-        key = self.get_pk_value(row)  # type: ignore[attr-defined]
-        form = context["list_forms"].get(key)
-        cells = []
-        for column, _name in context["list_columns"]:
-            value = self.get_list_value(context, row, column)  # type: ignore[attr-defined]
-            if form is not None and self.is_editable(column):  # type: ignore[attr-defined]
-                token = form.csrf_token._value() if getattr(form, "csrf_token", None) else ""
-                value = form[column](pk=key, display_value=value, csrf=token)
-            cells.append(Markup('<td class="col-{}">{}</td>').format(column, value))
-        return Markup("").join(cells)
+    def list_row(self, context: Context, row: Any) -> Markup:
+        """The row's checkbox, action icons and cells."""
+        key = str(self.get_pk_value(row))  # type: ignore[attr-defined]
+        safe_key = escape(key)
+        parts = []
+        if context["actions"]:
+            parts.append(f'<td><input type="checkbox" name="rowid" class="action-checkbox" '
+                         f'value="{safe_key}" title="{_select_title(context)}" /></td>')
+        if self.column_display_actions:  # type: ignore[attr-defined]
+            parts.append(f'<td class="list-buttons-column">{self._row_links(context, key, row)}'
+                         f'</td>')
+        form = context["list_forms"].get(key) if context["list_forms"] else None
+        for column, shown, editor in self._row_plan(context):
+            value = shown(row)
+            if form is not None and editor is not None:
+                value = editor(form, column, safe_key, row, value)
+            parts.append(f'<td class="col-{column}">{escape(value)}</td>')
+        return Markup("".join(parts))
 
-    @pass_context
-    def row_links(self, context: Context, row: Any) -> Markup:
-        """The row's action icons in the order of `list_row_actions`: view and edit from one
-        URL per page, as `url_for` for every row and icon was a fifth of the page."""
-        key = self.get_pk_value(row)  # type: ignore[attr-defined]
+    def list_form(self, obj: Any = None) -> Any:
+        """On a list page the rows share one inline-edit form when their editors are drawn from
+        the row itself (widgets.SAME_IN_EVERY_ROW): Flask-Admin builds one form per row."""
+        if obj is None or not has_request_context() or not self._editors_from_row():
+            return super().list_form(obj)  # type: ignore[misc]
+        name = f"lec_list_form_{self.endpoint}"  # type: ignore[attr-defined]
+        if name not in g:
+            setattr(g, name, super().list_form())  # type: ignore[misc]
+        return getattr(g, name)
+
+    # -- built once per page -----------------------------------------------------------------
+
+    def _editors_from_row(self) -> bool:
+        """Whether every inline editor of the view is drawn from the row, with no row form."""
+        columns = self.editable_columns  # type: ignore[attr-defined]
+        if not columns:
+            return True
+        if "_lec_editor_types" not in self.__dict__:
+            form = self._list_form_class()  # type: ignore[attr-defined]
+            self.__dict__["_lec_editor_types"] = {form[column].type for column in columns}
+        return self.__dict__["_lec_editor_types"] <= SAME_IN_EVERY_ROW
+
+    def _row_plan(self, context: Context) -> list[tuple[str, Callable[[Any], Any], Any]]:
+        """Per column: its name, how its value is shown, and its inline editor (or None)."""
+        plans = g.setdefault("lec_row_plans", {})
+        if self not in plans:
+            shared = self._editors_from_row()
+            plans[self] = [(column, self._shown(context, column),
+                            (_shared_editor if shared else _row_form_editor)
+                            if self.is_editable(column) else None)  # type: ignore[attr-defined]
+                           for column, _name in context["list_columns"]]
+        return plans[self]
+
+    def _shown(self, context: Context, column: str) -> Callable[[Any], Any]:
+        """The value of `column` in a row as Flask-Admin's `get_list_value` gives it: the
+        column's formatter, or the choice label, or the type formatter (looked up per type)."""
+        formatter = self.column_formatters.get(column)  # type: ignore[attr-defined]
+        choices = self._column_choices_map.get(column)  # type: ignore[attr-defined]
+        by_type = self.column_type_formatters  # type: ignore[attr-defined]
+        found: dict[type, Any] = {}
+
+        def shown(row: Any) -> Any:
+            value = (formatter(self, context, row, column) if formatter is not None
+                     else rec_getattr(row, column))
+            if choices:
+                return choices.get(value) or value
+            kind = type(value)
+            if kind not in found:
+                found[kind] = next((f for t, f in by_type.items() if isinstance(value, t)),
+                                   _PLAIN)
+            type_formatter = found[kind]
+            return value if type_formatter is _PLAIN else type_formatter(self, value, column)
+
+        return shown
+
+    def row_link(self, endpoint: str, key: str, title: str, icon: str, **args: Any) -> str:
+        """An icon linking row `key` to `endpoint`: the URL is made once per page, as
+        `url_for` for every row and icon was a fifth of the page."""
         made = g.setdefault("lec_row_links", {})
+        if (self, endpoint) not in made:
+            url = self.get_url(endpoint, id=_KEY, **args)  # type: ignore[attr-defined]
+            before, after = (escape(part) for part in url.split(str(_KEY), 1))
+            made[self, endpoint] = (f'<a class="icon" href="{before}',
+                                    f'{after}" title="{escape(title)}"><span class="{icon}">'
+                                    f'</span></a>')
+        before, after = made[self, endpoint]
+        return before + quote(key, safe="") + after
+
+    def _row_links(self, context: Context, key: str, row: Any) -> str:
+        """The row's action icons in the order of `list_row_actions`, then the view's own."""
         shown = []
         for action in context["list_row_actions"]:
             link = _LINKS.get(type(action))
             if link is None:
-                shown.append(action.render_ctx(context, key, row))
-                continue
-            if (self, action) not in made:
-                url = self.get_url(link[0], id=_KEY, url=context["return_url"])  # type: ignore[attr-defined]
-                made[self, action] = (*url.split(quote(_KEY), 1), escape(action.title or ""),
-                                      link[1])
-            before, after, title, icon = made[self, action]
-            shown.append(Markup('<a class="icon" href="{}{}{}" title="{}"><span class="{}">'
-                                '</span></a>').format(before, quote(str(key), safe=""), after,
-                                                      title, icon))
-        return Markup("\n").join(shown)
+                shown.append(str(action.render_ctx(context, key, row)))
+            else:
+                shown.append(self.row_link(link[0], key, action.title or "", link[1],
+                                           url=context["return_url"]))
+        if more := self.more_row_links(row):
+            shown.append(more)
+        return "\n".join(shown)
+
+
+def _select_title(context: Context) -> str:
+    """Flask-Admin's "Select record", translated and escaped once per page."""
+    if "lec_select_title" not in g:
+        g.lec_select_title = escape(context["_gettext"]("Select record"))
+    return g.lec_select_title
+
+
+def _shared_editor(form: Any, column: str, key: str, row: Any, shown: Any) -> Markup:
+    """The inline editor of a row on the page's one shared form: its value read from the row."""
+    widget = form[column].widget
+    if not isinstance(widget, ListEditWidget):
+        return _row_form_editor(form, column, key, row, shown)
+    return widget.cell(form[column], key, rec_getattr(row, column), shown,
+                       _csrf(form))
+
+
+def _row_form_editor(form: Any, column: str, key: str, row: Any, shown: Any) -> Markup:
+    """The inline editor as Flask-Admin draws it, from the row's own form."""
+    return form[column](pk=key, display_value=shown, csrf=_csrf(form))
+
+
+def _csrf(form: Any) -> str:
+    token = getattr(form, "csrf_token", None)
+    if not token:
+        return ""
+    if "lec_list_csrf" not in g:
+        g.lec_list_csrf = token._value()
+    return g.lec_list_csrf
+

@@ -4,7 +4,7 @@ from typing import Any
 
 from flask import g, has_request_context
 from flask_admin.model.widgets import XEditableWidget
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from wtforms import Field
 from wtforms.widgets import html_params
 
@@ -25,27 +25,31 @@ class ListEditWidget(XEditableWidget):
     def __call__(self, field: Field, **kwargs: Any) -> Markup:
         if field.type not in SAME_IN_EVERY_ROW or not has_request_context():
             return super().__call__(field, **kwargs)
-        display = kwargs.pop("display_value", "")
-        key = kwargs.pop("pk")
+        return self.cell(field, str(kwargs["pk"]), field.data, kwargs.get("display_value", ""),
+                         kwargs.get("csrf", ""))
+
+    def cell(self, field: Field, key: str, value: Any, display: Any, csrf: str) -> Markup:
+        """The editor of one row: `value` is the row's own (a choice's code), `display` what
+        the cell shows."""
         if field.type in CHOICE_FIELDS:
-            value = "" if field.data is None else str(field.data)
+            value = "" if value is None else value
         elif field.type == "BooleanField":
-            value = "1" if field.data else ""
+            value = "1" if value else ""
         else:
             value = display
         made = g.setdefault("lec_list_edit_cells", {})
-        column = (field.name, field.type, kwargs.get("csrf", ""),
+        column = (field.name, field.type, csrf,
                   tuple(choice[0] for choice in getattr(field, "choices", None) or ()))
         if column not in made:
             attributes = super().get_kwargs(field, {
                 "data-role": "x-editable", "data-url": "./ajax/update/", "id": field.id,
-                "name": field.name, "href": "#", "data-csrf": kwargs.get("csrf", "")})
+                "name": field.name, "href": "#", "data-csrf": csrf})
             attributes.pop("data-value", None)
             if "data-source" in attributes:  # a select's choices, or a yes/no's two
                 attributes["data-lec-source"] = _source_name(attributes.pop("data-source"))
-            made[column] = html_params(**attributes)
-        return Markup('<a {} data-pk="{}" data-value="{}">{}</a>').format(
-            made[column], key, value, display)
+            made[column] = f"<a {html_params(**attributes)} data-pk=\""
+        return Markup(f'{made[column]}{escape(key)}" data-value="{escape(value)}">'
+                      f'{escape(display)}</a>')
 
 
 def _source_name(source: str) -> str:

@@ -3,7 +3,10 @@
 import html
 import json
 import re
+from functools import reduce
+from html.parser import HTMLParser
 
+import pytest
 from flask_admin.model import widgets
 from sqlalchemy import select
 
@@ -59,3 +62,81 @@ def test_row_links_are_flask_admins_with_each_rows_key(app, tree, browser):
     assert (f'href="/admin/student/details/?id={enrolment.id}&amp;{back}" title="ดูข้อมูล"'
             in page)
     assert f'href="/admin/student/edit/?id={enrolment.id}&amp;{back}" title="แก้ไขข้อมูล"' in page
+
+
+class _Rows(HTMLParser):
+    """The body rows of a list page: per cell its class, text, links, inputs and editors."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[list[dict]] = []
+        self.cell: dict | None = None
+        self.in_head = False
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        attrs = dict(attrs)
+        if tag == "thead":
+            self.in_head = True
+        elif tag == "tr" and not self.in_head:
+            self.rows.append([])
+        elif tag == "td" and self.rows and not self.in_head:
+            self.cell = {"class": attrs.get("class"), "text": "", "tags": []}
+            self.rows[-1].append(self.cell)
+        elif self.cell is not None:
+            kept = {k: v for k, v in attrs.items()
+                    if k in ("href", "title", "name", "value", "class", "data-pk", "data-id",
+                             "data-model", "data-url", "data-type", "data-role")}
+            self.cell["tags"].append((tag, sorted(kept.items())))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "thead":
+            self.in_head = False
+        elif tag == "td":
+            self.cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self.cell is not None:
+            self.cell["text"] = " ".join((self.cell["text"] + " " + data).split())
+
+
+def _body_rows(page: str) -> list[list[dict]]:
+    table = page[page.index('<table class="table table-striped'):]
+    parser = _Rows()
+    parser.feed(table[:table.index("</table>")])
+    return [row for row in parser.rows if row]
+
+
+@pytest.mark.parametrize(("who", "endpoint"), [
+    ("a.school_user", "student"),     # inline editors, the remove icon, whole IDs
+    ("a.province_user", "student"),   # masked IDs with the reveal button
+    ("a.province_user", "institution"),  # text and yes/no editors
+    ("department", "user"),           # the accounts' yes/no editor
+])
+def test_list_rows_are_the_rows_flask_admins_own_template_draws(app, tree, browser,
+                                                                monkeypatch, who, endpoint):
+    year = current_academic_year(db.session)
+    for i, status in enumerate(("active", "active", "withdrawn")):
+        learner = Learner(national_id=nid(3200 + i), first_name=f"ชื่อ<{i}>", last_name="สกุล",
+                          gender="F")
+        db.session.add(Enrolment(learner=learner, institution=tree.a.school, academic_year=year,
+                                 grade="P3", classroom="1/2", status=status))
+    db.session.commit()
+    user = reduce(getattr, who.split("."), tree)
+    client = browser(user)
+    url = f"/admin/{endpoint}/"
+    ours = _body_rows(client.get(url).get_data(as_text=True))
+    view = next(v for v in app.extensions["admin"][0]._views if v.endpoint == endpoint)
+    monkeypatch.setattr(view, "list_template", "admin/model/list.html")
+    theirs = _body_rows(client.get(url).get_data(as_text=True))
+    assert len(ours) >= 2 and len(ours) == len(theirs)
+    removals = 0
+    for mine, flask_admins in zip(ours, theirs, strict=True):
+        # The students' own icon after view and edit: removal, for an active learner.
+        links = mine[1]["tags"] if len(mine) > 1 else []
+        removal = [t for t in links if "/remove/" in dict(t[1]).get("href", "")]
+        if removal:
+            removals += 1
+            assert [c["text"] for c in mine if c["class"] == "col-status"] == ["กำลังศึกษา"]
+            mine[1]["tags"] = links[:links.index(removal[0])]
+        assert mine == flask_admins
+    assert removals == (2 if endpoint == "student" else 0)
