@@ -79,9 +79,10 @@ class ListRowsMixin:
         """Per column: its name, how its value is shown, and its inline editor (or None)."""
         plans = g.setdefault("lec_row_plans", {})
         if self not in plans:
-            shared = self._editors_from_row()
+            forms = context["list_forms"]
+            shared = next(iter(forms.values())) if forms and self._editors_from_row() else None
             plans[self] = [(column, self._shown(context, column),
-                            (_shared_editor if shared else _row_form_editor)
+                            (_row_form_editor if shared is None else _shared_editor(shared, column))
                             if self.is_editable(column) else None)  # type: ignore[attr-defined]
                            for column, _name in context["list_columns"]]
         return plans[self]
@@ -109,8 +110,13 @@ class ListRowsMixin:
         return shown
 
     def row_link(self, endpoint: str, key: str, title: str, icon: str, **args: Any) -> str:
-        """An icon linking row `key` to `endpoint`: the URL is made once per page, as
-        `url_for` for every row and icon was a fifth of the page."""
+        """An icon linking row `key` to `endpoint`, on a URL made once per page."""
+        before, after = self._link(endpoint, title, icon, **args)
+        return before + quote(key, safe="") + after
+
+    def _link(self, endpoint: str, title: str, icon: str, **args: Any) -> tuple[str, str]:
+        """A row icon's HTML before and after the row's key, made once per page: `url_for`
+        for every row and icon was a fifth of the page."""
         made = g.setdefault("lec_row_links", {})
         if (self, endpoint) not in made:
             url = self.get_url(endpoint, id=_KEY, **args)  # type: ignore[attr-defined]
@@ -118,19 +124,19 @@ class ListRowsMixin:
             made[self, endpoint] = (f'<a class="icon" href="{before}',
                                     f'{after}" title="{escape(title)}"><span class="{icon}">'
                                     f'</span></a>')
-        before, after = made[self, endpoint]
-        return before + quote(key, safe="") + after
+        return made[self, endpoint]
 
     def _row_links(self, context: Context, key: str, row: Any) -> str:
         """The row's action icons in the order of `list_row_actions`, then the view's own."""
-        shown = []
-        for action in context["list_row_actions"]:
-            link = _LINKS.get(type(action))
-            if link is None:
-                shown.append(str(action.render_ctx(context, key, row)))
-            else:
-                shown.append(self.row_link(link[0], key, action.title or "", link[1],
-                                           url=context["return_url"]))
+        plans = g.setdefault("lec_row_link_plans", {})
+        if self not in plans:
+            plans[self] = [
+                action if (link := _LINKS.get(type(action))) is None
+                else self._link(link[0], action.title or "", link[1], url=context["return_url"])
+                for action in context["list_row_actions"]]
+        quoted = quote(key, safe="")
+        shown = [part[0] + quoted + part[1] if isinstance(part, tuple)
+                 else str(part.render_ctx(context, key, row)) for part in plans[self]]
         if more := self.more_row_links(row):
             shown.append(more)
         return "\n".join(shown)
@@ -143,13 +149,19 @@ def _select_title(context: Context) -> str:
     return g.lec_select_title
 
 
-def _shared_editor(form: Any, column: str, key: str, row: Any, shown: Any) -> Markup:
-    """The inline editor of a row on the page's one shared form: its value read from the row."""
-    widget = form[column].widget
-    if not isinstance(widget, ListEditWidget):
-        return _row_form_editor(form, column, key, row, shown)
-    return widget.cell(form[column], key, rec_getattr(row, column), shown,
-                       _csrf(form))
+def _shared_editor(form: Any, column: str) -> Callable[..., Any]:
+    """The inline editor of `column` on the page's one shared form, its opening tag made once:
+    each row adds its key and its own value."""
+    field = form[column]
+    if not isinstance(field.widget, ListEditWidget):
+        return _row_form_editor
+    opening, value_of = field.widget.opening(field, _csrf(form)), field.widget.value_of
+
+    def editor(_form: Any, _column: str, key: str, row: Any, shown: Any) -> Markup:
+        value = value_of(field, rec_getattr(row, column), shown)
+        return Markup(f'{opening}{key}" data-value="{escape(value)}">{escape(shown)}</a>')
+
+    return editor
 
 
 def _row_form_editor(form: Any, column: str, key: str, row: Any, shown: Any) -> Markup:

@@ -31,12 +31,19 @@ class ListEditWidget(XEditableWidget):
     def cell(self, field: Field, key: str, value: Any, display: Any, csrf: str) -> Markup:
         """The editor of one row: `value` is the row's own (a choice's code), `display` what
         the cell shows."""
+        return Markup(f'{self.opening(field, csrf)}{escape(key)}" data-value="'
+                      f'{escape(self.value_of(field, value, display))}">{escape(display)}</a>')
+
+    def value_of(self, field: Field, value: Any, display: Any) -> Any:
+        """What x-editable starts from: a choice's code, "1" or "" for yes/no, else the text."""
         if field.type in CHOICE_FIELDS:
-            value = "" if value is None else value
-        elif field.type == "BooleanField":
-            value = "1" if value else ""
-        else:
-            value = display
+            return "" if value is None else value
+        if field.type == "BooleanField":
+            return "1" if value else ""
+        return display
+
+    def opening(self, field: Field, csrf: str) -> str:
+        """The editor's tag up to its row key, escaped once per column and page."""
         made = g.setdefault("lec_list_edit_cells", {})
         column = (field.name, field.type, csrf,
                   tuple(choice[0] for choice in getattr(field, "choices", None) or ()))
@@ -48,8 +55,7 @@ class ListEditWidget(XEditableWidget):
             if "data-source" in attributes:  # a select's choices, or a yes/no's two
                 attributes["data-lec-source"] = _source_name(attributes.pop("data-source"))
             made[column] = f"<a {html_params(**attributes)} data-pk=\""
-        return Markup(f'{made[column]}{escape(key)}" data-value="{escape(value)}">'
-                      f'{escape(display)}</a>')
+        return made[column]
 
 
 def _source_name(source: str) -> str:
