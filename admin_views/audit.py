@@ -1,10 +1,11 @@
 """The audit log, read-only, for the levels above; and the logged reveal of a national ID."""
 
 import re
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from flask import abort, g, jsonify, request, url_for
+from flask import abort, jsonify, request, url_for
 from flask_admin import expose
 from flask_admin.contrib.sqla.filters import FilterEqual
 from flask_babel import lazy_gettext as _l
@@ -171,31 +172,27 @@ class AuditView(ScopedModelView):
 def id_with_reveal(model: type, key: Any, national_id: str | None) -> Markup:
     """A national ID as the user may read it; a masked one gets a button that asks the logged
     reveal below for the whole ID of this one record."""
+    return ids_with_reveal(model)(key, national_id)
+
+
+def ids_with_reveal(model: type) -> Callable[[Any, str | None], Markup]:
+    """`id_with_reveal` for the records of one page: what the user may see is asked once."""
+    if may_reveal_id(current_user):
+        return lambda key, national_id: escape(national_id or "")
+    if not may_open(current_user, "reveal"):
+        return lambda key, national_id: Markup(_masked_id(national_id))
+    before = ('<button type="button" class="btn btn-link btn-sm p-0 lec-reveal d-print-none" '
+              f'data-url="{escape(url_for("reveal.index"))}" '
+              f'data-model="{escape(model.__name__)}" data-id="')
+    after = f'">{escape(_l("Show the whole ID"))}</button>'
+    return lambda key, national_id: Markup(
+        f"{_masked_id(national_id)} {before}{escape(key)}{after}" if national_id else "")
+
+
+def _masked_id(national_id: str | None) -> str:
     if not national_id:
-        return Markup("")
-    whole, before, after = _reveal_button(model)
-    if whole:
-        return escape(national_id)
-    masked = f'<span class="lec-id">{escape(mask_national_id(national_id))}</span>'
-    return Markup(f"{masked} {before}{escape(key)}{after}" if before else masked)
-
-
-def _reveal_button(model: type) -> tuple[bool, str, str]:
-    """Asked once per page, not once per row of a list: whether the whole ID is shown, and
-    the reveal button's HTML before and after the record's key ("" without the right)."""
-    made = g.setdefault("lec_reveal_buttons", {})
-    if model not in made:
-        if may_reveal_id(current_user):
-            made[model] = (True, "", "")
-        elif not may_open(current_user, "reveal"):
-            made[model] = (False, "", "")
-        else:
-            made[model] = (False, (
-                '<button type="button" class="btn btn-link btn-sm p-0 lec-reveal d-print-none" '
-                f'data-url="{escape(url_for("reveal.index"))}" '
-                f'data-model="{escape(model.__name__)}" data-id="'),
-                f'">{escape(_l("Show the whole ID"))}</button>')
-    return made[model]
+        return ""
+    return f'<span class="lec-id">{escape(mask_national_id(national_id))}</span>'
 
 
 class RevealView(PageView):

@@ -33,7 +33,7 @@ from web.params import bounded_int, fits_column
 from . import menu
 from .date_filters import FilterConverter
 from .exports import ExportMixin
-from .list_rows import ListRowsMixin
+from .list_rows import ListRowsMixin, PageFormatter
 from .widgets import ListEditWidget
 
 #: Lists count at most this many rows and page no deeper; past it the user narrows the list.
@@ -47,11 +47,15 @@ FORMATTERS.update({date: lambda view, value, name: be_date(value),
                    datetime: lambda view, value, name: be_date(value)})
 
 
-def labelled(labels: dict[Any, Any] | list[tuple[Any, Any]]) -> Callable[..., str]:
+def labelled(labels: dict[Any, Any] | list[tuple[Any, Any]]) -> PageFormatter:
     """A list column showing the label of its code, as `labels` (or choices) name it."""
     labels = dict(labels)
-    return lambda view, context, model, name: translated(labels).get(
-        reduce(getattr, name.split("."), model), "")
+
+    def for_page(view: Any, name: str) -> Callable[[Any], str]:
+        shown, path = translated(labels), name.split(".")
+        return lambda row: shown.get(reduce(getattr, path, row), "")
+
+    return PageFormatter(for_page)
 
 
 def signed_in_for(endpoint: str) -> bool:

@@ -10,6 +10,7 @@ from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -51,9 +52,10 @@ from web import security
 from web.fields import BEDateField
 from web.forms import Form
 
-from .audit import id_with_reveal
+from .audit import id_with_reveal, ids_with_reveal
 from .background import list_args, queued, rows_above, screen_request
 from .base import ScopedModelView, labelled
+from .list_rows import PageFormatter
 from .search import enrolment_condition, learner_condition
 
 #: Rows a rollover job writes between two progress reports.
@@ -69,10 +71,14 @@ ROLLOVER_LABELS = {"promote": _l("Promote"), "repeat": _l("Repeat the grade"),
                    "graduate": _l("Graduate"), "withdraw": _l("Withdraw")}
 
 
-def _masked(view: Any, context: Any, model: Enrolment, name: str) -> str:
+def _ids_on_page(view: Any, name: str) -> Callable[[Enrolment], Markup]:
     """Only the learner's own institution needs the whole ID in a list; above it, one click
     reveals (and logs) one ID."""
-    return id_with_reveal(Learner, model.learner_id, model.learner.national_id)
+    shown = ids_with_reveal(Learner)
+    return lambda row: shown(row.learner_id, row.learner.national_id)
+
+
+_masked = PageFormatter(_ids_on_page)
 
 
 def _shown_id(national_id: str | None) -> str:
@@ -162,11 +168,13 @@ class EnrolmentView(ScopedModelView):
             self.export_query(), reveal_ids=may_reveal_id(current_user),
             dialect=dialect)
 
-    def more_row_links(self, row: Enrolment) -> str:
+    def more_row_links(self) -> Callable[[Enrolment], str] | None:
         """An active learner's remove icon: removal asks for a reason and keeps the record."""
-        if row.status != EnrolmentStatus.ACTIVE or not self.can_edit:
-            return ""
-        return self.row_link(".remove_view", str(row.id), REMOVE_TITLE, "fa fa-user-times")
+        if not self.can_edit:
+            return None
+        before, after = self.row_icon(".remove_view", REMOVE_TITLE, "fa fa-user-times")
+        return lambda row: (f"{before}{row.id}{after}" if row.status == EnrolmentStatus.ACTIVE
+                            else "")
 
     def get_query(self) -> Any:
         # One query per page: learner and institution are eager-loaded in the same SELECT.

@@ -26,27 +26,41 @@ _LINKS = {ViewRowAction: (".details_view", "fa fa-eye glyphicon glyphicon-eye-op
 _PLAIN = object()
 
 
+class PageFormatter:
+    """A list column's formatter whose per-page part (labels in the page's language, what the
+    user may see) is worked out once per page: `for_page(view, name)` gives the function of a
+    row. Called as Flask-Admin calls a formatter, it does both at once."""
+
+    def __init__(self, for_page: Callable[[Any, str], Callable[[Any], Any]]) -> None:
+        self.for_page = for_page
+
+    def __call__(self, view: Any, context: Any, model: Any, name: str) -> Any:
+        return self.for_page(view, name)(model)
+
+
 class ListRowsMixin:
     """A list row as Flask-Admin's list template draws it (the same HTML), in one call."""
 
-    def more_row_links(self, row: Any) -> str:
-        """Icons a view adds after view and edit, as HTML (see `row_link`)."""
-        return ""
+    def more_row_links(self) -> Callable[[Any], str] | None:
+        """Icons the view adds after view and edit: made once per page, the function gives a
+        row's icons as HTML (see `row_icon`)."""
+        return None
 
     @pass_context
     def list_row(self, context: Context, row: Any) -> Markup:
         """The row's checkbox, action icons and cells."""
+        plan = self._page_plan(context)
         key = str(self.get_pk_value(row))  # type: ignore[attr-defined]
         safe_key = escape(key)
         parts = []
-        if context["actions"]:
+        if plan.checkbox is not None:
             parts.append(f'<td><input type="checkbox" name="rowid" class="action-checkbox" '
-                         f'value="{safe_key}" title="{_select_title(context)}" /></td>')
-        if self.column_display_actions:  # type: ignore[attr-defined]
-            parts.append(f'<td class="list-buttons-column">{self._row_links(context, key, row)}'
-                         f'</td>')
+                         f'value="{safe_key}" title="{plan.checkbox}" /></td>')
+        if plan.links is not None:
+            parts.append(f'<td class="list-buttons-column">'
+                         f'{plan.row_links(context, key, row)}</td>')
         form = context["list_forms"].get(key) if context["list_forms"] else None
-        for column, shown, editor in self._row_plan(context):
+        for column, shown, editor in plan.columns:
             value = shown(row)
             if form is not None and editor is not None:
                 value = editor(form, column, safe_key, row, value)
@@ -75,28 +89,40 @@ class ListRowsMixin:
             self.__dict__["_lec_editor_types"] = {form[column].type for column in columns}
         return self.__dict__["_lec_editor_types"] <= SAME_IN_EVERY_ROW
 
-    def _row_plan(self, context: Context) -> list[tuple[str, Callable[[Any], Any], Any]]:
-        """Per column: its name, how its value is shown, and its inline editor (or None)."""
-        plans = g.setdefault("lec_row_plans", {})
+    def _page_plan(self, context: Context) -> "_PagePlan":
+        """What every row of this page shares, worked out for its first row."""
+        plans = g.setdefault("lec_page_plans", {})
         if self not in plans:
             forms = context["list_forms"]
             shared = next(iter(forms.values())) if forms and self._editors_from_row() else None
-            plans[self] = [(column, self._shown(context, column),
-                            (_row_form_editor if shared is None else _shared_editor(shared, column))
-                            if self.is_editable(column) else None)  # type: ignore[attr-defined]
-                           for column, _name in context["list_columns"]]
+            columns = [(column, self._shown(context, column),
+                        (_row_form_editor if shared is None else _shared_editor(shared, column))
+                        if self.is_editable(column) else None)  # type: ignore[attr-defined]
+                       for column, _name in context["list_columns"]]
+            links = None
+            if self.column_display_actions:  # type: ignore[attr-defined]
+                links = [action if (link := _LINKS.get(type(action))) is None
+                         else self.row_icon(link[0], action.title or "", link[1],
+                                         url=context["return_url"])
+                         for action in context["list_row_actions"]]
+            checkbox = escape(context["_gettext"]("Select record")) if context["actions"] else None
+            plans[self] = _PagePlan(columns, links, self.more_row_links(), checkbox)
         return plans[self]
 
     def _shown(self, context: Context, column: str) -> Callable[[Any], Any]:
         """The value of `column` in a row as Flask-Admin's `get_list_value` gives it: the
         column's formatter, or the choice label, or the type formatter (looked up per type)."""
         formatter = self.column_formatters.get(column)  # type: ignore[attr-defined]
+        per_row = None
+        if isinstance(formatter, PageFormatter):
+            per_row, formatter = formatter.for_page(self, column), None
         choices = self._column_choices_map.get(column)  # type: ignore[attr-defined]
         by_type = self.column_type_formatters  # type: ignore[attr-defined]
         found: dict[type, Any] = {}
 
         def shown(row: Any) -> Any:
-            value = (formatter(self, context, row, column) if formatter is not None
+            value = (per_row(row) if per_row is not None
+                     else formatter(self, context, row, column) if formatter is not None
                      else rec_getattr(row, column))
             if choices:
                 return choices.get(value) or value
@@ -109,14 +135,9 @@ class ListRowsMixin:
 
         return shown
 
-    def row_link(self, endpoint: str, key: str, title: str, icon: str, **args: Any) -> str:
-        """An icon linking row `key` to `endpoint`, on a URL made once per page."""
-        before, after = self._link(endpoint, title, icon, **args)
-        return before + quote(key, safe="") + after
-
-    def _link(self, endpoint: str, title: str, icon: str, **args: Any) -> tuple[str, str]:
-        """A row icon's HTML before and after the row's key, made once per page: `url_for`
-        for every row and icon was a fifth of the page."""
+    def row_icon(self, endpoint: str, title: str, icon: str, **args: Any) -> tuple[str, str]:
+        """A row icon linking to `endpoint`: its HTML before and after the row's key, made once
+        per page (`url_for` for every row and icon was a fifth of the page)."""
         made = g.setdefault("lec_row_links", {})
         if (self, endpoint) not in made:
             url = self.get_url(endpoint, id=_KEY, **args)  # type: ignore[attr-defined]
@@ -126,27 +147,22 @@ class ListRowsMixin:
                                     f'</span></a>')
         return made[self, endpoint]
 
-    def _row_links(self, context: Context, key: str, row: Any) -> str:
+class _PagePlan:
+    """A list page's columns (name, value, editor), its row icons and checkbox title."""
+
+    def __init__(self, columns: list[tuple[str, Callable[[Any], Any], Any]],
+                 links: list[Any] | None, more: Callable[[Any], str] | None,
+                 checkbox: str | None) -> None:
+        self.columns, self.links, self.more, self.checkbox = columns, links, more, checkbox
+
+    def row_links(self, context: Context, key: str, row: Any) -> str:
         """The row's action icons in the order of `list_row_actions`, then the view's own."""
-        plans = g.setdefault("lec_row_link_plans", {})
-        if self not in plans:
-            plans[self] = [
-                action if (link := _LINKS.get(type(action))) is None
-                else self._link(link[0], action.title or "", link[1], url=context["return_url"])
-                for action in context["list_row_actions"]]
         quoted = quote(key, safe="")
         shown = [part[0] + quoted + part[1] if isinstance(part, tuple)
-                 else str(part.render_ctx(context, key, row)) for part in plans[self]]
-        if more := self.more_row_links(row):
+                 else str(part.render_ctx(context, key, row)) for part in self.links or ()]
+        if self.more is not None and (more := self.more(row)):
             shown.append(more)
         return "\n".join(shown)
-
-
-def _select_title(context: Context) -> str:
-    """Flask-Admin's "Select record", translated and escaped once per page."""
-    if "lec_select_title" not in g:
-        g.lec_select_title = escape(context["_gettext"]("Select record"))
-    return g.lec_select_title
 
 
 def _shared_editor(form: Any, column: str) -> Callable[..., Any]:
