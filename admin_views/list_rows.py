@@ -2,6 +2,7 @@
 its macro calls, per-row forms and `Markup.format` that was most of a 50-row page's time."""
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -103,7 +104,7 @@ class ListRowsMixin:
             if self.column_display_actions:  # type: ignore[attr-defined]
                 links = [action if (link := _LINKS.get(type(action))) is None
                          else self.row_icon(link[0], action.title or "", link[1],
-                                         url=context["return_url"])
+                                            url=context["return_url"])
                          for action in context["list_row_actions"]]
             checkbox = escape(context["_gettext"]("Select record")) if context["actions"] else None
             plans[self] = _PagePlan(columns, links, self.more_row_links(), checkbox)
@@ -147,13 +148,15 @@ class ListRowsMixin:
                                     f'</span></a>')
         return made[self, endpoint]
 
+
+@dataclass
 class _PagePlan:
     """A list page's columns (name, value, editor), its row icons and checkbox title."""
 
-    def __init__(self, columns: list[tuple[str, Callable[[Any], Any], Any]],
-                 links: list[Any] | None, more: Callable[[Any], str] | None,
-                 checkbox: str | None) -> None:
-        self.columns, self.links, self.more, self.checkbox = columns, links, more, checkbox
+    columns: list[tuple[str, Callable[[Any], Any], Any]]
+    links: list[Any] | None
+    more: Callable[[Any], str] | None
+    checkbox: str | None
 
     def row_links(self, context: Context, key: str, row: Any) -> str:
         """The row's action icons in the order of `list_row_actions`, then the view's own."""
@@ -186,6 +189,7 @@ def _row_form_editor(form: Any, column: str, key: str, row: Any, shown: Any) -> 
 
 
 def _csrf(form: Any) -> str:
+    """The CSRF token the inline editors post, the same for every row of the page."""
     token = getattr(form, "csrf_token", None)
     if not token:
         return ""
