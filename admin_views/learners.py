@@ -1,74 +1,37 @@
-"""Students and young children: lists, enrolment by ID check, rollover and ghost removal."""
+"""Students and young children: their lists (enrolment by ID check, ghost removal and rollover
+are the mixins of enrol.py, removal.py and rollover.py), and the learner's identity."""
 
 from collections.abc import Callable
 from typing import Any
 
-from flask import current_app, flash, redirect, request
-from flask_admin import expose
-from flask_admin.actions import action
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
-from werkzeug.wrappers import Response
-from wtforms import BooleanField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
 
-import clock
-import jobs
 from models import Enrolment, Institution, Learner, Subdistrict, db
-from models.jobs import Job
 from models.people import (
-    CDC_GRADES,
     GENDER_LABELS,
     GRADE_LABELS,
     GRADES_BY_KIND,
     REMOVAL_REASON_LABELS,
-    SCHOOL_GRADES,
     STATUS_LABELS,
     TITLES,
     EnrolmentStatus,
-    next_grade,
 )
-from rules import RuleViolation
-from rules.enrolment import (
-    ROLLOVER_ACTIONS,
-    age_warning,
-    commit_enrolment,
-    current_academic_year,
-    enrol,
-    roll_over,
-)
-from rules.identity import mask_national_id, national_id_problems, normalise_national_id
-from rules.lookups import check_by_id
-from rules.permissions import may_reveal_id, own_institution_id
-from rules.scope import subtree
+from rules.identity import mask_national_id
+from rules.permissions import may_reveal_id
 from spreadsheets import learner_export
-from web import security
-from web.fields import BEDateField
-from web.forms import Form
 
 from .audit import id_with_reveal, ids_with_reveal
-from .background import list_args, queued, rows_above, screen_request
 from .base import ScopedModelView, labelled
+from .enrol import GRADE_HELP, ID_HELP, EnrolByIdMixin
 from .list_rows import PageFormatter
+from .removal import RemovalMixin
+from .rollover import RolloverMixin
 from .search import enrolment_condition, learner_condition
-
-#: Rows a rollover job writes between two progress reports.
-ROLLOVER_BATCH = 500
-#: Help under the fields people most often get wrong.
-ID_HELP = _l("13 digits without dashes; the last digit is a check digit, so one mistyped digit "
-             "is caught. A learner without civil registration gets a G-code: the letter G "
-             "followed by 12 digits.")
-GRADE_HELP = _l("The grade in this academic year: K1–K3, P1–P6 or M1–M6; a child development "
-                "centre records the child's age group.")
-REMOVE_TITLE = _l("Remove from the system")
-ROLLOVER_LABELS = {"promote": _l("Promote"), "repeat": _l("Repeat the grade"),
-                   "graduate": _l("Graduate"), "withdraw": _l("Withdraw")}
 
 
 def _ids_on_page(view: Any, name: str) -> Callable[[Enrolment], Markup]:
@@ -86,39 +49,7 @@ def _shown_id(national_id: str | None) -> str:
     return mask_national_id(national_id, reveal=may_reveal_id(current_user))
 
 
-class RemovalForm(Form):
-    reason = SelectField(_l("Reason"), choices=[(str(k), v) for k, v in
-                                                REMOVAL_REASON_LABELS.items()])
-    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=1000)])
-
-
-class EnrolForm(Form):
-    """Identity and this year's enrolment in one form: typing an ID pulls in what is known."""
-
-    national_id = StringField(_l("National ID or G-code"), description=ID_HELP,
-                              validators=[DataRequired(), Length(max=20)])
-    institution_code = StringField(_l("Institution code"), validators=[Optional()])
-    title = SelectField(_l("Title"), choices=[(t, t) for t in TITLES])
-    first_name = StringField(_l("First name"), validators=[DataRequired(), Length(max=100)])
-    last_name = StringField(_l("Last name"), validators=[DataRequired(), Length(max=100)])
-    gender = SelectField(_l("Gender"), choices=[(str(k), v) for k, v in GENDER_LABELS.items()])
-    birth_date = BEDateField(_l("Birth date"), validators=[Optional()])
-    nationality = StringField(_l("Nationality"), validators=[Optional(), Length(max=50)])
-    religion = StringField(_l("Religion"), validators=[Optional(), Length(max=50)])
-    guardian_name = StringField(_l("Guardian"), validators=[Optional(), Length(max=200)])
-    guardian_phone = StringField(_l("Guardian's phone"), validators=[Optional(), Length(max=50)])
-    grade = SelectField(_l("Grade"), choices=[], description=GRADE_HELP)
-    classroom = StringField(_l("Classroom"), validators=[Optional(), Length(max=20)])
-    confirm_age = BooleanField(_l("I have checked the birth date: it is correct for this grade"))
-
-
-IDENTITY_FIELDS = ("title", "first_name", "last_name", "gender", "birth_date", "nationality",
-                   "religion", "guardian_name", "guardian_phone")
-#: What a look-up shows of a learner held elsewhere (as the duplicate refusal does).
-NAME_FIELDS = ("title", "first_name", "last_name")
-
-
-class EnrolmentView(ScopedModelView):
+class EnrolmentView(EnrolByIdMixin, RemovalMixin, RolloverMixin, ScopedModelView):
     """Enrolments of one institution kind; students and young children are separate views."""
 
     kind = "school"
@@ -168,14 +99,6 @@ class EnrolmentView(ScopedModelView):
             self.export_query(), reveal_ids=may_reveal_id(current_user),
             dialect=dialect)
 
-    def more_row_links(self) -> Callable[[Enrolment], str] | None:
-        """An active learner's remove icon: removal asks for a reason and keeps the record."""
-        if not self.can_edit:
-            return None
-        before, after = self.row_icon(".remove_view", REMOVE_TITLE, "fa fa-user-times")
-        return lambda row: (f"{before}{row.id}{after}" if row.status == EnrolmentStatus.ACTIVE
-                            else "")
-
     def get_query(self) -> Any:
         # One query per page: learner and institution are eager-loaded in the same SELECT.
         return (super().get_query().filter(Enrolment.institution.has(Institution.kind == self.kind))
@@ -184,245 +107,6 @@ class EnrolmentView(ScopedModelView):
     def get_count_query(self) -> Any:
         return super().get_count_query().filter(
             Enrolment.institution.has(Institution.kind == self.kind))
-
-    @expose("/new/", methods=("GET", "POST"))
-    def create_view(self) -> Any:
-        """Learners arrive through the ID check, which also carries them over from last year."""
-        return redirect(self.get_url(".enrol_view", **request.args))
-
-    # -- enrol by ID check -------------------------------------------------------------------
-
-    def _institution_for(self, form: EnrolForm) -> Institution | None:
-        if (own := own_institution_id(current_user)) is not None:
-            return db.session.get(Institution, own)
-        code = (form.institution_code.data or "").strip()
-        return db.session.scalar(select(Institution).where(
-            Institution.code == code, Institution.kind == self.kind,
-            subtree(Institution, current_user)))
-
-    @expose("/enrol/", methods=("GET", "POST"))
-    def enrol_view(self) -> Any:
-        """Type an ID, check it, and enrol the learner into this academic year."""
-        year = current_academic_year(db.session)
-        form = EnrolForm(request.form if request.method == "POST" else None)
-        form.grade.choices = [(g, GRADE_LABELS[g]) for g in GRADES_BY_KIND[self.kind]]
-        learner, last, warning, whole = None, None, None, True
-        typed = normalise_national_id(request.values.get("national_id"))
-        problems = national_id_problems(typed) if typed else []
-        found = None
-        if typed and not problems:
-            try:
-                found = check_by_id(db.session, current_user, typed,
-                                    security.throttle(current_app))
-                learner, last, whole = found.learner, found.last, found.whole
-            except RuleViolation as exc:
-                problems += exc.messages
-            db.session.commit()  # the look-up's audit row
-        if request.method == "GET":
-            form.national_id.data = typed
-            if learner is not None:
-                shown = IDENTITY_FIELDS if whole else NAME_FIELDS
-                for name in shown:
-                    form[name].data = getattr(learner, name)
-                if last is not None and last.grade in GRADES_BY_KIND[self.kind]:
-                    carry = last.academic_year < year and last.status == EnrolmentStatus.ACTIVE
-                    form.grade.data = (next_grade(last.grade) or last.grade) if carry \
-                        else last.grade
-                    form.classroom.data = last.classroom
-        elif not problems and form.validate():
-            institution = self._institution_for(form)
-            warning = age_warning(form.birth_date.data, form.grade.data, year)
-            if institution is None:
-                problems.append(_("Enter the code of an institution of this kind in your area."))
-            elif warning and not form.confirm_age.data:
-                pass
-            else:
-                try:
-                    self._enrol(typed, learner, institution, form, year, whole)
-                    flash(_("The learner is enrolled for academic year %(year)d.", year=year),
-                          "success")
-                    return redirect(self.get_url(".index_view"))
-                except RuleViolation as exc:
-                    db.session.rollback()
-                    problems += exc.messages
-        return self.render("admin/learners/enrol.html", form=form, learner=learner, last=last,
-                           own_institution=own_institution_id(current_user),
-                           problems=problems, warning=warning, year=year, typed=typed,
-                           elsewhere=found.elsewhere if found and not whole else "",
-                           grade_labels=GRADE_LABELS, status_labels=STATUS_LABELS)
-
-    def _enrol(self, national_id: str, learner: Learner | None, institution: Institution,
-               form: EnrolForm, year: int, whole: bool = True) -> Enrolment:
-        """Save learner and enrolment together; a lost race reads as the rule's message.
-        A learner held elsewhere keeps the identity that institution recorded."""
-        if learner is None:
-            learner = Learner(national_id=national_id)
-            db.session.add(learner)
-        for name in IDENTITY_FIELDS if whole else ():
-            setattr(learner, name, form[name].data or None)
-        enrolment = enrol(learner, institution, year, form.grade.data,
-                          classroom=form.classroom.data or None, enrolled_on=clock.today())
-        db.session.add(enrolment)
-        commit_enrolment(db.session, national_id, year)
-        return enrolment
-
-    # -- ghost removal -------------------------------------------------------------------------
-
-    @expose("/remove/<int:id>/", methods=("GET", "POST"))
-    def remove_view(self, id: int) -> Any:
-        """Mark a non-existent learner removed, with one of the guideline's reasons."""
-        enrolment = self.get_one(id)
-        form = RemovalForm(request.form if request.method == "POST" else None)
-        if request.method == "POST" and form.validate():
-            enrolment.status = EnrolmentStatus.REMOVED
-            enrolment.removal_reason = form.reason.data
-            enrolment.removal_note = form.note.data or None
-            try:
-                db.session.commit()
-            except RuleViolation as exc:
-                db.session.rollback()
-                for message in exc.messages:
-                    flash(message, "error")
-            else:
-                flash(_("The learner has been removed from the system."), "success")
-                return redirect(self.get_url(".index_view"))
-        return self.render("admin/learners/remove.html", form=form, enrolment=enrolment,
-                           grade_labels=GRADE_LABELS)
-
-    @expose("/removed/")
-    def removed_view(self) -> Any:
-        """The printable register of removed learners an institution keeps (SPEC §3)."""
-        rows = (self.get_query().filter(Enrolment.status == EnrolmentStatus.REMOVED)
-                .order_by(None).order_by(Enrolment.institution_id, Enrolment.academic_year.desc(),
-                                         Enrolment.status_changed_at)
-                .limit(5000).all())
-        return self.render("admin/learners/removed.html", rows=rows, grade_labels=GRADE_LABELS,
-                           reason_labels=REMOVAL_REASON_LABELS, shown_id=lambda learner:
-                           id_with_reveal(Learner, learner.id, learner.national_id))
-
-    # -- rollover ------------------------------------------------------------------------------
-
-    @action("promote", _l("Promote to the next grade"))
-    def action_promote(self, ids: list[str]) -> Response:
-        return self._to_rollover("promote", ids)
-
-    @action("repeat", _l("Repeat the grade next year"))
-    def action_repeat(self, ids: list[str]) -> Response:
-        return self._to_rollover("repeat", ids)
-
-    @action("graduate", _l("Graduate"))
-    def action_graduate(self, ids: list[str]) -> Response:
-        return self._to_rollover("graduate", ids)
-
-    @action("withdraw", _l("Withdraw"))
-    def action_withdraw(self, ids: list[str]) -> Response:
-        return self._to_rollover("withdraw", ids)
-
-    def _to_rollover(self, name: str, ids: list[str]) -> Response:
-        return redirect(self.get_url(".rollover_view", action=name, rowid=ids))
-
-    def _rollover_query(self) -> Any:
-        """Rows chosen by id, or every row matching the list's current filter and search."""
-        ids = request.values.getlist("rowid")
-        if ids:
-            query = self.get_query().filter(Enrolment.id.in_([int(i) for i in ids if
-                                                              i.isdigit()]))
-        else:
-            view_args = self._get_list_extra_args()
-            _count, query = self.get_list(None, None, False, view_args.search,
-                                          view_args.filters, execute=False)
-        query = query.limit(None).offset(None).order_by(None)  # every matching row, not a page
-        return query.filter(Enrolment.status == EnrolmentStatus.ACTIVE)
-
-    @expose("/rollover/", methods=("GET", "POST"))
-    def rollover_view(self) -> Any:
-        """Say how many rows will change; change them only when the user confirms."""
-        name = request.values.get("action", "")
-        if name not in ROLLOVER_ACTIONS or not self.is_action_allowed(name):
-            return redirect(self.get_url(".index_view"))
-        query = self._rollover_query()
-        if request.method == "GET":
-            count = query.order_by(None).count()
-            return self.render("admin/learners/rollover.html", action=name, count=count,
-                               label=ROLLOVER_LABELS[name], form=Form(),
-                               args=list(request.args.items(multi=True)),
-                               moves=rollover_moves(query, name))
-        if not Form(request.form).validate():
-            flash(_("The form expired. Please try again."), "error")
-            return redirect(self.get_url(".index_view"))
-        if not request.values.getlist("rowid") and rows_above(
-                query, current_app.config["LEC_ROLLOVER_JOB_ROWS"]):
-            return queued(jobs.submit("rollover", current_user, title=str(ROLLOVER_LABELS[name]),
-                                      endpoint=self.endpoint, action=name, args=list_args()))
-        try:
-            changed = self.roll_over_rows(query, name)
-            db.session.commit()
-        except (RuleViolation, IntegrityError) as exc:
-            db.session.rollback()
-            flash(str(exc) if isinstance(exc, RuleViolation) else
-                  _("Some learners were changed by someone else at the same time. Try again."),
-                  "error")
-            return redirect(self.get_url(".index_view"))
-        flash(_("%(count)d enrolments changed.", count=changed), "success")
-        return redirect(self.get_url(".index_view"))
-
-    def roll_over_rows(self, query: Any, name: str, done: Callable[[int], None] | None = None
-                       ) -> int:
-        """Apply `name` to every row of `query` through the ORM (the rules run on flush);
-        return how many enrolments changed. The caller commits."""
-        changed = 0
-        rows = query.all()
-        carried = set(db.session.scalars(select(Enrolment.learner_id).where(
-            Enrolment.learner_id.in_([r.learner_id for r in rows]),
-            Enrolment.academic_year.in_({r.academic_year + 1 for r in rows}),
-            Enrolment.status == EnrolmentStatus.ACTIVE))) if rows else set()
-        for n, enrolment in enumerate(rows, start=1):
-            before = enrolment.status
-            if roll_over(db.session, enrolment, name, carried) is not None or (
-                    enrolment.status != before):
-                changed += 1
-            if done is not None and n % ROLLOVER_BATCH == 0:
-                db.session.flush()  # the rules refuse a bad row now, not only at the end
-                done(n)
-        db.session.flush()
-        return changed
-
-
-GRADE_ORDER = {g: i for i, g in enumerate(SCHOOL_GRADES + CDC_GRADES)}
-
-
-def rollover_moves(query: Any, action: str) -> list[tuple[str, str, int]]:
-    """(from "year grade", to "year grade" or the closing status, how many) for the second look."""
-    rows = (query.order_by(None)
-            .with_entities(Enrolment.academic_year, Enrolment.grade, func.count(Enrolment.id))
-            .group_by(Enrolment.academic_year, Enrolment.grade).all())
-    moves = []
-    for year, grade, count in sorted(rows, key=lambda r: (r[0], GRADE_ORDER.get(r[1], 99))):
-        source = _("%(grade)s, year %(year)d", grade=GRADE_LABELS.get(grade, grade), year=year)
-        if action in ("graduate", "withdraw"):
-            target = str(STATUS_LABELS[EnrolmentStatus.GRADUATED if action == "graduate"
-                                       else EnrolmentStatus.WITHDRAWN])
-        else:
-            after = grade if action == "repeat" else next_grade(grade)
-            target = (_("%(grade)s, year %(year)d", grade=GRADE_LABELS[after], year=year + 1)
-                      if after else _("cannot be promoted from the last grade: graduate them"))
-        moves.append((source, target, count))
-    return moves
-
-
-@jobs.task("rollover")
-def rollover_job(job: Job, endpoint: str, action: str, args: list) -> None:
-    """Roll over every row the list showed, in the job's one transaction."""
-    with screen_request(endpoint, args, job.owner) as view:
-        if not view.is_action_allowed(action):
-            raise RuleViolation(_("You may not change records outside your own unit."))
-        query = view._rollover_query()
-        total = db.session.scalar(select(func.count()).select_from(
-            query.order_by(None).subquery()))
-        jobs.report_progress(job, 0, total)
-        view.roll_over_rows(query, action, lambda n: jobs.report_progress(job, n, total))
-        jobs.report_progress(job, total, total)
-
 
 def _choices(kind: str) -> dict[str, Any]:
     return {"grade": [(g, GRADE_LABELS[g]) for g in GRADES_BY_KIND[kind]],

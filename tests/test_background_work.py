@@ -93,7 +93,7 @@ def test_a_refused_rollover_job_writes_nothing_and_says_why_in_thai(
             raise RuleViolation("ชั้นเรียนนี้ถูกล็อกแล้ว")
         return original(session, row, action, carried)
 
-    monkeypatch.setattr("admin_views.learners.roll_over", third_is_refused)
+    monkeypatch.setattr("admin_views.rollover.roll_over", third_is_refused)
     browser(tree.a.school_user).post("/admin/student/rollover/?action=promote")
     job = only_job()
     assert job.status == JobStatus.FAILED and job.message == "ชั้นเรียนนี้ถูกล็อกแล้ว"

@@ -1,0 +1,162 @@
+"""Year rollover: promote, repeat, graduate or withdraw the chosen rows or every row the list
+shows, after a second look; above a size, as a background job."""
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import current_app, flash, redirect, request
+from flask_admin import expose
+from flask_admin.actions import action
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.wrappers import Response
+
+import jobs
+from models import Enrolment, db
+from models.jobs import Job
+from models.people import (
+    CDC_GRADES,
+    GRADE_LABELS,
+    SCHOOL_GRADES,
+    STATUS_LABELS,
+    EnrolmentStatus,
+    next_grade,
+)
+from rules import RuleViolation
+from rules.enrolment import ROLLOVER_ACTIONS, roll_over
+from web.forms import Form
+
+from .background import list_args, queued, rows_above, screen_request
+
+#: Rows a rollover job writes between two progress reports.
+ROLLOVER_BATCH = 500
+ROLLOVER_LABELS = {"promote": _l("Promote"), "repeat": _l("Repeat the grade"),
+                   "graduate": _l("Graduate"), "withdraw": _l("Withdraw")}
+
+
+class RolloverMixin:
+    """The enrolment view's rollover actions and their confirmation page."""
+
+    @action("promote", _l("Promote to the next grade"))
+    def action_promote(self, ids: list[str]) -> Response:
+        return self._to_rollover("promote", ids)
+
+    @action("repeat", _l("Repeat the grade next year"))
+    def action_repeat(self, ids: list[str]) -> Response:
+        return self._to_rollover("repeat", ids)
+
+    @action("graduate", _l("Graduate"))
+    def action_graduate(self, ids: list[str]) -> Response:
+        return self._to_rollover("graduate", ids)
+
+    @action("withdraw", _l("Withdraw"))
+    def action_withdraw(self, ids: list[str]) -> Response:
+        return self._to_rollover("withdraw", ids)
+
+    def _to_rollover(self, name: str, ids: list[str]) -> Response:
+        return redirect(self.get_url(".rollover_view", action=name, rowid=ids))
+
+    def _rollover_query(self) -> Any:
+        """Rows chosen by id, or every row matching the list's current filter and search."""
+        ids = request.values.getlist("rowid")
+        if ids:
+            query = self.get_query().filter(Enrolment.id.in_([int(i) for i in ids if
+                                                              i.isdigit()]))
+        else:
+            view_args = self._get_list_extra_args()
+            _count, query = self.get_list(None, None, False, view_args.search,
+                                          view_args.filters, execute=False)
+        query = query.limit(None).offset(None).order_by(None)  # every matching row, not a page
+        return query.filter(Enrolment.status == EnrolmentStatus.ACTIVE)
+
+    @expose("/rollover/", methods=("GET", "POST"))
+    def rollover_view(self) -> Any:
+        """Say how many rows will change; change them only when the user confirms."""
+        name = request.values.get("action", "")
+        if name not in ROLLOVER_ACTIONS or not self.is_action_allowed(name):
+            return redirect(self.get_url(".index_view"))
+        query = self._rollover_query()
+        if request.method == "GET":
+            count = query.order_by(None).count()
+            return self.render("admin/learners/rollover.html", action=name, count=count,
+                               label=ROLLOVER_LABELS[name], form=Form(),
+                               args=list(request.args.items(multi=True)),
+                               moves=rollover_moves(query, name))
+        if not Form(request.form).validate():
+            flash(_("The form expired. Please try again."), "error")
+            return redirect(self.get_url(".index_view"))
+        if not request.values.getlist("rowid") and rows_above(
+                query, current_app.config["LEC_ROLLOVER_JOB_ROWS"]):
+            return queued(jobs.submit("rollover", current_user, title=str(ROLLOVER_LABELS[name]),
+                                      endpoint=self.endpoint, action=name, args=list_args()))
+        try:
+            changed = self.roll_over_rows(query, name)
+            db.session.commit()
+        except (RuleViolation, IntegrityError) as exc:
+            db.session.rollback()
+            flash(str(exc) if isinstance(exc, RuleViolation) else
+                  _("Some learners were changed by someone else at the same time. Try again."),
+                  "error")
+            return redirect(self.get_url(".index_view"))
+        flash(_("%(count)d enrolments changed.", count=changed), "success")
+        return redirect(self.get_url(".index_view"))
+
+    def roll_over_rows(self, query: Any, name: str, done: Callable[[int], None] | None = None
+                       ) -> int:
+        """Apply `name` to every row of `query` through the ORM (the rules run on flush);
+        return how many enrolments changed. The caller commits."""
+        changed = 0
+        rows = query.all()
+        carried = set(db.session.scalars(select(Enrolment.learner_id).where(
+            Enrolment.learner_id.in_([r.learner_id for r in rows]),
+            Enrolment.academic_year.in_({r.academic_year + 1 for r in rows}),
+            Enrolment.status == EnrolmentStatus.ACTIVE))) if rows else set()
+        for n, enrolment in enumerate(rows, start=1):
+            before = enrolment.status
+            if roll_over(db.session, enrolment, name, carried) is not None or (
+                    enrolment.status != before):
+                changed += 1
+            if done is not None and n % ROLLOVER_BATCH == 0:
+                db.session.flush()  # the rules refuse a bad row now, not only at the end
+                done(n)
+        db.session.flush()
+        return changed
+
+
+GRADE_ORDER = {g: i for i, g in enumerate(SCHOOL_GRADES + CDC_GRADES)}
+
+
+def rollover_moves(query: Any, action: str) -> list[tuple[str, str, int]]:
+    """(from "year grade", to "year grade" or the closing status, how many) for the second look."""
+    rows = (query.order_by(None)
+            .with_entities(Enrolment.academic_year, Enrolment.grade, func.count(Enrolment.id))
+            .group_by(Enrolment.academic_year, Enrolment.grade).all())
+    moves = []
+    for year, grade, count in sorted(rows, key=lambda r: (r[0], GRADE_ORDER.get(r[1], 99))):
+        source = _("%(grade)s, year %(year)d", grade=GRADE_LABELS.get(grade, grade), year=year)
+        if action in ("graduate", "withdraw"):
+            target = str(STATUS_LABELS[EnrolmentStatus.GRADUATED if action == "graduate"
+                                       else EnrolmentStatus.WITHDRAWN])
+        else:
+            after = grade if action == "repeat" else next_grade(grade)
+            target = (_("%(grade)s, year %(year)d", grade=GRADE_LABELS[after], year=year + 1)
+                      if after else _("cannot be promoted from the last grade: graduate them"))
+        moves.append((source, target, count))
+    return moves
+
+
+@jobs.task("rollover")
+def rollover_job(job: Job, endpoint: str, action: str, args: list) -> None:
+    """Roll over every row the list showed, in the job's one transaction."""
+    with screen_request(endpoint, args, job.owner) as view:
+        if not view.is_action_allowed(action):
+            raise RuleViolation(_("You may not change records outside your own unit."))
+        query = view._rollover_query()
+        total = db.session.scalar(select(func.count()).select_from(
+            query.order_by(None).subquery()))
+        jobs.report_progress(job, 0, total)
+        view.roll_over_rows(query, action, lambda n: jobs.report_progress(job, n, total))
+        jobs.report_progress(job, total, total)
