@@ -169,6 +169,10 @@ class AuditView(ScopedModelView):
         return False
 
 
+#: The reveal button's word (outside the f-string below, where pybabel would not find it).
+SHOW_WHOLE_ID = _l("Show the whole ID")
+
+
 def id_with_reveal(model: type, key: Any, national_id: str | None) -> Markup:
     """A national ID as the user may read it; a masked one gets a button that asks the logged
     reveal below for the whole ID of this one record."""
@@ -184,12 +188,13 @@ def ids_with_reveal(model: type) -> Callable[[Any, str | None], Markup]:
     before = ('<button type="button" class="btn btn-link btn-sm p-0 lec-reveal d-print-none" '
               f'data-url="{escape(url_for("reveal.index"))}" '
               f'data-model="{escape(model.__name__)}" data-id="')
-    after = f'">{escape(_l("Show the whole ID"))}</button>'
+    after = f'">{escape(SHOW_WHOLE_ID)}</button>'
     return lambda key, national_id: Markup(
         f"{_masked_id(national_id)} {before}{escape(key)}{after}" if national_id else "")
 
 
 def _masked_id(national_id: str | None) -> str:
+    """The masked ID as HTML, or "" for a learner without one."""
     if not national_id:
         return ""
     return f'<span class="lec-id">{escape(mask_national_id(national_id))}</span>'
