@@ -10,9 +10,11 @@ import pytest
 from flask_admin.model import widgets
 from sqlalchemy import select
 
+from admin_views.base import ScopedModelView
 from models import Enrolment, Learner, db
 from rules.enrolment import current_academic_year
 from rules.identity import check_digit
+from rules.permissions import may_open
 
 
 def nid(n: int) -> str:
@@ -106,6 +108,36 @@ def _body_rows(page: str) -> list[list[dict]]:
     return [row for row in parser.rows if row]
 
 
+def _ours_and_flask_admins(app, client, endpoint: str, monkeypatch) -> tuple[list, list, int]:
+    """A list's body rows as LEC draws them and as Flask-Admin's own list template draws them,
+    the students' remove icon (LEC's own, for active learners) taken out; and how many."""
+    url = f"/admin/{endpoint}/"
+    ours = _body_rows(client.get(url).get_data(as_text=True))
+    view = next(v for v in app.extensions["admin"][0]._views if v.endpoint == endpoint)
+    with monkeypatch.context() as patch:
+        patch.setattr(view, "list_template", "admin/model/list.html")
+        theirs = _body_rows(client.get(url).get_data(as_text=True))
+    removals = 0
+    for row in ours:
+        links = row[1]["tags"] if len(row) > 1 else []
+        removal = [t for t in links if "/remove/" in dict(t[1]).get("href", "")]
+        if removal:
+            removals += 1
+            assert [c["text"] for c in row if c["class"] == "col-status"] == ["กำลังศึกษา"]
+            row[1]["tags"] = links[:links.index(removal[0])]
+    return ours, theirs, removals
+
+
+def _learners(tree) -> None:
+    year = current_academic_year(db.session)
+    for i, status in enumerate(("active", "active", "withdrawn")):
+        learner = Learner(national_id=nid(3200 + i), first_name=f"ชื่อ<{i}>", last_name="สกุล",
+                          gender="F")
+        db.session.add(Enrolment(learner=learner, institution=tree.a.school, academic_year=year,
+                                 grade="P3", classroom="1/2", status=status))
+    db.session.commit()
+
+
 @pytest.mark.parametrize(("who", "endpoint"), [
     ("a.school_user", "student"),     # inline editors, the remove icon, whole IDs
     ("a.province_user", "student"),   # masked IDs with the reveal button
@@ -114,29 +146,22 @@ def _body_rows(page: str) -> list[list[dict]]:
 ])
 def test_list_rows_are_the_rows_flask_admins_own_template_draws(app, tree, browser,
                                                                 monkeypatch, who, endpoint):
-    year = current_academic_year(db.session)
-    for i, status in enumerate(("active", "active", "withdrawn")):
-        learner = Learner(national_id=nid(3200 + i), first_name=f"ชื่อ<{i}>", last_name="สกุล",
-                          gender="F")
-        db.session.add(Enrolment(learner=learner, institution=tree.a.school, academic_year=year,
-                                 grade="P3", classroom="1/2", status=status))
-    db.session.commit()
-    user = reduce(getattr, who.split("."), tree)
-    client = browser(user)
-    url = f"/admin/{endpoint}/"
-    ours = _body_rows(client.get(url).get_data(as_text=True))
-    view = next(v for v in app.extensions["admin"][0]._views if v.endpoint == endpoint)
-    monkeypatch.setattr(view, "list_template", "admin/model/list.html")
-    theirs = _body_rows(client.get(url).get_data(as_text=True))
-    assert len(ours) >= 2 and len(ours) == len(theirs)
-    removals = 0
-    for mine, flask_admins in zip(ours, theirs, strict=True):
-        # The students' own icon after view and edit: removal, for an active learner.
-        links = mine[1]["tags"] if len(mine) > 1 else []
-        removal = [t for t in links if "/remove/" in dict(t[1]).get("href", "")]
-        if removal:
-            removals += 1
-            assert [c["text"] for c in mine if c["class"] == "col-status"] == ["กำลังศึกษา"]
-            mine[1]["tags"] = links[:links.index(removal[0])]
-        assert mine == flask_admins
+    _learners(tree)
+    client = browser(reduce(getattr, who.split("."), tree))
+    ours, theirs, removals = _ours_and_flask_admins(app, client, endpoint, monkeypatch)
+    assert len(ours) >= 2
+    assert ours == theirs
     assert removals == (2 if endpoint == "student" else 0)
+
+
+def test_every_list_the_department_opens_draws_flask_admins_rows(app, tree, browser,
+                                                                monkeypatch):
+    _learners(tree)  # and with them the audit log's entries
+    client = browser(tree.department)
+    lists = [view.endpoint for view in app.extensions["admin"][0]._views
+             if isinstance(view, ScopedModelView) and may_open(tree.department, view.endpoint)]
+    assert {"student", "child", "learner", "lao", "institution", "user", "audit",
+            "province"} <= set(lists)
+    for endpoint in lists:
+        ours, theirs, _removals = _ours_and_flask_admins(app, client, endpoint, monkeypatch)
+        assert ours == theirs, endpoint
