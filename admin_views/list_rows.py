@@ -13,7 +13,7 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
-from .widgets import SAME_IN_EVERY_ROW, ListEditWidget
+from .widgets import SAME_IN_EVERY_ROW, ListEditWidget, editor_tag
 
 #: A key no real row has, put where the row's key goes and replaced per row (a number, so that
 #: routes taking `<int:id>` build it too).
@@ -177,8 +177,7 @@ def _shared_editor(form: Any, column: str) -> Callable[..., Any]:
     opening, value_of = field.widget.opening(field, _csrf(form)), field.widget.value_of
 
     def editor(_form: Any, _column: str, key: str, row: Any, shown: Any) -> Markup:
-        value = value_of(field, rec_getattr(row, column), shown)
-        return Markup(f'{opening}{key}" data-value="{escape(value)}">{escape(shown)}</a>')
+        return editor_tag(opening, key, value_of(field, rec_getattr(row, column), shown), shown)
 
     return editor
 

@@ -31,8 +31,8 @@ class ListEditWidget(XEditableWidget):
     def cell(self, field: Field, key: str, value: Any, display: Any, csrf: str) -> Markup:
         """The editor of one row: `value` is the row's own (a choice's code), `display` what
         the cell shows."""
-        return Markup(f'{self.opening(field, csrf)}{escape(key)}" data-value="'
-                      f'{escape(self.value_of(field, value, display))}">{escape(display)}</a>')
+        return editor_tag(self.opening(field, csrf), escape(key),
+                          self.value_of(field, value, display), display)
 
     def value_of(self, field: Field, value: Any, display: Any) -> Any:
         """What x-editable starts from: a choice's code, "1" or "" for yes/no, else the text."""
@@ -56,6 +56,12 @@ class ListEditWidget(XEditableWidget):
                 attributes["data-lec-source"] = _source_name(attributes.pop("data-source"))
             made[column] = f"<a {html_params(**attributes)} data-pk=\""
         return made[column]
+
+
+def editor_tag(opening: str, key: str, value: Any, display: Any) -> Markup:
+    """An inline editor: its `opening` (see ListEditWidget.opening) closed on the row's
+    escaped `key`, the value x-editable starts from and what the cell shows."""
+    return Markup(f'{opening}{key}" data-value="{escape(value)}">{escape(display)}</a>')
 
 
 def _source_name(source: str) -> str:
