@@ -52,9 +52,16 @@ def chrome():
 
 def sign_in(chrome, live_url, login):
     chrome.get(f"{live_url}/login")
-    chrome.find_element(By.NAME, "login").send_keys(login)
+    WebDriverWait(chrome, 10).until(
+        ec.presence_of_element_located((By.NAME, "login"))).send_keys(login)
     chrome.find_element(By.NAME, "password").send_keys(PASSWORD + Keys.ENTER)
     WebDriverWait(chrome, 10).until(ec.url_contains("/admin/"))
+
+
+def sign_out(chrome):
+    """As a user does: the navbar's sign-out form (a POST with its CSRF token), then the form."""
+    chrome.find_element(By.CSS_SELECTOR, "form[action$='/logout']").submit()
+    WebDriverWait(chrome, 10).until(ec.presence_of_element_located((By.NAME, "login")))
 
 
 def csp_errors(chrome) -> list[str]:

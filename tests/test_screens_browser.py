@@ -15,7 +15,7 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
-from test_browser import chrome, live_url, sign_in  # noqa: F401
+from test_browser import chrome, live_url, sign_in, sign_out  # noqa: F401
 from test_confirmation import YEAR, enrol, national_id
 
 import clock
@@ -163,8 +163,7 @@ def test_a_province_follows_progress_and_the_department_its_home(app, tree, live
     chrome.find_element(By.LINK_TEXT, "ติดตามความก้าวหน้าและยืนยันข้อมูล").click()
     assert tree.a.sao.code in wait_for(chrome, "table.lec-blocking").text
     shot(chrome, "progress-province")
-    chrome.get(f"{live_url}/logout")
-    chrome.delete_all_cookies()
+    sign_out(chrome)
     sign_in(chrome, live_url, tree.department.login)
     chrome.get(f"{live_url}/admin/")
     assert chrome.find_element(By.CSS_SELECTOR, "figure.lec-chart svg")
