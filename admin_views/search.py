@@ -6,14 +6,17 @@ each, whatever the table's statistics say. Thai has no letter case; Latin names 
 
 import re
 
-from sqlalchemy import ColumnElement, false, func, or_, select
+from sqlalchemy import ColumnElement, Integer, any_, bindparam, false, func, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from models import Enrolment, Learner, db
 from rules.identity import normalise_national_id
 
 #: Up to this many matching learners are looked up first and passed to the list by their keys,
-#: so the list's plan is the same whether or not the tables were analysed since the last load.
-KEYS_FIRST = 1000
+#: so the list's plan is the same whether or not the tables were analysed since the last load,
+#: and a common surname (thousands nationally) is a few thousand index probes, not a scan of
+#: every enrolment. PostgreSQL takes them as one array; SQLite's IN list has a bound-value limit.
+KEYS_FIRST = {"postgresql": 5000, "sqlite": 1000}
 WHOLE_ID = re.compile(r"\d{13}|G\d{12}")
 LIKE_SPECIALS = re.compile(r"([\\%_])")
 
@@ -41,7 +44,12 @@ def learner_condition(term: str) -> ColumnElement[bool]:
 def enrolment_condition(term: str) -> ColumnElement[bool]:
     """Enrolments of the learners one search word finds, looked up by key when they are few."""
     condition = learner_condition(term)
-    keys = db.session.scalars(select(Learner.id).where(condition).limit(KEYS_FIRST + 1)).all()
-    if len(keys) <= KEYS_FIRST:
-        return Enrolment.learner_id.in_(keys)
-    return Enrolment.learner_id.in_(select(Learner.id).where(condition))
+    dialect = db.session.get_bind().dialect.name
+    most = KEYS_FIRST.get(dialect, KEYS_FIRST["sqlite"])
+    keys = db.session.scalars(select(Learner.id).where(condition).limit(most + 1)).all()
+    if len(keys) > most:
+        return Enrolment.learner_id.in_(select(Learner.id).where(condition))
+    if dialect == "postgresql":
+        return Enrolment.learner_id == any_(bindparam("learner_keys", keys, ARRAY(Integer),
+                                                      unique=True))
+    return Enrolment.learner_id.in_(keys)

@@ -5,7 +5,7 @@ import re
 import pytest
 
 import clock
-from admin_views import base
+from admin_views import base, search
 from models import Enrolment, Learner, db
 from rules.enrolment import current_academic_year
 from rules.identity import check_digit
@@ -86,6 +86,16 @@ def test_names_match_by_prefix_thai_and_latin(tree, browser, typed, expected) ->
     learners = school.get("/admin/learner/", query_string={"search": typed}).get_data(
         as_text=True)
     assert len(listed_ids(learners)) == expected
+
+
+def test_a_name_many_learners_share_lists_the_same_rows(tree, browser, monkeypatch) -> None:  # noqa: ANN001
+    """Above KEYS_FIRST matches the list asks the index in a subquery; the rows are the same."""
+    fill(tree.a.school, 12)
+    school = browser(tree.a.school_user)
+    by_keys = listed_ids(school.get("/admin/student/?search=ใจ").get_data(as_text=True))
+    monkeypatch.setattr(search, "KEYS_FIRST", {"postgresql": 2, "sqlite": 2})
+    by_subquery = listed_ids(school.get("/admin/student/?search=ใจ").get_data(as_text=True))
+    assert len(by_keys) == 6 and by_subquery == by_keys
 
 
 def test_search_stays_in_scope(tree, browser) -> None:  # noqa: ANN001
