@@ -25,6 +25,11 @@ from web import admission, api, auth, errors, params, security
 csrf = CSRFProtect()
 migrate = Migrate()
 
+#: Every PostgreSQL statement planned for its own values. psycopg prepares a query it has run
+#: five times, and PostgreSQL then may switch to one generic plan, which cannot turn a name
+#: prefix into an index range: every later name search would read all 1.5M learners.
+POSTGRESQL_SESSION = "-c plan_cache_mode=force_custom_plan"
+
 
 def _secret_key(app: Flask) -> str:
     """A stable per-install secret for the embedded setup when LEC_SECRET_KEY is not set."""
@@ -39,6 +44,13 @@ def _enable_sqlite_foreign_keys(dbapi_connection: Any, record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _postgresql_session(app: Flask) -> None:
+    """Each PostgreSQL connection starts with POSTGRESQL_SESSION (web, workers and CLI alike)."""
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+        options.setdefault("connect_args", {}).setdefault("options", POSTGRESQL_SESSION)
 
 
 def _trust_proxies(app: Flask) -> None:
@@ -62,6 +74,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config["SECRET_KEY"] = _secret_key(app)
 
     _trust_proxies(app)
+    _postgresql_session(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path) / "migrations"),
                      render_as_batch=True)

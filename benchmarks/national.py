@@ -4,11 +4,12 @@ reports.
 
 Build the national set first (flask --app app lec demo --national), then:
 
-    LEC_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/lec_national_11b \\
+    LEC_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/lec_national \\
         PYTHONPATH=. .venv/bin/python benchmarks/national.py [--repeat 30] [--no-xlsx]
 
 Both apps are served by werkzeug on loopback in this process (threaded); the client is urllib.
-"Raw SQL" replays, on a plain psycopg connection, every statement LEC ran for that page.
+"Raw SQL" replays, on a plain psycopg connection with the session settings LEC's connections get
+(app.POSTGRESQL_SESSION), every statement LEC ran for that page.
 The script adds two benchmark accounts (bench.department, bench.province) with a profile, and,
 if no institution has confirmed yet, confirms every institution of the open round (one INSERT …
 SELECT per table, as rules.confirmation would) so the reports have national snapshots.
@@ -16,6 +17,7 @@ Figures are medians (p50) and p95 of --repeat runs; print them beside their goal
 """
 
 import argparse
+import gc
 import http.cookiejar
 import os
 import re
@@ -35,7 +37,7 @@ from flask_babel import Babel
 from sqlalchemy import case, event, func, insert, literal, select, text
 from werkzeug.serving import make_server
 
-from app import create_app
+from app import POSTGRESQL_SESSION, create_app
 from models import Confirmation, Enrolment, Institution, Lao, Learner, Level, Profile, User, db
 from models.accounts import password_hasher
 from models.rounds import SnapshotCount
@@ -194,7 +196,7 @@ class Recorder:
 
 
 def raw_sql(dsn: str, statements: list[tuple[str, Any]], repeat: int) -> tuple[float, float]:
-    with psycopg.connect(dsn, autocommit=True) as conn:
+    with psycopg.connect(dsn, autocommit=True, options=POSTGRESQL_SESSION) as conn:
         def run() -> None:
             for statement, parameters in statements:
                 conn.execute(statement, parameters).fetchall()
@@ -241,6 +243,7 @@ def main() -> None:
 
     os.environ.setdefault("LEC_SECURE_COOKIES", "0")  # plain http on loopback
     app = create_app()
+    gc.freeze()  # as gunicorn.conf.py does before it forks the workers
     # Measure the export itself: above LEC_EXPORT_JOB_ROWS the same code runs in a job.
     app.config["LEC_EXPORT_JOB_ROWS"] = 10**9
     url = app.config["SQLALCHEMY_DATABASE_URI"]

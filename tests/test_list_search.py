@@ -3,9 +3,11 @@
 import re
 
 import pytest
+from sqlalchemy import select, text
 
 import clock
 from admin_views import base, search
+from admin_views.search import learner_condition
 from models import Enrolment, Learner, db
 from rules.enrolment import current_academic_year
 from rules.identity import check_digit
@@ -96,6 +98,18 @@ def test_a_name_many_learners_share_lists_the_same_rows(tree, browser, monkeypat
     monkeypatch.setattr(search, "KEYS_FIRST", {"postgresql": 2, "sqlite": 2})
     by_subquery = listed_ids(school.get("/admin/student/?search=ใจ").get_data(as_text=True))
     assert len(by_keys) == 6 and by_subquery == by_keys
+
+
+@pytest.mark.postgresql_only
+def test_a_name_search_is_planned_for_its_own_words_however_often_it_runs(tree) -> None:  # noqa: ANN001
+    """psycopg prepares a statement run five times; a generic plan would scan every learner."""
+    fill(tree.a.school, 8)
+    for word in ("ใจ", "สม", "smi", "ธนา", "ศรี", "ann", "ใจดี", "สมห", "ธ", "s", "ใ", "ส"):
+        db.session.scalars(select(Learner.id).where(learner_condition(word)).limit(5)).all()
+    plans = db.session.execute(text(
+        "SELECT sum(generic_plans), sum(custom_plans) FROM pg_prepared_statements "
+        "WHERE statement LIKE '%lower(learner.last_name) LIKE%'")).one()
+    assert plans == (0, 7)  # prepared at the fifth run, then planned anew each time
 
 
 def test_search_stays_in_scope(tree, browser) -> None:  # noqa: ANN001
