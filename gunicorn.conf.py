@@ -7,6 +7,7 @@ GIL). Long work runs on the job workers, so no request comes near the timeouts. 
 can be overridden by its LEC_* variable or on the command line.
 """
 
+import gc
 import os
 
 env = os.environ.get
@@ -34,6 +35,12 @@ accesslog = env("LEC_WEB_ACCESS_LOG", "-")
 errorlog = "-"
 loglevel = env("LEC_WEB_LOG_LEVEL", "info")
 proc_name = "lec"
+
+
+def pre_fork(server, worker) -> None:  # noqa: ANN001
+    """The loaded app's ~170,000 objects live as long as the worker: kept out of the collector,
+    a full collection is no longer a 60 ms pause every dozen requests (and pages stay shared)."""
+    gc.freeze()
 
 
 def post_fork(server, worker) -> None:  # noqa: ANN001
