@@ -6,7 +6,18 @@ each, whatever the table's statistics say. Thai has no letter case; Latin names 
 
 import re
 
-from sqlalchemy import ColumnElement, Integer, any_, bindparam, false, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Text,
+    any_,
+    bindparam,
+    cast,
+    false,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from models import Enrolment, Learner, db
@@ -44,12 +55,21 @@ def learner_condition(term: str) -> ColumnElement[bool]:
 def enrolment_condition(term: str) -> ColumnElement[bool]:
     """Enrolments of the learners one search word finds, looked up by key when they are few."""
     condition = learner_condition(term)
-    dialect = db.session.get_bind().dialect.name
-    most = KEYS_FIRST.get(dialect, KEYS_FIRST["sqlite"])
+    if db.session.get_bind().dialect.name == "postgresql":
+        return _by_key_array(condition, KEYS_FIRST["postgresql"])
+    most = KEYS_FIRST["sqlite"]
     keys = db.session.scalars(select(Learner.id).where(condition).limit(most + 1)).all()
     if len(keys) > most:
         return Enrolment.learner_id.in_(select(Learner.id).where(condition))
-    if dialect == "postgresql":
-        return Enrolment.learner_id == any_(bindparam("learner_keys", keys, ARRAY(Integer),
-                                                      unique=True))
     return Enrolment.learner_id.in_(keys)
+
+
+def _by_key_array(condition: ColumnElement[bool], most: int) -> ColumnElement[bool]:
+    """PostgreSQL gathers the keys into one array text itself: no Python object per key."""
+    found = select(Learner.id).where(condition).limit(most + 1).subquery()
+    count, keys = db.session.execute(select(
+        func.count(), cast(func.array_agg(found.c.id), Text))).one()
+    if count > most:
+        return Enrolment.learner_id.in_(select(Learner.id).where(condition))
+    return Enrolment.learner_id == any_(cast(
+        bindparam("learner_keys", keys or "{}", Text, unique=True), ARRAY(Integer)))
