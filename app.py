@@ -8,7 +8,7 @@ from flask import Flask, redirect, url_for
 from flask_login import current_user
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import event, text
+from sqlalchemy import event, make_url, text
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
@@ -48,9 +48,12 @@ def _enable_sqlite_foreign_keys(dbapi_connection: Any, record: Any) -> None:
 
 def _postgresql_session(app: Flask) -> None:
     """Each PostgreSQL connection starts with POSTGRESQL_SESSION (web, workers and CLI alike)."""
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-        options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
-        options.setdefault("connect_args", {}).setdefault("options", POSTGRESQL_SESSION)
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() == "postgresql":
+        given = url.query.get("options", "")  # e.g. ?options=-csearch_path%3D... is kept
+        engine = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+        engine.setdefault("connect_args", {}).setdefault(
+            "options", f"{given} {POSTGRESQL_SESSION}".strip())
 
 
 def _trust_proxies(app: Flask) -> None:
