@@ -1,6 +1,6 @@
 """First login (SPEC §6, issue 5 item 2): profile and new password before anything else."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from conftest import csrf_token
@@ -118,7 +118,9 @@ def test_password_policy_rules():
 def test_who_was_responsible_for_a_unit_on_a_date(app, tree):
     user = tree.a.school_user
     db.session.execute(db.delete(Profile).where(Profile.user_id == user.id))
-    jan, jun, dec = (datetime(2026, m, 1, tzinfo=UTC) for m in (1, 6, 12))
+    jan, jun = (datetime(2026, m, 1, tzinfo=UTC) for m in (1, 6))
+    # After the fixture accounts' profiles began (today), whatever day the suite runs.
+    later = datetime.now(UTC) + timedelta(days=1)
     first = record_responsible(user, "มานี", "มีนา", "ครูใหญ่", "045111111", now=jan)
     db.session.commit()
     # Same person, new phone: the same term, updated.
@@ -128,10 +130,10 @@ def test_who_was_responsible_for_a_unit_on_a_date(app, tree):
     assert second is not first
     assert first.valid_to.replace(tzinfo=None) == jun.replace(tzinfo=None)  # SQLite: naive
     assert responsible_for_unit(tree.a.school, datetime(2026, 3, 1, tzinfo=UTC)).surname == "มีนา"
-    assert responsible_for_unit(tree.a.school, dec).surname == "ชูใจ"
+    assert responsible_for_unit(tree.a.school, later).surname == "ชูใจ"
     assert responsible_for_unit(tree.a.school, datetime(2025, 3, 1, tzinfo=UTC)) is None
-    assert responsible_for_unit(tree.a.muni, dec) is not None  # an LAO's account too
-    assert responsible_for_unit("33", dec) is not None  # and a province's
+    assert responsible_for_unit(tree.a.muni, later) is not None  # an LAO's account too
+    assert responsible_for_unit("33", later) is not None  # and a province's
 
 
 def test_new_responsible_person_through_the_profile_page(app, tree, browser):
