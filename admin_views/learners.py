@@ -23,6 +23,7 @@ from models.people import (
 )
 from rules.identity import mask_national_id
 from rules.permissions import may_reveal_id
+from rules.scope import spans_many_laos
 from spreadsheets import learner_export
 
 from .audit import id_with_reveal, ids_with_reveal
@@ -84,7 +85,7 @@ class EnrolmentView(EnrolByIdMixin, RemovalMixin, RolloverMixin, ScopedModelView
     list_template = "admin/learners/list.html"
 
     def search_condition(self, term: str) -> Any:
-        return enrolment_condition(term)
+        return enrolment_condition(term, wide=spans_many_laos(current_user))
 
     def record_subject(self, obj: Enrolment) -> str:
         return _("%(name)s (%(id)s), %(grade)s in academic year %(year)d at %(institution)s",

@@ -52,9 +52,13 @@ def learner_condition(term: str) -> ColumnElement[bool]:
     return or_(_starts_with(Learner.first_name, prefix), _starts_with(Learner.last_name, prefix))
 
 
-def enrolment_condition(term: str) -> ColumnElement[bool]:
-    """Enrolments of the learners one search word finds, looked up by key when they are few."""
+def enrolment_condition(term: str, wide: bool) -> ColumnElement[bool]:
+    """Enrolments of the learners one search word finds. In a `wide` subtree (a province, the
+    country) they are looked up by key when they are few; a school's or an LAO's own
+    enrolments, found by their index, are fewer than any name's learners, and lead the plan."""
     condition = learner_condition(term)
+    if not wide:
+        return Enrolment.learner_id.in_(select(Learner.id).where(condition))
     if db.session.get_bind().dialect.name == "postgresql":
         return _by_key_array(condition, KEYS_FIRST["postgresql"])
     most = KEYS_FIRST["sqlite"]

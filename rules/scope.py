@@ -12,12 +12,18 @@ from models import Level
 
 from .tree import PATHS, Unit
 
-__all__ = ["PATHS", "Unit", "covers", "subtree", "unit_of", "whole_country"]
+__all__ = ["PATHS", "Unit", "covers", "spans_many_laos", "subtree", "unit_of", "whole_country"]
 
 
 def whole_country(user: Any) -> bool:
     """Whether `user`'s subtree is the whole country: the department's, and trusted code's."""
     return user is None or user.level == Level.DEPARTMENT
+
+
+def spans_many_laos(user: Any) -> bool:
+    """Whether `user`'s subtree holds many LAOs (a province, the country): lists of tens of
+    thousands of rows, which a search must narrow by its own index, not by the subtree's."""
+    return whole_country(user) or user.level == Level.PROVINCE
 
 
 def unit_of(user: Any) -> Unit:
