@@ -57,23 +57,24 @@ def enrolment_condition(term: str, wide: bool) -> ColumnElement[bool]:
     country) they are looked up by key when they are few; a school's or an LAO's own
     enrolments, found by their index, are fewer than any name's learners, and lead the plan."""
     condition = learner_condition(term)
-    if not wide:
-        return Enrolment.learner_id.in_(select(Learner.id).where(condition))
-    if db.session.get_bind().dialect.name == "postgresql":
-        return _by_key_array(condition, KEYS_FIRST["postgresql"])
-    most = KEYS_FIRST["sqlite"]
-    keys = db.session.scalars(select(Learner.id).where(condition).limit(most + 1)).all()
-    if len(keys) > most:
-        return Enrolment.learner_id.in_(select(Learner.id).where(condition))
-    return Enrolment.learner_id.in_(keys)
+    by_keys = _by_keys(condition) if wide else None
+    if by_keys is not None:
+        return by_keys
+    return Enrolment.learner_id.in_(select(Learner.id).where(condition))
 
 
-def _by_key_array(condition: ColumnElement[bool], most: int) -> ColumnElement[bool]:
-    """PostgreSQL gathers the keys into one array text itself: no Python object per key."""
+def _by_keys(condition: ColumnElement[bool]) -> ColumnElement[bool] | None:
+    """The enrolments of the learners `condition` finds, by their keys; None above KEYS_FIRST.
+    PostgreSQL gathers the keys into one array text itself: no Python object per key."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        most = KEYS_FIRST["sqlite"]
+        keys = db.session.scalars(select(Learner.id).where(condition).limit(most + 1)).all()
+        return Enrolment.learner_id.in_(keys) if len(keys) <= most else None
+    most = KEYS_FIRST["postgresql"]
     found = select(Learner.id).where(condition).limit(most + 1).subquery()
     count, keys = db.session.execute(select(
         func.count(), cast(func.array_agg(found.c.id), Text))).one()
     if count > most:
-        return Enrolment.learner_id.in_(select(Learner.id).where(condition))
+        return None
     return Enrolment.learner_id == any_(cast(
         bindparam("learner_keys", keys or "{}", Text, unique=True), ARRAY(Integer)))
