@@ -4,6 +4,7 @@ import os
 import re
 import secrets
 import time
+from itertools import pairwise
 
 from flask import Flask, Response, abort, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
@@ -43,7 +44,7 @@ def content_security_policy() -> str:
     ])
 
 
-INLINE_HANDLER = re.compile(rb'(\s)onclick="')
+ONCLICK, DATA_ONCLICK = b'onclick="', b'data-lec-onclick="'
 SCRIPT_LINK = re.compile(rb'href="javascript:[^"]*"')
 
 
@@ -56,8 +57,17 @@ def _disarm_inline_handlers(response: Response) -> None:
     html = response.get_data()  # bytes: a list page is ~200 KB, decoding it costs more
     if b"onclick=" not in html and b"javascript:" not in html:
         return
-    html = INLINE_HANDLER.sub(rb'\1data-lec-onclick="', html)
-    response.set_data(SCRIPT_LINK.sub(b'href="#" data-lec-nolink="1"', html))
+    response.set_data(SCRIPT_LINK.sub(b'href="#" data-lec-nolink="1"', _data_onclick(html)))
+
+
+def _data_onclick(html: bytes) -> bytes:
+    """Every ` onclick="` attribute renamed: a split finds them faster than a regular expression
+    that stops at each of a list page's thousands of spaces."""
+    parts = html.split(ONCLICK)
+    renamed = [parts[0]]
+    for before, after in pairwise(parts):
+        renamed += [DATA_ONCLICK if before[-1:].isspace() else ONCLICK, after]
+    return b"".join(renamed)
 
 
 def _headers(response: Response) -> Response:
