@@ -42,6 +42,7 @@ from .home import DashboardIndexView
 from .imports import ImportView
 from .jobs import JobsView
 from .learners import ChildView, LearnerView, StudentView
+from .menu import drawn
 from .organisations import CodeExceptionView, InstitutionView, LaoView, OtherSchoolView
 from .profile import ProfileView
 from .reports import BudgetRateView, BudgetView, ReportView
@@ -62,6 +63,8 @@ def init_app(app: Flask) -> Admin:
         csp_nonce_generator=csp_nonce,
     )
     app.jinja_env.globals["list_edit_sources"] = edit_sources
+    app.jinja_env.globals["lec_menu"] = drawn
+    app.extensions["lec_menus"] = {}  # (desk, language, page) -> the navbar's menu, drawn
     units = _l("Units")
     admin.add_view(LaoView(Lao, name=_l("LAOs"), category=units, endpoint="lao"))
     admin.add_view(InstitutionView(Institution, name=_l("Institutions"), category=units,

@@ -53,3 +53,23 @@ def test_every_menu_entry_names_a_page(app) -> None:
     endpoints = {view.endpoint for view in admin._views}
     assert set(USES) <= endpoints, set(USES) - endpoints
     assert set(USES) <= set(PAGES)
+
+
+def test_the_menu_follows_the_language_and_the_open_page(tree, browser) -> None:
+    """The menu is drawn once per desk, language and page: each still gets its own."""
+    client = browser(tree.a.province_user)
+
+    def active(path: str) -> tuple[str, str]:
+        page = client.get(path).get_data(as_text=True)
+        navbar = page[page.index("<nav"):page.index('<ul class="navbar-nav ml-auto">')]
+        link = re.search(r'class="dropdown-item active[^"]*"\s+href="([^"]+)"', navbar)
+        return link.group(1).rstrip("/"), navbar
+
+    student, thai = active("/admin/student/")
+    child, _ = active("/admin/child/")
+    assert (student, child) == ("/admin/student", "/admin/child")
+    assert "นักเรียน" in thai and ">\n                        Students</a>" not in thai
+    client.get("/language/en")
+    again, english = active("/admin/student/")
+    assert again == "/admin/student"
+    assert "Students</a>" in english and "นักเรียน</a>" not in english
