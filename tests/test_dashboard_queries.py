@@ -73,3 +73,17 @@ def test_the_province_dashboard_costs_the_same_for_any_number_of_laos(tree, brow
         page = province.get(url)
     assert page.status_code == 200 and "06330159" in page.get_data(as_text=True)
     assert len(few) == len(many), (len(few), len(many))
+
+
+def test_a_page_loads_the_account_and_its_unit_in_one_statement(tree, browser) -> None:
+    """Every page names the user's school or LAO in its header: found with the account."""
+    users = [(browser(user), (user.institution or user.lao).name)
+             for user in (tree.a.school_user, tree.a.muni_user)]
+    for client, unit in users:
+        db.session.expunge_all()  # as in a fresh request: nothing is known yet
+        with counted() as statements:
+            page = client.get("/admin/profile/").get_data(as_text=True)
+        assert unit in page
+        reads = [s.split("FROM", 1)[1].split()[0] for s in statements if "FROM" in s]
+        assert reads.count("user_account") == 1
+        assert "institution" not in reads and "lao" not in reads, reads

@@ -23,6 +23,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
@@ -53,11 +54,13 @@ class LoginForm(Form):
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    """Find the session's user; a cookie from before a logout or password change is refused."""
+    """Find the session's user, with the unit every page's header names (one statement, not
+    two); a cookie from before a logout or password change is refused."""
     ident, _sep, version = user_id.partition(":")
     if not ident.isdigit() or not version.isdigit():
         return None
-    user = db.session.get(User, int(ident))
+    user = db.session.get(User, int(ident),
+                          options=[joinedload(User.institution), joinedload(User.lao)])
     if user is None or not user.active or user.session_version != int(version):
         return None
     return user
