@@ -33,15 +33,17 @@ def be_date(value: date | datetime | None) -> str:
 class WTFormsTranslations:
     """WTForms' own messages ('This field is required.') from our Thai `wtforms` catalog."""
 
+    def __init__(self) -> None:
+        self.loaded: dict[tuple[str, str], support.NullTranslations] = {}
+
     def _catalog(self) -> Any:
+        """The request's catalogue, read from disk once per language, not on every form."""
         if not request:
             return support.NullTranslations()
-        cached = getattr(request, "lec_wtforms_translations", None)
-        if cached is None:
-            folder = current_app.extensions["babel"].translation_directories[0]
-            cached = support.Translations.load(folder, [get_locale()], domain="wtforms")
-            request.lec_wtforms_translations = cached
-        return cached
+        key = (current_app.extensions["babel"].translation_directories[0], str(get_locale()))
+        if key not in self.loaded:
+            self.loaded[key] = support.Translations.load(key[0], [key[1]], domain="wtforms")
+        return self.loaded[key]
 
     def gettext(self, string: str) -> str:
         return self._catalog().ugettext(string)

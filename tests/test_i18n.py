@@ -88,6 +88,11 @@ def test_a_failed_form_shows_wtforms_messages_in_thai(app, tree, browser):
     html = page.get_data(as_text=True)
     assert "This field is required." not in html
     assert untranslated(html, english_msgids()) == set()
+    # Each language keeps its own messages: English after Thai in the same process.
+    english = browser(tree.a.province_user)
+    english.get("/language/en")
+    page = english.post("/admin/institution/new/", {"code": "", "name": ""})
+    assert "This field is required." in page.get_data(as_text=True)
 
 
 def test_english_is_one_click_away(app, tree, browser):
