@@ -32,7 +32,7 @@ from .enrol import GRADE_HELP, ID_HELP, EnrolByIdMixin
 from .list_rows import PageFormatter
 from .removal import RemovalMixin
 from .rollover import RolloverMixin
-from .search import enrolment_condition, learner_condition
+from .search import SORT_FOUND, enrolment_condition, found_by_keys, learner_condition
 
 
 def _ids_on_page(view: Any, name: str) -> Callable[[Enrolment], Markup]:
@@ -86,6 +86,13 @@ class EnrolmentView(EnrolByIdMixin, RemovalMixin, RolloverMixin, ScopedModelView
 
     def search_condition(self, term: str) -> Any:
         return enrolment_condition(term, wide=spans_many_laos(current_user))
+
+    def _apply_sorting(self, query: Any, joins: dict, sort_column: Any, sort_desc: bool
+                       ) -> tuple[Any, dict]:
+        """After a search by keys the rows found are sorted, not met on a walk (search.py)."""
+        if found_by_keys():
+            query = query.order_by(SORT_FOUND)
+        return super()._apply_sorting(query, joins, sort_column, sort_desc)
 
     def record_subject(self, obj: Enrolment) -> str:
         return _("%(name)s (%(id)s), %(grade)s in academic year %(year)d at %(institution)s",
