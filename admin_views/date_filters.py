@@ -1,7 +1,9 @@
 """List filters on dates and times that read what the Thai picker writes (16/05/2569, a range
-joined by "ถึง"), and still the ISO dates joined by " to " of links made before."""
+joined by "ถึง"), and still the ISO dates joined by " to " of links made before. Times typed
+are Bangkok's; stored times are UTC."""
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 from flask_admin.contrib.sqla import filters
@@ -33,14 +35,28 @@ class _ReadsBE:
         return super().clean(iso(value))  # type: ignore[misc]
 
 
-def _reads_be(kind: type) -> type:
+class _ReadsBangkokTimes(_ReadsBE):
+    """A date-time filter: what "today 00:00 to 23:59" means in Bangkok, which UTC's day is
+    not from midnight to seven in the morning."""
+
+    def clean(self, value: str) -> Any:
+        cleaned = super().clean(value)
+        return [_utc(v) for v in cleaned] if isinstance(cleaned, list) else _utc(cleaned)
+
+
+def _utc(typed: datetime) -> datetime:
+    return typed.replace(tzinfo=clock.BANGKOK).astimezone(UTC)
+
+
+def _reads_be(kind: type, reader: type = _ReadsBE) -> type:
     if kind is filters.FilterEmpty:
         return kind
-    return type(kind.__name__, (_ReadsBE, kind), {})
+    return type(kind.__name__, (reader, kind), {})
 
 
 class FilterConverter(filters.FilterConverter):
     """Flask-Admin's filters, with date and date-time ones that read BE dates."""
 
     date_filters = tuple(map(_reads_be, filters.FilterConverter.date_filters))
-    datetime_filters = tuple(map(_reads_be, filters.FilterConverter.datetime_filters))
+    datetime_filters = tuple(_reads_be(kind, _ReadsBangkokTimes)
+                             for kind in filters.FilterConverter.datetime_filters)

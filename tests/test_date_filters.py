@@ -1,6 +1,7 @@
 """List filters on dates read the BE dates and "ถึง" the Thai picker writes, and ISO still."""
 
 import urllib.parse
+from datetime import UTC, datetime, time
 
 import pytest
 
@@ -26,7 +27,12 @@ def _audit_range_arg(app) -> str:
                     if type(flt).__name__ == "DateTimeBetweenFilter")
 
 
-def test_the_audit_log_filters_by_a_be_range_as_by_an_iso_one(app, tree, browser):
+@pytest.mark.parametrize("hour_utc", [3, 17])  # 10:30 and (the next day already) 00:30 in Bangkok
+def test_the_audit_log_filters_by_a_be_range_as_by_an_iso_one(app, tree, browser, monkeypatch,
+                                                              hour_utc):
+    """The times typed are Bangkok's: just after midnight the entry is today's, not UTC's."""
+    moment = datetime.combine(clock.today(), time(hour_utc, 30), tzinfo=UTC)
+    monkeypatch.setattr(clock, "now", lambda: moment)
     arg = _audit_range_arg(app)
     client = browser(tree.department)  # signing in writes today's entry
     today = clock.today()
