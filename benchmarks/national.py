@@ -62,10 +62,20 @@ def bench_province() -> str:
         .group_by(Lao.province_code).order_by(func.abs(count - 21_000)).limit(1)).one()[0]
 
 
-def ensure_accounts(province: str) -> None:
+def smallest_province() -> str:
+    """The province with the fewest students: a search there is the scope's own few rows."""
+    return db.session.execute(
+        select(Lao.province_code).join(Institution, Institution.lao_id == Lao.id)
+        .join(Enrolment, Enrolment.institution_id == Institution.id)
+        .where(Institution.kind == "school")
+        .group_by(Lao.province_code).order_by(func.count(Enrolment.id)).limit(1)).one()[0]
+
+
+def ensure_accounts(province: str, smallest: str) -> None:
     hashed = password_hasher.hash(PASSWORD)
     for login, level, unit in (("bench.department", Level.DEPARTMENT, {}),
-                               ("bench.province", Level.PROVINCE, {"province_code": province})):
+                               ("bench.province", Level.PROVINCE, {"province_code": province}),
+                               ("bench.small", Level.PROVINCE, {"province_code": smallest})):
         user = db.session.scalar(select(User).where(User.login == login))
         if user is None:
             user = User(login=login, level=str(level), name="benchmark", **unit)
@@ -250,8 +260,8 @@ def main() -> None:
     with app.app_context():
         assert db.engine.dialect.name == "postgresql", "measure on PostgreSQL"
         dsn = db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-        province = bench_province()
-        ensure_accounts(province)
+        province, smallest = bench_province(), smallest_province()
+        ensure_accounts(province, smallest)
         ensure_snapshots()
         year = current_academic_year(db.session)
         learners = db.session.scalar(select(func.count()).select_from(Learner))
@@ -266,6 +276,7 @@ def main() -> None:
     plain = serve(plain_app(url, province))
     department = Client(lec).login("bench.department")
     provincial = Client(lec).login("bench.province")
+    small = Client(lec).login("bench.small")
     plain_client = Client(plain)
     print(f"National set: {learners:,} learners; province {province}; year {year}; "
           f"repeat {args.repeat}; {os.cpu_count()} cores, load average "
@@ -285,6 +296,8 @@ def main() -> None:
         ("surname search, department", department,
          "/admin/student/?search=" + urllib.parse.quote(sample[1]),
          "/admin/plain/?search=" + urllib.parse.quote(sample[1]), "list"),
+        (f"surname search, province {smallest}", small,
+         "/admin/student/?search=" + urllib.parse.quote(sample[1]), None, "list"),
         ("province list, page 1", provincial, "/admin/student/", "/admin/plain/", "list"),
         ("province list, page 200 (deepest)", provincial, "/admin/student/?page=199",
          "/admin/plain/?page=199", "list"),
