@@ -45,6 +45,7 @@ class _ReadsBangkokTimes(_ReadsBE):
 
 
 def _utc(typed: datetime) -> datetime:
+    """A time typed in Bangkok as the UTC moment it names."""
     return typed.replace(tzinfo=clock.BANGKOK).astimezone(UTC)
 
 
