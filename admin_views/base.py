@@ -257,6 +257,10 @@ class ScopedModelView(ExportMixin, ListRowsMixin, ModelView):
         size = page_size or self.page_size
         _none, query = super().get_list(page, sort_column, sort_desc, search, filters,
                                         execute=False, page_size=page_size)
+        if not execute:
+            # Flask-Admin's own contract: the page is the query's limit and offset, which a
+            # caller wanting every matching row (a rollover) lifts.
+            return None, query
         pk = self.model.__mapper__.primary_key[0]
         # Count and page on keys alone: the sort index answers without reading the rows.
         keys = query.enable_eagerloads(False).with_entities(pk)

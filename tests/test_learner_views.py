@@ -2,7 +2,7 @@
 
 import re
 
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 
 import clock
 from models import Enrolment, Learner, db
@@ -132,6 +132,16 @@ def test_rollover_confirms_count_then_promotes(tree, browser) -> None:  # noqa: 
     school.post("/admin/student/rollover/?action=promote")
     assert len(db.session.scalars(select(Enrolment).where(
         Enrolment.academic_year == year + 1)).all()) == 3
+
+
+def test_rollover_of_the_whole_list_goes_past_its_first_page(tree, browser) -> None:  # noqa: ANN001
+    year = _seed(tree, 60)  # the list shows 50 a page
+    school = browser(tree.a.school_user)
+    page = school.get("/admin/student/rollover/?action=promote").get_data(as_text=True)
+    assert re.search(r'class="lead">[^<]*\b60\b', page)
+    school.post("/admin/student/rollover/?action=promote")
+    assert db.session.scalar(select(func.count()).select_from(Enrolment).where(
+        Enrolment.academic_year == year + 1, Enrolment.status == "active")) == 60
 
 
 def test_rollover_every_row_matching_the_search(tree, browser) -> None:  # noqa: ANN001
