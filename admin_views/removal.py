@@ -14,6 +14,7 @@ from wtforms.validators import Length, Optional
 from models import Enrolment, Learner, db
 from models.people import GRADE_LABELS, REMOVAL_REASON_LABELS, EnrolmentStatus
 from rules import RuleViolation
+from rules.enrolment import carried_forward
 from web.forms import Form
 
 from .audit import id_with_reveal
@@ -43,10 +44,12 @@ class RemovalMixin:
         """Mark a non-existent learner removed, with one of the guideline's reasons."""
         enrolment = self.get_one(id)
         form = RemovalForm(request.form if request.method == "POST" else None)
+        later = carried_forward(db.session, enrolment)
         if request.method == "POST" and form.validate():
-            enrolment.status = EnrolmentStatus.REMOVED
-            enrolment.removal_reason = form.reason.data
-            enrolment.removal_note = form.note.data or None
+            for row in (enrolment, *later):
+                row.status = EnrolmentStatus.REMOVED
+                row.removal_reason = form.reason.data
+                row.removal_note = form.note.data or None
             try:
                 db.session.commit()
             except RuleViolation as exc:
@@ -55,9 +58,13 @@ class RemovalMixin:
                     flash(message, "error")
             else:
                 flash(_("The learner has been removed from the system."), "success")
+                if later:
+                    flash(_("The learner was also removed from academic year %(years)s, into "
+                            "which they had been carried over.",
+                            years=", ".join(str(row.academic_year) for row in later)), "info")
                 return redirect(self.get_url(".index_view"))
         return self.render("admin/learners/remove.html", form=form, enrolment=enrolment,
-                           grade_labels=GRADE_LABELS)
+                           later=later, grade_labels=GRADE_LABELS)
 
     @expose("/removed/")
     def removed_view(self) -> Any:

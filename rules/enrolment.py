@@ -278,6 +278,17 @@ def roll_over(session: Session, enrolment: Enrolment, action: str,
     return new
 
 
+def carried_forward(session: Session, enrolment: Enrolment) -> list[Enrolment]:
+    """The learner's later active years at the same institution, which a rollover carried over
+    from `enrolment`: a learner removed as non-existent goes from those too (SPEC §3, removed
+    learners count nowhere), while a later year somewhere else is that institution's."""
+    return list(session.scalars(select(Enrolment).where(
+        Enrolment.learner_id == enrolment.learner_id,
+        Enrolment.institution_id == enrolment.institution_id,
+        Enrolment.academic_year > enrolment.academic_year,
+        Enrolment.status == EnrolmentStatus.ACTIVE).order_by(Enrolment.academic_year)))
+
+
 def last_enrolment(session: Session, learner: Learner) -> Enrolment | None:
     """The learner's most recent enrolment, for 'check by ID' carry-over."""
     return session.scalar(select(Enrolment).where(Enrolment.learner_id == learner.id)

@@ -107,6 +107,21 @@ def test_remove_with_reason_and_register(tree, browser) -> None:  # noqa: ANN001
     assert db.session.get(Enrolment, enrolment.id) is not None
 
 
+def test_a_learner_removed_after_the_rollover_goes_from_the_year_carried_into(
+        tree, browser) -> None:  # noqa: ANN001
+    year = _seed(tree, 1)
+    school = browser(tree.a.school_user)
+    school.post("/admin/student/rollover/?action=promote")
+    first = db.session.scalar(select(Enrolment).where(Enrolment.academic_year == year))
+    page = school.get(f"/admin/student/remove/{first.id}/").get_data(as_text=True)
+    assert f"ปีการศึกษา {year + 1}" in page
+    school.post(f"/admin/student/remove/{first.id}/", data={"reason": "never_came"})
+    db.session.expire_all()
+    assert [(e.academic_year, e.status, e.removal_reason) for e in db.session.scalars(
+        select(Enrolment).order_by(Enrolment.academic_year))] == [
+        (year, "removed", "never_came"), (year + 1, "removed", "never_came")]
+
+
 def _seed(tree, count: int, grade: str = "P1") -> int:  # noqa: ANN001
     year = current_academic_year(db.session)
     learners = [Learner(national_id=nid(1000 + i), first_name=f"ชื่อ{i}", last_name="สกุล",
