@@ -150,3 +150,8 @@ def test_every_model_view_labels_its_columns_and_fields_in_thai(app, tree):
                                 if f.type != "HiddenField" and not _has_thai(str(f.label.text))]
     assert sorted(set(english)) == []
 
+
+def test_the_page_size_menu_is_in_thai(app, tree, browser):
+    html = browser(tree.department).get("/admin/institution/").get_data(as_text=True)
+    assert "20 รายการ" in html and "100 รายการ" in html
+    assert "20 items" not in html and "100 items" not in html
