@@ -20,7 +20,7 @@ translations: $(STAMP)
 
 # Re-extract our strings into translations/th/LC_MESSAGES/messages.po after changing code.
 translations-update: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 -o translations/messages.pot --no-location --ignore-dirs=.venv --ignore-dirs=tests .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 -k Title -o translations/messages.pot --no-location --ignore-dirs=.venv --ignore-dirs=tests .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations -D messages -l th --no-fuzzy-matching --ignore-obsolete
 	rm translations/messages.pot
 

@@ -137,6 +137,11 @@ class AuditView(ScopedModelView):
         "at": _l("When"), "action": _l("Event"), "actor_login": _l("By"), "ip": _l("From"),
         "model": _l("Record type"), "object_id": _l("Record"), "target": _l("Concerning"),
         "changes": _l("Old and new values"), "details": _l("Details"),
+        "actor_id": _l("Account (number in the system)"),
+        "province_code": _l("Province of the account"),
+        "lao_id": _l("LAO of the account (number in the system)"),
+        "institution_id": _l("Institution of the account (number in the system)"),
+        "subject_institution_id": _l("Institution of the record (number in the system)"),
     }
     column_formatters = {
         "action": lambda v, c, m, n: ACTION_LABELS.get(m.action, m.action),

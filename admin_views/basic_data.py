@@ -58,7 +58,7 @@ class CentreBasicDataView(_InstitutionOwned):
         "head_phone": _l("Phone"), "email": _l("Email"), "teachers": _l("Teachers"),
         "assistant_teachers": _l("Assistant teachers"), "caretakers": _l("Caretakers"),
         "other_staff": _l("Other staff"), "classrooms": _l("Classrooms"),
-        "capacity": _l("Capacity (children)"),
+        "capacity": _l("Capacity (children)"), "updated_at": _l("Last updated"),
     }
     form_columns = ("institution", "head_name", "head_phone", "email", "teachers",
                     "assistant_teachers", "caretakers", "other_staff", "classrooms", "capacity")

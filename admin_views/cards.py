@@ -151,7 +151,7 @@ class CardsView(PageView):
             if len(users) != len(set(ids)):
                 abort(403)
         elif request.form.get("group") == ALL_GROUP:
-            return queued(jobs.submit("cards", current_user, title=_("Credential cards"),
+            return queued(jobs.submit("cards", current_user, title=jobs.Title("Credential cards"),
                                       group=ALL_GROUP,
                                       login_url=url_for("auth.login", _external=True)))
         else:

@@ -28,7 +28,7 @@ from models import (
 )
 from models.profiles import confirmers, held_during, unit_terms
 from models.rounds import DATABASE_LABELS, SPOT_OUTCOME_LABELS, ConfirmLevel, Database
-from rules import RuleViolation, permissions, progress, risk, spotchecks, windows
+from rules import RuleViolation, changes, permissions, progress, risk, spotchecks, windows
 from rules import confirmation as rules
 from rules.scope import Unit, subtree
 from web.fields import BEDateField
@@ -78,7 +78,6 @@ class ConfirmationView(DrillDownView):
             "labels": DATABASE_LABELS, "days_to": windows.days_to, "today": clock.today(),
             "is_late": windows.is_late, "is_open": windows.is_open(round_),
             "cancel_form": CancelForm(), "confirm_form": ConfirmForm(),
-            "may_cancel": lambda c: permissions.may_cancel(current_user, c.level),
             "confirms_here": lambda level: permissions.confirms(current_user) == level,
         }
         if scope.institution is not None:
@@ -95,6 +94,11 @@ class ConfirmationView(DrillDownView):
                     progress.live_confirmation(db.session, round_.id, ConfirmLevel.LAO, d,
                                                lao_id=lao.id))
                 for d in progress.LAO_DATABASES}
+            context["province_confirmation"] = progress.live_confirmation(
+                db.session, round_.id, ConfirmLevel.PROVINCE, Database.ALL,
+                province_code=lao.province_code)
+            context["reconfirming"] = changes.cancelled_institutions(db.session, round_.id,
+                                                                     lao.id)
         elif scope.province:
             province_code = scope.province
             context["province_code"] = province_code
@@ -109,7 +113,9 @@ class ConfirmationView(DrillDownView):
         context.update(score_context(round_, context))
         context.update(arrange(round_, context))
         context["people"] = confirmers(_shown_confirmations(context))
-        context["may_cancel_any"] = any(permissions.may_cancel(current_user, c.level)
+        context["may_cancel"] = lambda c: permissions.may_cancel_now(current_user, c,
+                                                                     _above(context, c))
+        context["may_cancel_any"] = any(context["may_cancel"](c)
                                         for c in _table_confirmations(context))
         return self.render("admin/confirmation/index.html", **context)
 
@@ -255,6 +261,15 @@ def arrange(round_: Round, context: dict[str, Any]) -> dict[str, Any]:
             rows = sorted(rows, key=SORT_KEYS[name][sort], reverse=descending)
         context[name] = rows
     return {"totals": totals, "late_only": late_only, "sort": sort, "descending": descending}
+
+
+def _above(context: dict[str, Any], confirmation: Confirmation) -> Confirmation | None:
+    """The live confirmation one level up that freezes `confirmation`, from what the page read."""
+    if confirmation.level == ConfirmLevel.INSTITUTION:
+        return context["lao_status"][confirmation.database][1]
+    if confirmation.level == ConfirmLevel.LAO:
+        return context.get("province_confirmation")
+    return None
 
 
 def _table_confirmations(context: dict[str, Any]) -> list[Confirmation]:

@@ -24,7 +24,12 @@ from models.people import (
 )
 from rules import RuleViolation
 from rules.enrolment import age_warning, commit_enrolment, current_academic_year, enrol
-from rules.identity import national_id_problems, normalise_national_id
+from rules.identity import (
+    birth_date_problems,
+    g_code_province_problems,
+    national_id_problems,
+    normalise_national_id,
+)
 from rules.lookups import check_by_id
 from rules.permissions import own_institution_id
 from rules.scope import subtree
@@ -90,7 +95,9 @@ class EnrolByIdMixin:
         form.grade.choices = [(g, GRADE_LABELS[g]) for g in GRADES_BY_KIND[self.kind]]
         learner, last, warning, whole = None, None, None, True
         typed = normalise_national_id(request.values.get("national_id"))
-        problems = national_id_problems(typed) if typed else []
+        # The ID's own rules, the G-code's province too, before anything else is typed.
+        problems = (national_id_problems(typed) + g_code_province_problems(db.session, typed)
+                    if typed else [])
         found = None
         if typed and not problems:
             try:
@@ -113,12 +120,12 @@ class EnrolByIdMixin:
                     form.classroom.data = last.classroom
         elif not problems and form.validate():
             institution = self._institution_for(form)
-            warning = age_warning(form.birth_date.data, form.grade.data, year)
+            problems += birth_date_problems(form.birth_date.data)
             if institution is None:
                 problems.append(_("Enter the code of an institution of this kind in your area."))
-            elif warning and not form.confirm_age.data:
-                pass
-            else:
+            warning = None if problems else age_warning(form.birth_date.data, form.grade.data,
+                                                        year)
+            if not problems and not (warning and not form.confirm_age.data):
                 try:
                     self._enrol(typed, learner, institution, form, year, whole)
                     flash(_("The learner is enrolled for academic year %(year)d.", year=year),
@@ -127,8 +134,13 @@ class EnrolByIdMixin:
                 except RuleViolation as exc:
                     db.session.rollback()
                     problems += exc.messages
+        own = own_institution_id(current_user)
+        # Already active here this year: the user is led to the enrolment, not to a transfer.
+        here = (last if last is not None and last.institution_id == own
+                and last.academic_year == year and last.status == EnrolmentStatus.ACTIVE
+                else None)
         return self.render("admin/learners/enrol.html", form=form, learner=learner, last=last,
-                           own_institution=own_institution_id(current_user),
+                           here=here, own_institution=own,
                            problems=problems, warning=warning, year=year, typed=typed,
                            elsewhere=found.elsewhere if found and not whole else "",
                            grade_labels=GRADE_LABELS, status_labels=STATUS_LABELS)

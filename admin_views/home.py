@@ -38,6 +38,27 @@ class Bar:
 
 
 @dataclass
+class LaoDatabase:
+    """Where one of an LAO's databases stands: its bar, its units still missing, and its live
+    overall confirmation. The other-affiliation bar counts schools with counts entered, since
+    those schools confirm nothing themselves."""
+
+    database: str
+    bar: Bar
+    missing: int
+    confirmation: Confirmation | None
+
+    @property
+    def counts_only(self) -> bool:
+        return self.database == Database.OTHER
+
+    @property
+    def ready(self) -> bool:
+        """Every unit is in: the LAO may confirm this database's overall data now."""
+        return self.confirmation is None and not self.missing
+
+
+@dataclass
 class Late:
     """A unit below that has not confirmed, with who to call."""
 
@@ -96,17 +117,16 @@ def institution_home(round_: Round, unit: Unit) -> dict[str, Any]:
 
 def lao_home(round_: Round, unit: Unit) -> dict[str, Any]:
     lao = db.session.get(Lao, unit.lao_id)
-    bars, late, confirmed, ready = [], [], {}, []
+    databases, late = [], []
     for database in progress.LAO_DATABASES:
         total, missing = progress.lao_status(db.session, round_.id, lao.id, database)
         if not total:
             continue
         label = str(DATABASE_LABELS[Database(database)])
-        bars.append(Bar(label, total - len(missing), total))
-        confirmed[database] = progress.live_confirmation(db.session, round_.id, ConfirmLevel.LAO,
-                                                      database, lao_id=lao.id)
-        if confirmed[database] is None and not missing:
-            ready.append(label)
+        confirmation = progress.live_confirmation(db.session, round_.id, ConfirmLevel.LAO,
+                                                  database, lao_id=lao.id)
+        databases.append(LaoDatabase(database, Bar(label, total - len(missing), total),
+                                     len(missing), confirmation))
         late += [Late(m.code, m.name, label, m.phone or "") for m in missing]
     people = _people(Institution.code, and_(User.level == Level.INSTITUTION,
                                             Institution.lao_id == lao.id),
@@ -115,8 +135,7 @@ def lao_home(round_: Round, unit: Unit) -> dict[str, Any]:
         if row.code in people:
             profile = people[row.code]
             row.person, row.phone = profile.full_name, profile.phone or row.phone
-    return {"lao": lao, "bars": bars, "late": sorted(late, key=lambda r: r.code),
-            "confirmed": confirmed, "ready": ready}
+    return {"lao": lao, "databases": databases, "late": sorted(late, key=lambda r: r.code)}
 
 
 def province_home(round_: Round, unit: Unit) -> dict[str, Any]:

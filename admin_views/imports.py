@@ -108,8 +108,8 @@ class ImportView(PageView):
         pending = keep(data, "learners", owner=current_user.id, target_id=institution.id,
                        year=year, filename=upload.filename)
         job = jobs.submit("import", current_user,
-                          title=_("Check of %(file)s for %(name)s", file=pending.filename,
-                                  name=institution.name),
+                          title=jobs.Title("Check of %(file)s for %(name)s",
+                                           file=pending.filename, name=institution.name),
                           token=pending.token, institution_id=institution.id, year=year,
                           write=False)
         return redirect(self.get_url(".job", job_id=job.id), 303)
@@ -149,8 +149,8 @@ class ImportView(PageView):
             flash(_gone(), "error")
             return redirect(self.get_url(".index"))
         written = jobs.submit("import", current_user,
-                              title=_("Import of %(file)s into %(name)s", file=pending.filename,
-                                      name=institution.name),
+                              title=jobs.Title("Import of %(file)s into %(name)s",
+                                               file=pending.filename, name=institution.name),
                               token=pending.token, institution_id=institution.id,
                               year=pending.year, write=True)
         return redirect(self.get_url(".job", job_id=written.id), 303)

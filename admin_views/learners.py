@@ -64,7 +64,7 @@ class EnrolmentView(EnrolByIdMixin, RemovalMixin, RolloverMixin, ScopedModelView
         "institution.code": _l("Institution code"), "status": _l("Status"),
         "enrolled_on": _l("Enrolment date"), "removal_reason": _l("Reason for removal"),
         "removal_note": _l("Note"), "learner.last_name": _l("Last name"),
-        "learner.first_name": _l("First name"),
+        "learner.first_name": _l("First name"), "status_changed_at": _l("Status changed on"),
     }
     column_formatters = {
         "learner.national_id": _masked,

@@ -59,7 +59,7 @@ class InstitutionView(ScopedModelView):
         "code": _l("Institution code"), "name": _l("Name"), "kind": _l("Kind"),
         "lao": _l("LAO"), "lao.code": _l("LAO code"), "subdistrict": _l("Subdistrict"),
         "address": _l("Address"), "phone": _l("Phone"), "email": _l("Email"),
-        "active": _l("Active"),
+        "active": _l("Active"), "accepts_online_applications": _l("Takes online applications"),
     }
     column_formatters = {"kind": labelled(KIND_CHOICES)}
     column_formatters_detail = column_formatters

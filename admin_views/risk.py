@@ -178,9 +178,8 @@ class RiskView(PageView):
             abort(400)
         ids = own_institution_ids()
         if ids is None:  # the whole nation: minutes of work, so a background job
-            return queued(jobs.submit("risk", current_user, title=_("Risk flags and quality "
-                                                                    "scores"),
-                                      round_id=round_.id))
+            title = jobs.Title("Risk flags and quality scores")
+            return queued(jobs.submit("risk", current_user, title=title, round_id=round_.id))
         risk.compute(db.session, round_, ids)
         quality.compute(db.session, round_, ids)
         db.session.commit()

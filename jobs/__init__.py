@@ -12,11 +12,13 @@ import logging
 import shutil
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from huey import Huey
 from sqlalchemy import update
@@ -46,6 +48,14 @@ class Kind:
 
 
 REGISTRY: dict[str, Kind] = {}
+
+
+class Title:
+    """A job's title as its English sentence and values, so each reader sees it in their own
+    language (`-k Title` in the Makefile extracts the sentence)."""
+
+    def __init__(self, msgid: str, **values: Any) -> None:
+        self.msgid, self.values = msgid, values
 
 
 def task(kind: str, private: bool = False, page: str | None = None
@@ -81,12 +91,14 @@ def _unit(user: User) -> Unit:
     return unit_of(user)
 
 
-def submit(kind: str, user: User, title: str = "", **params: Any) -> Job:
+def submit(kind: str, user: User, title: str | Title = "", **params: Any) -> Job:
     """Queue `kind` for `user` and return its job; the submission is audited."""
     if kind not in REGISTRY:
         raise KeyError(kind)
     unit = _unit(user)
-    job = Job(kind=kind, owner_id=user.id, title=title[:200], params=params,
+    text, values = (title.msgid, title.values) if isinstance(title, Title) else (title, None)
+    job = Job(kind=kind, owner_id=user.id, title=text[:200], title_values=values,
+              language=str(get_locale() or "") or None, params=params,
               province_code=unit.province_code, lao_id=unit.lao_id,
               institution_id=unit.institution_id, status=JobStatus.QUEUED)
     db.session.add(job)
@@ -172,6 +184,11 @@ def result_path(job: Job) -> Path | None:
     return path if path.is_file() else None
 
 
+def _speaking(language: str | None) -> AbstractContextManager[Any]:
+    """A job speaks its submitter's language; one from before jobs kept it, the default."""
+    return force_locale(language) if language else nullcontext()
+
+
 def failure_message(exc: BaseException) -> str:
     """Why a job failed, for its owner: the rule's own words, or a plain Thai sentence."""
     if isinstance(exc, RuleViolation):
@@ -196,9 +213,10 @@ def execute(app: Flask, job_id: int) -> None:
         if not _claim(job_id):
             return
         job = db.session.get(Job, job_id)
+        language = job.language
         shutil.rmtree(results_dir(job_id, partial=True), ignore_errors=True)
         try:
-            with acting_as(job.owner):
+            with acting_as(job.owner), _speaking(language):
                 name = REGISTRY[job.kind].handler(job, **(job.params or {}))
             if name:
                 final = results_dir(job_id)
@@ -216,8 +234,10 @@ def execute(app: Flask, job_id: int) -> None:
                 log.exception("job %s (%s) failed", job_id, job.kind)
             shutil.rmtree(results_dir(job_id, partial=True), ignore_errors=True)
             shutil.rmtree(results_dir(job_id), ignore_errors=True)
+            with _speaking(language):
+                message = failure_message(exc)
             db.session.execute(update(Job).where(Job.id == job_id).values(
-                status=JobStatus.FAILED, message=failure_message(exc), finished_at=clock.now(),
+                status=JobStatus.FAILED, message=message, finished_at=clock.now(),
                 result_name=None, result_path=None))
             db.session.commit()
         finally:

@@ -4,6 +4,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -42,7 +43,12 @@ class Job(db.Model):
     province_code: Mapped[str | None] = mapped_column(String(2), index=True)
     lao_id: Mapped[int | None] = mapped_column(Integer, index=True)
     institution_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    # With title_values the title is an English sentence, shown in each reader's language;
+    # without (older jobs) it was translated once when the job was submitted.
     title: Mapped[str] = mapped_column(String(200), default="")
+    title_values: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: The submitter's language: the job's messages and result read as its owner asked.
+    language: Mapped[str | None] = mapped_column(String(8))
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(16), default=JobStatus.QUEUED)
     rows_done: Mapped[int] = mapped_column(Integer, default=0)
@@ -59,3 +65,10 @@ class Job(db.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.id}"
+
+    @property
+    def shown_title(self) -> str:
+        """The title in the reader's language; an older job's was stored already translated."""
+        if self.title_values is None:
+            return self.title or self.kind
+        return gettext(self.title, **self.title_values)

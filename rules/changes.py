@@ -55,6 +55,15 @@ def last_cancelled(session: Session, round_id: int, institution_id: int) -> Conf
         .order_by(Confirmation.cancelled_at.desc()).limit(1)).first()
 
 
+def cancelled_institutions(session: Session, round_id: int, lao_id: int) -> set[int]:
+    """The LAO's institutions with a cancelled confirmation in the round: only they have a
+    change list to read."""
+    return set(session.scalars(
+        select(Confirmation.institution_id).where(
+            Confirmation.round_id == round_id, Confirmation.level == ConfirmLevel.INSTITUTION,
+            Confirmation.lao_id == lao_id, Confirmation.cancelled_at.is_not(None))))
+
+
 def _name(row: Any) -> str:
     return " ".join(p for p in (row.title, row.first_name, row.last_name) if p)
 

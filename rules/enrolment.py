@@ -52,6 +52,10 @@ def age_warning(birth_date: date | None, grade: str, academic_year: int) -> str 
     if birth_date is None or grade not in GRADE_AGE:
         return None
     age = age_at_year_start(birth_date, academic_year)
+    if age < 0:  # never show a negative age: say what is wrong with the date instead
+        return _("By this birth date the learner was not yet born when academic year %(year)d "
+                 "began. Check the birth date; tick the confirmation box only if it is correct.",
+                 year=academic_year)
     if abs(age - GRADE_AGE[grade]) >= 2:
         return _("The learner is %(age)d years old at the start of the year, unusual for "
                  "%(grade)s (usually %(usual)d). Tick the confirmation box if this is correct.",
@@ -100,9 +104,15 @@ def active_elsewhere(session: Session, enrolment: Enrolment) -> Enrolment | None
             Enrolment.id != (enrolment.id or 0)).limit(1))
 
 
-def already_active_message(other: Enrolment) -> str:
-    """Who holds the learner, so the two institutions can agree on a transfer."""
+def already_active_message(other: Enrolment, enrolling: Institution | None = None) -> str:
+    """Who holds the learner, so the two institutions can agree on a transfer; when it is the
+    enrolling institution itself there is nobody to ask, only the enrolment to open."""
     institution = other.institution
+    if enrolling is not None and (institution is enrolling or (
+            enrolling.id is not None and other.institution_id == enrolling.id)):
+        return _("This learner is already enrolled at this institution for academic year "
+                 "%(year)d, in %(grade)s. Open their enrolment in the list to change it.",
+                 year=other.academic_year, grade=GRADE_LABELS.get(other.grade, other.grade))
     return _("This learner is already studying in academic year %(year)d at %(code)s %(name)s "
              "(%(lao)s, contact %(contact)s). Ask that institution to record the learner as "
              "transferred out first.",
@@ -178,7 +188,7 @@ def check_enrolment(session: Session, enrolment: Enrolment) -> list[str]:
     if enrolment.status == EnrolmentStatus.ACTIVE:
         other = active_elsewhere(session, enrolment)
         if other is not None:
-            problems.append(already_active_message(other))
+            problems.append(already_active_message(other, institution))
     if enrolment.status == EnrolmentStatus.REMOVED:
         if enrolment.removal_reason not in tuple(RemovalReason):
             problems.append(_("Choose the reason the learner is removed from the system."))

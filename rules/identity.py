@@ -1,6 +1,7 @@
 """Learner identity (SPEC §2): the national ID or G-code, and who may change a learner."""
 
 import re
+from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import inspect, select
@@ -66,6 +67,15 @@ def g_code_province_problems(session: Session, value: str | None) -> list[str]:
     return []
 
 
+def birth_date_problems(birth_date: date | None) -> list[str]:
+    """No one is born after today: a future birth date is a mistyped year, not a learner."""
+    if birth_date is not None and birth_date > clock.today():
+        shown = f"{birth_date:%d/%m}/{clock.be_year(birth_date.year)}"
+        return [_("The birth date %(date)s is in the future. Check the year: it is a Buddhist "
+                  "Era year such as 2562.", date=shown)]
+    return []
+
+
 @validates(Learner)
 def check_learner(session: Session, learner: Learner) -> list[str]:
     """A learner needs a valid identity, a name, a gender and no birth date in the future
@@ -77,8 +87,7 @@ def check_learner(session: Session, learner: Learner) -> list[str]:
         problems.append(_("Enter the learner's first name and last name."))
     if learner.gender not in tuple(Gender):
         problems.append(_("Choose the learner's gender."))
-    if learner.birth_date and learner.birth_date > clock.today():
-        problems.append(_("The birth date cannot be in the future."))
+    problems += birth_date_problems(learner.birth_date)
     return problems
 
 

@@ -199,6 +199,12 @@ def may_cancel(user: Any, level: str) -> bool:
     return user is None or RANK[user.level] > RANK[Level(level)]
 
 
+def may_cancel_now(user: Any, confirmation: Any, above: Any) -> bool:
+    """Whether `user` may cancel `confirmation` today: from a higher level, and only while the
+    level above has no live confirmation (`above`) over it, as rules/confirmation.cancel asks."""
+    return may_cancel(user, confirmation.level) and above is None
+
+
 def issues_cards_for(user: Any) -> frozenset[str]:
     """The account levels whose credential cards `user` issues."""
     return CARD_ISSUERS.get(user.level, frozenset())

@@ -37,9 +37,15 @@ def _plan_laos(province_code: str) -> list[tuple[str, int, str, str, str]]:
     return plans
 
 
+def _place(lao: Lao) -> str:
+    """The subdistrict an SAO or subdistrict municipality is named after: village schools and
+    centres take that name, not a slice of the LAO's."""
+    return lao.name.removeprefix("องค์การบริหารส่วนตำบล").removeprefix("เทศบาลตำบล")
+
+
 def _plan_institutions(lao: Lao, subdistrict: str) -> list[tuple[str, str, str]]:
     """(kind, name, subdistrict) for the institutions an LAO of this type typically runs."""
-    place = lao.name.removeprefix("องค์การบริหารส่วนตำบล").removeprefix("เทศบาลตำบล")
+    place = _place(lao)
     if lao.lao_type == LaoType.PAO:
         return [(InstitutionKind.SCHOOL, f"โรงเรียนองค์การบริหารส่วนจังหวัด {n}", "")
                 for n in ("๑", "๒", "๓")]
@@ -89,7 +95,7 @@ def build_demo(province_code: str, instance_path: Path) -> Path:
             code = f"{prefix}{lao.code[2:8]}01"
             if db.session.scalar(select(OtherSchool).where(OtherSchool.code == code)) is None:
                 db.session.add(OtherSchool(code=code, affiliation=affiliation, lao=lao,
-                                           name=f"โรงเรียนบ้าน{lao.name[-8:]}"))
+                                           name=f"โรงเรียนบ้าน{_place(lao)}"))
     db.session.flush()
 
     # One school and one centre take online applications, so /apply shows the whole path.

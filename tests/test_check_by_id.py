@@ -69,3 +69,31 @@ def test_look_ups_are_limited_per_account(app, tree, browser, children, monkeypa
     other = browser(tree.a.muni_user).get(
         f"/admin/student/enrol/?national_id={children['b'].national_id}")
     assert "มะลิb" in other.get_data(as_text=True)
+
+
+def test_a_g_code_of_no_province_is_refused_at_the_check(app, tree, browser):
+    page = browser(tree.a.school_user).get(
+        "/admin/student/enrol/?national_id=G256933000001").get_data(as_text=True)
+    assert "(69)" in page  # the rule's message names the digits
+    assert "ยังไม่มีผู้เรียนที่ใช้เลขประจำตัวนี้" not in page
+    assert 'name="first_name"' not in page  # nothing to fill in for an ID that cannot be saved
+    valid = browser(tree.a.school_user).get("/admin/student/enrol/?national_id=G253333000001")
+    assert "ยังไม่มีผู้เรียนที่ใช้เลขประจำตัวนี้" in valid.get_data(as_text=True)
+
+
+def test_a_learner_already_here_leads_to_the_enrolment_not_to_a_transfer(app, tree, browser,
+                                                                         children):
+    child = children["a"]
+    school = browser(tree.a.school_user)
+    enrolment = db.session.scalar(select(Enrolment).where(Enrolment.learner_id == child.id))
+    page = school.get(f"/admin/student/enrol/?national_id={child.national_id}"
+                      ).get_data(as_text=True)
+    assert "ลงทะเบียนอยู่ในสถานศึกษานี้แล้ว" in page
+    assert f"/admin/student/details/?id={enrolment.id}" in page
+    assert "บันทึกการย้ายสถานศึกษาก่อน" not in page
+    saved = school.post(f"/admin/student/enrol/?national_id={child.national_id}", data={
+        "national_id": child.national_id, "title": "เด็กหญิง", "first_name": "มะลิa",
+        "last_name": "ศรีสุข", "gender": "F", "birth_date": "", "grade": "P1",
+        "classroom": "1"}).get_data(as_text=True)
+    assert "ลงทะเบียนอยู่ในสถานศึกษานี้แล้ว" in saved
+    assert "บันทึกการย้ายสถานศึกษาก่อน" not in saved

@@ -5,7 +5,7 @@ import csv
 from conftest import Browser
 from sqlalchemy import func, select
 
-from models import Institution, Lao, User, db
+from models import Institution, Lao, OtherSchool, User, db
 
 
 def test_demo_province_signs_in_at_every_level(app, runner):
@@ -26,6 +26,16 @@ def test_demo_province_signs_in_at_every_level(app, runner):
     laos = db.session.scalar(select(func.count()).select_from(Lao))
     assert runner.invoke(args=["lec", "demo"]).exit_code == 0
     assert db.session.scalar(select(func.count()).select_from(Lao)) == laos
+
+
+def test_demo_other_affiliation_schools_are_named_after_their_subdistrict(app, runner):
+    assert runner.invoke(args=["lec", "demo", "--province", "33"]).exit_code == 0
+    schools = db.session.scalars(select(OtherSchool)).all()
+    assert schools
+    for school in schools:
+        place = school.lao.name.removeprefix("องค์การบริหารส่วนตำบล")
+        assert school.name == f"โรงเรียนบ้าน{place}", school.name
+        assert "ำบล" not in school.name
 
 
 def test_set_password_reads_stdin_and_ends_sessions(app, runner, tree):

@@ -4,7 +4,7 @@ however many units lie below."""
 from test_confirmation import enrol, open_round
 from test_dashboard_queries import add_schools, counted
 
-from models import Lao, db
+from models import Lao, OtherSchoolCount, db
 from models.profiles import record_responsible
 from rules import acting_as, progress
 from rules import confirmation as rules
@@ -41,6 +41,24 @@ def test_an_lao_sees_who_is_late_with_the_responsible_person(tree, browser) -> N
     db.session.commit()
     page = browser(tree.a.muni_user).get("/admin/").get_data(as_text=True)
     assert tree.a.school.code in page and "สมศรี ใจดี" in page and "081 234 5678" in page
+
+
+def test_an_lao_is_offered_the_overall_confirmation_only_of_a_database_that_is_ready(tree,
+                                                                                     browser):
+    round_ = open_round()
+    db.session.add(OtherSchoolCount(round_id=round_.id, other_school_id=tree.a.other.id,
+                                    grade="P1", boys=3, girls=4))
+    db.session.commit()
+    page = browser(tree.a.sao_user).get("/admin/").get_data(as_text=True)
+    sections = page.split('class="lec-actions"')[0].split('data-database="')[1:]
+    children, other = sorted(sections)  # "children…" sorts before "other…"
+    assert "ยืนยันแล้ว 0 จาก 1 แห่ง" in children
+    assert "?database=children" not in children  # no confirm button
+    assert "อีก 1 แห่ง" in children  # says what is missing
+    assert "ทุกหน่วยยืนยันข้อมูลแล้ว" not in page
+    assert "กรอกจำนวนนักเรียนแล้ว 1 จาก 1 โรงเรียน" in other and "ยืนยันแล้ว" not in other
+    assert f"/admin/confirmation/confirm/{round_.id}?database=other" in other
+    assert "จำนวนนักเรียนสถานศึกษาสังกัดอื่น" in other  # the button names its database
 
 
 def test_the_province_home_costs_the_same_for_any_number_of_laos(tree, browser) -> None:

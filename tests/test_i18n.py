@@ -120,3 +120,38 @@ def test_every_string_of_ours_has_its_thai_translation():
     missing = [m.id for m in catalog if m.id and (m.fuzzy or not m.string or (
         isinstance(m.string, tuple) and not all(m.string)))]
     assert missing == []
+
+
+def _has_thai(text: str) -> bool:
+    return any("\u0e00" <= c <= "\u0e7f" for c in text)
+
+
+def test_every_model_view_labels_its_columns_and_fields_in_thai(app, tree):
+    """A column without a label shows Flask-Admin's English guess ('Status Changed At')."""
+    from flask_admin.model import BaseModelView
+    from flask_login import login_user
+
+    english = []
+    with app.test_request_context():
+        login_user(tree.department)
+        for view in app.extensions["admin"][0]._views:
+            if not isinstance(view, BaseModelView):
+                continue
+            columns = list(view._list_columns)
+            columns += list(view._details_columns) if view.can_view_details else []
+            english += [(view.endpoint, name, str(label)) for name, label in columns
+                        if not _has_thai(str(label))]
+            forms = [(view._create_form_class, view.can_create),
+                     (view._edit_form_class, view.can_edit)]
+            for form_class, offered in forms:
+                if offered:
+                    english += [(view.endpoint, f.name, str(f.label.text))
+                                for f in form_class(meta={"csrf": False})
+                                if f.type != "HiddenField" and not _has_thai(str(f.label.text))]
+    assert sorted(set(english)) == []
+
+
+def test_the_page_size_menu_is_in_thai(app, tree, browser):
+    html = browser(tree.department).get("/admin/institution/").get_data(as_text=True)
+    assert "20 รายการ" in html and "100 รายการ" in html
+    assert "20 items" not in html and "100 items" not in html

@@ -133,3 +133,37 @@ def test_a_worker_killed_while_writing_commits_nothing_and_the_import_runs_again
     assert learners() == 20
     done = school.get(f"/admin/import/job/{job.id}/").get_data(as_text=True)
     assert 'id="import-done"' in done and "20" in done
+
+
+def test_job_titles_and_the_preview_read_in_the_readers_language(app, tree, browser):
+    school = browser(tree.a.school_user)
+    school.get("/language/en")
+    preview = upload(school, csv_bytes([row(1)]), name="imp4.csv").get_data(as_text=True)
+    assert f"Check of imp4.csv for {tree.a.school.name}" in preview and "ตรวจไฟล์" not in preview
+    read_as = preview.split("How the columns were understood", 1)[1].split("</table>", 1)[0]
+    assert "<td>First name</td>" in read_as and "<td>Birth date</td>" in read_as
+    assert f"Check of imp4.csv for {tree.a.school.name}" in school.get(
+        "/admin/jobs/").get_data(as_text=True)
+    school.get("/language/th")
+    mine = school.get("/admin/jobs/").get_data(as_text=True)
+    assert f"ตรวจไฟล์ imp4.csv ของ {tree.a.school.name}" in mine and "Check of" not in mine
+    # A job submitted before titles were kept this way shows the words it was stored with.
+    [check] = import_jobs()
+    check.title, check.title_values = "ตรวจไฟล์ old.csv", None
+    db.session.commit()
+    assert "ตรวจไฟล์ old.csv" in school.get("/admin/jobs/").get_data(as_text=True)
+
+
+def test_a_worker_checks_the_file_in_the_language_of_who_uploaded_it(
+        app, tree, browser, tmp_path, monkeypatch):
+    queue_file = queue_on_file(app, tmp_path, monkeypatch)
+    school = browser(tree.a.school_user)
+    school.get("/language/en")
+    response = school.post(f"/admin/import/?year={YEAR}", data={
+        "file": (io.BytesIO(csv_bytes([row(1)])), "learners.csv"), "year": str(YEAR)},
+        content_type="multipart/form-data")
+    [check] = import_jobs()
+    run_worker_until_done(app, queue_file, check)
+    preview = school.get(response.headers["Location"]).get_data(as_text=True)
+    read_as = preview.split("How the columns were understood", 1)[1].split("</table>", 1)[0]
+    assert "<td>First name</td>" in read_as and "<td>Birth date</td>" in read_as

@@ -292,3 +292,13 @@ def test_rollover_says_which_grade_becomes_which_in_which_year(tree, browser) ->
     page = browser(tree.a.school_user).get("/admin/student/rollover/?action=promote")
     text = page.get_data(as_text=True)
     assert f"<td>ป.๑ ปีการศึกษา {year}</td><td>→ ป.๒ ปีการศึกษา {year + 1}</td>" in text
+
+
+def test_a_birth_date_in_the_future_is_refused_without_a_negative_age(tree,  # noqa: ANN001
+                                                                      browser) -> None:  # noqa: ANN001
+    future = clock.today().replace(year=clock.today().year + 1)
+    typed = f"{future:%d/%m}/{clock.be_year(future.year)}"
+    page = enrol(browser(tree.a.school_user), nid(7), birth_date=typed).get_data(as_text=True)
+    assert "อนาคต" in page and typed in page
+    assert "ผู้เรียนมีอายุ" not in page  # the age warning, which read "-1 years old"
+    assert db.session.scalar(select(Learner)) is None

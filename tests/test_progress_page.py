@@ -80,8 +80,6 @@ def test_cancel_tick_boxes_appear_only_where_the_user_may_cancel(tree, browser):
     round_ = open_round()
     _confirm_muni(tree, round_)
     ticks = 'name="confirmation"'
-    lao_page = f"/admin/confirmation/?lao={tree.a.muni.id}"
-    assert ticks in browser(tree.a.muni_user).get(lao_page).get_data(as_text=True)
     assert ticks in browser(tree.a.province_user).get("/admin/confirmation/").get_data(
         as_text=True)  # the LAO's confirmation, from above
     own = browser(tree.a.school_user).get("/admin/confirmation/").get_data(as_text=True)
@@ -114,3 +112,35 @@ def test_ticked_confirmations_are_cancelled_together_with_one_reason(tree, brows
     assert refused_level.status_code == 302
     db.session.expire_all()
     assert db.session.get(Confirmation, school.id).cancelled_at is None
+
+
+def test_the_lao_is_offered_a_cancel_and_a_change_list_only_when_it_can_use_them(tree, browser):
+    round_ = open_round()
+    enrol(tree.a.school)
+    with acting_as(tree.a.school_user):
+        rules.confirm_institution(db.session, round_, tree.a.school)
+        db.session.commit()
+    lao = browser(tree.a.muni_user)
+    lao_page = f"/admin/confirmation/?lao={tree.a.muni.id}"
+    changed = "ดูสิ่งที่เปลี่ยนแปลงหลังการยืนยันครั้งล่าสุด"
+    page = lao.get(lao_page).get_data(as_text=True)
+    assert 'name="confirmation"' in page and 'id="lec-cancel"' in page
+    with acting_as(tree.a.muni_user):
+        rules.confirm_lao(db.session, round_, tree.a.muni, "students")
+        db.session.commit()
+    frozen = lao.get(lao_page).get_data(as_text=True)  # the LAO's own confirmation holds it
+    assert 'name="confirmation"' not in frozen and 'id="lec-cancel"' not in frozen
+    assert changed not in frozen
+    with acting_as(tree.a.province_user):
+        rules.cancel(db.session, db.session.query(Confirmation).filter_by(level="lao").one(),
+                     "ตรวจใหม่")
+        db.session.commit()
+    with acting_as(tree.a.muni_user):
+        rules.cancel(db.session,
+                     db.session.query(Confirmation).filter_by(level="institution").one(),
+                     "จำนวนไม่ตรง")
+        db.session.commit()
+    reopened = lao.get(lao_page).get_data(as_text=True)
+    assert changed in reopened  # a confirmation was cancelled: there is a change list to read
+    assert changed not in browser(tree.a.sao_user).get(
+        f"/admin/confirmation/?lao={tree.a.sao.id}").get_data(as_text=True)  # never confirmed
