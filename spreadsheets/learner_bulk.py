@@ -127,7 +127,9 @@ def plan(session: Session, rows: list[tuple[int, dict[str, Any]]], institution: 
             checked(done)
         existing = known.get(values["national_id"])
         learner = {k: values[k] for k in LEARNER_FIELDS if k in values}
-        merged = {**(existing or {}), **learner}
+        # Every field the rule reads is there, None where neither the file nor the register
+        # gives one (a new learner without a birth date).
+        merged = {**dict.fromkeys(LEARNER_FIELDS), **(existing or {}), **learner}
         merged.pop("id", None)
         merged["national_id"] = values["national_id"]
         # The learner rule reads attributes only: a plain record spares building ORM objects.

@@ -10,6 +10,7 @@ from models import Enrolment, Learner, Round, db
 from rules import RuleViolation, acting_as, confirmation
 from rules.identity import check_digit
 from spreadsheets import learner_bulk
+from spreadsheets.columns import LEARNER_FIELDS
 
 YEAR = 2568
 
@@ -31,8 +32,9 @@ def flush_messages(institution, row: dict) -> set[str]:
     """The row path: the row written alone through the ORM, the rules on the flush."""
     learner = db.session.scalar(select(Learner).where(
         Learner.national_id == row["national_id"])) or Learner(national_id=row["national_id"])
-    for key in ("title", "first_name", "last_name", "gender", "birth_date"):
-        setattr(learner, key, row.get(key))
+    for key in LEARNER_FIELDS:
+        if key in row:
+            setattr(learner, key, row[key])
     db.session.add(Enrolment(learner=learner, institution=institution,
                              institution_id=institution.id, academic_year=YEAR,
                              grade=row["grade"], classroom=row["classroom"], status="active"))
@@ -69,6 +71,20 @@ def test_each_bad_row_gets_the_flushs_own_messages(app, tree, case):
         expected = flush_messages(tree.a.school, row)
         assert expected, "the flush must refuse this row"
         assert bulk_messages(tree.a.school, row) == expected
+
+
+ACCEPTED_ROWS = {
+    "no birth date": {k: v for k, v in values(1).items() if k != "birth_date"},
+    "birth date empty": values(1, birth_date=None),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ACCEPTED_ROWS))
+def test_rows_the_flush_accepts_the_bulk_path_accepts(app, tree, case):
+    """A new learner without a birth date once crashed the bulk path (no attribute)."""
+    with acting_as(tree.a.school_user):
+        assert flush_messages(tree.a.school, ACCEPTED_ROWS[case]) == set()
+        assert bulk_messages(tree.a.school, ACCEPTED_ROWS[case]) == set()
 
 
 def test_active_elsewhere_closed_round_and_confirmation_lock_match_the_flush(app, tree):

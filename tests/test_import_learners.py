@@ -294,3 +294,17 @@ def test_a_confirmed_institution_cannot_import(app, tree):
     result = run(tree.a.school_user, tree.a.school, csv_bytes([row(1), row(2)]))
     assert not result.ok and result.problems[0].line is None  # a rule about the whole unit
     assert learner_count() == 0
+
+
+@pytest.mark.parametrize("birth", ["", "-", None])
+def test_a_new_learner_without_a_birth_date_is_imported(app, tree, browser, birth):
+    """Birth date is optional (DMC writes "-"); None: the file has no birth date column."""
+    header, rows = HEADER, [row(1), row(2, birth=birth or "")]
+    if birth is None:
+        at = HEADER.index("วันเกิด")
+        header, rows = HEADER[:at] + HEADER[at + 1:], [r[:at] + r[at + 1:] for r in rows]
+    response = upload_and_confirm(browser(tree.a.school_user), csv_bytes(rows, header=header))
+    assert response.status_code == 200, response.get_data(as_text=True)
+    births = dict(db.session.execute(select(Learner.national_id, Learner.birth_date)).all())
+    assert births == {nid(1): date(2018, 2, 1) if birth is not None else None, nid(2): None}
+
