@@ -1,13 +1,14 @@
 """Learner identity (SPEC §2): the national ID or G-code, and who may change a learner."""
 
 import re
+from collections.abc import Iterable
 
 from flask_babel import gettext as _
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 import clock
-from models import Enrolment, Learner, Province
+from models import Enrolment, Learner, Province, Subdistrict
 from models.people import EnrolmentStatus, Gender
 
 from . import current_actor, validates
@@ -66,6 +67,35 @@ def g_code_province_problems(session: Session, value: str | None) -> list[str]:
     return []
 
 
+#: The learner's two address subdistricts, as codes of DOPA's list (`geothai`).
+ADDRESS_CODES = ("registered_subdistrict_code", "current_subdistrict_code")
+
+
+def unknown_subdistricts(session: Session, codes: Iterable[str | None]) -> set[str]:
+    """Which of `codes` name no subdistrict: one query for a whole file or flush, not one per
+    learner (the foreign key would only say so by failing the whole write)."""
+    wanted = sorted({code for code in codes if code})
+    known: set[str] = {s.code for s in session.new if isinstance(s, Subdistrict)}
+    with session.no_autoflush:
+        for start in range(0, len(wanted), 5000):
+            known.update(session.scalars(select(Subdistrict.code).where(
+                Subdistrict.code.in_(wanted[start:start + 5000]))))
+    return set(wanted) - known
+
+
+def subdistrict_problem(key: str, code: str | None, unknown: set[str]) -> str | None:
+    """An address's subdistrict code must be on DOPA's list."""
+    if code not in unknown:
+        return None
+    if key == "registered_subdistrict_code":
+        return _("The subdistrict code %(code)s of the registered address is not a known "
+                 "subdistrict code: give the 6-digit code of the subdistrict (ตำบล) from DOPA's "
+                 "list, or leave it empty.", code=code)
+    return _("The subdistrict code %(code)s of the current address is not a known subdistrict "
+             "code: give the 6-digit code of the subdistrict (ตำบล) from DOPA's list, or leave "
+             "it empty.", code=code)
+
+
 @validates(Learner)
 def check_learner(session: Session, learner: Learner) -> list[str]:
     """A learner needs a valid identity, a name, a gender and no birth date in the future
@@ -80,6 +110,20 @@ def check_learner(session: Session, learner: Learner) -> list[str]:
     if learner.birth_date and learner.birth_date > clock.today():
         problems.append(_("The birth date cannot be in the future."))
     return problems
+
+
+@validates(Learner)
+def check_learner_addresses(session: Session, learner: Learner) -> list[str]:
+    """The address codes of every learner in the flush are looked up at once, then each
+    learner's are judged."""
+    unknown = session.info.get("lec_unknown_subdistricts")
+    if unknown is None:
+        pending = [o for o in (*session.new, *session.dirty) if isinstance(o, Learner)]
+        unknown = unknown_subdistricts(session, (getattr(o, k) for o in pending
+                                                 for k in ADDRESS_CODES))
+        session.info["lec_unknown_subdistricts"] = unknown
+    return [p for k in ADDRESS_CODES if (p := subdistrict_problem(k, getattr(learner, k),
+                                                                   unknown))]
 
 
 def owning_enrolment(session: Session, learner_id: int) -> Enrolment | None:

@@ -9,11 +9,13 @@ and learners missing from the file are listed, never removed.
 """
 
 import json
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import psycopg
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -38,6 +40,7 @@ from spreadsheets.learner_file import (
 from spreadsheets.writers import cell
 
 __all__ = ["MAX_BYTES", "Problem", "Refused", "Result", "import_learners", "preview"]
+log = logging.getLogger(__name__)
 BATCH = 500  # rows per flush: keeps the rules' scans of pending rows short
 #: Told (rows checked, rows in the file) as the check goes: a job's progress bar.
 Progress = Callable[[int, int | None], None]
@@ -162,16 +165,29 @@ def _run(session: Session, data: bytes, institution: Institution, year: int, wri
             session.flush()
             result.written = True
             return result
-    except IntegrityError:
-        # Another institution enrolled one of the learners at the same moment (the unique
-        # index caught the race): nothing of this file is written.
+    except (IntegrityError, psycopg.IntegrityError) as exc:
+        # Nothing of this file is written. Only a unique key (a learner's ID, one active
+        # enrolment) can be taken by someone else between the check and the write.
         session.rollback()
-        result.problems.append(Problem(None, "", _(
-            "Another institution enrolled one of these learners at the same moment. Try "
-            "again.")))
+        if _is_race(exc):
+            result.problems.append(Problem(None, "", _(
+                "Another institution enrolled one of these learners at the same moment. Try "
+                "again.")))
+        else:
+            log.exception("import into %s refused by the database", institution.code)
+            result.problems.append(Problem(None, "", _(
+                "The database refused to save this file for a reason the check did not find, "
+                "so nothing was written. Please send the file to the LEC support team.")))
     session.rollback()
     result.problems.sort(key=lambda p: (p.line or 0))
     return result
+
+
+def _is_race(exc: Exception) -> bool:
+    """A unique key taken (PostgreSQL's unique_violation, SQLite's UNIQUE constraint)."""
+    orig = getattr(exc, "orig", exc)
+    return (getattr(orig, "sqlstate", None) == "23505"
+            or str(orig).startswith("UNIQUE constraint failed"))
 
 
 def _count(result: Result, plan: learner_bulk.Plan) -> None:

@@ -61,6 +61,8 @@ BAD_ROWS = {
     "no gender": dict(gender=None),
     "grade of another kind": dict(grade="A3"),
     "checksum": dict(national_id="2000000000000"),
+    "unknown registered subdistrict": dict(registered_subdistrict_code="999999"),
+    "unknown current subdistrict": dict(current_subdistrict_code="339999"),
 }
 
 
@@ -76,6 +78,8 @@ def test_each_bad_row_gets_the_flushs_own_messages(app, tree, case):
 ACCEPTED_ROWS = {
     "no birth date": {k: v for k, v in values(1).items() if k != "birth_date"},
     "birth date empty": values(1, birth_date=None),
+    "known subdistrict": values(1, registered_subdistrict_code="330101",
+                                current_subdistrict_code="330102"),
 }
 
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, event, func, select
 
 from models import Enrolment, Learner, db
 from rules import acting_as
@@ -307,4 +307,44 @@ def test_a_new_learner_without_a_birth_date_is_imported(app, tree, browser, birt
     assert response.status_code == 200, response.get_data(as_text=True)
     births = dict(db.session.execute(select(Learner.national_id, Learner.birth_date)).all())
     assert births == {nid(1): date(2018, 2, 1) if birth is not None else None, nid(2): None}
+
+
+
+SUBDISTRICT = "รหัสตำบลตามทะเบียนบ้าน"
+
+
+def test_an_unknown_subdistrict_code_is_reported_on_its_line_in_one_query(app, tree):
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args) -> None:  # noqa: ANN001
+        statements.append(statement)
+
+    data = csv_bytes([row(1) + ["330101"], row(2) + ["999999"], row(3) + ["330102"],
+                      row(4) + ["330101"]], header=HEADER + [SUBDISTRICT])
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        with app.test_request_context():
+            result = run(tree.a.school_user, tree.a.school, data)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    assert [(p.line, p.column) for p in result.problems] == [(3, SUBDISTRICT)]
+    assert "999999" in result.problems[0].reason and "ตำบล" in result.problems[0].reason
+    assert "ในเวลาเดียวกัน" not in result.problems[0].reason
+    assert len([s for s in statements if "FROM subdistrict" in s]) == 1
+    assert learner_count() == 0
+    data = csv_bytes([row(1) + ["330101"]], header=HEADER + [SUBDISTRICT])
+    assert run(tree.a.school_user, tree.a.school, data).ok
+    assert db.session.scalar(select(Learner.registered_subdistrict_code)) == "330101"
+
+
+def test_a_database_refusal_that_is_no_race_is_not_called_one(app, tree, monkeypatch):
+    """Were a check ever to miss a bad code, the foreign key refuses the write: say so."""
+    monkeypatch.setattr(importer.learner_bulk, "unknown_subdistricts", lambda *a: set())
+    data = csv_bytes([row(1) + ["999999"]], header=HEADER + [SUBDISTRICT])
+    with app.test_request_context():
+        result = run(tree.a.school_user, tree.a.school, data)
+    assert [p.line for p in result.problems] == [None] and not result.written
+    assert "ในเวลาเดียวกัน" not in result.problems[0].reason
+    assert "ฐานข้อมูล" in result.problems[0].reason
+    assert learner_count() == 0
 
