@@ -2,6 +2,7 @@
 
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import inspect, select
@@ -9,7 +10,7 @@ from sqlalchemy.orm import Session
 
 import clock
 from models import Enrolment, Learner, Province, Subdistrict
-from models.people import EnrolmentStatus, Gender
+from models.people import TITLES, EnrolmentStatus, Gender
 
 from . import current_actor, validates
 from .scope import Unit, covers
@@ -67,6 +68,49 @@ def g_code_province_problems(session: Session, value: str | None) -> list[str]:
     return []
 
 
+#: How files and registers write the titles LEC keeps (folded: no spaces, lower case).
+TITLE_SPELLINGS = {
+    "เด็กชาย": "เด็กชาย", "ด.ช.": "เด็กชาย", "ดช.": "เด็กชาย", "ด.ช": "เด็กชาย", "ดช": "เด็กชาย",
+    "master": "เด็กชาย",
+    "เด็กหญิง": "เด็กหญิง", "ด.ญ.": "เด็กหญิง", "ดญ.": "เด็กหญิง", "ด.ญ": "เด็กหญิง",
+    "ดญ": "เด็กหญิง",
+    "นาย": "นาย", "mr.": "นาย", "mr": "นาย",
+    "นางสาว": "นางสาว", "น.ส.": "นางสาว", "นส.": "นางสาว", "น.ส": "นางสาว", "นส": "นางสาว",
+    "miss": "นางสาว", "ms.": "นางสาว", "ms": "นางสาว",
+}
+#: The gender each kept title says.
+TITLE_GENDERS = {"เด็กชาย": Gender.MALE, "นาย": Gender.MALE,
+                 "เด็กหญิง": Gender.FEMALE, "นางสาว": Gender.FEMALE}
+
+
+def normalise_title(value: str | None) -> str | None:
+    """Files write ด.ช., น.ส. and the like; the learner form offers only the full titles,
+    so a title stored any other way would be blanked by the next save of the form."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    return TITLE_SPELLINGS.get(re.sub(r"\s+", "", text).lower(), text)
+
+
+def title_problems(title: str | None) -> list[str]:
+    """A title is one the learner form can show again, or none."""
+    if title and title not in TITLES:
+        return [_("The title %(title)s is not one LEC keeps: write เด็กชาย, เด็กหญิง, นาย or "
+                  "นางสาว (ด.ช., ด.ญ. and น.ส. are read too), or leave the title empty.",
+                  title=title)]
+    return []
+
+
+def title_gender_warning(title: str | None, gender: str | None) -> str | None:
+    """A title that says the other gender is worth a look, not a refusal: either may be the
+    one typed wrong, and the person who knows the child decides."""
+    said = TITLE_GENDERS.get(title or "")
+    if said is None or gender not in tuple(Gender) or said == gender:
+        return None
+    return _("The title %(title)s does not match the gender given; check which one is right.",
+             title=title)
+
+
 #: The learner's two address subdistricts, as codes of DOPA's list (`geothai`).
 ADDRESS_CODES = ("registered_subdistrict_code", "current_subdistrict_code")
 
@@ -96,10 +140,18 @@ def subdistrict_problem(key: str, code: str | None, unknown: set[str]) -> str | 
              "it empty.", code=code)
 
 
+def _setting(learner: Any, key: str) -> bool:
+    """Whether this write sets `key`: a plain record (the bulk import) sets all it holds; a
+    saved learner only what changed, so a value kept from before is not judged again."""
+    state = inspect(learner, raiseerr=False)
+    return state is None or not state.persistent or state.attrs[key].history.has_changes()
+
+
 @validates(Learner)
 def check_learner(session: Session, learner: Learner) -> list[str]:
-    """A learner needs a valid identity, a name, a gender and no birth date in the future
-    (the ID is normalised first, so this rule also writes it back in its stored form)."""
+    """A learner needs a valid identity, a name, a gender, a title the form keeps and no
+    birth date in the future (the ID and the title are normalised first, so this rule also
+    writes them back in their stored form)."""
     learner.national_id = normalise_national_id(learner.national_id)
     problems = national_id_problems(learner.national_id)
     problems += g_code_province_problems(session, learner.national_id)
@@ -109,6 +161,9 @@ def check_learner(session: Session, learner: Learner) -> list[str]:
         problems.append(_("Choose the learner's gender."))
     if learner.birth_date and learner.birth_date > clock.today():
         problems.append(_("The birth date cannot be in the future."))
+    if _setting(learner, "title"):
+        learner.title = normalise_title(learner.title)
+        problems += title_problems(learner.title)
     return problems
 
 

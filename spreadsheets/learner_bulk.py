@@ -136,7 +136,10 @@ def plan(session: Session, rows: list[tuple[int, dict[str, Any]]], institution: 
         merged.pop("id", None)
         merged["national_id"] = values["national_id"]
         # The learner rule reads attributes only: a plain record spares building ORM objects.
-        messages = check_learner(session, SimpleNamespace(**merged))
+        record = SimpleNamespace(**merged)
+        messages = check_learner(session, record)
+        # What the rule normalised (a title's abbreviation) is written as it would store it.
+        learner = {k: getattr(record, k) for k in learner}
         messages += grade_problems(values.get("grade"), institution.kind)
         enrolment = active.get(existing["id"]) if existing else None
         if enrolment is not None and enrolment["institution_id"] != institution.id:

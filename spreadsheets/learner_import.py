@@ -60,6 +60,7 @@ class Result:
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     skipped: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
     understood: list[tuple[str, str]] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
     kind: str = ""
@@ -85,6 +86,7 @@ class Result:
         data = json.loads(text)
         data["problems"] = [Problem(**p) for p in data["problems"]]
         data["skipped"] = [Problem(**p) for p in data["skipped"]]
+        data["warnings"] = [Problem(**p) for p in data.get("warnings", [])]  # older results
         data["understood"] = [tuple(pair) for pair in data["understood"]]
         return cls(**data)
 
@@ -143,6 +145,7 @@ def _run(session: Session, data: bytes, institution: Institution, year: int, wri
         result.understood = found.understood()
         result.ignored = found.layout.ignored
         result.skipped = found.skipped
+        result.warnings = found.warnings
         _check_institution(found, institution, result)
     except Refused as refused:
         result.problems = refused.problems
@@ -272,6 +275,7 @@ def report_text(result: Result) -> str:
     if result.ignored:
         lines.append(_("Columns not kept by LEC (ignored):") + " " + ", ".join(result.ignored))
     lines += [f"{p.line or '-'}\t{p.column}\t{p.reason}" for p in [*result.skipped,
+                                                                    *result.warnings,
                                                                     *result.problems]]
     if result.missing:
         lines.append(_("Learners of this institution not in the file (%(count)d): they stay "

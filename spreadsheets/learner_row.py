@@ -16,9 +16,15 @@ from models.people import (
     STATUS_LABELS,
     EnrolmentStatus,
 )
-from rules.identity import national_id_problems, normalise_national_id
+from rules.identity import (
+    TITLE_GENDERS,
+    national_id_problems,
+    normalise_national_id,
+    normalise_title,
+    title_problems,
+)
 from spreadsheets import cells, formats
-from spreadsheets.columns import ADDRESS_PARTS, BY_KEY, COLUMNS, gender_of_title
+from spreadsheets.columns import ADDRESS_PARTS, BY_KEY, COLUMNS
 from spreadsheets.writers import FORMULA_STARTS
 
 REQUIRED = tuple(c.key for c in COLUMNS if c.required)
@@ -91,7 +97,7 @@ class RowReader:
                 refuse(key, str(exc))
         _join_parts(values, parts)
         if not values.get("gender") and values.get("title"):
-            values["gender"] = gender_of_title(values["title"])
+            values["gender"] = TITLE_GENDERS.get(values["title"])
         if "disadvantaged" in self.layout.fields.values():
             values.setdefault("disadvantaged", False)
         for key in (*REQUIRED, "gender"):
@@ -127,6 +133,11 @@ class RowReader:
             if not 0 < number < 1000:
                 raise ValueError(_("%(value)s is outside the range 1 to 999.", value=text))
             return number.quantize(Decimal("0.1"))
+        if column.kind == "title":
+            title = normalise_title(text)
+            for problem in title_problems(title):
+                raise ValueError(problem)
+            return title
         if column.kind == "gender":
             if formats.fold(text) not in self.genders:
                 raise ValueError(_("Gender must be %(male)s or %(female)s.",

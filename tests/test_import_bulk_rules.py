@@ -63,6 +63,7 @@ BAD_ROWS = {
     "checksum": dict(national_id="2000000000000"),
     "unknown registered subdistrict": dict(registered_subdistrict_code="999999"),
     "unknown current subdistrict": dict(current_subdistrict_code="339999"),
+    "title the form cannot show": dict(title="นาง"),
 }
 
 
@@ -78,6 +79,7 @@ def test_each_bad_row_gets_the_flushs_own_messages(app, tree, case):
 ACCEPTED_ROWS = {
     "no birth date": {k: v for k, v in values(1).items() if k != "birth_date"},
     "birth date empty": values(1, birth_date=None),
+    "abbreviated title": values(1, title="ด.ช."),
     "known subdistrict": values(1, registered_subdistrict_code="330101",
                                 current_subdistrict_code="330102"),
 }
@@ -89,6 +91,20 @@ def test_rows_the_flush_accepts_the_bulk_path_accepts(app, tree, case):
     with acting_as(tree.a.school_user):
         assert flush_messages(tree.a.school, ACCEPTED_ROWS[case]) == set()
         assert bulk_messages(tree.a.school, ACCEPTED_ROWS[case]) == set()
+
+
+def test_both_paths_store_an_abbreviated_title_as_the_form_offers_it(app, tree):
+    with acting_as(tree.a.school_user):
+        plan = learner_bulk.plan(db.session, [(2, values(1, title="ดญ.", gender="F"))],
+                                 tree.a.school, YEAR)
+        assert plan.new_learners[0]["title"] == "เด็กหญิง"
+    with acting_as(None):
+        learner = Learner(**{k: v for k, v in values(2, title="น.ส.", gender="F").items()
+                             if k not in ("grade", "classroom")})
+        db.session.add(learner)
+        db.session.flush()
+        assert learner.title == "นางสาว"
+        db.session.rollback()
 
 
 def test_active_elsewhere_closed_round_and_confirmation_lock_match_the_flush(app, tree):

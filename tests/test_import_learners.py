@@ -348,3 +348,38 @@ def test_a_database_refusal_that_is_no_race_is_not_called_one(app, tree, monkeyp
     assert "ฐานข้อมูล" in result.problems[0].reason
     assert learner_count() == 0
 
+
+
+def test_abbreviated_titles_are_stored_as_the_learner_form_offers_them(app, tree, browser):
+    titles = {1: ("ด.ช.", "เด็กชาย"), 2: ("ดญ.", "เด็กหญิง"), 3: ("น.ส.", "นางสาว"),
+              4: ("นาย", "นาย"), 5: ("เด็กชาย", "เด็กชาย"), 6: ("ด.ญ", "เด็กหญิง")}
+    genders = {"เด็กชาย": "ชาย", "นาย": "ชาย", "เด็กหญิง": "หญิง", "นางสาว": "หญิง"}
+    school = browser(tree.a.school_user)
+    response = upload_and_confirm(school, csv_bytes(
+        [row(n, title=typed, gender=genders[kept]) for n, (typed, kept) in titles.items()]))
+    assert response.status_code == 200, response.get_data(as_text=True)
+    stored = dict(db.session.execute(select(Learner.national_id, Learner.title)).all())
+    assert stored == {nid(n): kept for n, (_typed, kept) in titles.items()}
+    learner = db.session.scalar(select(Learner).where(Learner.national_id == nid(3)))
+    form = school.get(f"/admin/learner/edit/?id={learner.id}").get_data(as_text=True)
+    assert re.search(r'<option selected value="นางสาว">|<option value="นางสาว" selected', form)
+
+
+def test_an_unknown_title_is_reported_on_its_line(app, tree):
+    data = csv_bytes([row(1), row(2, title="นาง", gender="หญิง")])
+    with app.test_request_context():
+        result = run(tree.a.school_user, tree.a.school, data)
+    assert [(p.line, p.column) for p in result.problems] == [(3, "คำนำหน้าชื่อ")]
+    assert "นาง" in result.problems[0].reason and "นางสาว" in result.problems[0].reason
+    assert learner_count() == 0
+
+
+
+def test_a_title_that_contradicts_the_gender_is_a_warning_not_a_refusal(app, tree, browser):
+    school = browser(tree.a.school_user)
+    data = csv_bytes([row(1), row(2, title="เด็กชาย", gender="หญิง")])
+    page = upload(school, data).get_data(as_text=True)
+    warnings = page[page.index('id="import-warnings"'):]
+    assert "บรรทัดที่ 3" in warnings and "เด็กชาย" in warnings and "บรรทัดที่ 2" not in warnings
+    assert upload_and_confirm(school, data).status_code == 200
+    assert db.session.scalar(select(Learner.gender).where(Learner.national_id == nid(2))) == "F"
