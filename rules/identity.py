@@ -2,6 +2,7 @@
 
 import re
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
@@ -111,6 +112,15 @@ def title_gender_warning(title: str | None, gender: str | None) -> str | None:
              title=title)
 
 
+def measure_problem(key: str, value: Decimal | float | None) -> str | None:
+    """Height and weight, when given, are positive numbers (the column holds up to 999.9)."""
+    if value is None or 0 < value < 1000:
+        return None
+    if key == "height_cm":
+        return _("The height must be a positive number of centimetres, less than 1000.")
+    return _("The weight must be a positive number of kilograms, less than 1000.")
+
+
 #: The learner's two address subdistricts, as codes of DOPA's list (`geothai`).
 ADDRESS_CODES = ("registered_subdistrict_code", "current_subdistrict_code")
 
@@ -149,9 +159,9 @@ def _setting(learner: Any, key: str) -> bool:
 
 @validates(Learner)
 def check_learner(session: Session, learner: Learner) -> list[str]:
-    """A learner needs a valid identity, a name, a gender, a title the form keeps and no
-    birth date in the future (the ID and the title are normalised first, so this rule also
-    writes them back in their stored form)."""
+    """A learner needs a valid identity, a name, a gender, a title the form keeps, no birth
+    date in the future and a positive height and weight (the ID and the title are
+    normalised first, so this rule also writes them back in their stored form)."""
     learner.national_id = normalise_national_id(learner.national_id)
     problems = national_id_problems(learner.national_id)
     problems += g_code_province_problems(session, learner.national_id)
@@ -164,6 +174,8 @@ def check_learner(session: Session, learner: Learner) -> list[str]:
     if _setting(learner, "title"):
         learner.title = normalise_title(learner.title)
         problems += title_problems(learner.title)
+    problems += [p for key in ("height_cm", "weight_kg")
+                 if (p := measure_problem(key, getattr(learner, key)))]
     return problems
 
 

@@ -1,6 +1,7 @@
 """The set-based import refuses what the flush refuses, with the same messages (issue 11 item 5)."""
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
@@ -63,6 +64,8 @@ BAD_ROWS = {
     "checksum": dict(national_id="2000000000000"),
     "unknown registered subdistrict": dict(registered_subdistrict_code="999999"),
     "unknown current subdistrict": dict(current_subdistrict_code="339999"),
+    "negative weight": dict(weight_kg=Decimal("-5")),
+    "no height": dict(height_cm=Decimal("0")),
     "title the form cannot show": dict(title="นาง"),
 }
 

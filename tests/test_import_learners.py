@@ -309,7 +309,6 @@ def test_a_new_learner_without_a_birth_date_is_imported(app, tree, browser, birt
     assert births == {nid(1): date(2018, 2, 1) if birth is not None else None, nid(2): None}
 
 
-
 SUBDISTRICT = "รหัสตำบลตามทะเบียนบ้าน"
 
 
@@ -349,7 +348,6 @@ def test_a_database_refusal_that_is_no_race_is_not_called_one(app, tree, monkeyp
     assert learner_count() == 0
 
 
-
 def test_abbreviated_titles_are_stored_as_the_learner_form_offers_them(app, tree, browser):
     titles = {1: ("ด.ช.", "เด็กชาย"), 2: ("ดญ.", "เด็กหญิง"), 3: ("น.ส.", "นางสาว"),
               4: ("นาย", "นาย"), 5: ("เด็กชาย", "เด็กชาย"), 6: ("ด.ญ", "เด็กหญิง")}
@@ -373,6 +371,32 @@ def test_an_unknown_title_is_reported_on_its_line(app, tree):
     assert "นาง" in result.problems[0].reason and "นางสาว" in result.problems[0].reason
     assert learner_count() == 0
 
+
+def test_an_international_phone_is_imported_as_the_form_keeps_it(app, tree):
+    header = HEADER + ["โทรศัพท์ผู้ปกครอง", "ชื่อผู้ปกครอง"]
+    data = csv_bytes([row(1) + ["+66812345678", "นาง ก"], row(2) + ["+66 81 234 5678", "นาง ข"]],
+                     header=header)
+    assert run(tree.a.school_user, tree.a.school, data).ok
+    phones = dict(db.session.execute(select(Learner.national_id, Learner.guardian_phone)).all())
+    assert phones == {nid(1): "+66812345678", nid(2): "+66 81 234 5678"}
+    formula = csv_bytes([row(3) + ["+66812345678", "=HYPERLINK(\"http://x\")"],
+                         row(4) + ["+66=1+1", "นาง ค"]], header=header)
+    with app.test_request_context():
+        result = run(tree.a.school_user, tree.a.school, formula)
+    assert [(p.line, p.column) for p in result.problems] == [(2, "ชื่อผู้ปกครอง"),
+                                                              (3, "โทรศัพท์ผู้ปกครอง")]
+    assert all("สูตร" in p.reason for p in result.problems)
+
+
+@pytest.mark.parametrize("weight,words", [("-5", "น้ำหนัก"), ("0", "น้ำหนัก"),
+                                          ("nan", "ไม่ใช่ตัวเลข"), ("abc", "ไม่ใช่ตัวเลข")])
+def test_a_weight_that_is_no_positive_number_gets_its_own_message(app, tree, weight, words):
+    data = csv_bytes([row(1) + [weight]], header=HEADER + ["น้ำหนัก"])
+    with app.test_request_context():
+        result = run(tree.a.school_user, tree.a.school, data)
+    assert [(p.line, p.column) for p in result.problems] == [(2, "น้ำหนัก")]
+    assert words in result.problems[0].reason and "สูตร" not in result.problems[0].reason
+    assert learner_count() == 0
 
 
 def test_a_title_that_contradicts_the_gender_is_a_warning_not_a_refusal(app, tree, browser):
