@@ -11,7 +11,7 @@ from .basic_data import check_centre_data  # noqa: F401
 from .budget import check_rate  # noqa: F401
 from .confirmation import made_by_the_rules  # noqa: F401
 from .enrolment import check_enrolment  # noqa: F401
-from .identity import check_learner  # noqa: F401
+from .identity import check_learner, check_learner_addresses  # noqa: F401
 from .locks import check_locks
 from .permissions import check_write
 from .windows import check_windows
@@ -22,6 +22,7 @@ def check_flush(session: Session, flush_context: Any, instances: Any) -> None:
     actor = current_actor()
     session.info.pop("lec_waivers", None)  # per-flush cache of rules.codes.waivers
     session.info.pop("lec_pending_active", None)  # per-flush cache of rules.enrolment
+    session.info.pop("lec_unknown_subdistricts", None)  # per-flush cache of rules.identity
     problems: list[str] = []
     for obj in list(session.new) + [o for o in session.dirty if session.is_modified(o)]:
         problems += check_write(session, actor, obj)

@@ -1,15 +1,18 @@
 """Learner identity (SPEC §2): the national ID or G-code, and who may change a learner."""
 
 import re
+from collections.abc import Iterable
 from datetime import date
+from decimal import Decimal
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 import clock
-from models import Enrolment, Learner, Province
-from models.people import EnrolmentStatus, Gender
+from models import Enrolment, Learner, Province, Subdistrict
+from models.people import TITLES, EnrolmentStatus, Gender
 
 from . import current_actor, validates
 from .scope import Unit, covers
@@ -76,10 +79,99 @@ def birth_date_problems(birth_date: date | None) -> list[str]:
     return []
 
 
+#: How files and registers write the titles LEC keeps (folded: no spaces, lower case).
+TITLE_SPELLINGS = {
+    "เด็กชาย": "เด็กชาย", "ด.ช.": "เด็กชาย", "ดช.": "เด็กชาย", "ด.ช": "เด็กชาย", "ดช": "เด็กชาย",
+    "master": "เด็กชาย",
+    "เด็กหญิง": "เด็กหญิง", "ด.ญ.": "เด็กหญิง", "ดญ.": "เด็กหญิง", "ด.ญ": "เด็กหญิง",
+    "ดญ": "เด็กหญิง",
+    "นาย": "นาย", "mr.": "นาย", "mr": "นาย",
+    "นางสาว": "นางสาว", "น.ส.": "นางสาว", "นส.": "นางสาว", "น.ส": "นางสาว", "นส": "นางสาว",
+    "miss": "นางสาว", "ms.": "นางสาว", "ms": "นางสาว",
+}
+#: The gender each kept title says.
+TITLE_GENDERS = {"เด็กชาย": Gender.MALE, "นาย": Gender.MALE,
+                 "เด็กหญิง": Gender.FEMALE, "นางสาว": Gender.FEMALE}
+
+
+def normalise_title(value: str | None) -> str | None:
+    """Files write ด.ช., น.ส. and the like; the learner form offers only the full titles,
+    so a title stored any other way would be blanked by the next save of the form."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    return TITLE_SPELLINGS.get(re.sub(r"\s+", "", text).lower(), text)
+
+
+def title_problems(title: str | None) -> list[str]:
+    """A title is one the learner form can show again, or none."""
+    if title and title not in TITLES:
+        return [_("The title %(title)s is not one LEC keeps: write เด็กชาย, เด็กหญิง, นาย or "
+                  "นางสาว (ด.ช., ด.ญ. and น.ส. are read too), or leave the title empty.",
+                  title=title)]
+    return []
+
+
+def title_gender_warning(title: str | None, gender: str | None) -> str | None:
+    """A title that says the other gender is worth a look, not a refusal: either may be the
+    one typed wrong, and the person who knows the child decides."""
+    said = TITLE_GENDERS.get(title or "")
+    if said is None or gender not in tuple(Gender) or said == gender:
+        return None
+    return _("The title %(title)s does not match the gender given; check which one is right.",
+             title=title)
+
+
+def measure_problem(key: str, value: Decimal | float | None) -> str | None:
+    """Height and weight, when given, are positive numbers (the column holds up to 999.9)."""
+    if value is None or 0 < value < 1000:
+        return None
+    if key == "height_cm":
+        return _("The height must be a positive number of centimetres, less than 1000.")
+    return _("The weight must be a positive number of kilograms, less than 1000.")
+
+
+#: The learner's two address subdistricts, as codes of DOPA's list (`geothai`).
+ADDRESS_CODES = ("registered_subdistrict_code", "current_subdistrict_code")
+
+
+def unknown_subdistricts(session: Session, codes: Iterable[str | None]) -> set[str]:
+    """Which of `codes` name no subdistrict: one query for a whole file or flush, not one per
+    learner (the foreign key would only say so by failing the whole write)."""
+    wanted = sorted({code for code in codes if code})
+    known: set[str] = {s.code for s in session.new if isinstance(s, Subdistrict)}
+    with session.no_autoflush:
+        for start in range(0, len(wanted), 5000):
+            known.update(session.scalars(select(Subdistrict.code).where(
+                Subdistrict.code.in_(wanted[start:start + 5000]))))
+    return set(wanted) - known
+
+
+def subdistrict_problem(key: str, code: str | None, unknown: set[str]) -> str | None:
+    """An address's subdistrict code must be on DOPA's list."""
+    if code not in unknown:
+        return None
+    if key == "registered_subdistrict_code":
+        return _("The subdistrict code %(code)s of the registered address is not a known "
+                 "subdistrict code: give the 6-digit code of the subdistrict (ตำบล) from DOPA's "
+                 "list, or leave it empty.", code=code)
+    return _("The subdistrict code %(code)s of the current address is not a known subdistrict "
+             "code: give the 6-digit code of the subdistrict (ตำบล) from DOPA's list, or leave "
+             "it empty.", code=code)
+
+
+def _setting(learner: Any, key: str) -> bool:
+    """Whether this write sets `key`: a plain record (the bulk import) sets all it holds; a
+    saved learner only what changed, so a value kept from before is not judged again."""
+    state = inspect(learner, raiseerr=False)
+    return state is None or not state.persistent or state.attrs[key].history.has_changes()
+
+
 @validates(Learner)
 def check_learner(session: Session, learner: Learner) -> list[str]:
-    """A learner needs a valid identity, a name, a gender and no birth date in the future
-    (the ID is normalised first, so this rule also writes it back in its stored form)."""
+    """A learner needs a valid identity, a name, a gender, a title the form keeps, no birth
+    date in the future and a positive height and weight (the ID and the title are
+    normalised first, so this rule also writes them back in their stored form)."""
     learner.national_id = normalise_national_id(learner.national_id)
     problems = national_id_problems(learner.national_id)
     problems += g_code_province_problems(session, learner.national_id)
@@ -88,7 +180,26 @@ def check_learner(session: Session, learner: Learner) -> list[str]:
     if learner.gender not in tuple(Gender):
         problems.append(_("Choose the learner's gender."))
     problems += birth_date_problems(learner.birth_date)
+    if _setting(learner, "title"):
+        learner.title = normalise_title(learner.title)
+        problems += title_problems(learner.title)
+    problems += [p for key in ("height_cm", "weight_kg")
+                 if (p := measure_problem(key, getattr(learner, key)))]
     return problems
+
+
+@validates(Learner)
+def check_learner_addresses(session: Session, learner: Learner) -> list[str]:
+    """The address codes of every learner in the flush are looked up at once, then each
+    learner's are judged."""
+    unknown = session.info.get("lec_unknown_subdistricts")
+    if unknown is None:
+        pending = [o for o in (*session.new, *session.dirty) if isinstance(o, Learner)]
+        unknown = unknown_subdistricts(session, (getattr(o, k) for o in pending
+                                                 for k in ADDRESS_CODES))
+        session.info["lec_unknown_subdistricts"] = unknown
+    return [p for k in ADDRESS_CODES if (p := subdistrict_problem(k, getattr(learner, k),
+                                                                   unknown))]
 
 
 def owning_enrolment(session: Session, learner_id: int) -> Enrolment | None:

@@ -19,7 +19,8 @@ class Column:
 
     key: str  # attribute of Learner or Enrolment
     label: Any  # lazy header text; Thai on Thai pages (GLOSSARY terms)
-    kind: str = "text"  # how cells are read: text, id, date, number, gender, grade, flag, status
+    # How cells are read: text, id, date, number, gender, grade, flag, status, title.
+    kind: str = "text"
     required: bool = False
     max_length: int = 200
     aliases: tuple[str, ...] = ()
@@ -31,7 +32,7 @@ def _c(key: str, label: Any, **options: Any) -> Column:
 
 
 COLUMNS: tuple[Column, ...] = (
-    _c("title", lazy_pgettext("import column", "Title"), max_length=30,
+    _c("title", lazy_pgettext("import column", "Title"), kind="title", max_length=30,
        aliases=("คำนำหน้า", "คำนำหน้าชื่อ", "คำนำหน้าชื่อนักเรียน", "title")),
     _c("first_name", lazy_pgettext("import column", "First name"), required=True,
        max_length=100, aliases=("ชื่อ", "ชื่อนักเรียน", "first name")),
@@ -109,14 +110,3 @@ GUARDIAN_PARTS = (
 # Columns that name the institution a file belongs to (checked against the importing unit).
 INSTITUTION_CODE_HEADERS = ("รหัสสถานศึกษา", "รหัสโรงเรียน", "รหัสศูนย์", "รหัสสถานศึกษา 10 หลัก")
 INSTITUTION_NAME_HEADERS = ("สถานศึกษา", "ชื่อสถานศึกษา", "ชื่อโรงเรียน", "โรงเรียน")
-
-# A learner's title says their gender when a file has no gender column (the legacy report).
-TITLE_GENDERS = {"เด็กชาย": "M", "ด.ช.": "M", "ดช.": "M", "ด.ช": "M", "นาย": "M",
-                 "master": "M", "mr.": "M", "mr": "M",
-                 "เด็กหญิง": "F", "ด.ญ.": "F", "ดญ.": "F", "ด.ญ": "F", "นางสาว": "F",
-                 "น.ส.": "F", "นส.": "F", "นาง": "F", "miss": "F", "ms.": "F", "mrs.": "F"}
-
-
-def gender_of_title(title: str | None) -> str | None:
-    """M or F from a Thai (or English) title, or None when the title does not say."""
-    return TITLE_GENDERS.get((title or "").strip().lower().replace(" ", ""))

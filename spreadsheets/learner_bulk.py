@@ -1,10 +1,11 @@
 """The set-based import: every rule asked once for all rows, then one bulk write (issue 11).
 
-The checks are the flush's own rule functions — `check_learner`, `grade_problems`,
-`already_active_message`, `permissions.check_write`, `windows.year_problem`,
+The checks are the flush's own rule functions — `check_learner`, `subdistrict_problem`,
+`grade_problems`, `already_active_message`, `permissions.check_write`, `windows.year_problem`,
 `locks.write_problems` — called per row where they are pure and once per file where they depend
 on the unit (every row goes to one institution and year). What the database must answer
-(existing learners, active enrolments elsewhere) is read in a few set queries, not one per row.
+(existing learners, active enrolments elsewhere, unknown subdistrict codes) is read in a few set
+queries, not one per row.
 The writes are bulk INSERT/UPDATE statements in the caller's transaction, with one audit entry
 per row written, as the flush would log them; the unique index on active enrolments still guards
 a race.
@@ -27,7 +28,7 @@ from rules import current_actor, locks, windows
 from rules.audit import _plain as audit_plain
 from rules.audit import _row as audit_row
 from rules.enrolment import already_active_message, grade_problems
-from rules.identity import check_learner
+from rules.identity import ADDRESS_CODES, check_learner, subdistrict_problem, unknown_subdistricts
 from rules.permissions import check_write, may_write_outside_window
 from spreadsheets.columns import BY_KEY, ENROLMENT_FIELDS, LEARNER_FIELDS
 from spreadsheets.learner_row import Problem
@@ -121,24 +122,35 @@ def plan(session: Session, rows: list[tuple[int, dict[str, Any]]], institution: 
         holders = {e.id: e for chunk in _chunks(elsewhere) for e in session.scalars(
             select(Enrolment).where(Enrolment.id.in_(chunk)).options(
                 joinedload(Enrolment.institution).joinedload(Institution.lao)))}
+    unknown = unknown_subdistricts(session, (values.get(k) for _line, values in rows
+                                             for k in ADDRESS_CODES))
     id_column = str(BY_KEY["national_id"].label)
     for done, (line, values) in enumerate(rows, start=1):
         if done % CHUNK == 0:
             checked(done)
         existing = known.get(values["national_id"])
         learner = {k: values[k] for k in LEARNER_FIELDS if k in values}
-        merged = {**(existing or {}), **learner}
+        # Every field the rule reads is there, None where neither the file nor the register
+        # gives one (a new learner without a birth date).
+        merged = {**dict.fromkeys(LEARNER_FIELDS), **(existing or {}), **learner}
         merged.pop("id", None)
         merged["national_id"] = values["national_id"]
         # The learner rule reads attributes only: a plain record spares building ORM objects.
-        messages = check_learner(session, SimpleNamespace(**merged))
+        record = SimpleNamespace(**merged)
+        messages = check_learner(session, record)
+        # What the rule normalised (a title's abbreviation) is written as it would store it.
+        learner = {k: getattr(record, k) for k in learner}
         messages += grade_problems(values.get("grade"), institution.kind)
         enrolment = active.get(existing["id"]) if existing else None
         if enrolment is not None and enrolment["institution_id"] != institution.id:
             found.problems.append(Problem(line, id_column,
                                           already_active_message(holders[enrolment["id"]])))
         found.problems += [Problem(line, "", m) for m in dict.fromkeys(messages)]
-        if messages or (enrolment is not None and enrolment["institution_id"] != institution.id):
+        wrong_places = [(k, p) for k in ADDRESS_CODES
+                        if (p := subdistrict_problem(k, values.get(k), unknown))]
+        found.problems += [Problem(line, str(BY_KEY[k].label), p) for k, p in wrong_places]
+        if messages or wrong_places or (enrolment is not None
+                                        and enrolment["institution_id"] != institution.id):
             continue
         _plan_row(found, values, learner, existing, enrolment, institution, year)
     checked(len(rows))

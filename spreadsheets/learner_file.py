@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 
 import clock
 from models.people import STATUS_LABELS, EnrolmentStatus
+from rules.identity import title_gender_warning
 from spreadsheets import cells, formats, readers
 from spreadsheets.columns import ADDRESS_PARTS, BY_KEY, COLUMNS
 from spreadsheets.learner_row import REQUIRED, Problem, RowReader
@@ -40,6 +41,7 @@ class LearnerFile:
     rows: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     skipped: list[Problem] = field(default_factory=list)  # not studying: not imported
+    warnings: list[Problem] = field(default_factory=list)  # imported, worth a second look
     institution_codes: set[str] = field(default_factory=set)
     institution_names: set[str] = field(default_factory=set)
 
@@ -128,6 +130,9 @@ def _read_rows(layout: formats.Layout, kind: str, ahead: list[list[Any]],
         elif nid:
             first_line[nid] = line
         found.problems += problems
+        warning = title_gender_warning(values.get("title"), values.get("gender"))
+        if warning:
+            found.warnings.append(Problem(line, reader.titles["title"], warning))
         found.rows.append((line, values))
     return found
 

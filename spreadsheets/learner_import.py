@@ -9,11 +9,13 @@ and learners missing from the file are listed, never removed.
 """
 
 import json
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import psycopg
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -38,6 +40,7 @@ from spreadsheets.learner_file import (
 from spreadsheets.writers import cell
 
 __all__ = ["MAX_BYTES", "Problem", "Refused", "Result", "import_learners", "preview"]
+log = logging.getLogger(__name__)
 BATCH = 500  # rows per flush: keeps the rules' scans of pending rows short
 #: Told (rows checked, rows in the file) as the check goes: a job's progress bar.
 Progress = Callable[[int, int | None], None]
@@ -57,6 +60,7 @@ class Result:
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     skipped: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
     understood: list[tuple[str, str]] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
     kind: str = ""
@@ -82,6 +86,7 @@ class Result:
         data = json.loads(text)
         data["problems"] = [Problem(**p) for p in data["problems"]]
         data["skipped"] = [Problem(**p) for p in data["skipped"]]
+        data["warnings"] = [Problem(**p) for p in data.get("warnings", [])]  # older results
         data["understood"] = [tuple(pair) for pair in data["understood"]]
         return cls(**data)
 
@@ -140,6 +145,7 @@ def _run(session: Session, data: bytes, institution: Institution, year: int, wri
         result.understood = found.understood()
         result.ignored = found.layout.ignored
         result.skipped = found.skipped
+        result.warnings = found.warnings
         _check_institution(found, institution, result)
     except Refused as refused:
         result.problems = refused.problems
@@ -162,16 +168,29 @@ def _run(session: Session, data: bytes, institution: Institution, year: int, wri
             session.flush()
             result.written = True
             return result
-    except IntegrityError:
-        # Another institution enrolled one of the learners at the same moment (the unique
-        # index caught the race): nothing of this file is written.
+    except (IntegrityError, psycopg.IntegrityError) as exc:
+        # Nothing of this file is written. Only a unique key (a learner's ID, one active
+        # enrolment) can be taken by someone else between the check and the write.
         session.rollback()
-        result.problems.append(Problem(None, "", _(
-            "Another institution enrolled one of these learners at the same moment. Try "
-            "again.")))
+        if _is_race(exc):
+            result.problems.append(Problem(None, "", _(
+                "Another institution enrolled one of these learners at the same moment. Try "
+                "again.")))
+        else:
+            log.exception("import into %s refused by the database", institution.code)
+            result.problems.append(Problem(None, "", _(
+                "The database refused to save this file for a reason the check did not find, "
+                "so nothing was written. Please send the file to the LEC support team.")))
     session.rollback()
     result.problems.sort(key=lambda p: (p.line or 0))
     return result
+
+
+def _is_race(exc: Exception) -> bool:
+    """A unique key taken (PostgreSQL's unique_violation, SQLite's UNIQUE constraint)."""
+    orig = getattr(exc, "orig", exc)
+    return (getattr(orig, "sqlstate", None) == "23505"
+            or str(orig).startswith("UNIQUE constraint failed"))
 
 
 def _count(result: Result, plan: learner_bulk.Plan) -> None:
@@ -256,6 +275,7 @@ def report_text(result: Result) -> str:
     if result.ignored:
         lines.append(_("Columns not kept by LEC (ignored):") + " " + ", ".join(result.ignored))
     lines += [f"{p.line or '-'}\t{p.column}\t{p.reason}" for p in [*result.skipped,
+                                                                    *result.warnings,
                                                                     *result.problems]]
     if result.missing:
         lines.append(_("Learners of this institution not in the file (%(count)d): they stay "

@@ -1,5 +1,6 @@
 """One row of a learner file turned into field values, with every problem in the user's words."""
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -16,12 +17,22 @@ from models.people import (
     STATUS_LABELS,
     EnrolmentStatus,
 )
-from rules.identity import national_id_problems, normalise_national_id
+from rules.identity import (
+    TITLE_GENDERS,
+    measure_problem,
+    national_id_problems,
+    normalise_national_id,
+    normalise_title,
+    title_problems,
+)
 from spreadsheets import cells, formats
-from spreadsheets.columns import ADDRESS_PARTS, BY_KEY, COLUMNS, gender_of_title
+from spreadsheets.columns import ADDRESS_PARTS, BY_KEY, COLUMNS
 from spreadsheets.writers import FORMULA_STARTS
 
 REQUIRED = tuple(c.key for c in COLUMNS if c.required)
+#: A phone number in international form (+66 81 234 5678): digits only, so no formula can hide
+#: in it, and the form takes it as typed.
+INTERNATIONAL_PHONE = re.compile(r"\+[\d\s().-]{6,}")
 
 
 @dataclass(frozen=True)
@@ -80,7 +91,7 @@ class RowReader:
             if key not in BY_KEY:
                 parts[key] = shown
                 continue
-            if isinstance(raw, str) and raw.lstrip(" ").startswith(FORMULA_STARTS):
+            if self._formula(key, raw):
                 refuse(key, _("The cell starts with %(char)r, so a spreadsheet could run it as "
                               "a formula. Remove the character, or put an apostrophe (') in "
                               "front of it.", char=raw.lstrip(" ")[0]))
@@ -91,7 +102,7 @@ class RowReader:
                 refuse(key, str(exc))
         _join_parts(values, parts)
         if not values.get("gender") and values.get("title"):
-            values["gender"] = gender_of_title(values["title"])
+            values["gender"] = TITLE_GENDERS.get(values["title"])
         if "disadvantaged" in self.layout.fields.values():
             values.setdefault("disadvantaged", False)
         for key in (*REQUIRED, "gender"):
@@ -99,6 +110,17 @@ class RowReader:
                 refuse(key, _("This column must not be empty.") if key != "gender" else _(
                     "Give the learner's gender, or a title that says it (เด็กชาย, เด็กหญิง)."))
         return values, problems
+
+    @staticmethod
+    def _formula(key: str, raw: Any) -> bool:
+        """Text kept as typed could run as a formula in a later export; values read as a
+        number, date or choice are not kept as typed, and an international phone is digits."""
+        if BY_KEY[key].kind != "text" or not isinstance(raw, str):
+            return False
+        typed = raw.lstrip(" ")
+        if key == "guardian_phone" and INTERNATIONAL_PHONE.fullmatch(typed.rstrip()):
+            return False
+        return typed.startswith(FORMULA_STARTS)
 
     def _value(self, key: str, raw: Any, text: str) -> Any:
         column = BY_KEY[key]
@@ -123,10 +145,18 @@ class RowReader:
             try:
                 number = Decimal(text)
             except InvalidOperation:
-                raise ValueError(_("%(value)s is not a number.", value=text)) from None
-            if not 0 < number < 1000:
-                raise ValueError(_("%(value)s is outside the range 1 to 999.", value=text))
+                number = Decimal("NaN")
+            if not number.is_finite():
+                raise ValueError(_("%(value)s is not a number.", value=text))
+            problem = measure_problem(key, number)
+            if problem:
+                raise ValueError(problem)
             return number.quantize(Decimal("0.1"))
+        if column.kind == "title":
+            title = normalise_title(text)
+            for problem in title_problems(title):
+                raise ValueError(problem)
+            return title
         if column.kind == "gender":
             if formats.fold(text) not in self.genders:
                 raise ValueError(_("Gender must be %(male)s or %(female)s.",

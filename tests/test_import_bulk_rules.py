@@ -1,6 +1,7 @@
 """The set-based import refuses what the flush refuses, with the same messages (issue 11 item 5)."""
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
@@ -10,6 +11,7 @@ from models import Enrolment, Learner, Round, db
 from rules import RuleViolation, acting_as, confirmation
 from rules.identity import check_digit
 from spreadsheets import learner_bulk
+from spreadsheets.columns import LEARNER_FIELDS
 
 YEAR = 2568
 
@@ -31,8 +33,9 @@ def flush_messages(institution, row: dict) -> set[str]:
     """The row path: the row written alone through the ORM, the rules on the flush."""
     learner = db.session.scalar(select(Learner).where(
         Learner.national_id == row["national_id"])) or Learner(national_id=row["national_id"])
-    for key in ("title", "first_name", "last_name", "gender", "birth_date"):
-        setattr(learner, key, row.get(key))
+    for key in LEARNER_FIELDS:
+        if key in row:
+            setattr(learner, key, row[key])
     db.session.add(Enrolment(learner=learner, institution=institution,
                              institution_id=institution.id, academic_year=YEAR,
                              grade=row["grade"], classroom=row["classroom"], status="active"))
@@ -59,6 +62,11 @@ BAD_ROWS = {
     "no gender": dict(gender=None),
     "grade of another kind": dict(grade="A3"),
     "checksum": dict(national_id="2000000000000"),
+    "unknown registered subdistrict": dict(registered_subdistrict_code="999999"),
+    "unknown current subdistrict": dict(current_subdistrict_code="339999"),
+    "negative weight": dict(weight_kg=Decimal("-5")),
+    "no height": dict(height_cm=Decimal("0")),
+    "title the form cannot show": dict(title="นาง"),
 }
 
 
@@ -69,6 +77,37 @@ def test_each_bad_row_gets_the_flushs_own_messages(app, tree, case):
         expected = flush_messages(tree.a.school, row)
         assert expected, "the flush must refuse this row"
         assert bulk_messages(tree.a.school, row) == expected
+
+
+ACCEPTED_ROWS = {
+    "no birth date": {k: v for k, v in values(1).items() if k != "birth_date"},
+    "birth date empty": values(1, birth_date=None),
+    "abbreviated title": values(1, title="ด.ช."),
+    "known subdistrict": values(1, registered_subdistrict_code="330101",
+                                current_subdistrict_code="330102"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ACCEPTED_ROWS))
+def test_rows_the_flush_accepts_the_bulk_path_accepts(app, tree, case):
+    """A new learner without a birth date once crashed the bulk path (no attribute)."""
+    with acting_as(tree.a.school_user):
+        assert flush_messages(tree.a.school, ACCEPTED_ROWS[case]) == set()
+        assert bulk_messages(tree.a.school, ACCEPTED_ROWS[case]) == set()
+
+
+def test_both_paths_store_an_abbreviated_title_as_the_form_offers_it(app, tree):
+    with acting_as(tree.a.school_user):
+        plan = learner_bulk.plan(db.session, [(2, values(1, title="ดญ.", gender="F"))],
+                                 tree.a.school, YEAR)
+        assert plan.new_learners[0]["title"] == "เด็กหญิง"
+    with acting_as(None):
+        learner = Learner(**{k: v for k, v in values(2, title="น.ส.", gender="F").items()
+                             if k not in ("grade", "classroom")})
+        db.session.add(learner)
+        db.session.flush()
+        assert learner.title == "นางสาว"
+        db.session.rollback()
 
 
 def test_active_elsewhere_closed_round_and_confirmation_lock_match_the_flush(app, tree):

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, event, func, select
 
 from models import Enrolment, Learner, db
 from rules import acting_as
@@ -294,3 +294,116 @@ def test_a_confirmed_institution_cannot_import(app, tree):
     result = run(tree.a.school_user, tree.a.school, csv_bytes([row(1), row(2)]))
     assert not result.ok and result.problems[0].line is None  # a rule about the whole unit
     assert learner_count() == 0
+
+
+@pytest.mark.parametrize("birth", ["", "-", None])
+def test_a_new_learner_without_a_birth_date_is_imported(app, tree, browser, birth):
+    """Birth date is optional (DMC writes "-"); None: the file has no birth date column."""
+    header, rows = HEADER, [row(1), row(2, birth=birth or "")]
+    if birth is None:
+        at = HEADER.index("วันเกิด")
+        header, rows = HEADER[:at] + HEADER[at + 1:], [r[:at] + r[at + 1:] for r in rows]
+    response = upload_and_confirm(browser(tree.a.school_user), csv_bytes(rows, header=header))
+    assert response.status_code == 200, response.get_data(as_text=True)
+    births = dict(db.session.execute(select(Learner.national_id, Learner.birth_date)).all())
+    assert births == {nid(1): date(2018, 2, 1) if birth is not None else None, nid(2): None}
+
+
+SUBDISTRICT = "รหัสตำบลตามทะเบียนบ้าน"
+
+
+def test_an_unknown_subdistrict_code_is_reported_on_its_line_in_one_query(app, tree):
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args) -> None:  # noqa: ANN001
+        statements.append(statement)
+
+    data = csv_bytes([row(1) + ["330101"], row(2) + ["999999"], row(3) + ["330102"],
+                      row(4) + ["330101"]], header=HEADER + [SUBDISTRICT])
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        with app.test_request_context():
+            result = run(tree.a.school_user, tree.a.school, data)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    assert [(p.line, p.column) for p in result.problems] == [(3, SUBDISTRICT)]
+    assert "999999" in result.problems[0].reason and "ตำบล" in result.problems[0].reason
+    assert "ในเวลาเดียวกัน" not in result.problems[0].reason
+    assert len([s for s in statements if "FROM subdistrict" in s]) == 1
+    assert learner_count() == 0
+    data = csv_bytes([row(1) + ["330101"]], header=HEADER + [SUBDISTRICT])
+    assert run(tree.a.school_user, tree.a.school, data).ok
+    assert db.session.scalar(select(Learner.registered_subdistrict_code)) == "330101"
+
+
+def test_a_database_refusal_that_is_no_race_is_not_called_one(app, tree, monkeypatch):
+    """Were a check ever to miss a bad code, the foreign key refuses the write: say so."""
+    monkeypatch.setattr(importer.learner_bulk, "unknown_subdistricts", lambda *a: set())
+    data = csv_bytes([row(1) + ["999999"]], header=HEADER + [SUBDISTRICT])
+    with app.test_request_context():
+        result = run(tree.a.school_user, tree.a.school, data)
+    assert [p.line for p in result.problems] == [None] and not result.written
+    assert "ในเวลาเดียวกัน" not in result.problems[0].reason
+    assert "ฐานข้อมูล" in result.problems[0].reason
+    assert learner_count() == 0
+
+
+def test_abbreviated_titles_are_stored_as_the_learner_form_offers_them(app, tree, browser):
+    titles = {1: ("ด.ช.", "เด็กชาย"), 2: ("ดญ.", "เด็กหญิง"), 3: ("น.ส.", "นางสาว"),
+              4: ("นาย", "นาย"), 5: ("เด็กชาย", "เด็กชาย"), 6: ("ด.ญ", "เด็กหญิง")}
+    genders = {"เด็กชาย": "ชาย", "นาย": "ชาย", "เด็กหญิง": "หญิง", "นางสาว": "หญิง"}
+    school = browser(tree.a.school_user)
+    response = upload_and_confirm(school, csv_bytes(
+        [row(n, title=typed, gender=genders[kept]) for n, (typed, kept) in titles.items()]))
+    assert response.status_code == 200, response.get_data(as_text=True)
+    stored = dict(db.session.execute(select(Learner.national_id, Learner.title)).all())
+    assert stored == {nid(n): kept for n, (_typed, kept) in titles.items()}
+    learner = db.session.scalar(select(Learner).where(Learner.national_id == nid(3)))
+    form = school.get(f"/admin/learner/edit/?id={learner.id}").get_data(as_text=True)
+    assert re.search(r'<option selected value="นางสาว">|<option value="นางสาว" selected', form)
+
+
+def test_an_unknown_title_is_reported_on_its_line(app, tree):
+    data = csv_bytes([row(1), row(2, title="นาง", gender="หญิง")])
+    with app.test_request_context():
+        result = run(tree.a.school_user, tree.a.school, data)
+    assert [(p.line, p.column) for p in result.problems] == [(3, "คำนำหน้าชื่อ")]
+    assert "นาง" in result.problems[0].reason and "นางสาว" in result.problems[0].reason
+    assert learner_count() == 0
+
+
+def test_an_international_phone_is_imported_as_the_form_keeps_it(app, tree):
+    header = HEADER + ["โทรศัพท์ผู้ปกครอง", "ชื่อผู้ปกครอง"]
+    data = csv_bytes([row(1) + ["+66812345678", "นาง ก"], row(2) + ["+66 81 234 5678", "นาง ข"]],
+                     header=header)
+    assert run(tree.a.school_user, tree.a.school, data).ok
+    phones = dict(db.session.execute(select(Learner.national_id, Learner.guardian_phone)).all())
+    assert phones == {nid(1): "+66812345678", nid(2): "+66 81 234 5678"}
+    formula = csv_bytes([row(3) + ["+66812345678", "=HYPERLINK(\"http://x\")"],
+                         row(4) + ["+66=1+1", "นาง ค"]], header=header)
+    with app.test_request_context():
+        result = run(tree.a.school_user, tree.a.school, formula)
+    assert [(p.line, p.column) for p in result.problems] == [(2, "ชื่อผู้ปกครอง"),
+                                                              (3, "โทรศัพท์ผู้ปกครอง")]
+    assert all("สูตร" in p.reason for p in result.problems)
+
+
+@pytest.mark.parametrize("weight,words", [("-5", "น้ำหนัก"), ("0", "น้ำหนัก"),
+                                          ("nan", "ไม่ใช่ตัวเลข"), ("abc", "ไม่ใช่ตัวเลข")])
+def test_a_weight_that_is_no_positive_number_gets_its_own_message(app, tree, weight, words):
+    data = csv_bytes([row(1) + [weight]], header=HEADER + ["น้ำหนัก"])
+    with app.test_request_context():
+        result = run(tree.a.school_user, tree.a.school, data)
+    assert [(p.line, p.column) for p in result.problems] == [(2, "น้ำหนัก")]
+    assert words in result.problems[0].reason and "สูตร" not in result.problems[0].reason
+    assert learner_count() == 0
+
+
+def test_a_title_that_contradicts_the_gender_is_a_warning_not_a_refusal(app, tree, browser):
+    school = browser(tree.a.school_user)
+    data = csv_bytes([row(1), row(2, title="เด็กชาย", gender="หญิง")])
+    page = upload(school, data).get_data(as_text=True)
+    warnings = page[page.index('id="import-warnings"'):]
+    assert "บรรทัดที่ 3" in warnings and "เด็กชาย" in warnings and "บรรทัดที่ 2" not in warnings
+    assert upload_and_confirm(school, data).status_code == 200
+    assert db.session.scalar(select(Learner.gender).where(Learner.national_id == nid(2))) == "F"
