@@ -17,6 +17,7 @@ from spreadsheets import readers
 from spreadsheets.obec_counts import ObecCounts, limited_to, read_obec_table
 from spreadsheets.pending import discard, keep, load
 from spreadsheets.uploads import MAX_BYTES, UploadRefused, check_upload
+from web.fields import whole_number
 from web.forms import Form
 
 from .base import PageView
@@ -81,13 +82,12 @@ class OtherSchoolCountView(PageView):
                 numbers = []
                 for raw, field in zip(pair, (_("boys"), _("girls")), strict=True):
                     raw = raw.strip() or "0"
-                    if not raw.isdigit():
-                        problems.append(_("%(grade)s, %(field)s: enter a whole number, 0 or more "
-                                          "(you typed \"%(value)s\").",
+                    number = whole_number(raw)
+                    if number is None:
+                        problems.append(_("%(grade)s, %(field)s: enter a whole number, 0 or more, "
+                                          "in the digits 0-9 or ๐-๙ (you typed \"%(value)s\").",
                                           grade=GRADE_LABELS[grade], field=field, value=raw))
-                        numbers.append(0)
-                    else:
-                        numbers.append(int(raw))
+                    numbers.append(number or 0)
                 parsed[grade] = numbers
             if not form.validate():
                 problems.append(_("The form expired. Please try again."))

@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from models.people import SCHOOL_GRADES
 from rules import RuleViolation
 from spreadsheets import cells, readers
+from web.fields import whole_number
 
 CODE = re.compile(r"\d{10}")
 AS_OF = "ข้อมูล ณ วันที่"
@@ -60,8 +61,7 @@ def obec_grade(label: str) -> str | None:
 
 
 def _number(value: Any) -> int | None:
-    text = cells.text(value).replace(",", "")
-    return int(text) if text.isdigit() else None
+    return whole_number(cells.text(value).replace(",", ""))
 
 
 def read_obec_counts(data: bytes) -> ObecTable:

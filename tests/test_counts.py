@@ -111,3 +111,21 @@ def test_every_grid_input_is_labelled_with_its_grade_and_gender(tree, browser) -
     assert len(counted) == 2 * len(GRADES)
     assert all('aria-label="' in tag for tag in counted)
     assert 'aria-label="นักเรียนชาย ป.๑"' in page and 'aria-label="นักเรียนหญิง อ.๓"' in page
+
+
+def test_digits_not_arabic_or_thai_are_refused_with_a_message_not_a_server_error(
+        tree, browser) -> None:  # noqa: ANN001
+    round_ = make_round()
+    lao = browser(tree.a.sao_user)
+    url = f"/admin/other_count/{tree.a.other.id}/?round={round_.id}"
+    typed = {"K1_boys": "²", "K2_girls": "١", "P1_boys": "１２"}  # str.isdigit() passes each
+    page = lao.post(url, data=grid() | typed)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert all(value in html for value in typed.values())  # what was typed is kept
+    assert html.count("เลขอารบิก (0-9) หรือเลขไทย (๐-๙)") == 3
+    assert db.session.scalar(select(OtherSchoolCount)) is None
+    # Thai digits are what people type: they are read, not refused.
+    assert lao.post(url, data=grid("๑๒", "๓")).status_code == 302
+    rows = db.session.scalars(select(OtherSchoolCount)).all()
+    assert len(rows) == 9 and {(r.boys, r.girls) for r in rows} == {(12, 3)}

@@ -89,3 +89,15 @@ def test_an_oversized_counts_upload_is_refused_before_parsing(tree, browser):
     page = upload(browser(tree.a.sao_user), round_.id, lines)
     assert page.status_code == 422
     assert db.session.scalar(select(OtherSchoolCount)) is None
+
+
+def test_a_count_in_other_digits_is_a_problem_not_a_server_error(tree, browser):
+    round_ = make_round()
+    code = tree.a.other.code
+    odd = raw_table(code).replace(",ป.1,4,2,6,".encode(), ",ป.1,²,2,6,".encode())
+    page = upload(browser(tree.a.sao_user), round_.id, odd)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 422 and "ชั้น ป.1: จำนวนชายและหญิงต้องเป็นจำนวนเต็ม" in html
+    assert db.session.scalar(select(OtherSchoolCount)) is None
+    thai = raw_table(code).replace(",ป.1,4,2,6,".encode(), ",ป.1,๔,๒,๖,".encode())
+    assert read_obec_table(thai).schools[code]["P1"] == (4, 2)
