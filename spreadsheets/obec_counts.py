@@ -4,7 +4,8 @@ Reads the table as OBEC's EMIS pages give it and as scrapers save it (CSV in UTF
 XLSX, XLS): one row per school and grade ("ป.1", "อบ.2" …), the school's 10-digit code in a
 column of its own (the tidy layout) or last (the raw layout, with an index column and the header
 repeated per school). Subtotal rows ("รวม…"), headers and the "ข้อมูล ณ วันที่" row are skipped;
-every grade row is cross-checked (boys + girls = total); vocational grades (ปวช.) are left out.
+every grade row is cross-checked (boys + girls = total) and held to the counts' bound
+(`rules.counts.count_problem`); vocational grades (ปวช.) are left out.
 One reader for both users: the LAO's counts grid (`read_obec_table`, every problem listed) and
 the department's cross-check (`read_obec_counts`, refused at the first problem).
 """
@@ -18,6 +19,7 @@ from flask_babel import gettext as _
 
 from models.people import SCHOOL_GRADES
 from rules import RuleViolation
+from rules.counts import count_problem
 from spreadsheets import cells, readers
 from web.fields import whole_number
 
@@ -130,6 +132,11 @@ def _read_sheet(rows: Any, found: ObecCounts) -> None:
             found.problems.append((line, _(
                 "Line %(line)d, %(grade)s: boys %(boys)d + girls %(girls)d is not the total "
                 "%(total)d.", line=line, grade=texts[at], boys=boys, girls=girls, total=total)))
+            continue
+        too_many = [problem for value, gender in ((boys, "boys"), (girls, "girls"))
+                    if (problem := count_problem(value, current_code, texts[at], gender))]
+        if too_many:
+            found.problems += [(line, problem) for problem in too_many]
             continue
         school = found.schools.setdefault(current_code, {})
         if grade in school:

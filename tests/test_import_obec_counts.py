@@ -101,3 +101,20 @@ def test_a_count_in_other_digits_is_a_problem_not_a_server_error(tree, browser):
     assert db.session.scalar(select(OtherSchoolCount)) is None
     thai = raw_table(code).replace(",ป.1,4,2,6,".encode(), ",ป.1,๔,๒,๖,".encode())
     assert read_obec_table(thai).schools[code]["P1"] == (4, 2)
+
+
+def test_a_count_beyond_any_school_in_the_obec_table_is_a_problem(tree, browser):
+    round_ = make_round()
+    code = tree.a.other.code
+    huge = raw_table(code).replace(",ป.1,4,2,6,".encode(),
+                                   ",ป.1,4,99999999999,100000000003,".encode())
+    page = upload(browser(tree.a.sao_user), round_.id, huge)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 422
+    assert (f"{code} ชั้น ป.1: นักเรียนหญิง 99,999,999,999 คน "
+            "มากเกินกว่าที่โรงเรียนหนึ่งจะมีได้ในชั้นเดียว") in html
+    assert 'action="/admin/other_count/upload/' not in html.replace(
+        f'action="/admin/other_count/upload/?round={round_.id}"', "")  # no way to save it
+    assert db.session.scalar(select(OtherSchoolCount)) is None
+    with pytest.raises(RuleViolation, match="99,999,999,999"):  # the department's loader too
+        read_obec_counts(huge)
