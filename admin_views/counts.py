@@ -12,7 +12,7 @@ from models import OtherSchool, OtherSchoolCount, Round, db
 from models.organisations import AFFILIATION_LABELS
 from models.people import COUNT_GRADES, GRADE_LABELS
 from rules import RuleViolation
-from rules.counts import count_problem
+from rules.counts import as_of_warning, count_problem
 from rules.scope import subtree
 from spreadsheets import readers
 from spreadsheets.obec_counts import ObecCounts, limited_to, read_obec_table
@@ -132,7 +132,8 @@ class OtherSchoolCountView(PageView):
         pending = keep(data, "counts", owner=current_user.id, target_id=round_.id,
                        year=round_.academic_year, filename=upload.filename)
         context.update(found=found, schools=schools, unknown=unknown, pending=pending,
-                       problems=[r for _line, r in found.problems] + unknown)
+                       problems=[r for _line, r in found.problems] + unknown,
+                       year_warning=as_of_warning(found.count_date(), round_))
         status = 422 if context["problems"] else 200
         return self.render("admin/learners/counts_upload.html", **context), status
 

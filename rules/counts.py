@@ -1,12 +1,15 @@
 """Other-affiliation head counts of SPEC §3: per grade K1-P6, boys and girls, zero when closed,
-and never more than one school can have."""
+never more than one school can have, and a word when they come from another year's table."""
 
+from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
+import clock
+from i18n import be_date
 from models import OtherSchool, OtherSchoolCount, Round
 from models.people import COUNT_GRADES, GRADE_LABELS
 
@@ -39,6 +42,18 @@ def count_problem(value: Any, school: str, grade: str, gender: str) -> str | Non
     return _("%(school)s, %(grade)s: %(count)s girls is more than one grade of a school has "
              "(at most %(most)s). Check the number.", school=school, grade=grade,
              count=f"{value:,}", most=f"{MOST_PER_GRADE:,}")
+
+
+def as_of_warning(as_of: date | None, round_: Round) -> str | None:
+    """A warning, not a refusal, when OBEC's table counts another academic year than the round:
+    most likely last year's file, though an LAO may knowingly use it until OBEC's is out."""
+    if as_of is None or clock.academic_year(as_of) == round_.academic_year:
+        return None
+    return _("This table gives OBEC's counts as of %(date)s, in academic year %(year)d, but "
+             "round %(round)s counts academic year %(round_year)d. Check that it is the table "
+             "of this year before saving its counts.", date=be_date(as_of),
+             year=clock.academic_year(as_of), round=str(round_),
+             round_year=round_.academic_year)
 
 
 @validates(OtherSchoolCount)

@@ -43,6 +43,15 @@ class ObecCounts:
     def ok(self) -> bool:
         return not self.problems
 
+    def count_date(self) -> date | None:
+        """The day of the "as of" row; None without one or when it is no day in the calendar."""
+        if self.as_of is None:
+            return None
+        try:
+            return cells.parse_date(self.as_of[len(AS_OF):])
+        except ValueError:
+            return None
+
 
 @dataclass
 class ObecTable:
@@ -74,9 +83,8 @@ def read_obec_counts(data: bytes) -> ObecTable:
         raise RuleViolation(str(exc)) from None
     if found.problems:
         raise RuleViolation(found.problems[0][1])
-    as_of = cells.parse_date(found.as_of[len(AS_OF):]) if found.as_of else None
     return ObecTable({(code, grade): pair for code, grades in found.schools.items()
-                      for grade, pair in grades.items()}, as_of)
+                      for grade, pair in grades.items()}, found.count_date())
 
 
 def read_obec_table(data: bytes) -> ObecCounts:
