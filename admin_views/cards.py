@@ -145,7 +145,7 @@ class CardsView(PageView):
     @expose("/issue", methods=("POST",))
     def issue_view(self) -> Response:
         """Issue new passwords for a whole group or chosen accounts and show their cards once."""
-        ids = [int(i) for i in request.form.getlist("user_id") if i.isdigit()]
+        ids = request.form.getlist("user_id", type=int)  # drops what is not an id
         if ids:
             users = list(db.session.scalars(issuable(current_user).where(User.id.in_(ids))))
             if len(users) != len(set(ids)):

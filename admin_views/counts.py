@@ -12,11 +12,13 @@ from models import OtherSchool, OtherSchoolCount, Round, db
 from models.organisations import AFFILIATION_LABELS
 from models.people import COUNT_GRADES, GRADE_LABELS
 from rules import RuleViolation
+from rules.counts import as_of_warning, count_problem
 from rules.scope import subtree
 from spreadsheets import readers
 from spreadsheets.obec_counts import ObecCounts, limited_to, read_obec_table
 from spreadsheets.pending import discard, keep, load
 from spreadsheets.uploads import MAX_BYTES, UploadRefused, check_upload
+from web.fields import whole_number
 from web.forms import Form
 
 from .base import PageView
@@ -71,26 +73,16 @@ class OtherSchoolCountView(PageView):
         values = {g: (existing[g].boys, existing[g].girls) if g in existing else (0, 0)
                   for g in COUNT_GRADES}
         problems: list[str] = []
+        errors: dict[str, str] = {}
         form = Form(request.form if request.method == "POST" else None)
         if request.method == "POST":
-            typed = {g: (request.form.get(f"{g}_boys", ""), request.form.get(f"{g}_girls", ""))
-                     for g in COUNT_GRADES}
-            values = typed
-            parsed = {}
-            for grade, pair in typed.items():
-                numbers = []
-                for raw, field in zip(pair, (_("boys"), _("girls")), strict=True):
-                    raw = raw.strip() or "0"
-                    if not raw.isdigit():
-                        problems.append(_("%(grade)s, %(field)s: enter a whole number, 0 or more "
-                                          "(you typed \"%(value)s\").",
-                                          grade=GRADE_LABELS[grade], field=field, value=raw))
-                        numbers.append(0)
-                    else:
-                        numbers.append(int(raw))
-                parsed[grade] = numbers
+            values = {g: (request.form.get(f"{g}_boys", ""), request.form.get(f"{g}_girls", ""))
+                      for g in COUNT_GRADES}
+            parsed, errors = _read_grid(school, values)
             if not form.validate():
                 problems.append(_("The form expired. Please try again."))
+            if errors:
+                problems.append(_("Nothing is saved yet: correct the numbers marked below."))
             if not problems:
                 school_rows = {(school.id, grade): row for grade, row in existing.items()}
                 _set_counts(school_rows, round_.id, school, parsed)
@@ -103,7 +95,8 @@ class OtherSchoolCountView(PageView):
                     flash(_("The counts of %(school)s are saved.", school=school.name), "success")
                     return redirect(self.get_url(".index", round=round_.id))
         return self.render("admin/learners/counts_grid.html", school=school, round=round_,
-                           values=values, problems=problems, form=form, grades=COUNT_GRADES,
+                           values=values, problems=problems, errors=errors, form=form,
+                           grades=COUNT_GRADES,
                            grade_labels=GRADE_LABELS, affiliations=AFFILIATION_LABELS)
 
     def _matched(self, found: ObecCounts) -> tuple[dict[str, OtherSchool], list[str]]:
@@ -139,7 +132,8 @@ class OtherSchoolCountView(PageView):
         pending = keep(data, "counts", owner=current_user.id, target_id=round_.id,
                        year=round_.academic_year, filename=upload.filename)
         context.update(found=found, schools=schools, unknown=unknown, pending=pending,
-                       problems=[r for _line, r in found.problems] + unknown)
+                       problems=[r for _line, r in found.problems] + unknown,
+                       year_warning=as_of_warning(found.count_date(), round_))
         status = 422 if context["problems"] else 200
         return self.render("admin/learners/counts_upload.html", **context), status
 
@@ -175,6 +169,31 @@ class OtherSchoolCountView(PageView):
         flash(_("The counts of %(count)d schools are saved from the file.",
                 count=len(found.schools)), "success")
         return redirect(self.get_url(".index", round=round_.id))
+
+
+def _read_grid(school: OtherSchool, typed: dict[str, tuple[str, str]]
+               ) -> tuple[dict[str, tuple[int, int]], dict[str, str]]:
+    """The numbers typed per grade, and what is wrong with each box by its input's name: the
+    rule's own words beside the box, so the user sees which of eighteen to correct."""
+    labels = {"boys": _("boys"), "girls": _("girls")}
+    parsed: dict[str, tuple[int, int]] = {}
+    errors: dict[str, str] = {}
+    for grade, pair in typed.items():
+        numbers = []
+        for gender, raw in zip(("boys", "girls"), pair, strict=True):
+            raw = raw.strip() or "0"
+            number = whole_number(raw)
+            if number is None:
+                errors[f"{grade}_{gender}"] = _(
+                    "%(grade)s, %(field)s: enter a whole number, 0 or more, in the digits 0-9 "
+                    "or ๐-๙ (you typed \"%(value)s\").", grade=GRADE_LABELS[grade],
+                    field=labels[gender], value=raw)
+            elif problem := count_problem(number, school.name, str(GRADE_LABELS[grade]),
+                                          gender):
+                errors[f"{grade}_{gender}"] = problem
+            numbers.append(number or 0)
+        parsed[grade] = (numbers[0], numbers[1])
+    return parsed, errors
 
 
 def _set_counts(existing: dict[tuple[int, str], OtherSchoolCount], round_id: int, school: Any,

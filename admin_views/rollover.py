@@ -63,8 +63,8 @@ class RolloverMixin:
         """Rows chosen by id, or every row matching the list's current filter and search."""
         ids = request.values.getlist("rowid")
         if ids:
-            query = self.get_query().filter(Enrolment.id.in_([int(i) for i in ids if
-                                                              i.isdigit()]))
+            query = self.get_query().filter(
+                Enrolment.id.in_(request.values.getlist("rowid", type=int)))
         else:
             view_args = self._get_list_extra_args()
             _count, query = self.get_list(None, None, False, view_args.search,

@@ -4,7 +4,8 @@ Reads the table as OBEC's EMIS pages give it and as scrapers save it (CSV in UTF
 XLSX, XLS): one row per school and grade ("ป.1", "อบ.2" …), the school's 10-digit code in a
 column of its own (the tidy layout) or last (the raw layout, with an index column and the header
 repeated per school). Subtotal rows ("รวม…"), headers and the "ข้อมูล ณ วันที่" row are skipped;
-every grade row is cross-checked (boys + girls = total); vocational grades (ปวช.) are left out.
+every grade row is cross-checked (boys + girls = total) and held to the counts' bound
+(`rules.counts.count_problem`); vocational grades (ปวช.) are left out.
 One reader for both users: the LAO's counts grid (`read_obec_table`, every problem listed) and
 the department's cross-check (`read_obec_counts`, refused at the first problem).
 """
@@ -18,7 +19,9 @@ from flask_babel import gettext as _
 
 from models.people import SCHOOL_GRADES
 from rules import RuleViolation
+from rules.counts import count_problem
 from spreadsheets import cells, readers
+from web.fields import whole_number
 
 CODE = re.compile(r"\d{10}")
 AS_OF = "ข้อมูล ณ วันที่"
@@ -40,6 +43,15 @@ class ObecCounts:
     def ok(self) -> bool:
         return not self.problems
 
+    def count_date(self) -> date | None:
+        """The day of the "as of" row; None without one or when it is no day in the calendar."""
+        if self.as_of is None:
+            return None
+        try:
+            return cells.parse_date(self.as_of[len(AS_OF):])
+        except ValueError:
+            return None
+
 
 @dataclass
 class ObecTable:
@@ -60,8 +72,7 @@ def obec_grade(label: str) -> str | None:
 
 
 def _number(value: Any) -> int | None:
-    text = cells.text(value).replace(",", "")
-    return int(text) if text.isdigit() else None
+    return whole_number(cells.text(value).replace(",", ""))
 
 
 def read_obec_counts(data: bytes) -> ObecTable:
@@ -72,9 +83,8 @@ def read_obec_counts(data: bytes) -> ObecTable:
         raise RuleViolation(str(exc)) from None
     if found.problems:
         raise RuleViolation(found.problems[0][1])
-    as_of = cells.parse_date(found.as_of[len(AS_OF):]) if found.as_of else None
     return ObecTable({(code, grade): pair for code, grades in found.schools.items()
-                      for grade, pair in grades.items()}, as_of)
+                      for grade, pair in grades.items()}, found.count_date())
 
 
 def read_obec_table(data: bytes) -> ObecCounts:
@@ -130,6 +140,11 @@ def _read_sheet(rows: Any, found: ObecCounts) -> None:
             found.problems.append((line, _(
                 "Line %(line)d, %(grade)s: boys %(boys)d + girls %(girls)d is not the total "
                 "%(total)d.", line=line, grade=texts[at], boys=boys, girls=girls, total=total)))
+            continue
+        too_many = [problem for value, gender in ((boys, "boys"), (girls, "girls"))
+                    if (problem := count_problem(value, current_code, texts[at], gender))]
+        if too_many:
+            found.problems += [(line, problem) for problem in too_many]
             continue
         school = found.schools.setdefault(current_code, {})
         if grade in school:

@@ -55,6 +55,7 @@ def test_every_documented_path_answers_to_its_schema(confirmed, tree, client, br
         ("/api/v1/counts", f"round={r}"): 200,
         ("/api/v1/counts", f"round={r}&by=lao&province=33"): 200,
         ("/api/v1/counts", f"round={r}&by=institution&lao={tree.a.muni.id}"): 200,
+        ("/api/v1/counts", f"round={r}&by=institution&lao=²"): 404,
         ("/api/v1/counts", f"round={r}&by=lao"): 400,
         ("/api/v1/counts", f"round={r}&by=teacher"): 400,
         ("/api/v1/counts", "round=999999"): 404,

@@ -144,3 +144,12 @@ def test_a_group_issue_first_lists_whose_passwords_will_be_reset(app, tree, brow
     db.session.expire_all()
     assert db.session.get(User, tree.a.sao_user.id).password_hash == before
     assert province.get(f"/admin/cards/preview?group=lao:{tree.b.sao.id}").status_code == 404
+
+
+def test_a_user_id_that_is_no_number_is_dropped_not_a_server_error(app, tree, browser):
+    b = browser(tree.a.province_user)
+    before = db.session.scalar(select(User.password_hash).where(User.id == tree.a.school_user.id))
+    assert b.post("/admin/cards/issue", data={"user_id": "²"}).status_code == 404
+    db.session.expire_all()
+    assert db.session.scalar(select(User.password_hash).where(User.id == tree.a.school_user.id)
+                             ) == before

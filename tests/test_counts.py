@@ -7,6 +7,8 @@ from sqlalchemy import func, select
 
 import clock
 from models import CentreBasicData, OtherSchool, OtherSchoolCount, Round, db
+from rules import RuleViolation, acting_as
+from rules.counts import MOST_PER_GRADE
 
 GRADES = ("K1", "K2", "K3", "P1", "P2", "P3", "P4", "P5", "P6")
 
@@ -111,3 +113,59 @@ def test_every_grid_input_is_labelled_with_its_grade_and_gender(tree, browser) -
     assert len(counted) == 2 * len(GRADES)
     assert all('aria-label="' in tag for tag in counted)
     assert 'aria-label="นักเรียนชาย ป.๑"' in page and 'aria-label="นักเรียนหญิง อ.๓"' in page
+
+
+def test_digits_not_arabic_or_thai_are_refused_with_a_message_not_a_server_error(
+        tree, browser) -> None:  # noqa: ANN001
+    round_ = make_round()
+    lao = browser(tree.a.sao_user)
+    url = f"/admin/other_count/{tree.a.other.id}/?round={round_.id}"
+    typed = {"K1_boys": "²", "K2_girls": "١", "P1_boys": "１２"}  # str.isdigit() passes each
+    page = lao.post(url, data=grid() | typed)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert all(value in html for value in typed.values())  # what was typed is kept
+    assert html.count("เลขอารบิก (0-9) หรือเลขไทย (๐-๙)") == 3
+    assert db.session.scalar(select(OtherSchoolCount)) is None
+    # Thai digits are what people type: they are read, not refused.
+    assert lao.post(url, data=grid("๑๒", "๓")).status_code == 302
+    rows = db.session.scalars(select(OtherSchoolCount)).all()
+    assert len(rows) == 9 and {(r.boys, r.girls) for r in rows} == {(12, 3)}
+
+
+def test_a_count_beyond_any_school_is_refused_beside_its_box(tree, browser) -> None:  # noqa: ANN001
+    round_ = make_round()
+    lao = browser(tree.a.sao_user)
+    url = f"/admin/other_count/{tree.a.other.id}/?round={round_.id}"
+    page = lao.post(url, data=grid() | {"K1_boys": "99999999999"})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200  # not a 500 from PostgreSQL's integer column
+    box = re.search(r'<input[^>]*id="K1_boys"[^>]*>\s*<div class="invalid-feedback" '
+                    r'id="K1_boys-error">([^<]*)</div>', html)
+    assert box and 'value="99999999999"' in box.group(0) and 'aria-invalid="true"' in box.group(0)
+    assert box.group(1) == (f"{tree.a.other.name} ชั้น อ.๑: นักเรียนชาย 99,999,999,999 คน "
+                            "มากเกินกว่าที่โรงเรียนหนึ่งจะมีได้ในชั้นเดียว (ไม่เกิน 2,000 คน) "
+                            "กรุณาตรวจสอบตัวเลข")
+    assert html.count("invalid-feedback") == 1 and "ยังไม่ได้บันทึกข้อมูล" in html
+    assert db.session.scalar(select(OtherSchoolCount)) is None
+    at_most = str(MOST_PER_GRADE)
+    assert lao.post(url, data=grid(at_most, at_most)).status_code == 302
+    assert db.session.scalar(select(func.sum(OtherSchoolCount.girls))) == 9 * MOST_PER_GRADE
+
+
+def test_no_write_path_stores_a_count_beyond_any_school(tree) -> None:  # noqa: ANN001
+    round_ = make_round()
+    with acting_as(None):  # as the CLI or a script would write it
+        db.session.add(OtherSchoolCount(round_id=round_.id, other_school_id=tree.a.other.id,
+                                        grade="P2", boys=1, girls=2 ** 40))
+        try:
+            db.session.commit()
+        except RuleViolation as exc:
+            refused = exc.messages
+        else:
+            refused = []
+        db.session.rollback()
+    assert refused == [f"{tree.a.other.name} ชั้น ป.๒: นักเรียนหญิง 1,099,511,627,776 คน "
+                       "มากเกินกว่าที่โรงเรียนหนึ่งจะมีได้ในชั้นเดียว (ไม่เกิน 2,000 คน) "
+                       "กรุณาตรวจสอบตัวเลข"]
+    assert db.session.scalar(select(OtherSchoolCount)) is None

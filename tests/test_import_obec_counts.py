@@ -89,3 +89,48 @@ def test_an_oversized_counts_upload_is_refused_before_parsing(tree, browser):
     page = upload(browser(tree.a.sao_user), round_.id, lines)
     assert page.status_code == 422
     assert db.session.scalar(select(OtherSchoolCount)) is None
+
+
+def test_a_count_in_other_digits_is_a_problem_not_a_server_error(tree, browser):
+    round_ = make_round()
+    code = tree.a.other.code
+    odd = raw_table(code).replace(",ป.1,4,2,6,".encode(), ",ป.1,²,2,6,".encode())
+    page = upload(browser(tree.a.sao_user), round_.id, odd)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 422 and "ชั้น ป.1: จำนวนชายและหญิงต้องเป็นจำนวนเต็ม" in html
+    assert db.session.scalar(select(OtherSchoolCount)) is None
+    thai = raw_table(code).replace(",ป.1,4,2,6,".encode(), ",ป.1,๔,๒,๖,".encode())
+    assert read_obec_table(thai).schools[code]["P1"] == (4, 2)
+
+
+def test_a_count_beyond_any_school_in_the_obec_table_is_a_problem(tree, browser):
+    round_ = make_round()
+    code = tree.a.other.code
+    huge = raw_table(code).replace(",ป.1,4,2,6,".encode(),
+                                   ",ป.1,4,99999999999,100000000003,".encode())
+    page = upload(browser(tree.a.sao_user), round_.id, huge)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 422
+    assert (f"{code} ชั้น ป.1: นักเรียนหญิง 99,999,999,999 คน "
+            "มากเกินกว่าที่โรงเรียนหนึ่งจะมีได้ในชั้นเดียว") in html
+    assert 'action="/admin/other_count/upload/' not in html.replace(
+        f'action="/admin/other_count/upload/?round={round_.id}"', "")  # no way to save it
+    assert db.session.scalar(select(OtherSchoolCount)) is None
+    with pytest.raises(RuleViolation, match="99,999,999,999"):  # the department's loader too
+        read_obec_counts(huge)
+
+
+def test_the_preview_warns_of_a_table_from_another_year_and_still_lets_it_be_saved(tree, browser):
+    round_ = make_round()  # academic year 2568; the table counts 10 June 2565
+    lao = browser(tree.a.sao_user)
+    page = upload(lao, round_.id, raw_table(tree.a.other.code))
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert ("ตารางนี้เป็นจำนวนนักเรียนของ สพฐ. ณ วันที่ 10 มิ.ย. 2565 ซึ่งอยู่ในปีการศึกษา 2565 "
+            "แต่การเก็บข้อมูลครั้งที่ 2568/1 เป็นของปีการศึกษา 2568") in html
+    commit = re.search(r'action="(/admin/other_count/upload/[^"]+/)"', html).group(1)
+    assert lao.post(commit).status_code == 302  # the LAO may still go on
+    assert len(db.session.scalars(select(OtherSchoolCount)).all()) == 9
+    this_year = raw_table(tree.a.other.code).replace(b"2565", b"2568")
+    html = upload(lao, round_.id, this_year).get_data(as_text=True)
+    assert "ณ วันที่ 10 มิถุนายน 2568" in html and "ตารางนี้เป็นจำนวนนักเรียนของ สพฐ." not in html

@@ -186,6 +186,12 @@ def test_rollover_selected_rows_via_action(tree, browser) -> None:  # noqa: ANN0
         == ["graduated", "active"]
 
 
+def test_rollover_row_ids_that_are_no_numbers_choose_nothing(tree, browser) -> None:  # noqa: ANN001
+    _seed(tree, 2)
+    page = browser(tree.a.school_user).get("/admin/student/rollover/?action=graduate&rowid=²")
+    assert page.status_code == 200
+    assert re.search(r'class="lead">[^<]*\b0\b', page.get_data(as_text=True))
+
 def test_rollover_outside_scope_is_refused(tree, browser) -> None:  # noqa: ANN001
     _seed(tree, 1)
     first = db.session.scalar(select(Enrolment))

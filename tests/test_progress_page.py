@@ -144,3 +144,20 @@ def test_the_lao_is_offered_a_cancel_and_a_change_list_only_when_it_can_use_them
     assert changed in reopened  # a confirmation was cancelled: there is a change list to read
     assert changed not in browser(tree.a.sao_user).get(
         f"/admin/confirmation/?lao={tree.a.sao.id}").get_data(as_text=True)  # never confirmed
+
+
+def test_a_confirmation_id_that_is_no_number_is_dropped_not_a_server_error(tree, browser):
+    round_ = open_round()
+    _confirm_muni(tree, round_)
+    lao_confirmation = db.session.query(Confirmation).filter_by(level="lao").one()
+    province = browser(tree.a.province_user)
+    refused = province.post("/admin/confirmation/cancel/", data={
+        "confirmation": ["²", "١"], "reason": "ขอแก้ไข", "round": round_.id},
+        follow_redirects=True)
+    assert refused.status_code == 200
+    assert "กรุณาเลือกการยืนยันข้อมูลที่จะยกเลิก" in refused.get_data(as_text=True)
+    done = province.post("/admin/confirmation/cancel/", data={
+        "confirmation": ["²", lao_confirmation.id], "reason": "ขอแก้ไข", "round": round_.id})
+    assert done.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Confirmation, lao_confirmation.id).cancelled_at is not None

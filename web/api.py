@@ -23,6 +23,7 @@ from rules.permissions import may_cancel, may_confirm, may_see
 from rules.scope import Unit
 from spreadsheets.writers import csv_chunks
 from web.admission import over_limit
+from web.fields import whole_number
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 OPENAPI = json.loads((Path(__file__).with_name("openapi.json")).read_text(encoding="utf-8"))
@@ -103,7 +104,8 @@ def count_rows(round_: Round, by: str, parent: str | None) -> list[dict[str, Any
         names = {lao.id: (lao.code, lao.name) for lao in db.session.scalars(
             select(Lao).where(Lao.id.in_(list(sums))))}
     else:
-        lao = db.session.get(Lao, int(parent)) if (parent or "").isdigit() else None
+        lao_id = whole_number(parent)
+        lao = db.session.get(Lao, lao_id) if lao_id is not None else None
         if lao is None:
             abort(404)
         sums = counts_by(round_.id, Scope(Level.LAO, lao.code, lao.name, lao.province_code, lao),

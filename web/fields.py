@@ -3,6 +3,7 @@
 The field reads what people actually type: `16/5/2569`, Thai digits `๑๖/๕/๒๕๖๙`, a Thai month
 name or abbreviation `16 พฤษภาคม 2569` / `16 พ.ค. 69`, and the ISO date a browser or an old form
 posts (`2026-05-16`, Gregorian by definition). It always shows the date back as dd/mm/BBBB.
+Whole numbers typed or read from a file go through `whole_number`, in Arabic or Thai digits.
 """
 
 import re
@@ -27,6 +28,16 @@ MONTH_NUMBERS = {name.replace(".", ""): n for names in (MONTHS, SHORT_MONTHS)
 ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 NUMERIC = re.compile(r"^(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{2}|\d{4})$")
 WORDS = re.compile(r"^(\d{1,2})\s*([^\d\s]+?)\s*(\d{2}|\d{4})$")
+#: Arabic digits only (Thai ones are turned into them first), no longer than a 64-bit integer:
+#: anything longer is no count or id, and int() would refuse a long enough one.
+WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")
+
+
+def whole_number(text: str | None) -> int | None:
+    """The whole number typed in Arabic or Thai digits, None for anything else: str.isdigit()
+    also passes "²" (which int() then refuses) and other scripts' digits nobody here types."""
+    digits = (text or "").translate(THAI_DIGITS).strip()
+    return int(digits) if WHOLE_NUMBER.fullmatch(digits) else None
 
 
 class DateProblem(ValueError):
