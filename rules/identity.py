@@ -12,10 +12,11 @@ from sqlalchemy.orm import Session
 
 import clock
 from models import Enrolment, Learner, Province, Subdistrict
-from models.people import TITLES, EnrolmentStatus, Gender
+from models.people import TITLES, Gender
 
 from . import current_actor, validates
 from .scope import Unit, covers
+from .tree import holding_rank
 
 
 def check_digit(first12: str) -> int:
@@ -203,13 +204,13 @@ def check_learner_addresses(session: Session, learner: Learner) -> list[str]:
 
 
 def owning_enrolment(session: Session, learner_id: int) -> Enrolment | None:
-    """Where the learner is active now (the latest year), else where they last were: saved
-    rows only, so an enrolment added in the same flush cannot claim the learner."""
+    """Where the learner is active now (the latest year), else where they last were, ranked as
+    the learner's scope ranks them (rules/tree.py): saved rows only, so an enrolment added in
+    the same flush cannot claim the learner."""
     with session.no_autoflush:
         return session.scalar(
             select(Enrolment).where(Enrolment.learner_id == learner_id, Enrolment.id.is_not(None))
-            .order_by((Enrolment.status == EnrolmentStatus.ACTIVE).desc(),
-                      Enrolment.academic_year.desc(), Enrolment.id.desc()).limit(1))
+            .order_by(*(part.desc() for part in holding_rank())).limit(1))
 
 
 def _changed_identity(learner: Learner) -> bool:

@@ -1,9 +1,10 @@
 """Check by ID (SPEC §3): what typing a national ID may show, how often, and its audit trail.
 
-A learner whose last enrolment lies outside the user's subtree shows only what the duplicate
-refusal would say anyway: the name, that institution and its contact; never the birth date,
-the guardian or the phone. Every look-up is audited with the ID masked, and each account has
-an hourly allowance counted by the one throttle.
+A learner held outside the user's subtree (where they are active, or last were: the enrolment
+that places the learner in the lists, rules/identity.owning_enrolment) shows only what the
+duplicate refusal would say anyway: the name, that institution and its contact; never the
+birth date, the guardian or the phone. Every look-up is audited with the ID masked, and each
+account has an hourly allowance counted by the one throttle.
 """
 
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from models import Enrolment, Learner
 from . import RuleViolation
 from .audit import record
 from .enrolment import last_enrolment
-from .identity import mask_national_id
+from .identity import mask_national_id, owning_enrolment
 from .scope import Unit, covers
 from .throttle import Throttle
 
@@ -28,21 +29,23 @@ LOOKUPS_PER_HOUR = 120
 
 @dataclass
 class Found:
-    """The outcome of one look-up; `whole` says whether the record may be shown in full."""
+    """The outcome of one look-up: `last` is carried into the new year, `owner` holds the
+    identity, and `whole` says whether the record may be shown in full."""
 
     learner: Learner | None
     last: Enrolment | None
+    owner: Enrolment | None
     whole: bool
 
     @property
     def elsewhere(self) -> str:
         """For a learner held outside the user's subtree: the name, where and whom to call."""
-        if self.learner is None or self.last is None:
+        if self.learner is None or self.owner is None:
             return ""
-        institution = self.last.institution
+        institution = self.owner.institution
         return _("%(name)s was last enrolled in academic year %(year)d at %(code)s %(name_of)s "
                  "(%(lao)s, contact %(contact)s). Other details are kept by that institution.",
-                 name=self.learner.full_name, year=self.last.academic_year,
+                 name=self.learner.full_name, year=self.owner.academic_year,
                  code=institution.code, name_of=institution.name, lao=institution.lao.name,
                  contact=institution.phone or institution.email or institution.lao.phone or "-")
 
@@ -66,7 +69,8 @@ def check_by_id(session: Session, actor: Any, national_id: str, throttle: Thrott
                               "allowed. Please wait and try again later.", n=LOOKUPS_PER_HOUR))
     learner = session.scalar(select(Learner).where(Learner.national_id == national_id))
     last = last_enrolment(session, learner) if learner is not None else None
-    found = Found(learner, last, holds(actor, last))
+    owner = owning_enrolment(session, learner.id) if learner is not None else None
+    found = Found(learner, last, owner, holds(actor, owner))
     record("check_by_id", mask_national_id(national_id), found=learner is not None,
            elsewhere=not found.whole)
     return found

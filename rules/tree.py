@@ -4,12 +4,13 @@ and in Python, and which levels write them. rules/scope.py keeps each level insi
 with these, and rules/permissions.py answers "may this user …" from them.
 """
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, or_, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, case, false, or_, select, true, tuple_
+from sqlalchemy.orm import Session, aliased
 
 from models import (
     Application,
@@ -30,6 +31,7 @@ from models import (
 )
 from models.audit import AuditEntry
 from models.budget import BudgetRate
+from models.people import EnrolmentStatus
 from models.profiles import Profile
 from models.risk import ObecCount, QualityScore, RiskFlag, RiskThreshold
 from models.roster import RosterEntry
@@ -132,27 +134,49 @@ def _by_institution(column: Any, writers: frozenset[str]) -> Path:
     )
 
 
+def holding_rank(enrolment: Any = Enrolment) -> tuple[ColumnElement[Any], ...]:
+    """How strongly an enrolment holds its learner, highest first (SPEC §3: where the learner
+    is active, or last was): active before any other status, then the later year, then the
+    later row. The learner's identity belongs to the enrolment that ranks first."""
+    return (case((enrolment.status == EnrolmentStatus.ACTIVE, 1), else_=0),
+            enrolment.academic_year, enrolment.id)
+
+
+def _holds_learner() -> ColumnElement[bool]:
+    """Whether an enrolment is the one holding its learner: none of the learner's others
+    outranks it. An anti-join on ix_enrolment_learner_id, so a subtree's learners are still
+    found from its institutions' enrolments, not by testing every learner in the country."""
+    other = aliased(Enrolment)
+    return ~select(other.id).where(
+        other.learner_id == Enrolment.learner_id,
+        tuple_(*holding_rank(other)) > tuple_(*holding_rank())).exists()
+
+
 def _learner_has(condition: ColumnElement[bool]) -> ColumnElement[bool]:
-    """A learner belongs wherever one of their enrolments does (EXISTS, no join duplicates)."""
-    return select(Enrolment.id).where(Enrolment.learner_id == Learner.id, condition).exists()
+    """A learner belongs where the enrolment holding them does, not wherever they once were:
+    a school the learner left keeps its own enrolment rows but not the learner's identity."""
+    return select(Enrolment.id).where(Enrolment.learner_id == Learner.id, condition,
+                                      _holds_learner()).exists()
+
+
+def _held_rank(enrolment: Enrolment) -> tuple[bool, int, float]:
+    """`holding_rank` of one row in Python; a row not saved yet is the newest, as it will be."""
+    return (enrolment.status in (None, EnrolmentStatus.ACTIVE), enrolment.academic_year or 0,
+            enrolment.id if enrolment.id is not None else math.inf)
 
 
 def _learner_unit(session: Session, get: Getter) -> Unit:
-    """The unit holding the learner now: a new or active enrolment first, the actor's own first."""
-    from . import current_actor
-    from .scope import covers
-
+    """The unit of the enrolment holding the learner: the same rank as `_learner_has`, so the
+    one learner a page opens is seen by exactly those who find it in the list."""
     with session.no_autoflush:
         enrolments = get("enrolments") or []
     if isinstance(enrolments, Enrolment):  # the "before" side of a collection is one row
         enrolments = [enrolments]
-    current = [e for e in enrolments if e.id is None or e.status == "active"] or enrolments
-    units = [_institution_unit(session, _institution_id(lambda k, e=e: getattr(e, k),
-                                                         "institution_id"))
-             for e in sorted(current, key=lambda e: e.academic_year or 0, reverse=True)]
-    actor = current_actor()
-    mine = [u for u in units if actor is not None and covers(actor, u)]
-    return (mine or units or [Unit()])[0]
+    holding = max(enrolments, key=_held_rank, default=None)
+    if holding is None:
+        return Unit()
+    return _institution_unit(session, _institution_id(lambda key: getattr(holding, key),
+                                                      "institution_id"))
 
 
 PATHS[Enrolment] = _by_institution(Enrolment.institution_id, ALL)

@@ -1,12 +1,16 @@
 """Learner identity belongs to the institution holding the learner (issue 12 item 2)."""
 
+import io
 from datetime import date, timedelta
+from types import SimpleNamespace
 
 import pytest
+from conftest import make_user
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 import clock
-from models import AuditEntry, Enrolment, Learner, Round, db
+from models import AuditEntry, Enrolment, Institution, Learner, Level, Round, db
 from rules import RuleViolation, acting_as
 from rules.identity import check_digit
 from spreadsheets import learner_import as importer
@@ -128,3 +132,86 @@ def test_the_owner_sees_the_audit_row_of_a_change_made_above_it(app, tree, forei
         as_text=True)
     assert "นายดำ ศรีสุข" not in browser(tree.a.muni_user).get("/admin/audit/").get_data(
         as_text=True)
+
+
+NEW_PHONE, NEW_ADDRESS = "0822222222", "99 หมู่ 9 บ้านใหม่"
+
+
+@pytest.fixture
+def moved_child(tree, browser, password_hash):
+    """The tester's steps: school a records its pupil as transferred out; a school of another
+    LAO in the same province enrols the child and corrects the guardian's phone and address."""
+    year = clock.academic_year()
+    db.session.add(open_round(year))
+    new_school = Institution(code="3033300001", name="โรงเรียน อบต. ใหม่", kind="school",
+                             lao=tree.a.sao, phone="045 000 009")
+    new_user = make_user(new_school.code, Level.INSTITUTION, password_hash, institution=new_school)
+    child = Learner(national_id=nid(3181), title="เด็กหญิง", first_name="มะปราง",
+                    last_name="ย้ายที่", gender="F", guardian_name="นางบัว ย้ายที่",
+                    guardian_phone="0811111111", current_address="1 หมู่ 1 บ้านเดิม")
+    db.session.add(Enrolment(learner=child, institution=tree.a.school, academic_year=year,
+                             grade="P2", classroom="1"))
+    db.session.commit()
+    old_enrolment = child.enrolments[0]
+    assert browser(tree.a.school_user).post(
+        f"/admin/student/edit/?id={old_enrolment.id}",
+        data={"grade": "P2", "classroom": "1", "enrolled_on": "", "status": "transferred"},
+    ).status_code == 302
+    new = browser(new_user)
+    assert new.post(f"/admin/student/enrol/?national_id={child.national_id}", data={
+        "national_id": child.national_id, "title": "เด็กหญิง", "first_name": "มะปราง",
+        "last_name": "ย้ายที่", "gender": "F", "grade": "P2", "classroom": "2"},
+    ).status_code == 302
+    assert new.post(f"/admin/learner/edit/?id={child.id}", data={
+        "national_id": child.national_id, "title": "เด็กหญิง", "first_name": "มะปราง",
+        "last_name": "ย้ายที่", "gender": "F", "guardian_name": "นางบัว ย้ายที่",
+        "guardian_phone": NEW_PHONE, "current_address": NEW_ADDRESS},
+    ).status_code == 302
+    assert _identity(child.id)[4] == NEW_PHONE
+    return SimpleNamespace(learner_id=child.id, old_enrolment_id=old_enrolment.id,
+                           national_id=child.national_id, new=new, new_user=new_user)
+
+
+def _learner_pages(b, learner_id: int) -> str:
+    """Everything the learner-identity pages give this user: list, search, details, exports."""
+    details = b.get(f"/admin/learner/details/?id={learner_id}")
+    sheet = load_workbook(io.BytesIO(b.get("/admin/learner/export/xlsx/").get_data())).active
+    return " ".join([
+        str(details.status_code), details.get_data(as_text=True),
+        b.get("/admin/learner/").get_data(as_text=True),
+        b.get("/admin/learner/?search=ย้ายที่").get_data(as_text=True),
+        b.get("/admin/learner/export/csv/").get_data(as_text=True),
+        *(str(c) for row in sheet.iter_rows(values_only=True) for c in row)])
+
+
+def test_the_school_a_learner_left_keeps_its_rows_but_not_the_learner(app, tree, browser,
+                                                                      moved_child):
+    old = browser(tree.a.school_user)
+    assert old.get(f"/admin/learner/details/?id={moved_child.learner_id}").status_code == 404
+    assert old.get(f"/admin/learner/edit/?id={moved_child.learner_id}").status_code == 404
+    seen = _learner_pages(old, moved_child.learner_id)
+    assert "มะปราง" not in seen and NEW_PHONE not in seen and NEW_ADDRESS not in seen
+    # Its own history stays: the transferred-out row in the student list and its details.
+    students = old.get("/admin/student/?search=ย้ายที่").get_data(as_text=True)
+    assert "มะปราง" in students and "ย้ายสถานศึกษา" in students
+    row = old.get(f"/admin/student/details/?id={moved_child.old_enrolment_id}")
+    assert row.status_code == 200 and "มะปราง" in row.get_data(as_text=True)
+    assert NEW_PHONE not in row.get_data(as_text=True)
+    assert NEW_ADDRESS not in row.get_data(as_text=True)
+    # Nor does the LAO above the old school see the learner; the province above both does.
+    assert browser(tree.a.muni_user).get(
+        f"/admin/learner/details/?id={moved_child.learner_id}").status_code == 404
+    assert NEW_PHONE in _learner_pages(browser(tree.a.province_user), moved_child.learner_id)
+
+
+def test_the_school_the_learner_moved_to_sees_the_whole_record(app, tree, browser,
+                                                                moved_child):
+    seen = _learner_pages(moved_child.new, moved_child.learner_id)
+    assert seen.startswith("200") and "มะปราง" in seen
+    assert NEW_PHONE in seen and NEW_ADDRESS in seen and moved_child.national_id in seen
+    assert NEW_PHONE in _learner_pages(browser(tree.a.sao_user), moved_child.learner_id)
+    page = moved_child.new.get(f"/admin/student/enrol/?national_id={moved_child.national_id}")
+    assert NEW_PHONE in page.get_data(as_text=True)  # check by ID: the whole record
+    page = browser(tree.a.school_user).get(
+        f"/admin/student/enrol/?national_id={moved_child.national_id}").get_data(as_text=True)
+    assert "มะปราง" in page and "3033300001" in page and NEW_PHONE not in page

@@ -20,6 +20,7 @@ from models import (
     CentreBasicData,
     CodeException,
     District,
+    Enrolment,
     OtherSchoolCount,
     Province,
     Round,
@@ -75,6 +76,7 @@ def world(app, tree):  # noqa: ANN001, ANN201
                              boys=1, girls=2),
         ])
         unit.school.accepts_online_applications = True
+    moved_between_provinces(tree, round_.academic_year)
     db.session.add_all([
         BudgetRate(academic_year=round_.academic_year, lunch_max_1=100, lunch_max_2=200,
                    lunch_max_3=300, lunch_rate_1=2000, lunch_rate_2=2000, lunch_rate_3=2000,
@@ -111,6 +113,24 @@ def world(app, tree):  # noqa: ANN001, ANN201
         spotchecks.draw(db.session, round_, tree.a.muni, None, 1, 5, "33")
     db.session.commit()
     return tree
+
+
+def moved_between_provinces(tree, year: int) -> None:  # noqa: ANN001
+    """Learners with a history in both provinces, so the rank of their enrolments decides where
+    they belong: one now active at school b, after last year still active at school a and a
+    transfer out of it; one active nowhere, whose latest row (same year, later id) is school b's."""
+    active_at_b = enrol(tree.a.school, year=year - 1)
+    active_at_b.learner.enrolments += [
+        Enrolment(institution=tree.a.school, academic_year=year, grade="P2", status="transferred"),
+        Enrolment(institution=tree.b.school, academic_year=year, grade="P2", status="active")]
+    left_b = enrol(tree.b.school, year=year - 1)
+    left_b.status = "graduated"
+    left_b.learner.enrolments += [
+        Enrolment(institution=tree.a.school, academic_year=year, grade="P2", status="withdrawn")]
+    db.session.commit()
+    left_b.learner.enrolments.append(
+        Enrolment(institution=tree.b.school, academic_year=year, grade="P2", status="withdrawn"))
+    db.session.commit()
 
 
 def unit_of(obj: object) -> Unit:
