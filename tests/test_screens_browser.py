@@ -143,7 +143,7 @@ def test_an_lao_confirms_after_its_second_look(app, tree, live_url, chrome):
     chrome.get(f"{live_url}/admin/")
     shot(chrome, "home-lao")
     # The home's button names the database and opens its second look at once.
-    chrome.find_element(By.PARTIAL_LINK_TEXT, "ยืนยันภาพรวมของข้อมูลนักเรียน").click()
+    chrome.find_element(By.PARTIAL_LINK_TEXT, "ยืนยันภาพรวมของฐานข้อมูลนักเรียน").click()
     assert "ป.๑" in wait_for(chrome, "table.lec-preview").text
     chrome.find_element(By.ID, "lec-confirm-yes").click()
     wait_for(chrome, ".alert-success")
