@@ -4,12 +4,14 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from wtforms import PasswordField
 from wtforms.validators import Length, Optional
 
 from models import User
 from models.accounts import LEVEL_LABELS
 from rules.passwords import set_password
+from rules.permissions import levels_granted
 
 from .base import ScopedModelView, labelled
 from .organisations import LOOKUP
@@ -43,6 +45,20 @@ class UserView(ScopedModelView):
 
     def record_subject(self, obj: User) -> str:
         return _("account %(login)s of %(unit)s", login=obj.login, unit=obj.unit_label)
+
+    def _offer_granted_levels(self, form: Any) -> Any:
+        """The level list offers only the levels the user may give an account; another level
+        posted anyway is refused by the rules, whose message says why (not "invalid choice")."""
+        granted = levels_granted(current_user)
+        form.level.choices = [(k, v) for k, v in LEVEL_CHOICES if k in granted]
+        form.level.validate_choice = False
+        return form
+
+    def create_form(self, obj: Any = None) -> Any:
+        return self._offer_granted_levels(super().create_form(obj))
+
+    def edit_form(self, obj: Any = None) -> Any:
+        return self._offer_granted_levels(super().edit_form(obj))
 
     def on_model_change(self, form: Any, model: User, is_created: bool) -> None:
         if form.new_password.data:

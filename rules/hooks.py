@@ -26,9 +26,11 @@ def check_flush(session: Session, flush_context: Any, instances: Any) -> None:
     session.info.pop("lec_unknown_subdistricts", None)  # per-flush cache of rules.identity
     problems: list[str] = []
     for obj in list(session.new) + [o for o in session.dirty if session.is_modified(o)]:
-        problems += check_write(session, actor, obj)
+        # The validators first: some normalise the object (an account's province and LAO
+        # follow its unit), and who may write it is judged on what will be saved.
         for validator in VALIDATORS.get(type(obj), []):
             problems += validator(session, obj)
+        problems += check_write(session, actor, obj)
     for obj in session.deleted:
         problems += check_write(session, actor, obj, deleting=True)
     if problems:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from models import Institution, Level, User
 from models.rounds import ConfirmLevel
 
-from .scope import Unit, covers, unit_of
+from .scope import Unit, covers, unit_of, whole_country
 from .tree import ALL, PATHS
 
 #: How high each level stands: a level acts on the levels below it.
@@ -215,13 +215,25 @@ def may_issue_cards_for(user: Any, account: User) -> bool:
     return account.level in issues_cards_for(user) and covers(user, unit_of(account))
 
 
+def may_grant(user: Any, level: str) -> bool:
+    """Whether `user` may give an account `level`: only a level below their own, so no one makes
+    a peer or a superior; the department and trusted code may give any."""
+    return whole_country(user) or (level in RANK and RANK[Level(level)] < RANK[user.level])
+
+
+def levels_granted(user: Any) -> list[str]:
+    """The account levels `user` may create or change accounts to, highest first."""
+    return [level for level in Level if may_grant(user, level)]
+
+
 def may_sample(user: Any, unit: Unit) -> bool:
     """Whether `user` may draw a spot-check sample of the learners of `unit`."""
     return user is None or (user.level in SAMPLERS and covers(user, unit))
 
 
 def check_write(session: Session, user: Any, obj: Any, deleting: bool = False) -> list[str]:
-    """What stops `user` from writing `obj`: its level, or the object's place in the tree."""
+    """What stops `user` from writing `obj`: its level, an account's level, or the object's
+    place in the tree, before and after the change."""
     model = type(obj)
     if model not in PATHS or user is None:
         return []
@@ -246,10 +258,11 @@ def check_write(session: Session, user: Any, obj: Any, deleting: bool = False) -
         history = state.attrs[key].history
         return history.deleted[0] if history.deleted else getattr(obj, key)
 
-    units = [path.unit(session, now)]
-    if state.persistent or deleting:
-        units.append(path.unit(session, before))
-    if not all(covers(user, unit) for unit in units):
+    # Both sides of a change: nothing may be moved into, nor out of, the user's reach.
+    sides = [now] + ([before] if state.persistent or deleting else [])
+    if model is User and not all(may_grant(user, side("level")) for side in sides):
+        return [_("You may only create or change accounts of a level below your own.")]
+    if not all(covers(user, path.unit(session, side)) for side in sides):
         return refused
     locked = locked_fields(user, model)
     if state.persistent and not deleting and changed & locked:

@@ -1,0 +1,102 @@
+"""Account management (SPEC §1, §6): a level manages only accounts of the levels below it, in
+its own subtree."""
+
+import pytest
+from sqlalchemy import select
+
+from models import Level, User, db
+from rules import RuleViolation, acting_as
+
+LEVEL_REFUSED = "ท่านสร้างหรือแก้ไขได้เฉพาะบัญชีผู้ใช้งานที่มีระดับต่ำกว่าระดับของท่าน"
+
+
+def snapshot(user: User) -> dict:
+    """The account's row as the database holds it now."""
+    db.session.expire_all()
+    fresh = db.session.get(User, user.id)
+    return None if fresh is None else {c.key: getattr(fresh, c.key)
+                                       for c in User.__mapper__.column_attrs}
+
+
+def account_form(user: User, **changes: str) -> dict:
+    """The account's edit form as the browser posts it, with `changes` typed in."""
+    form = {"login": user.login, "name": user.name or "", "level": user.level,
+            "province_code": user.province_code or "", "lao": str(user.lao_id or ""),
+            "institution": str(user.institution_id or ""), "active": "y"}
+    return form | changes
+
+
+@pytest.mark.parametrize("level", [Level.DEPARTMENT, Level.PROVINCE])
+def test_a_province_cannot_raise_an_account_to_its_level_or_above(app, tree, browser, level):
+    account = tree.a.sao_user
+    before = snapshot(account)
+    page = browser(tree.a.province_user).post(
+        f"/admin/user/edit/?id={account.id}", account_form(account, level=level),
+        follow_redirects=True)
+    assert page.status_code == 200
+    assert LEVEL_REFUSED in page.get_data(as_text=True)
+    assert snapshot(account) == before
+
+
+def test_a_province_cannot_move_an_account_out_of_its_province(app, tree):
+    account = tree.a.sao_user
+    before = snapshot(account)
+    with acting_as(tree.a.province_user), pytest.raises(RuleViolation) as refused:
+        db.session.get(User, account.id).lao = tree.b.sao
+        db.session.commit()
+    db.session.rollback()
+    assert "ท่านไม่มีสิทธิ์แก้ไขข้อมูลนอกหน่วยงานของท่าน" in refused.value.messages
+    assert snapshot(account) == before
+
+
+def test_a_province_cannot_create_a_province_account(app, tree, browser):
+    page = browser(tree.a.province_user).post("/admin/user/new/", {
+        "login": "33-second", "level": "province", "province_code": "33",
+        "new_password": "a-long-password-1", "active": "y"}, follow_redirects=True)
+    assert LEVEL_REFUSED in page.get_data(as_text=True)
+    assert db.session.scalar(select(User).where(User.login == "33-second")) is None
+
+
+def test_the_level_list_offers_only_levels_below_the_user(app, tree, browser):
+    page = browser(tree.a.province_user).get("/admin/user/new/").get_data(as_text=True)
+    assert 'value="lao"' in page and 'value="institution"' in page
+    assert 'value="province"' not in page and 'value="department"' not in page
+    page = browser(tree.department).get("/admin/user/new/").get_data(as_text=True)
+    assert all(f'value="{level}"' in page for level in Level)
+
+
+def test_a_province_still_manages_the_accounts_below_it(app, tree, browser):
+    account = tree.a.sao_user
+    page = browser(tree.a.province_user).post(
+        f"/admin/user/edit/?id={account.id}", account_form(account, name="อบต. ทดสอบ"),
+        follow_redirects=True)
+    assert LEVEL_REFUSED not in page.get_data(as_text=True)
+    assert snapshot(account)["name"] == "อบต. ทดสอบ"
+
+
+def test_an_lao_cannot_create_or_raise_an_account_to_lao_level(app, tree, browser):
+    lao = tree.a.muni_user
+    assert browser(lao).get("/admin/user/new/").status_code == 403
+    with acting_as(lao), pytest.raises(RuleViolation):
+        db.session.add(User(login="muni-second", level=Level.LAO, lao=tree.a.muni))
+        db.session.commit()
+    db.session.rollback()
+    before = snapshot(tree.a.school_user)
+    with acting_as(lao), pytest.raises(RuleViolation):
+        db.session.get(User, tree.a.school_user.id).level = Level.LAO
+        db.session.commit()
+    db.session.rollback()
+    assert snapshot(tree.a.school_user) == before
+    assert db.session.scalar(select(User).where(User.login == "muni-second")) is None
+
+
+def test_the_department_may_create_and_raise_any_account(app, tree, browser):
+    b = browser(tree.department)
+    account = tree.a.sao_user
+    b.post(f"/admin/user/edit/?id={account.id}", account_form(account, level="department"))
+    after = snapshot(account)
+    assert after["level"] == Level.DEPARTMENT and after["province_code"] is None
+    b.post("/admin/user/new/", {"login": "dla.second", "level": "department",
+                                "new_password": "a-long-password-1", "active": "y"})
+    created = db.session.scalar(select(User).where(User.login == "dla.second"))
+    assert created is not None and created.level == Level.DEPARTMENT
