@@ -11,7 +11,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import inspect
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import MANYTOONE, InstanceState, Session
 
 from models import Institution, Level, User
 from models.rounds import ConfirmLevel
@@ -231,6 +231,22 @@ def may_sample(user: Any, unit: Unit) -> bool:
     return user is None or (user.level in SAMPLERS and covers(user, unit))
 
 
+def _keys_from_relations(state: InstanceState) -> dict[str, Any]:
+    """The foreign keys the flush will take from a many-to-one relationship set since the last
+    flush (a form or script sets `institution.lao`): SQLAlchemy copies them into the columns
+    only after the rules have run, so until then the columns still name the old unit."""
+    keys: dict[str, Any] = {}
+    for relation in state.mapper.relationships:
+        history = state.attrs[relation.key].history
+        if relation.direction is not MANYTOONE or not history.has_changes():
+            continue
+        target = history.added[0] if history.added else None
+        for local, remote in relation.local_remote_pairs:
+            keys[state.mapper.get_property_by_column(local).key] = None if target is None else (
+                getattr(target, inspect(target).mapper.get_property_by_column(remote).key))
+    return keys
+
+
 def check_write(session: Session, user: Any, obj: Any, deleting: bool = False) -> list[str]:
     """What stops `user` from writing `obj`: its level, an account's level, or the object's
     place in the tree, before and after the change."""
@@ -238,11 +254,12 @@ def check_write(session: Session, user: Any, obj: Any, deleting: bool = False) -
     if model not in PATHS or user is None:
         return []
     state = inspect(obj)
+    relations = _keys_from_relations(state)
     # Only an existing row has changed fields; a new one (bulk imports) skips the scan.
     changed = {
         attr.key for attr in state.mapper.column_attrs
         if state.attrs[attr.key].history.has_changes()
-    } if state.persistent else set()
+    } | set(relations) if state.persistent else set()
     if model is User and obj.id == user.id and not deleting and changed <= OWN_ACCOUNT_FIELDS:
         return []
     refused = [_("You may not change records outside your own unit.")]
@@ -252,7 +269,7 @@ def check_write(session: Session, user: Any, obj: Any, deleting: bool = False) -
     path = PATHS[model]
 
     def now(key: str) -> Any:
-        return getattr(obj, key)
+        return relations[key] if key in relations else getattr(obj, key)
 
     def before(key: str) -> Any:
         history = state.attrs[key].history

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from models import Institution, Lao, OtherSchool, User, db
+from rules import RuleViolation, acting_as
 
 ACTORS = {  # actor -> (level, its owner label)
     "province": ("a", None, None),
@@ -146,3 +147,30 @@ def test_models_in_matrix_cover_every_scoped_entity(app, tree):
     """A new entity view must be added to the matrix above."""
     models = {type(obj) for _v, obj, _o, _l in targets(tree)}
     assert models == {Lao, Institution, OtherSchool, User}
+
+
+@pytest.mark.parametrize("kind, code", [("cdc", "3034600099"), ("other", "1034000099")])
+def test_a_province_cannot_move_a_unit_out_of_its_province_through_its_lao(app, tree, kind,
+                                                                             code):
+    """The move is made on the relationship, whose foreign key SQLAlchemy fills in only after
+    the rules ran: the scope check must still see the LAO the row moves to (the code is
+    changed to fit the new province, so only the scope can refuse it)."""
+    obj = getattr(tree.a, kind)
+    before = snapshot(obj)
+    with acting_as(tree.a.province_user), pytest.raises(RuleViolation) as refused:
+        moved = db.session.get(type(obj), obj.id)
+        moved.lao, moved.code = tree.b.sao, code
+        db.session.commit()
+    db.session.rollback()
+    assert refused.value.messages == ["ท่านไม่มีสิทธิ์แก้ไขข้อมูลนอกหน่วยงานของท่าน"]
+    assert snapshot(obj) == before
+
+
+def test_an_institution_cannot_move_itself_through_its_lao(app, tree):
+    before = snapshot(tree.a.cdc)
+    with acting_as(tree.a.cdc_user), pytest.raises(RuleViolation) as refused:
+        db.session.get(Institution, tree.a.cdc.id).lao = tree.a.muni
+        db.session.commit()
+    db.session.rollback()
+    assert "lao_id" in str(refused.value)  # a locked field, not only a code that no longer fits
+    assert snapshot(tree.a.cdc) == before
