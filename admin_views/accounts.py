@@ -20,6 +20,8 @@ LEVEL_CHOICES = [(str(k), v) for k, v in LEVEL_LABELS.items()]
 
 
 class UserView(ScopedModelView):
+    # An account is deactivated, never deleted (rules/accounts.py says why).
+    can_delete = False
     column_list = ("login", "name", "level", "province_code", "lao", "institution", "active",
                    "must_change_password")
     column_searchable_list = ("login", "name")

@@ -9,7 +9,10 @@ from typing import Any
 
 from flask import abort, current_app, flash, g, has_request_context, redirect, request, url_for
 from flask_admin import BaseView, expose
+from flask_admin.actions import action
 from flask_admin.babel import gettext as admin_gettext
+from flask_admin.babel import lazy_gettext as admin_lazy_gettext
+from flask_admin.babel import ngettext as admin_ngettext
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.contrib.sqla.form import AdminModelConverter
@@ -323,6 +326,39 @@ class ScopedModelView(ExportMixin, ListRowsMixin, ModelView):
         if ids and self.get_query().filter(pk.in_(ids)).count() != len(ids):
             abort(403)
         return super().action_view()
+
+    def delete_model(self, model: Any) -> bool:
+        """Flask-Admin's delete, but a row other records still refer to is refused in those
+        words, not as a clash of codes (what a conflict means when a form is saved)."""
+        try:
+            self.on_model_delete(model)
+            db.session.delete(model)
+            db.session.commit()
+        except IntegrityError as exc:
+            db.session.rollback()
+            current_app.logger.warning("integrity error on delete: %s", exc)
+            flash(_("This record cannot be deleted: other records still refer to it."), "error")
+            return False
+        except Exception as exc:
+            if not self.handle_view_exception(exc):
+                raise
+            return False
+        self.after_model_delete(model)
+        return True
+
+    @action("delete", admin_lazy_gettext("Delete"),
+            admin_lazy_gettext("Are you sure you want to delete selected records?"))
+    def action_delete(self, ids: list[str]) -> None:
+        """Flask-Admin's bulk delete, row by row through the rules, saying only what was done:
+        a refused row shows the rule's message and is not counted, and a delete that removed
+        nothing is never announced as a success."""
+        pk = self.model.__mapper__.primary_key[0]
+        rows = self.get_query().filter(pk.in_(primary_key_values(self.model, ids))).all()
+        count = sum(1 for row in rows if self.delete_model(row))
+        if count:
+            flash(admin_ngettext("Record was successfully deleted.",
+                                 "%(count)s records were successfully deleted.", count,
+                                 count=count), "success")
 
     def handle_view_exception(self, exc: Exception) -> bool:
         """Show a broken rule or conflict as a message; never a stack trace."""

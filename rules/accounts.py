@@ -1,13 +1,15 @@
 """Account rules: a unit's account carries the unit's place in the tree (SPEC §6)."""
 
 import secrets
+from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy.orm import Session
+from sqlalchemy import inspect
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from models import Institution, Lao, Level, User
 
-from . import validates
+from . import RuleViolation, validates
 
 # No 0/O or 1/l/I: a one-time password is read off a printed card.
 PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -40,3 +42,22 @@ def place_account(session: Session, user: User) -> list[str]:
         if user.level not in Level.__members__.values():
             return [_("Unknown account level.")]
     return []
+
+
+def never_deleted() -> str:
+    """Why an account cannot be deleted, and what to do instead, in the user's words."""
+    return _("An account is never deleted: the audit log, the confirmations and the history of "
+             "who was responsible refer to it. To stop it signing in, untick Active and save.")
+
+
+def keep_accounts(session: Session, flush_context: Any, instances: Any) -> None:
+    """An account is deactivated, never deleted, by anyone and by any path: deleting it would
+    take with it the responsible-person history SPEC §6 keeps for every date."""
+    if any(isinstance(obj, User) for obj in session.deleted):
+        raise RuleViolation(never_deleted())
+
+
+def keep_accounts_in_bulk(state: ORMExecuteState) -> None:
+    """Nor by an ORM DELETE statement, as a script might run."""
+    if state.is_delete and state.bind_mapper is inspect(User):
+        raise RuleViolation(never_deleted())

@@ -38,13 +38,16 @@ def check_flush(session: Session, flush_context: Any, instances: Any) -> None:
 
 
 #: Every before-flush listener of the rules, in the order they run: a closed round is reported
-#: before a lock, a lock before the per-object rules.
-BEFORE_FLUSH = (check_windows, check_locks, check_flush)
+#: before a lock, a lock before an account's deletion, that before the per-object rules.
+BEFORE_FLUSH = (check_windows, check_locks, accounts.keep_accounts, check_flush)
+#: The rules on ORM statements that write without a flush (bulk UPDATE and DELETE).
+ON_EXECUTE = (accounts.keep_accounts_in_bulk,)
 
 
 def install() -> None:
     """Attach the rules to every ORM session (web, CLI, seeds, tests), then the audit log."""
-    for listener in BEFORE_FLUSH:
-        if not event.contains(Session, "before_flush", listener):
-            event.listen(Session, "before_flush", listener)
+    for name, listeners in (("before_flush", BEFORE_FLUSH), ("do_orm_execute", ON_EXECUTE)):
+        for listener in listeners:
+            if not event.contains(Session, name, listener):
+                event.listen(Session, name, listener)
     audit.install()

@@ -1,13 +1,15 @@
 """Account management (SPEC §1, §6): a level manages only accounts of the levels below it, in
-its own subtree."""
+its own subtree, and no account is ever deleted, so its responsible-person history stays."""
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
-from models import Level, User, db
+from models import Institution, Level, User, db
+from models.profiles import Profile
 from rules import RuleViolation, acting_as
 
 LEVEL_REFUSED = "ท่านสร้างหรือแก้ไขได้เฉพาะบัญชีผู้ใช้งานที่มีระดับต่ำกว่าระดับของท่าน"
+NEVER_DELETED = "บัญชีผู้ใช้งานไม่มีการลบ"
 
 
 def snapshot(user: User) -> dict:
@@ -100,3 +102,43 @@ def test_the_department_may_create_and_raise_any_account(app, tree, browser):
                                 "new_password": "a-long-password-1", "active": "y"})
     created = db.session.scalar(select(User).where(User.login == "dla.second"))
     assert created is not None and created.level == Level.DEPARTMENT
+
+
+def profiles_of(user: User) -> int:
+    return len(db.session.scalars(select(Profile).where(Profile.user_id == user.id)).all())
+
+
+@pytest.mark.parametrize("actor", ["department", "province"])
+def test_no_one_deletes_an_account_in_the_admin(app, tree, browser, actor):
+    b = browser(tree.department if actor == "department" else tree.a.province_user)
+    account = tree.a.sao_user
+    listing = b.get("/admin/user/").get_data(as_text=True)
+    assert "/admin/user/delete/" not in listing and 'value="delete"' not in listing
+    assert b.post("/admin/user/delete/", {"id": str(account.id)}).status_code == 403
+    b.post("/admin/user/action/", {"action": "delete", "rowid": str(account.id)})
+    assert snapshot(account) is not None and profiles_of(account) == 1
+
+
+@pytest.mark.parametrize("actor", ["department", "trusted code"])
+def test_no_one_deletes_an_account_by_script(app, tree, actor):
+    account = tree.a.sao_user
+    with app.test_request_context(), acting_as(
+            tree.department if actor == "department" else None):
+        with pytest.raises(RuleViolation) as refused:
+            db.session.delete(db.session.get(User, account.id))
+            db.session.commit()
+        db.session.rollback()
+        assert NEVER_DELETED in str(refused.value)
+        with pytest.raises(RuleViolation):
+            db.session.execute(delete(User).where(User.id == account.id))
+        db.session.rollback()
+    assert snapshot(account) is not None and profiles_of(account) == 1
+
+
+def test_a_refused_bulk_delete_says_why_and_claims_no_success(app, tree, browser):
+    page = browser(tree.department).post(
+        "/admin/institution/action/", {"action": "delete", "rowid": str(tree.a.school.id)},
+        follow_redirects=True).get_data(as_text=True)
+    assert db.session.get(Institution, tree.a.school.id) is not None
+    assert "successfully deleted" not in page and "เรียบร้อยแล้ว" not in page
+    assert "ไม่สามารถลบข้อมูลนี้ได้ เพราะยังมีข้อมูลอื่นอ้างอิงถึงข้อมูลนี้อยู่" in page
