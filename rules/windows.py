@@ -76,9 +76,10 @@ def year_problem(session: Session, academic_year: int) -> str | None:
     return window_problem(latest)
 
 
-def import_year_problem(session: Session, academic_year: int) -> str | None:
-    """A file is imported into the year of an open round; once rounds exist, a year without
-    one (next year, typed by hand) is refused, so an import cannot reach ahead of the rounds."""
+def intake_year_problem(session: Session, academic_year: int) -> str | None:
+    """Why learners may not be brought into `academic_year` now by an import or a rollover, or
+    None: once rounds exist, only a year with an open round takes them, so neither path reaches
+    ahead of the rounds (next year, typed by hand or rolled into too early)."""
     if may_write_outside_window(current_actor()):
         return None
     with session.no_autoflush:
@@ -86,8 +87,9 @@ def import_year_problem(session: Session, academic_year: int) -> str | None:
             return year_problem(session, academic_year)
         if session.scalar(select(Round.id).limit(1)) is None:
             return None  # a fresh install without rounds yet
-    return _("No collection round exists for academic year %(year)d: learners are imported only "
-             "into the year of an open round.", year=academic_year)
+    return _("Academic year %(year)d has no collection round yet: learners are imported or "
+             "rolled over into a year only while its round is open. Ask the department to open "
+             "the round first.", year=academic_year)
 
 
 def _round(session: Session, round_id: int | None) -> Round | None:
