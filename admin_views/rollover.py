@@ -114,9 +114,10 @@ class RolloverMixin:
             Enrolment.learner_id.in_([r.learner_id for r in rows]),
             Enrolment.academic_year.in_({r.academic_year + 1 for r in rows}),
             Enrolment.status == EnrolmentStatus.ACTIVE))) if rows else set()
+        years: dict[int, str | None] = {}
         for n, enrolment in enumerate(rows, start=1):
             before = enrolment.status
-            if roll_over(db.session, enrolment, name, carried) is not None or (
+            if roll_over(db.session, enrolment, name, carried, years) is not None or (
                     enrolment.status != before):
                 changed += 1
             if done is not None and n % ROLLOVER_BATCH == 0:

@@ -19,6 +19,7 @@ from models.people import (
 )
 
 from . import RuleViolation, validates
+from .windows import intake_year_problem
 
 ROLLOVER_ACTIONS = ("promote", "repeat", "graduate", "withdraw")
 
@@ -206,12 +207,15 @@ def check_enrolment(session: Session, enrolment: Enrolment) -> list[str]:
 
 
 def roll_over(session: Session, enrolment: Enrolment, action: str,
-              carried: set[int] | None = None) -> Enrolment | None:
+              carried: set[int] | None = None,
+              years: dict[int, str | None] | None = None) -> Enrolment | None:
     """Apply one rollover action to last year's enrolment; the new year's row if one is made.
 
-    Promote and repeat carry the learner into the next year at the same institution; graduate
-    and withdraw close the year. A row already carried over is left alone, so re-running is safe;
-    `carried` (learner ids already active next year) saves a query per row in bulk.
+    Promote and repeat carry the learner into the next year at the same institution, if that
+    year takes learners now (as an import would); graduate and withdraw close the year. A row
+    already carried over is left alone, so re-running is safe. In bulk, `carried` (learner ids
+    already active next year) and `years` (each year's answer, kept between rows) save queries
+    per row.
     """
     if action not in ROLLOVER_ACTIONS:
         raise ValueError(action)
@@ -233,6 +237,11 @@ def roll_over(session: Session, enrolment: Enrolment, action: str,
                 Enrolment.status == EnrolmentStatus.ACTIVE).limit(1))
     if exists:
         return None
+    years = {} if years is None else years
+    if year not in years:
+        years[year] = intake_year_problem(session, year)
+    if years[year]:
+        raise RuleViolation(years[year])
     grade = enrolment.grade if action == "repeat" else next_grade(enrolment.grade)
     if grade is None:
         raise RuleViolation(_("%(name)s is in the last grade and cannot be promoted; "

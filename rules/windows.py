@@ -76,9 +76,10 @@ def year_problem(session: Session, academic_year: int) -> str | None:
     return window_problem(latest)
 
 
-def import_year_problem(session: Session, academic_year: int) -> str | None:
-    """A file is imported into the year of an open round; once rounds exist, a year without
-    one (next year, typed by hand) is refused, so an import cannot reach ahead of the rounds."""
+def intake_year_problem(session: Session, academic_year: int) -> str | None:
+    """Why learners may not be brought into `academic_year` now by an import or a rollover, or
+    None: once rounds exist, only a year with an open round takes them, so neither path reaches
+    ahead of the rounds (next year, typed by hand or rolled into too early)."""
     if may_write_outside_window(current_actor()):
         return None
     with session.no_autoflush:
@@ -86,8 +87,9 @@ def import_year_problem(session: Session, academic_year: int) -> str | None:
             return year_problem(session, academic_year)
         if session.scalar(select(Round.id).limit(1)) is None:
             return None  # a fresh install without rounds yet
-    return _("No collection round exists for academic year %(year)d: learners are imported only "
-             "into the year of an open round.", year=academic_year)
+    return _("Academic year %(year)d has no collection round yet: learners are imported or "
+             "rolled over into a year only while its round is open. Ask the department to open "
+             "the round first.", year=academic_year)
 
 
 def _round(session: Session, round_id: int | None) -> Round | None:
@@ -113,12 +115,77 @@ def problems(session: Session) -> list[str]:
     return [p for p in dict.fromkeys(found) if p]
 
 
+#: Round numbers of one year: ครั้งที่ 1 and the few later rounds that may follow (SPEC §4).
+ROUND_NUMBERS = range(1, 11)
+
+
+def round_date_bounds(academic_year: int) -> tuple[date, date]:
+    """The earliest and latest dates a round of `academic_year` may carry: from the start of
+    the year before (a round opens ahead of the term) to the end of the second year after (the
+    department extends and reopens rounds late), so a mistyped year is caught."""
+    first_year = clock.ce_year(academic_year)
+    return date(first_year - 1, 1, 1), date(first_year + 2, 12, 31)
+
+
+def date_order_problems(round_: Round) -> list[str]:
+    """The round opens, then institutions, LAOs and provinces confirm in turn, then it closes."""
+    opens, closes = round_.opens_on, round_.closes_on
+    institution, lao, province = (
+        round_.institution_deadline, round_.lao_deadline, round_.province_deadline)
+    if closes < opens:
+        return [_("The round closes on %(closes)s, before it opens on %(opens)s.",
+                  closes=be_date(closes), opens=be_date(opens))]
+    found = []
+    if institution < opens:
+        found.append(_("The institution deadline %(deadline)s is before the round opens on "
+                       "%(opens)s.", deadline=be_date(institution), opens=be_date(opens)))
+    if lao < institution:
+        found.append(_("The LAO deadline %(lao)s is before the institution deadline "
+                       "%(institution)s: an LAO confirms after its institutions.",
+                       lao=be_date(lao), institution=be_date(institution)))
+    if province < lao:
+        found.append(_("The province deadline %(province)s is before the LAO deadline %(lao)s: "
+                       "a province confirms after its LAOs.",
+                       province=be_date(province), lao=be_date(lao)))
+    if closes < province:
+        found.append(_("The round closes on %(closes)s, before the province deadline "
+                       "%(province)s: it closes on that deadline or later.",
+                       closes=be_date(closes), province=be_date(province)))
+    return found
+
+
+def date_range_problems(round_: Round) -> list[str]:
+    """A date far from the round's academic year is a mistyped year (2500 for 2569)."""
+    first, last = round_date_bounds(round_.academic_year)
+    found = []
+    if round_.opens_on < first:
+        found.append(_("The round opens on %(opens)s, too long before academic year %(year)d: "
+                       "a round of that year opens on %(first)s or later.",
+                       opens=be_date(round_.opens_on), year=round_.academic_year,
+                       first=be_date(first)))
+    if round_.closes_on > last:
+        found.append(_("The round closes on %(closes)s, too long after academic year %(year)d: "
+                       "a round of that year closes by %(last)s.",
+                       closes=be_date(round_.closes_on), year=round_.academic_year,
+                       last=be_date(last)))
+    return found
+
+
 @validates(Round)
 def check_round(session: Session, round_: Round) -> list[str]:
-    """A round is named by its academic year in the Buddhist Era."""
+    """A round is named by its BE academic year and a small number, and its dates follow the
+    order of the work (SPEC §4) within reach of that year."""
     if round_.academic_year not in clock.BE_YEARS:
         return [_("The academic year is a Buddhist Era year such as 2568.")]
-    return []
+    found = []
+    if round_.number not in ROUND_NUMBERS:
+        found.append(_("The round number is a whole number from %(low)d to %(high)d.",
+                       low=ROUND_NUMBERS[0], high=ROUND_NUMBERS[-1]))
+    if None in (round_.opens_on, round_.closes_on, round_.institution_deadline,
+                round_.lao_deadline, round_.province_deadline):
+        return [*found, _("Enter every date of the round: its opening, each level's deadline "
+                          "and its closing.")]
+    return found + date_order_problems(round_) + date_range_problems(round_)
 
 
 def check_windows(session: Session, flush_context: Any, instances: Any) -> None:

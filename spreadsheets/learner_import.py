@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, joinedload
 from models import Enrolment, Institution, Learner
 from models.people import GENDER_LABELS, GRADE_LABELS, STATUS_LABELS, EnrolmentStatus
 from rules.audit import record
-from rules.windows import import_year_problem
+from rules.windows import intake_year_problem
 from spreadsheets import learner_bulk
 from spreadsheets.columns import COLUMNS, ENROLMENT_FIELDS
 from spreadsheets.learner_file import (
@@ -135,7 +135,7 @@ def _run(session: Session, data: bytes, institution: Institution, year: int, wri
          bounded: bool = True, progress: Progress = _silent) -> Result:
     result = Result()
     progress(0, None)
-    closed = import_year_problem(session, year)
+    closed = intake_year_problem(session, year)
     if closed:
         result.problems = [Problem(None, "", closed)]
         return result

@@ -4,11 +4,13 @@ province's credential cards; each gives the same result as the screen would, to 
 import csv
 import io
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
-from models import Enrolment, Learner, User, db
+import clock
+from models import Enrolment, Learner, Round, User, db
 from models.jobs import Job, JobStatus
 from rules.enrolment import current_academic_year
 from rules.identity import check_digit
@@ -87,16 +89,32 @@ def test_a_refused_rollover_job_writes_nothing_and_says_why_in_thai(
     calls = []
     original = enrolment.roll_over
 
-    def third_is_refused(session, row, action, carried):
+    def third_is_refused(session, row, action, carried, years):
         calls.append(row.id)
         if len(calls) == 3:
             raise RuleViolation("ชั้นเรียนนี้ถูกล็อกแล้ว")
-        return original(session, row, action, carried)
+        return original(session, row, action, carried, years)
 
     monkeypatch.setattr("admin_views.rollover.roll_over", third_is_refused)
     browser(tree.a.school_user).post("/admin/student/rollover/?action=promote")
     job = only_job()
     assert job.status == JobStatus.FAILED and job.message == "ชั้นเรียนนี้ถูกล็อกแล้ว"
+    assert db.session.scalars(select(Enrolment).where(
+        Enrolment.academic_year == year + 1)).all() == []
+
+
+def test_a_rollover_job_into_a_year_without_a_round_fails_and_says_why(
+        app, tree, browser, small_jobs):
+    year = seed(tree, 3)
+    today = clock.today()
+    db.session.add(Round(academic_year=year, number=1, opens_on=today - timedelta(days=10),
+                         closes_on=today + timedelta(days=30), institution_deadline=today,
+                         lao_deadline=today, province_deadline=today))
+    db.session.commit()
+    browser(tree.a.school_user).post("/admin/student/rollover/?action=promote")
+    job = only_job()
+    assert job.status == JobStatus.FAILED
+    assert f"ปีการศึกษา {year + 1} ยังไม่มีครั้งที่เก็บข้อมูล" in job.message
     assert db.session.scalars(select(Enrolment).where(
         Enrolment.academic_year == year + 1)).all() == []
 

@@ -1,7 +1,6 @@
 """Changed since confirmation: after a cancel, the LAO sees each planted change against the
 learner list the institution's confirmation froze."""
 
-from datetime import date
 
 from test_risk import YEAR, learner, make_round
 
@@ -12,7 +11,7 @@ from rules import acting_as, changes, confirmation
 def test_a_cancel_shows_each_planted_change(tree, browser) -> None:  # noqa: ANN001
     a = tree.a
     round_ = make_round(YEAR)
-    round_.institution_deadline = date(2099, 6, 10)
+    round_.institution_deadline = round_.lao_deadline
     stays, leaves, moves, renamed, regraded = (learner(a.school, "P2") for _ in range(5))
     other = Institution(code="3033200009", name="โรงเรียนเทศบาล ๙", kind="school", lao=a.muni)
     db.session.add(other)

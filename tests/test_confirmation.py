@@ -7,6 +7,7 @@ from itertools import count
 import pytest
 from sqlalchemy import func, select
 
+import clock
 from models import (
     Building,
     CentreBasicData,
@@ -20,7 +21,7 @@ from models import (
     SnapshotCount,
     db,
 )
-from rules import RuleViolation, acting_as
+from rules import RuleViolation, acting_as, windows
 from rules import confirmation as rules
 from rules.identity import check_digit
 from rules.progress import live_confirmation
@@ -35,10 +36,10 @@ def national_id() -> str:
 
 
 def open_round(year: int = YEAR, number: int = 1) -> Round:
-    """A round open from long before today until long after it."""
-    round_ = Round(academic_year=year, number=number, opens_on=date(2000, 1, 1),
-                   closes_on=date(2099, 12, 31), institution_deadline=date(2099, 6, 10),
-                   lao_deadline=date(2099, 6, 10), province_deadline=date(2099, 6, 11))
+    """A round open for as long as the rules let a round of its year be open."""
+    first, last = windows.round_date_bounds(year)
+    round_ = Round(academic_year=year, number=number, opens_on=first, closes_on=last,
+                   institution_deadline=last, lao_deadline=last, province_deadline=last)
     db.session.add(round_)
     db.session.commit()
     return round_
@@ -173,9 +174,10 @@ def test_no_path_changes_a_confirmed_institution(tree) -> None:
 
 def test_a_past_years_confirmation_does_not_freeze_the_learner_for_good(tree) -> None:
     """Last year's school confirmed its closed round; this year's school may fix the name."""
-    past = Round(academic_year=YEAR - 1, number=1, opens_on=date(2000, 1, 1),
-                 closes_on=date(2001, 1, 1), institution_deadline=date(2001, 1, 1),
-                 lao_deadline=date(2001, 1, 1), province_deadline=date(2001, 1, 1))
+    closed = date(clock.ce_year(YEAR - 1), 6, 11)
+    past = Round(academic_year=YEAR - 1, number=1, opens_on=date(clock.ce_year(YEAR - 1), 5, 1),
+                 closes_on=closed, institution_deadline=closed, lao_deadline=closed,
+                 province_deadline=closed)
     db.session.add(past)
     db.session.commit()
     last_year = enrol(tree.a.school, "P1", year=YEAR - 1)

@@ -159,6 +159,27 @@ def test_rollover(tree, action: str, status: str, grade: str | None) -> None:  #
         assert roll_over(db.session, enrolment, action) is None  # idempotent
 
 
+def test_rollover_waits_for_the_next_years_round(tree) -> None:  # noqa: ANN001
+    """Rollover brings learners into next year only as an import may: once its round is open."""
+    db.session.add(open_round(YEAR))
+    enrolment = Enrolment(learner=learner(), institution=tree.a.school, academic_year=YEAR,
+                          grade="P1")
+    db.session.add(enrolment)
+    db.session.commit()
+    with acting_as(tree.a.school_user), pytest.raises(RuleViolation) as early:
+        roll_over(db.session, enrolment, "promote")
+    assert f"ปีการศึกษา {YEAR + 1} ยังไม่มีครั้งที่เก็บข้อมูล" in str(early.value)
+    db.session.rollback()
+    assert db.session.scalar(select(Enrolment).where(Enrolment.academic_year == YEAR + 1)) is None
+
+    db.session.add(open_round(YEAR + 1))
+    db.session.commit()
+    with acting_as(tree.a.school_user):
+        new = roll_over(db.session, enrolment, "promote")
+        db.session.commit()
+    assert (new.academic_year, new.grade) == (YEAR + 1, "P2")
+
+
 def test_last_grade_cannot_be_promoted(tree) -> None:  # noqa: ANN001
     enrolment = Enrolment(learner=learner(), institution=tree.a.cdc, academic_year=YEAR,
                           grade="A5")

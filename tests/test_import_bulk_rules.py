@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 import clock
 from models import Enrolment, Learner, Round, db
-from rules import RuleViolation, acting_as, confirmation
+from rules import RuleViolation, acting_as, confirmation, windows
 from rules.identity import check_digit
 from spreadsheets import learner_bulk
 from spreadsheets.columns import LEARNER_FIELDS
@@ -121,16 +121,17 @@ def test_active_elsewhere_closed_round_and_confirmation_lock_match_the_flush(app
         expected = flush_messages(tree.a.school, values(2))
         assert expected and bulk_messages(tree.a.school, values(2)) == expected
 
-    round_ = Round(academic_year=YEAR, number=1, opens_on=date(2000, 1, 1),
-                   closes_on=date(2001, 1, 1), institution_deadline=date(2000, 6, 1),
-                   lao_deadline=date(2000, 6, 1), province_deadline=date(2000, 6, 1))
+    first, last = windows.round_date_bounds(YEAR)
+    closed = date(clock.ce_year(YEAR), 6, 11)
+    round_ = Round(academic_year=YEAR, number=1, opens_on=first, closes_on=closed,
+                   institution_deadline=closed, lao_deadline=closed, province_deadline=closed)
     db.session.add(round_)
     db.session.commit()
     with acting_as(tree.a.school_user):  # the year's only round is closed
         expected = flush_messages(tree.a.school, values(3))
         assert expected and bulk_messages(tree.a.school, values(3)) == expected
 
-    round_.closes_on = date(2099, 1, 1)
+    round_.closes_on = last
     db.session.commit()
     with acting_as(tree.a.school_user):
         confirmation.confirm_institution(db.session, round_, tree.a.school)

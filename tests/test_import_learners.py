@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import delete, event, func, select
 
 from models import Enrolment, Learner, db
-from rules import acting_as
+from rules import acting_as, windows
 from rules.identity import check_digit
 from spreadsheets import learner_import as importer
 from spreadsheets.columns import LEARNER_FIELDS
@@ -283,9 +283,9 @@ def test_a_confirmed_institution_cannot_import(app, tree):
     from models import Round
     from rules import confirmation
 
-    round_ = Round(academic_year=YEAR, number=1, opens_on=date(2000, 1, 1),
-                   closes_on=date(2099, 12, 31), institution_deadline=date(2099, 6, 10),
-                   lao_deadline=date(2099, 6, 10), province_deadline=date(2099, 6, 11))
+    first, last = windows.round_date_bounds(YEAR)
+    round_ = Round(academic_year=YEAR, number=1, opens_on=first, closes_on=last,
+                   institution_deadline=last, lao_deadline=last, province_deadline=last)
     db.session.add(round_)
     db.session.commit()
     with acting_as(tree.a.school_user):

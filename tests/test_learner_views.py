@@ -1,11 +1,12 @@
 """Students and young children through HTTP: enrol by ID, duplicates, removal, rollover, scope."""
 
 import re
+from datetime import timedelta
 
 from sqlalchemy import event, func, select
 
 import clock
-from models import Enrolment, Learner, db
+from models import Enrolment, Learner, Round, db
 from rules.enrolment import current_academic_year
 from rules.identity import check_digit
 
@@ -131,6 +132,33 @@ def _seed(tree, count: int, grade: str = "P1") -> int:  # noqa: ANN001
                                  grade=grade, status="active") for learner in learners)
     db.session.commit()
     return year
+
+
+def _open_round(year: int) -> Round:
+    """A round of `year` open today, as the department sets one up."""
+    today = clock.today()
+    round_ = Round(academic_year=year, number=1, opens_on=today - timedelta(days=10),
+                   closes_on=today + timedelta(days=30), institution_deadline=today,
+                   lao_deadline=today, province_deadline=today)
+    db.session.add(round_)
+    db.session.commit()
+    return round_
+
+
+def test_rollover_into_a_year_without_a_round_is_refused_in_thai(tree, browser) -> None:  # noqa: ANN001
+    year = _seed(tree, 3)
+    _open_round(year)
+    province = browser(tree.a.province_user)
+    url = f"/admin/student/rollover/?action=promote&flt0_30={tree.a.school.code}"
+    assert province.post(url).status_code == 302
+    page = province.get("/admin/student/").get_data(as_text=True)
+    assert f"ปีการศึกษา {year + 1} ยังไม่มีครั้งที่เก็บข้อมูล" in page
+    assert db.session.scalar(select(Enrolment).where(Enrolment.academic_year == year + 1)) is None
+
+    _open_round(year + 1)
+    province.post(url)
+    assert db.session.scalar(select(func.count()).select_from(Enrolment).where(
+        Enrolment.academic_year == year + 1)) == 3
 
 
 def test_rollover_confirms_count_then_promotes(tree, browser) -> None:  # noqa: ANN001

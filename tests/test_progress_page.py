@@ -67,7 +67,7 @@ def test_late_only_shows_the_units_past_their_deadline(tree, browser):
     province = browser(tree.a.province_user)
     on_time = _lao_table(province.get("/admin/confirmation/?late=1").get_data(as_text=True))
     assert tree.a.sao.code not in on_time  # nobody is late before the deadline
-    round_.lao_deadline = today - timedelta(days=2)
+    round_.institution_deadline = round_.lao_deadline = today - timedelta(days=2)
     db.session.commit()
     late = province.get("/admin/confirmation/?late=1").get_data(as_text=True)
     assert tree.a.sao.code in _lao_table(late) and tree.a.muni.code not in _lao_table(late)

@@ -4,7 +4,6 @@ All figures come from confirmation snapshots; units that have not confirmed are 
 """
 
 import io
-from datetime import date
 from itertools import count
 from types import SimpleNamespace
 
@@ -14,7 +13,7 @@ import pytest
 from admin_views.reports import MONEY
 from models import BudgetRate, Enrolment, Learner, OtherSchoolCount, Round, db
 from models.people import GRADE_LABELS
-from rules import acting_as
+from rules import acting_as, windows
 from rules import confirmation as rules
 from rules.identity import check_digit
 
@@ -35,9 +34,9 @@ def confirmed(tree):
     """School A: 3 boys and 2 girls in P1, 1 girl in M1, confirmed. CDC A: 2 children, not
     confirmed. SAO A's other-affiliation school: 3 boys and 4 girls in P1, confirmed. School B
     (province 34): 1 boy in P1, confirmed."""
-    round_ = Round(academic_year=YEAR, number=1, opens_on=date(2000, 1, 1),
-                   closes_on=date(2099, 12, 31), institution_deadline=date(2099, 6, 10),
-                   lao_deadline=date(2099, 6, 10), province_deadline=date(2099, 6, 11))
+    first, last = windows.round_date_bounds(YEAR)
+    round_ = Round(academic_year=YEAR, number=1, opens_on=first, closes_on=last,
+                   institution_deadline=last, lao_deadline=last, province_deadline=last)
     db.session.add(round_)
     for gender, n in (("M", 3), ("F", 2)):
         for _ in range(n):

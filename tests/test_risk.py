@@ -20,7 +20,7 @@ from models import (
 from models.people import GRADE_AGE
 from models.risk import RiskFlag, RiskThreshold
 from models.rounds import SpotCheck
-from rules import confirmation, quality, risk
+from rules import confirmation, quality, risk, windows
 from rules.identity import check_digit
 
 YEAR = 2569
@@ -55,9 +55,10 @@ def learner(institution: Institution, grade: str = "P1", year: int = YEAR, **fie
 
 
 def make_round(year: int, number: int = 1) -> Round:
-    round_ = Round(academic_year=year, number=number, opens_on=date(2000, 1, 1),
-                   closes_on=date(2099, 12, 31), institution_deadline=date(year - 543, 6, 10),
-                   lao_deadline=date(2099, 6, 10), province_deadline=date(2099, 6, 11))
+    first, last = windows.round_date_bounds(year)
+    round_ = Round(academic_year=year, number=number, opens_on=first, closes_on=last,
+                   institution_deadline=date(year - 543, 6, 10), lao_deadline=last,
+                   province_deadline=last)
     db.session.add(round_)
     return round_
 

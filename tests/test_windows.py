@@ -126,3 +126,63 @@ def test_each_level_works_to_its_own_deadline_and_the_department_to_the_province
     assert windows.deadline_of(round_2569, tree.a.sao_user) == date(2026, 6, 8)
     assert windows.deadline_of(round_2569, tree.a.province_user) == date(2026, 6, 11)
     assert windows.deadline_of(round_2569, tree.department) == date(2026, 6, 11)
+
+
+ROUND_FORM = {"academic_year": "2569", "number": "1", "opens_on": "01/05/2569",
+              "closes_on": "11/06/2569", "institution_deadline": "10/06/2569",
+              "lao_deadline": "10/06/2569", "province_deadline": "11/06/2569"}
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"opens_on": "28/11/2569", "closes_on": "01/11/2569"},
+     "วันปิดบันทึกข้อมูล (1 พ.ย. 2569) อยู่ก่อนวันเปิดบันทึกข้อมูล (28 พ.ย. 2569)"),
+    ({"institution_deadline": "05/07/2569"},
+     "วันที่ อปท. ต้องยืนยันข้อมูล (10 มิ.ย. 2569) อยู่ก่อนวันที่สถานศึกษาต้องยืนยันข้อมูล "
+     "(5 ก.ค. 2569)"),
+    ({"province_deadline": "09/06/2569"},
+     "วันที่จังหวัดต้องยืนยันข้อมูล (9 มิ.ย. 2569) อยู่ก่อนวันที่ อปท. ต้องยืนยันข้อมูล "
+     "(10 มิ.ย. 2569)"),
+    ({"institution_deadline": "20/04/2569"},
+     "วันที่สถานศึกษาต้องยืนยันข้อมูล (20 เม.ย. 2569) อยู่ก่อนวันเปิดบันทึกข้อมูล (1 พ.ค. 2569)"),
+    ({"closes_on": "11/06/2599"}, "ต้องปิดไม่เกินวันที่ 31 ธ.ค. 2571"),
+    ({"opens_on": "01/05/2500"}, "เปิดได้ตั้งแต่วันที่ 1 ม.ค. 2568"),
+    ({"number": "0"}, "ครั้งที่ต้องเป็นจำนวนเต็มตั้งแต่ 1 ถึง 10"),
+    ({"number": "-3"}, "ครั้งที่ต้องเป็นจำนวนเต็มตั้งแต่ 1 ถึง 10"),
+])
+def test_the_round_form_refuses_dates_out_of_order_or_range(tree, round_2569, browser, change,
+                                                            message) -> None:
+    page = browser(tree.department).post(f"/admin/round/edit/?id={round_2569.id}",
+                                         ROUND_FORM | change)
+    assert message in page.get_data(as_text=True)
+    db.session.expire_all()
+    saved = db.session.get(Round, round_2569.id)
+    assert (saved.number, saved.opens_on, saved.closes_on, saved.institution_deadline,
+            saved.province_deadline) == (1, date(2026, 5, 1), date(2026, 6, 11),
+                                         date(2026, 6, 10), date(2026, 6, 11))
+
+
+def test_the_round_form_saves_dates_in_order(tree, round_2569, browser) -> None:
+    browser(tree.department).post(f"/admin/round/edit/?id={round_2569.id}",
+                                  ROUND_FORM | {"number": "2", "closes_on": "02/01/2570"})
+    db.session.expire_all()
+    saved = db.session.get(Round, round_2569.id)
+    assert (saved.number, saved.closes_on) == (2, date(2027, 1, 2))
+
+
+def test_an_inline_closing_date_before_the_opening_is_refused_with_its_reason(
+        tree, round_2569, browser) -> None:
+    response = browser(tree.department).post("/admin/round/ajax/update/", {
+        "list_form_pk": str(round_2569.id), "closes_on": "01/01/2500"})
+    assert response.status_code == 400
+    assert ("วันปิดบันทึกข้อมูล (1 ม.ค. 2500) อยู่ก่อนวันเปิดบันทึกข้อมูล (1 พ.ค. 2569)"
+            in response.get_data(as_text=True))
+    db.session.expire_all()
+    assert db.session.get(Round, round_2569.id).closes_on == date(2026, 6, 11)
+
+
+def test_trusted_code_obeys_the_round_dates_too(app, round_2569) -> None:
+    with acting_as(None):
+        round_2569.province_deadline = date(2026, 6, 1)
+        with pytest.raises(RuleViolation):
+            db.session.commit()
+    db.session.rollback()
