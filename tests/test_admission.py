@@ -168,6 +168,8 @@ def test_institution_opens_and_closes_its_own_admission(client, tree, browser) -
     ({"last_name": "ก" * 101}, "ต้องมีความยาวไม่เกิน 100 ตัวอักษร"),
     ({"contact_phone": "1" * 21}, "ต้องมีความยาวไม่เกิน 20 ตัวอักษร"),
     ({"grade": "A3"}, "ตัวเลือกไม่ถูกต้อง"),
+    ({"birth_date": "01/06/2023"}, "กรุณาใส่ปีเป็นพุทธศักราช"),  # the field's own reason
+    ({"birth_date": "31/02/2566"}, "ไม่มีวันนี้ในปฏิทิน"),
 ])
 def test_bad_input_is_refused_in_thai_and_the_typing_kept(client, tree, changes, message
                                                          ) -> None:
@@ -178,6 +180,8 @@ def test_bad_input_is_refused_in_thai_and_the_typing_kept(client, tree, changes,
     errors = " ".join(re.findall(r'(?:alert-danger|invalid-feedback)[^>]*>(.*?)</div>', text,
                                  re.S))
     assert message in errors
+    if "birth_date" in changes:  # not drowned by a bare "please fill in"
+        assert "กรุณากรอกข้อมูลในช่องนี้" not in errors
     assert applications() == 0
     for name, value in child(**changes).items():
         if name not in ("national_id", "title", "gender", "grade", "academic_year"):

@@ -23,7 +23,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, select
 from werkzeug.wrappers import Response
 from wtforms import SelectField, StringField
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
 import clock
 from models import Application, Institution, Lao, Province, db
@@ -82,7 +82,9 @@ class ApplicationForm(Form):
                              validators=[DataRequired(), Length(max=100)])
     last_name = StringField(_l("Last name"), filters=[_strip],
                             validators=[DataRequired(), Length(max=100)])
-    birth_date = BEDateField(_l("Birth date"), validators=[DataRequired()])
+    # InputRequired, not DataRequired: a date typed but unreadable keeps the field's own reason
+    # (a CE year, no such day) instead of a bare "please fill in".
+    birth_date = BEDateField(_l("Birth date"), validators=[InputRequired()])
     gender = SelectField(_l("Gender"), choices=list(GENDER_LABELS.items()),
                          validators=[DataRequired()])
     grade = SelectField(_l("Grade level applied for"), validators=[DataRequired()])
