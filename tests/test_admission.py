@@ -316,3 +316,18 @@ def test_a_centre_works_out_the_age_group_and_offers_only_child_titles(client,
     response = submit(client, tree.a.cdc, child(grade="", birth_date=be))
     assert response.status_code == 302, response.get_data(as_text=True)[-2000:]
     assert db.session.scalars(select(Application)).one().grade == "A3"
+
+
+@pytest.mark.parametrize(("born", "message"), [
+    (clock.term_start(YEAR), "อายุน้อยเกินไปสำหรับสถานศึกษานี้"),  # newborn: no age group yet
+    (date(clock.ce_year(YEAR) - 8, 1, 10), "อายุเกินกว่าที่สถานศึกษานี้รับ"),
+])
+def test_a_centre_says_when_a_child_is_too_young_or_too_old(client, tree, born, message
+                                                           ) -> None:  # noqa: ANN001
+    open_for_applications(tree.a.cdc)
+    be = f"{born.day:02d}/{born.month:02d}/{clock.be_year(born.year)}"
+    response = submit(client, tree.a.cdc, child(grade="", title="เด็กหญิง", birth_date=be))
+    text = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert message in text and "ระดับชั้น -" not in text
+    assert applications() == 0
