@@ -11,7 +11,7 @@ import clock
 from models import Application, Enrolment, Learner, db
 from rules import RuleViolation
 from rules.identity import check_digit
-from web.admission import SUBMIT_LIMIT, academic_years
+from web.admission import REFUSED_LIMIT, SUBMIT_LIMIT, academic_years
 
 
 def national_id(first12: str = "110170012345") -> str:
@@ -215,6 +215,20 @@ def test_burst_of_submissions_is_throttled(client, tree) -> None:
     other = submit(client, tree.a.school, child(national_id=national_id("110170088888")),
                    address="192.0.2.7")
     assert other.status_code == 302
+
+
+def test_typos_do_not_lock_a_parent_out_but_a_flood_is_stopped(client, tree) -> None:
+    open_for_applications(tree.a.school)
+    for _ in range(SUBMIT_LIMIT[0] + 1):
+        assert submit(client, tree.a.school, child(birth_date="01/06/2023")).status_code == 422
+    assert submit(client, tree.a.school, child()).status_code == 302
+    assert applications() == 1
+    for _ in range(REFUSED_LIMIT[0] - SUBMIT_LIMIT[0] - 1):
+        submit(client, tree.a.school, child(first_name=""))
+    flood = submit(client, tree.a.school, child(national_id=national_id("110170077777")))
+    assert flood.status_code == 429
+    assert "ส่งใบสมัครจากการเชื่อมต่อนี้มากเกินไป" in flood.get_data(as_text=True)
+    assert applications() == 1
 
 
 def test_honeypot_and_missing_csrf_save_nothing(client, tree) -> None:
