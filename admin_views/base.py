@@ -188,8 +188,18 @@ class ScopedModelView(ExportMixin, ListRowsMixin, ModelView):
         return name in self.editable_columns and super().is_editable(name)
 
     def scaffold_list_form(self, widget: Any = None, validators: Any = None) -> Any:
-        """The inline-edit form, with choice lists built once per page (admin_views/widgets)."""
-        return super().scaffold_list_form(widget or ListEditWidget(), validators)
+        """The inline-edit form, with choice lists built once per page (admin_views/widgets).
+
+        Flask-Admin puts its BaseListForm ahead of our base class, and with it a Meta whose
+        translations know only Flask-Admin's words: our Meta goes first again, so WTForms'
+        messages ("Not a valid choice.") come back in Thai as on every other form."""
+        list_form = super().scaffold_list_form(widget or ListEditWidget(), validators)
+
+        class ListForm(list_form):  # type: ignore[misc, valid-type]
+            class Meta:
+                get_translations = Form.Meta.get_translations
+
+        return ListForm
 
     # -- whose record a form or details page is about ---------------------------------------
 
