@@ -21,6 +21,11 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(moment: datetime) -> datetime:
+    """A stored moment as aware UTC: SQLite hands timestamps back without their offset."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 def today() -> date:
     """Today's date in Bangkok, the calendar every deadline and age is written in."""
     return now().astimezone(BANGKOK).date()

@@ -20,6 +20,7 @@ from flask_admin.model import typefmt
 from flask_admin.model.form import converts
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup, escape
 from sqlalchemy import ColumnElement, desc, func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
@@ -45,8 +46,25 @@ COUNT_CAP = 10_000
 #: Flask-Admin's translations, each word looked up once per request.
 ADMIN_WORDS = remembered(admin_gettext)
 
+
+
+def yes_no(view: Any, value: bool, name: str) -> Markup:
+    """Flask-Admin's tick or dash, with a tooltip in the page's language (the column's label
+    and yes or no) instead of its 'active: true'; made once per column and value per page."""
+    made = g.setdefault("lec_yes_no", {}) if has_request_context() else {}
+    key = (view, name, bool(value))
+    if key not in made:
+        label = str(view.get_column_name(name))
+        title = _("%(field)s: yes", field=label) if value else _("%(field)s: no", field=label)
+        glyph, icon = ("ok-circle", "fa-check-circle") if value else ("minus-sign",
+                                                                       "fa-minus-circle")
+        made[key] = Markup(f'<span class="fa {icon} glyphicon glyphicon-{glyph} icon-{glyph}" '
+                           f'title="{escape(title)}"></span>')
+    return made[key]
+
+
 FORMATTERS = dict(typefmt.BASE_FORMATTERS)
-FORMATTERS.update({date: lambda view, value, name: be_date(value),
+FORMATTERS.update({bool: yes_no, date: lambda view, value, name: be_date(value),
                    datetime: lambda view, value, name: be_date(value)})
 
 
@@ -191,8 +209,18 @@ class ScopedModelView(ExportMixin, ListRowsMixin, ModelView):
         return name in self.editable_columns and super().is_editable(name)
 
     def scaffold_list_form(self, widget: Any = None, validators: Any = None) -> Any:
-        """The inline-edit form, with choice lists built once per page (admin_views/widgets)."""
-        return super().scaffold_list_form(widget or ListEditWidget(), validators)
+        """The inline-edit form, with choice lists built once per page (admin_views/widgets).
+
+        Flask-Admin puts its BaseListForm ahead of our base class, and with it a Meta whose
+        translations know only Flask-Admin's words: our Meta goes first again, so WTForms'
+        messages ("Not a valid choice.") come back in Thai as on every other form."""
+        list_form = super().scaffold_list_form(widget or ListEditWidget(), validators)
+
+        class ListForm(list_form):  # type: ignore[misc, valid-type]
+            class Meta:
+                get_translations = Form.Meta.get_translations
+
+        return ListForm
 
     # -- whose record a form or details page is about ---------------------------------------
 

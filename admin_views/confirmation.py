@@ -289,7 +289,8 @@ def _shown_confirmations(context: dict[str, Any]) -> list[Confirmation]:
 
 
 class ResponsibleForm(Form):
-    on = BEDateField(_l("On the day"), validators=[DataRequired()])
+    # InputRequired keeps the date field's own reason for a date it cannot read.
+    on = BEDateField(_l("On the day"), validators=[InputRequired()])
 
 
 class SpotCheckView(PageView):

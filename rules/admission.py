@@ -10,7 +10,14 @@ from sqlalchemy.orm import Session
 import clock
 from models import Application, Enrolment, Institution, Learner
 from models.admission import ApplicationStatus
-from models.people import CDC_GRADES, GRADE_AGE, GRADE_LABELS, TITLES, Gender
+from models.people import (
+    CDC_GRADES,
+    GRADE_AGE,
+    GRADE_LABELS,
+    GRADES_BY_KIND,
+    TITLES,
+    Gender,
+)
 
 from . import validates
 from .enrolment import age_at_year_start, age_warning, enrol, grade_problems
@@ -28,6 +35,32 @@ def age_group(birth_date: date | None, academic_year: int) -> str | None:
     return grade if grade in CDC_GRADES else None
 
 
+def outside_grades(birth_date: date, academic_year: int, kind: str) -> str | None:
+    """Why no grade of this kind of institution fits a child born on `birth_date`, said as too
+    young or too old: a centre's age group left blank is worked out from the birth date."""
+    ages = [GRADE_AGE[grade] for grade in GRADES_BY_KIND[kind]]
+    age = age_at_year_start(birth_date, academic_year)
+    if age < min(ages):
+        return _("By this birth date the child is too young for this institution in academic "
+                 "year %(year)d: it takes children from %(youngest)d years old. Check the birth "
+                 "date and the academic year.", year=academic_year, youngest=min(ages))
+    if age > max(ages):
+        return _("By this birth date the child is too old for this institution in academic "
+                 "year %(year)d: it takes children up to %(oldest)d years old. Check the birth "
+                 "date and the academic year.", year=academic_year, oldest=max(ages))
+    return None
+
+
+def _grade_problems(application: Application, institution: Institution) -> list[str]:
+    """The grade asked for; one left blank is one no grade fits, or one still to choose."""
+    if application.grade:
+        return grade_problems(application.grade, institution.kind)
+    born = application.birth_date
+    outside = (outside_grades(born, application.academic_year, institution.kind)
+               if born is not None and born <= clock.today() else None)
+    return [outside or _("Choose the grade level applied for.")]
+
+
 def child_problems(application: Application, institution: Institution) -> list[str]:
     """The child's identity, and an age that fits the grade asked for at this institution."""
     problems = national_id_problems(application.national_id)
@@ -37,7 +70,7 @@ def child_problems(application: Application, institution: Institution) -> list[s
         problems.append(_("Enter the child's first name and last name."))
     if application.gender not in tuple(Gender):
         problems.append(_("Choose the child's gender."))
-    grade_wrong = grade_problems(application.grade, institution.kind)
+    grade_wrong = _grade_problems(application, institution)
     problems += grade_wrong
     if application.birth_date is None or application.birth_date > clock.today():
         problems.append(_("Enter the child's birth date; it cannot be in the future."))

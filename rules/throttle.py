@@ -97,6 +97,15 @@ class Throttle:
         self.store.hit(key, now)
         return True
 
+    def used_up(self, key: str, limit: int, window: int) -> bool:
+        """Whether `limit` uses already fill the window, without counting this one: for a limit
+        that counts only some outcomes, recorded afterwards with `count`."""
+        return self.store.hits(key, clock(), window)[0] >= limit
+
+    def count(self, key: str) -> None:
+        """Count one use of `key` for a limit checked with `used_up`."""
+        self.store.hit(key, clock())
+
     def wait(self, key: str, free: int, base: float = 1.0, cap: float = 900.0,
              window: int = LONGEST_WINDOW) -> float:
         """Seconds still to wait: 0 for the first `free` failures, then base·2ⁿ, at most `cap`."""

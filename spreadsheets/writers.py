@@ -26,7 +26,9 @@ from .xlsx_text import SHEET_ROWS, write_text_xlsx
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 BOM = "\ufeff"
-CSV_MIMETYPE = "text/csv; charset=utf-8"
+#: The whole Content-Type header: given as `content_type`, as Werkzeug appends a charset to a
+#: text `mimetype` that already has one.
+CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 BATCH = 500  # CSV rows per chunk sent to the client
 #: First cell of the line that ends a CSV export cut short by an error.
@@ -170,7 +172,7 @@ def csv_response(filename: str, headers: Sequence[str], rows: Iterable[Sequence[
 
 def csv_bytes_response(filename: str, chunks: Iterable[bytes]) -> Response:
     """Stream CSV bytes made elsewhere (e.g. by the database's COPY) as a download."""
-    return Response(stream_with_context(chunks), mimetype=CSV_MIMETYPE,
+    return Response(stream_with_context(chunks), content_type=CSV_CONTENT_TYPE,
                     headers={"Content-Disposition": _disposition(filename),
                              "Cache-Control": "no-store"})
 

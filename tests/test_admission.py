@@ -11,7 +11,7 @@ import clock
 from models import Application, Enrolment, Learner, db
 from rules import RuleViolation
 from rules.identity import check_digit
-from web.admission import SUBMIT_LIMIT, academic_years
+from web.admission import REFUSED_LIMIT, SUBMIT_LIMIT, academic_years
 
 
 def national_id(first12: str = "110170012345") -> str:
@@ -168,6 +168,8 @@ def test_institution_opens_and_closes_its_own_admission(client, tree, browser) -
     ({"last_name": "ก" * 101}, "ต้องมีความยาวไม่เกิน 100 ตัวอักษร"),
     ({"contact_phone": "1" * 21}, "ต้องมีความยาวไม่เกิน 20 ตัวอักษร"),
     ({"grade": "A3"}, "ตัวเลือกไม่ถูกต้อง"),
+    ({"birth_date": "01/06/2023"}, "กรุณาใส่ปีเป็นพุทธศักราช"),  # the field's own reason
+    ({"birth_date": "31/02/2566"}, "ไม่มีวันนี้ในปฏิทิน"),
 ])
 def test_bad_input_is_refused_in_thai_and_the_typing_kept(client, tree, changes, message
                                                          ) -> None:
@@ -178,6 +180,8 @@ def test_bad_input_is_refused_in_thai_and_the_typing_kept(client, tree, changes,
     errors = " ".join(re.findall(r'(?:alert-danger|invalid-feedback)[^>]*>(.*?)</div>', text,
                                  re.S))
     assert message in errors
+    if "birth_date" in changes:  # not drowned by a bare "please fill in"
+        assert "กรุณากรอกข้อมูลในช่องนี้" not in errors
     assert applications() == 0
     for name, value in child(**changes).items():
         if name not in ("national_id", "title", "gender", "grade", "academic_year"):
@@ -211,6 +215,20 @@ def test_burst_of_submissions_is_throttled(client, tree) -> None:
     other = submit(client, tree.a.school, child(national_id=national_id("110170088888")),
                    address="192.0.2.7")
     assert other.status_code == 302
+
+
+def test_typos_do_not_lock_a_parent_out_but_a_flood_is_stopped(client, tree) -> None:
+    open_for_applications(tree.a.school)
+    for _ in range(SUBMIT_LIMIT[0] + 1):
+        assert submit(client, tree.a.school, child(birth_date="01/06/2023")).status_code == 422
+    assert submit(client, tree.a.school, child()).status_code == 302
+    assert applications() == 1
+    for _ in range(REFUSED_LIMIT[0] - SUBMIT_LIMIT[0] - 1):
+        submit(client, tree.a.school, child(first_name=""))
+    flood = submit(client, tree.a.school, child(national_id=national_id("110170077777")))
+    assert flood.status_code == 429
+    assert "ส่งใบสมัครจากการเชื่อมต่อนี้มากเกินไป" in flood.get_data(as_text=True)
+    assert applications() == 1
 
 
 def test_honeypot_and_missing_csrf_save_nothing(client, tree) -> None:
@@ -312,3 +330,18 @@ def test_a_centre_works_out_the_age_group_and_offers_only_child_titles(client,
     response = submit(client, tree.a.cdc, child(grade="", birth_date=be))
     assert response.status_code == 302, response.get_data(as_text=True)[-2000:]
     assert db.session.scalars(select(Application)).one().grade == "A3"
+
+
+@pytest.mark.parametrize(("born", "message"), [
+    (clock.term_start(YEAR), "อายุน้อยเกินไปสำหรับสถานศึกษานี้"),  # newborn: no age group yet
+    (date(clock.ce_year(YEAR) - 8, 1, 10), "อายุเกินกว่าที่สถานศึกษานี้รับ"),
+])
+def test_a_centre_says_when_a_child_is_too_young_or_too_old(client, tree, born, message
+                                                           ) -> None:  # noqa: ANN001
+    open_for_applications(tree.a.cdc)
+    be = f"{born.day:02d}/{born.month:02d}/{clock.be_year(born.year)}"
+    response = submit(client, tree.a.cdc, child(grade="", title="เด็กหญิง", birth_date=be))
+    text = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert message in text and "ระดับชั้น -" not in text
+    assert applications() == 0

@@ -3,14 +3,16 @@ document (a hand-written contract test with jsonschema: each path and method, it
 its status codes), the open counts equal the count reports, and the confirmation state carries
 the caller's actions for signed-in users and agency tokens."""
 
+from datetime import datetime, timedelta
 from itertools import product
 
 import jsonschema
 import pytest
 from test_risk import YEAR, learner, make_round
 
+import clock
 from admin_views.reports import Scope, report_rows
-from models import Level, db
+from models import Confirmation, Level, OtherSchoolCount, db
 from models.tokens import AgencyToken
 from rules import acting_as, confirmation
 from web.api import OPENAPI
@@ -55,7 +57,12 @@ def test_every_documented_path_answers_to_its_schema(confirmed, tree, client, br
         ("/api/v1/counts", f"round={r}"): 200,
         ("/api/v1/counts", f"round={r}&by=lao&province=33"): 200,
         ("/api/v1/counts", f"round={r}&by=institution&lao={tree.a.muni.id}"): 200,
-        ("/api/v1/counts", f"round={r}&by=institution&lao=²"): 404,
+        ("/api/v1/counts", f"round={r}&by=institution&lao=²"): 400,
+        ("/api/v1/counts", f"round={r}&by=institution&lao=abc"): 400,
+        ("/api/v1/counts", f"round={r}&by=institution&lao=99999999999"): 404,
+        ("/api/v1/counts", "round=abc"): 400,
+        ("/api/v1/counts", ""): 400,
+        ("/api/v1/counts", f"round={r}&format=xml"): 400,
         ("/api/v1/counts", f"round={r}&by=lao"): 400,
         ("/api/v1/counts", f"round={r}&by=teacher"): 400,
         ("/api/v1/counts", "round=999999"): 404,
@@ -71,10 +78,16 @@ def test_every_documented_path_answers_to_its_schema(confirmed, tree, client, br
                                (lao, f"round={r}&province=33", 404),
                                (province, f"round={r}&province=33", 200),
                                (province, f"round={r}", 200),
-                               (province, f"round={r}&lao={tree.b.muni.id}", 404)):
+                               (province, f"round={r}&lao={tree.b.muni.id}", 404),
+                               (province, f"round={r}&lao=abc", 400),
+                               (province, "round=abc", 400),
+                               (province, "", 400)):
         response = who.get(f"/api/v1/confirmations?{query}")
         assert response.status_code == status, query
         validate("/api/v1/confirmations", "get", response)
+        if status == 400:
+            assert "must be a whole number" in response.get_json()["detail"] or (
+                "is required" in response.get_json()["detail"])
     assert set(OPENAPI["paths"]) == {"/api/openapi.json", "/api/v1/rounds", "/api/v1/counts",
                                      "/api/v1/confirmations"}
 
@@ -123,3 +136,39 @@ def test_confirmation_state_carries_the_callers_actions(confirmed, tree, client,
     issue.post("/admin/agency_token/action/", data={"action": "revoke", "rowid": stored.id})
     refused = client.get(url, headers={"Authorization": f"Bearer {token}"})
     assert refused.status_code == 401
+
+
+def test_no_cancel_is_offered_under_a_confirmed_province(confirmed, tree, browser
+                                                         ) -> None:  # noqa: ANN001
+    """The API offers a cancel only where the progress page does: not under a live
+    confirmation of the level above."""
+    db.session.add(OtherSchoolCount(round_id=confirmed.id, other_school_id=tree.a.other.id,
+                                    grade="K1", boys=0, girls=0))
+    with acting_as(None):
+        confirmation.confirm_lao(db.session, confirmed, tree.a.muni, "students")
+        confirmation.confirm_lao(db.session, confirmed, tree.a.sao, "children")
+        confirmation.confirm_lao(db.session, confirmed, tree.a.sao, "other")
+        confirmation.confirm_province(db.session, confirmed, "33")
+        db.session.commit()
+    province = browser(tree.a.province_user)
+    laos = province.get(f"/api/v1/confirmations?round={confirmed.id}&province=33")
+    assert [u["state"] for u in laos.get_json()["units"]] == ["confirmed"] * 3
+    assert {u["actions"]["may_cancel"] for u in laos.get_json()["units"]} == {False}
+    school = browser(tree.a.muni_user).get(
+        f"/api/v1/confirmations?round={confirmed.id}&lao={tree.a.muni.id}").get_json()["units"]
+    assert [u["actions"]["may_cancel"] for u in school] == [False]  # the LAO confirmed it
+    nation = browser(tree.department).get(f"/api/v1/confirmations?round={confirmed.id}")
+    cancels = {u["code"]: u["actions"]["may_cancel"] for u in nation.get_json()["units"]}
+    assert cancels == {"33": True, "34": False}
+    validate("/api/v1/confirmations", "get", nation)
+
+
+def test_times_carry_their_offset(confirmed, tree, browser) -> None:  # noqa: ANN001
+    """confirmed_at is RFC 3339 in UTC, on SQLite (which forgets the offset) as on PostgreSQL."""
+    stored = db.session.query(Confirmation).filter_by(institution_id=tree.a.school.id).one()
+    units = browser(tree.a.muni_user).get(
+        f"/api/v1/confirmations?round={confirmed.id}&lao={tree.a.muni.id}").get_json()["units"]
+    (school,) = [u for u in units if u["code"] == tree.a.school.code]
+    assert school["confirmed_at"].endswith("Z")
+    sent = datetime.fromisoformat(school["confirmed_at"])
+    assert sent == clock.as_utc(stored.confirmed_at) and sent.utcoffset() == timedelta(0)

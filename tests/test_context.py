@@ -150,6 +150,9 @@ def test_who_was_responsible_for_a_unit_on_a_given_day(tree, browser):
     assert "มานี มีนา" in handover and "ปิติ ชูใจ" in handover
     assert "สมชาย" in answer("1 ม.ค. 2568")
     assert "ยังไม่มีผู้เข้าใช้งาน" in answer("01/01/2567")
+    unreadable = lao.get(f"{url}&on=abc").get_data(as_text=True)
+    assert "กรุณาใส่วันที่เป็น วัน/เดือน/ปี พ.ศ." in unreadable and 'value="abc"' in unreadable
+    assert "กรุณาใส่ปีเป็นพุทธศักราช" in lao.get(f"{url}&on=15/04/2026").get_data(as_text=True)
     assert browser(tree.b.province_user).get(url).status_code == 404
     province = browser(tree.a.province_user).get(
         "/admin/confirmation/responsible/?province=33&on=01/06/2569").get_data(as_text=True)

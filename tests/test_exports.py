@@ -50,7 +50,9 @@ def test_ordinary_cells_are_left_alone():
 
 
 def test_province_exports_only_its_own_laos_as_csv_with_thai_headers(app, tree, browser):
-    rows = read_csv(browser(tree.a.province_user).get("/admin/lao/export/csv/"))
+    response = browser(tree.a.province_user).get("/admin/lao/export/csv/")
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"  # one charset
+    rows = read_csv(response)
     assert rows[0][0] == "รหัส อปท."
     codes = sorted(row[0] for row in rows[1:])
     assert codes == sorted([tree.a.muni.code, tree.a.sao.code])

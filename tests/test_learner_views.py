@@ -273,6 +273,11 @@ def test_inline_edit_obeys_the_grade_rule(tree, browser) -> None:  # noqa: ANN00
     bad = school.post("/admin/student/ajax/update/",
                       data={"list_form_pk": enrolment.id, "grade": "A3"})
     assert bad.status_code == 400
+    assert "ตัวเลือกไม่ถูกต้อง" in bad.get_data(as_text=True)  # WTForms' words, in Thai
+    long = school.post("/admin/student/ajax/update/",
+                       data={"list_form_pk": enrolment.id, "classroom": "ห้อง" * 20})
+    assert long.status_code == 400
+    assert "ต้องมีความยาวไม่เกิน" in long.get_data(as_text=True)
     good = school.post("/admin/student/ajax/update/",
                        data={"list_form_pk": enrolment.id, "grade": "P2"})
     assert good.status_code == 200

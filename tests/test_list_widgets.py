@@ -167,3 +167,12 @@ def test_every_list_the_department_opens_draws_flask_admins_rows(app, tree, brow
     for endpoint in lists:
         ours, theirs, _removals = _ours_and_flask_admins(app, client, endpoint, monkeypatch)
         assert ours == theirs, endpoint
+
+
+def test_yes_no_icons_say_the_column_and_yes_or_no_in_thai(app, tree, browser):
+    page = browser(tree.department).get("/admin/user/").get_data(as_text=True)
+    titles = set(re.findall(r'<span class="fa fa-(?:check|minus)-circle[^"]*" title="([^"]*)"',
+                            page))
+    assert titles and not any(": true" in t or ": false" in t for t in titles), titles
+    assert {"เปิดใช้งาน: ใช่", "ต้องเปลี่ยนรหัสผ่าน: ไม่ใช่"} <= titles, titles
+    assert "active: true" not in page

@@ -23,7 +23,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, select
 from werkzeug.wrappers import Response
 from wtforms import SelectField, StringField
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
 import clock
 from models import Application, Institution, Lao, Province, db
@@ -39,8 +39,13 @@ from web.forms import Form
 
 bp = Blueprint("admission", __name__)
 
-#: (attempts, window) per address: enough for a family with twins, too few for a script.
+#: Accepted applications per address: enough for a family with twins, too few for a script.
 SUBMIT_LIMIT = (5, timedelta(minutes=10))
+#: Refused submissions per address, counted apart: a parent fixing typo after typo must never
+#: be locked out by them, yet a flood of junk posts (each a validation and often a database
+#: check) is still stopped. Six times the accepted allowance leaves room for a real struggle
+#: with the form.
+REFUSED_LIMIT = (30, timedelta(minutes=10))
 TRACK_LIMIT = (30, timedelta(minutes=10))
 
 
@@ -51,12 +56,27 @@ def no_store(response: Response) -> Response:
     return response
 
 
+def _client_key(kind: str) -> str:
+    return f"{kind}:{(request.remote_addr or 'unknown')[:64]}"
+
+
 def over_limit(kind: str, limit: tuple[int, timedelta]) -> bool:
     """Count this request against the real client address; True once it used up its window."""
     allowed, window = limit
-    address = (request.remote_addr or "unknown")[:64]
-    return not security.throttle(current_app).allow(f"{kind}:{address}", allowed,
+    return not security.throttle(current_app).allow(_client_key(kind), allowed,
                                                    int(window.total_seconds()))
+
+
+def used_up(kind: str, limit: tuple[int, timedelta]) -> bool:
+    """Whether the real client address has used up `limit`, without counting this request."""
+    allowed, window = limit
+    return security.throttle(current_app).used_up(_client_key(kind), allowed,
+                                                  int(window.total_seconds()))
+
+
+def count_use(kind: str) -> None:
+    """Count one use of `kind` by the real client address, once its outcome is known."""
+    security.throttle(current_app).count(_client_key(kind))
 
 
 def _strip(value: str | None) -> str | None:
@@ -82,7 +102,9 @@ class ApplicationForm(Form):
                              validators=[DataRequired(), Length(max=100)])
     last_name = StringField(_l("Last name"), filters=[_strip],
                             validators=[DataRequired(), Length(max=100)])
-    birth_date = BEDateField(_l("Birth date"), validators=[DataRequired()])
+    # InputRequired, not DataRequired: a date typed but unreadable keeps the field's own reason
+    # (a CE year, no such day) instead of a bare "please fill in".
+    birth_date = BEDateField(_l("Birth date"), validators=[InputRequired()])
     gender = SelectField(_l("Gender"), choices=list(GENDER_LABELS.items()),
                          validators=[DataRequired()])
     grade = SelectField(_l("Grade level applied for"), validators=[DataRequired()])
@@ -177,6 +199,29 @@ def _derive_age_group(form: ApplicationForm, institution: Institution) -> None:
         form.grade.data = age_group(form.birth_date.data, form.academic_year.data) or ""
 
 
+def _submit(institution: Institution, form: ApplicationForm) -> tuple[str, int] | Response:
+    """Save a valid application; anything else is refused, keeping what the parent typed."""
+    if not form.validate_on_submit():
+        return render_template("admission/apply.html", institution=institution, form=form), 422
+    _derive_age_group(form, institution)
+    if form.website.data:
+        return render_template("admission/apply.html", institution=institution, form=form,
+                               problems=[_("The form could not be accepted. Please try "
+                                           "again.")]), 400
+    application = Application(institution_id=institution.id, **{
+        name: form[name].data for name in APPLICANT_FIELDS})
+    application.contact_email = application.contact_email or None
+    try:
+        db.session.add(application)
+        db.session.commit()
+    except RuleViolation as exc:
+        db.session.rollback()
+        return render_template("admission/apply.html", institution=institution, form=form,
+                               problems=exc.messages), 422
+    session["admission_code"] = application.tracking_code
+    return redirect(url_for("admission.submitted"))
+
+
 @bp.route("/apply/<code>", methods=["GET", "POST"])
 def apply(code: str) -> tuple[str, int] | str | Response:
     """Step 4: the form. Refusals keep what the parent typed and save nothing."""
@@ -188,30 +233,16 @@ def apply(code: str) -> tuple[str, int] | str | Response:
         return render_template("admission/apply.html", institution=institution, form=form,
                                closed=True)
     if request.method == "POST":
-        if over_limit("apply", SUBMIT_LIMIT):
+        if used_up("apply", SUBMIT_LIMIT) or used_up("apply-refused", REFUSED_LIMIT):
             return render_template(
                 "admission/apply.html", institution=institution, form=form, problems=[
                     _("Too many applications have been sent from this connection. Please wait "
                       "10 minutes and send again; what you typed is still in the form.")]), 429
-        if form.validate_on_submit():
-            _derive_age_group(form, institution)
-            if form.website.data:
-                return render_template("admission/apply.html", institution=institution,
-                                       form=form, problems=[_("The form could not be accepted. "
-                                                              "Please try again.")]), 400
-            application = Application(institution_id=institution.id, **{
-                name: form[name].data for name in APPLICANT_FIELDS})
-            application.contact_email = application.contact_email or None
-            try:
-                db.session.add(application)
-                db.session.commit()
-            except RuleViolation as exc:
-                db.session.rollback()
-                return render_template("admission/apply.html", institution=institution,
-                                       form=form, problems=exc.messages), 422
-            session["admission_code"] = application.tracking_code
-            return redirect(url_for("admission.submitted"))
-        return render_template("admission/apply.html", institution=institution, form=form), 422
+        outcome = _submit(institution, form)
+        # Counted once the outcome is known (two requests at the same moment may both slip in;
+        # a limit of a few is still a limit).
+        count_use("apply" if isinstance(outcome, Response) else "apply-refused")
+        return outcome
     return render_template("admission/apply.html", institution=institution, form=form)
 
 

@@ -6,7 +6,7 @@ and for agency tokens the department issues. The OpenAPI document describes ever
 
 import hashlib
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +16,10 @@ from sqlalchemy import select, update
 
 import clock
 from models import Confirmation, Institution, Lao, Level, Province, Round, db
-from models.rounds import ConfirmLevel
+from models.rounds import ConfirmLevel, Database
 from models.tokens import AgencyToken
 from rules import progress
-from rules.permissions import may_cancel, may_confirm, may_see
+from rules.permissions import may_cancel_now, may_confirm, may_see
 from rules.scope import Unit
 from spreadsheets.writers import csv_chunks
 from web.admission import over_limit
@@ -30,6 +30,8 @@ OPENAPI = json.loads((Path(__file__).with_name("openapi.json")).read_text(encodi
 #: Requests per address for the open endpoints; a shared cache in front absorbs the rest.
 OPEN_LIMIT = (300, timedelta(minutes=1))
 CACHE_SECONDS = 300
+#: Ids are 32-bit integers in the database; a larger number names no row.
+ID_LIMIT = 2**31
 
 
 def problem(status: int, detail: str) -> Response:
@@ -69,11 +71,41 @@ def openapi() -> Response:
     return _cached(jsonify(OPENAPI))
 
 
-def _round(value: Any) -> Round:
-    round_ = db.session.get(Round, value) if isinstance(value, int) else None
-    if round_ is None:
+def _id(name: str, *, required: bool = False) -> int | None:
+    """A query parameter naming a row by id: 400 for anything but a whole number, so a typo is
+    never taken for a parameter left out."""
+    text = request.args.get(name, "")
+    if not text:
+        if required:
+            abort(400, f"{name} is required: a whole number.")
+        return None
+    value = whole_number(text)
+    if value is None:
+        abort(400, f"{name} must be a whole number.")
+    return value
+
+
+def _row(model: type, key: Any) -> Any:
+    """The row `key` names, or a 404 answer."""
+    in_range = key is not None and (not isinstance(key, int) or key < ID_LIMIT)
+    found = db.session.get(model, key) if in_range else None
+    if found is None:
         abort(404)
-    return round_
+    return found
+
+
+def _choice(name: str, choices: tuple[str, ...]) -> str:
+    """A query parameter with a closed set of values, the first by default; 400 otherwise."""
+    value = request.args.get(name, choices[0])
+    if value not in choices:
+        abort(400, f"{name} must be {', '.join(choices[:-1])} or {choices[-1]}.")
+    return value
+
+
+def timestamp(moment: datetime) -> str:
+    """A moment as RFC 3339 in UTC ("Z"), the one form every time in the API takes: SQLite
+    hands stored times back without their offset, PostgreSQL with it."""
+    return clock.as_utc(moment).isoformat().replace("+00:00", "Z")
 
 
 @bp.get("/v1/rounds")
@@ -89,7 +121,7 @@ def rounds() -> Response:
                             for r in found]))
 
 
-def count_rows(round_: Round, by: str, parent: str | None) -> list[dict[str, Any]]:
+def count_rows(round_: Round, by: str, parent: str | int | None) -> list[dict[str, Any]]:
     """Confirmed counts per unit, grade and gender: the count report's own sums."""
     from admin_views.reports import Scope, counts_by, province_counts
 
@@ -98,16 +130,13 @@ def count_rows(round_: Round, by: str, parent: str | None) -> list[dict[str, Any
         names = {p.code: (p.code, p.name_th) for p in db.session.scalars(
             select(Province).where(Province.code.in_(list(sums))))}
     elif by == "lao":
-        province = db.session.get(Province, parent or "") or abort(404)
+        province = _row(Province, parent)
         sums = counts_by(round_.id, Scope(Level.PROVINCE, province=province.code),
                          Confirmation.lao_id)
         names = {lao.id: (lao.code, lao.name) for lao in db.session.scalars(
             select(Lao).where(Lao.id.in_(list(sums))))}
     else:
-        lao_id = whole_number(parent)
-        lao = db.session.get(Lao, lao_id) if lao_id is not None else None
-        if lao is None:
-            abort(404)
+        lao = _row(Lao, parent)
         sums = counts_by(round_.id, Scope(Level.LAO, lao.code, lao.name, lao.province_code, lao),
                          Confirmation.institution_id)
         names = {i.id: (i.code, i.name) for i in db.session.scalars(
@@ -127,16 +156,15 @@ def counts() -> Response:
     refused = _throttled()
     if refused:
         return refused
-    round_ = _round(request.args.get("round", type=int))
-    by = request.args.get("by", "province")
-    if by not in ("province", "lao", "institution"):
-        return problem(400, "by must be province, lao or institution.")
+    round_ = _row(Round, _id("round", required=True))
+    by = _choice("by", ("province", "lao", "institution"))
+    output = _choice("format", ("json", "csv"))
     parent = {"province": None, "lao": request.args.get("province"),
-              "institution": request.args.get("lao")}[by]
+              "institution": _id("lao")}[by]
     if by != "province" and not parent:
         return problem(400, "by=lao needs province=CODE; by=institution needs lao=ID.")
     rows = count_rows(round_, by, parent)
-    if request.args.get("format") == "csv":
+    if output == "csv":
         columns = ("code", "name", "grade", "gender", "count")
         body = b"".join(csv_chunks(columns, ([r[c] for c in columns] for r in rows)))
         return _cached(Response(body, mimetype="text/csv"))
@@ -166,22 +194,53 @@ def _caller() -> Any:
     return current_user if current_user.is_authenticated else None
 
 
-def _actions(user: Any, level: str, unit: Unit, confirmed: bool) -> dict[str, bool]:
+def _actions(user: Any, level: str, unit: Unit, confirmation: Confirmation | None,
+             above: Confirmation | None) -> dict[str, bool]:
     """What the caller may do with the unit's confirmation, as DHIS2's approval API says it:
-    confirm its own unit while unconfirmed, cancel a unit below it while confirmed."""
+    confirm its own unit while unconfirmed, cancel a unit below it while confirmed and not yet
+    frozen by the level above (`above`), exactly as the progress page offers it."""
     if user is None or not may_see(user, unit):
         return {"may_confirm": False, "may_cancel": False, "may_read_data": user is None}
-    return {"may_confirm": may_confirm(user, level) and not confirmed,
-            "may_cancel": may_cancel(user, level) and confirmed,
+    return {"may_confirm": may_confirm(user, level) and confirmation is None,
+            "may_cancel": confirmation is not None and may_cancel_now(user, confirmation, above),
             "may_read_data": True}
 
 
 def _state(level: str, unit: Unit, code: str, name: str, database: str,
-           confirmation: Confirmation | None, user: Any) -> dict[str, Any]:
+           confirmation: Confirmation | None, above: Confirmation | None, user: Any
+           ) -> dict[str, Any]:
     return {"level": level, "code": code, "name": name, "database": database,
             "state": "confirmed" if confirmation else "not_confirmed",
-            "confirmed_at": confirmation.confirmed_at.isoformat() if confirmation else None,
-            "actions": _actions(user, level, unit, confirmation is not None)}
+            "confirmed_at": timestamp(confirmation.confirmed_at) if confirmation else None,
+            "actions": _actions(user, level, unit, confirmation, above)}
+
+
+def _institutions(round_: Round, lao: Lao, user: Any) -> list[dict[str, Any]]:
+    """An LAO's institutions; each is frozen by the LAO's live confirmation of its database."""
+    above = {d: progress.live_confirmation(db.session, round_.id, ConfirmLevel.LAO, d,
+                                           lao_id=lao.id)
+             for d in progress.KIND_OF_DATABASE}
+    units = []
+    for row in progress.institution_rows(db.session, round_, lao.id):
+        i = row["institution"]
+        database = progress.DATABASE_OF_KIND[i.kind]
+        units.append(_state(ConfirmLevel.INSTITUTION, Unit(lao.province_code, lao.id, i.id),
+                            i.code, i.name, str(database), row["confirmation"],
+                            above[database], user))
+    return units
+
+
+def _laos(round_: Round, province: str, user: Any) -> list[dict[str, Any]]:
+    """A province's LAOs, one unit per database; the province's confirmation freezes them all."""
+    above = progress.live_confirmation(db.session, round_.id, ConfirmLevel.PROVINCE,
+                                       Database.ALL, province_code=province)
+    units = []
+    for row in progress.lao_rows(db.session, round_, province):
+        lao = row["lao"]
+        for database in row["applies"]:
+            units.append(_state(ConfirmLevel.LAO, Unit(province, lao.id), lao.code, lao.name,
+                                str(database), row["confirmed"].get(database), above, user))
+    return units
 
 
 @bp.get("/v1/confirmations")
@@ -193,34 +252,23 @@ def confirmations() -> Response:
         response.headers["WWW-Authenticate"] = "Bearer"
         return response
     user = None if isinstance(caller, AgencyToken) else caller
-    round_ = _round(request.args.get("round", type=int))
-    lao_id = request.args.get("lao", type=int)
+    round_ = _row(Round, _id("round", required=True))
+    lao_id = _id("lao")
     province = request.args.get("province")
-    units = []
-    if lao_id:
-        lao = db.session.get(Lao, lao_id) or abort(404)
+    if lao_id is not None:
+        lao = _row(Lao, lao_id)
         if user is not None and not may_see(user, Unit(lao.province_code, lao.id)):
             abort(404)
-        for row in progress.institution_rows(db.session, round_, lao.id):
-            i = row["institution"]
-            units.append(_state(ConfirmLevel.INSTITUTION, Unit(lao.province_code, lao.id, i.id),
-                                i.code, i.name, str(progress.DATABASE_OF_KIND[i.kind]),
-                                row["confirmation"], user))
+        units = _institutions(round_, lao, user)
     elif province:
         if user is not None and not may_see(user, Unit(province)):
             abort(404)
-        for row in progress.lao_rows(db.session, round_, province):
-            lao = row["lao"]
-            for database in row["applies"]:
-                units.append(_state(ConfirmLevel.LAO, Unit(province, lao.id), lao.code,
-                                    lao.name, str(database), row["confirmed"].get(database),
-                                    user))
+        units = _laos(round_, province, user)
     else:
-        for row in progress.province_rows(db.session, round_):
-            p = row["province"]
-            if user is None or may_see(user, Unit(p.code)):
-                units.append(_state(ConfirmLevel.PROVINCE, Unit(p.code), p.code, p.name_th,
-                                    "all", row["confirmation"], user))
+        units = [_state(ConfirmLevel.PROVINCE, Unit(row["province"].code), row["province"].code,
+                        row["province"].name_th, "all", row["confirmation"], None, user)
+                 for row in progress.province_rows(db.session, round_)
+                 if user is None or may_see(user, Unit(row["province"].code))]
     response = jsonify({"round": round_.id, "units": units})
     response.headers["Cache-Control"] = "private, no-store"
     return response
