@@ -5,7 +5,7 @@ plain password exists only in the response that prints the cards; the database k
 """
 
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +36,8 @@ from .base import PageView
 
 #: The group of every account a province issues cards for, prepared as a job.
 ALL_GROUP = "all"
+#: Cards prepared between two progress reports of the cards job.
+CARDS_BATCH = 25
 
 
 def qr_payload(login: str, password: str) -> str:
@@ -75,21 +77,38 @@ def issuable(actor: Any) -> Any:
     return select(User).where(subtree(User, actor), User.level.in_(issues_cards_for(actor)))
 
 
-def issue(actor: Any, users: Sequence[User]) -> list[Card]:
+def issue(actor: Any, users: Sequence[User], done: Callable[[int], None] | None = None
+          ) -> list[Card]:
     """New one-time passwords: old sessions end and the holder must replace it at first login."""
     passwords = [one_time_password() for _ in users]
-    with ThreadPoolExecutor(max_workers=4) as pool:  # Argon2 is slow on purpose and frees the GIL
-        hashes = list(pool.map(password_hasher.hash, passwords))
-    cards = []
-    for user, password, hashed in zip(users, passwords, hashes, strict=True):
-        user.password_hash = hashed
-        user.must_change_password = True
-        user.session_version += 1
-        record("credential_issue", user.login, account_level=user.level)
-        cards.append(Card(user.login, password, str(LEVEL_LABELS[Level(user.level)]),
-                          user.unit_label, card_svg(user.login, password)))
+    hashes, cards = _prepare(users, passwords, done)
+    # Written only now that the slow part is over, in one short transaction: sign-ins and
+    # other writers never wait on the hashing (SQLite lets one writer in at a time).
+    with db.session.no_autoflush:
+        for user, hashed in zip(users, hashes, strict=True):
+            user.password_hash = hashed
+            user.must_change_password = True
+            user.session_version += 1
+            record("credential_issue", user.login, account_level=user.level)
     db.session.commit()
     return cards
+
+
+def _prepare(users: Sequence[User], passwords: Sequence[str],
+             done: Callable[[int], None] | None) -> tuple[list[str], list[Card]]:
+    """The hashes and the cards, telling `done` every CARDS_BATCH cards (a job's progress):
+    Argon2 costs tens of milliseconds per account on purpose, and a QR code about ten more."""
+    hashes, cards = [], []
+    with ThreadPoolExecutor(max_workers=4) as pool:  # Argon2 frees the GIL: hash ahead
+        hashed_all = pool.map(password_hasher.hash, passwords)
+        for n, (user, password, hashed) in enumerate(zip(users, passwords, hashed_all,
+                                                         strict=True), start=1):
+            hashes.append(hashed)
+            cards.append(Card(user.login, password, str(LEVEL_LABELS[Level(user.level)]),
+                              user.unit_label, card_svg(user.login, password)))
+            if done is not None and n % CARDS_BATCH == 0:
+                done(n)
+    return hashes, cards
 
 
 class CardsView(PageView):
@@ -171,8 +190,8 @@ def cards_job(job: Job, group: str, login_url: str) -> str:
     with screen_request("cards", [], job.owner) as view:
         users = view._members(group)
         jobs.report_progress(job, 0, len(users))
-        sheet = render_template("cards/sheet.html", cards=issue(job.owner, users),
-                                login_url=login_url)
+        cards = issue(job.owner, users, lambda n: jobs.report_progress(job, n, len(users)))
+        sheet = render_template("cards/sheet.html", cards=cards, login_url=login_url)
     name = f"cards_{clock.be_year(clock.today().year)}{clock.today():%m%d}.html"
     jobs.result_file(job, name).write_text(sheet, encoding="utf-8")
     jobs.report_progress(job, len(users), len(users))

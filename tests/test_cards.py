@@ -5,11 +5,13 @@ import struct
 import zlib
 
 import zxingcpp
-from conftest import PASSWORD, csrf_token
+from conftest import PASSWORD, csrf_token, make_user
 from sqlalchemy import func, select
 
+import jobs
 from admin_views.cards import card_png, parse_payload
-from models import AuditEntry, User, db
+from models import AuditEntry, Institution, Level, User, db
+from models.jobs import Job, JobStatus
 
 
 def _paeth(a: int, b: int, c: int) -> int:
@@ -153,3 +155,32 @@ def test_a_user_id_that_is_no_number_is_dropped_not_a_server_error(app, tree, br
     db.session.expire_all()
     assert db.session.scalar(select(User.password_hash).where(User.id == tree.a.school_user.id)
                              ) == before
+
+
+def test_a_provinces_card_job_shows_its_progress_as_the_cards_are_made(
+        app, tree, browser, password_hash, tmp_path, monkeypatch):
+    for n in range(100, 156):  # with the fixture's four: 60 accounts in province 33
+        school = Institution(code=f"303320{n:04d}", name=f"โรงเรียน {n}", kind="school",
+                             lao=tree.a.muni)
+        db.session.add(school)
+        make_user(school.code, Level.INSTITUTION, password_hash, institution=school)
+    db.session.commit()
+    monkeypatch.setitem(app.config, "LEC_JOBS_DIR", str(tmp_path / "results"))
+    seen = []
+    report = jobs.report_progress
+
+    def watched(job: Job, done: int, total: int | None) -> None:
+        seen.append((done, total))
+        report(job, done, total)
+
+    monkeypatch.setattr(jobs, "report_progress", watched)
+    province = browser(tree.a.province_user)
+    response = province.post("/admin/cards/issue", data={"group": "all"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    job = db.session.scalars(select(Job)).one()
+    assert job.status == JobStatus.DONE and (job.rows_done, job.rows_total) == (60, 60)
+    # The jobs page moved between "0 of 60" and done, in order, never past the total.
+    done = [d for d, total in seen if total == 60]
+    assert len(seen) == len(done) and done == sorted(done)
+    assert len({d for d in done if 0 < d < 60}) >= 2

@@ -1,9 +1,15 @@
-"""Degraded paths (issue 12 items 6 and 8): the database down, an export cut short, NUL bytes."""
+"""Degraded paths (issue 12 items 6 and 8): the database down, an export cut short, NUL bytes;
+and a long read (an export job) beside sign-ins and writes."""
+
+import threading
+import time
 
 import pytest
 from flask import Response
+from sqlalchemy import select, text
 
-from models import db
+from app import create_app
+from models import Subdistrict, db
 from spreadsheets import writers
 
 
@@ -54,6 +60,51 @@ def test_a_csv_export_cut_short_says_so_and_breaks_the_stream(app):
     assert last.startswith(writers.FAILED_MARK)
     assert "ไม่ครบ" in last  # the Thai words "incomplete"
     assert "row 999" in body and "row 1100" not in body
+
+
+def test_the_embedded_database_runs_in_wal_mode(tmp_path):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/lec.sqlite",
+                      "SECRET_KEY": "x"})
+    with app.app_context():
+        ask = lambda pragma: db.session.scalar(text(f"PRAGMA {pragma}"))  # noqa: E731
+        assert ask("journal_mode") == "wal"
+        assert (ask("foreign_keys"), ask("synchronous"), ask("busy_timeout")) == (1, 1, 30000)
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_a_long_read_holds_up_neither_sign_in_nor_a_write(app, tree, browser):
+    """An export job reads one query for minutes; meanwhile people sign in and save."""
+    reading, finished = threading.Event(), threading.Event()
+    failures = []
+
+    def long_read() -> None:
+        try:
+            with app.app_context(), db.engine.connect() as connection:
+                rows = connection.execute(select(Subdistrict.code))  # thousands: still open
+                rows.fetchone()
+                reading.set()
+                finished.wait(60)
+                rows.close()
+        except Exception as exc:  # noqa: BLE001 - reported by the main thread
+            failures.append(exc)
+            reading.set()
+
+    reader = threading.Thread(target=long_read)
+    reader.start()
+    try:
+        assert reading.wait(30)
+        started = time.monotonic()
+        browser(tree.a.school_user)  # POST /login writes the sign-in and its audit entry
+        tree.a.school.phone = "045 111 222"
+        db.session.commit()
+        assert time.monotonic() - started < 5
+    finally:
+        finished.set()
+        reader.join()
+    assert failures == []
+    db.session.expire_all()
+    assert tree.a.school.phone == "045 111 222"
 
 
 @pytest.mark.parametrize("path", ["/apply/province/3%003", "/track?code=A%00B",
