@@ -1,8 +1,6 @@
 """The audit log, read-only, for the levels above; and the logged reveal of a national ID."""
 
-import re
 from collections.abc import Callable
-from datetime import date
 from typing import Any
 
 from flask import abort, jsonify, request, url_for
@@ -13,17 +11,13 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 from werkzeug.wrappers import Response
 
-from i18n import be_date
 from models import AuditEntry, db
-from models.accounts import LEVEL_LABELS
-from models.organisations import AFFILIATION_LABELS, INSTITUTION_KIND_LABELS, LAO_TYPE_LABELS
-from models.people import GENDER_LABELS, GRADE_LABELS, REMOVAL_REASON_LABELS, STATUS_LABELS
-from models.rounds import DATABASE_LABELS, SPOT_OUTCOME_LABELS
 from rules.audit import record
 from rules.identity import mask_national_id
 from rules.permissions import may_open, may_reveal_id
 from rules.scope import PATHS, subtree
 
+from . import audit_words
 from .base import PageView, ScopedModelView
 
 ACTION_LABELS = {
@@ -38,90 +32,28 @@ ACTION_LABELS = {
     "not_found": _l("Page not found"), "csrf_refused": _l("Form refused: expired or forged"),
     "job_submit": _l("Job started"), "job_rerun": _l("Job started again"),
     "job_download": _l("Job result downloaded"),
+    "import": _l("Learners imported"), "import_refused": _l("Import refused: problems in the file"),
+    "check_by_id": _l("Learner checked by ID"),
+    "check_by_id_refused": _l("Check by ID refused: too many checks"),
 }
-
-
-#: Words of the details column that no entity view labels.
-DETAIL_LABELS = {
-    "round_id": _l("Round"), "database": _l("Database"), "level": _l("Level"),
-    "account_level": _l("Level"), "reasons": _l("Reasons"), "rows": _l("Rows"),
-    "reason": _l("Reason"), "lao": _l("LAO"), "province": _l("Province"),
-    "institution": _l("Institution"), "lao_id": _l("LAO"), "institution_id": _l("Institution"),
-    "province_code": _l("Province"), "user": _l("Account"), "model": _l("Record type"),
-    "object_id": _l("Record"), "format": _l("Format"), "id": _l("Record"),
-    "user_id": _l("Account"), "district_code": _l("District"), "first_name": _l("First name"),
-    "surname": _l("Last name"), "last_name": _l("Last name"), "position": _l("Position"),
-    "phone": _l("Phone"), "email": _l("Email"), "valid_from": _l("Responsible from"),
-    "valid_to": _l("Responsible until"), "password_hash": _l("Password"),
-    "session_version": _l("Sign-in sessions ended"),
-    "must_change_password": _l("Must set a new password"),
-    "accepts_online_applications": _l("Takes online applications"), "kind": _l("Kind"),
-    "affiliation": _l("Affiliation"), "name": _l("Name"), "code": _l("Code"),
-    "login": _l("Login"), "active": _l("Active"), "grade": _l("Grade"), "gender": _l("Gender"),
-    "status": _l("Status"), "outcome": _l("Outcome"), "lao_type": _l("LAO type"),
-    "name_th": _l("Thai name"), "name_en": _l("English name"),
-}
-#: Stored codes shown by their Thai names, per field.
-VALUE_LABELS: dict[str, dict[Any, Any]] = {
-    "level": LEVEL_LABELS, "account_level": LEVEL_LABELS, "kind": INSTITUTION_KIND_LABELS,
-    "affiliation": AFFILIATION_LABELS, "database": DATABASE_LABELS, "grade": GRADE_LABELS,
-    "gender": GENDER_LABELS, "status": STATUS_LABELS, "outcome": SPOT_OUTCOME_LABELS,
-    "lao_type": LAO_TYPE_LABELS, "removal_reason": REMOVAL_REASON_LABELS,
-}
-ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
-
-
-def _entity_views(view: Any) -> dict[str, Any]:
-    """The model view of each entity, by model class name, for its Thai name and labels."""
-    return {v.model.__name__: v for v in view.admin._views if isinstance(v, ScopedModelView)}
 
 
 def _model_name(view: Any, context: Any, model: AuditEntry, name: str) -> str:
-    entity = _entity_views(view).get(model.model or "")
-    return str(entity.name) if entity is not None else (model.model or "")
-
-
-def _readable(value: Any, key: str = "") -> Any:
-    """A logged value as a reader writes it: codes by name, dates in BE, yes/no, a dash for
-    nothing; secrets hidden, English names marked as English."""
-    if value is None or value == "":
-        return "–"
-    if "password" in key:
-        return "••••"
-    labels = VALUE_LABELS.get(key, {})
-    if value in labels:
-        return str(labels[value])
-    if key == "name_en":
-        return Markup('<span lang="en">{}</span>').format(value)
-    if isinstance(value, bool):
-        return str(_l("Yes") if value else _l("No"))
-    text = str(value)
-    if match := ISO_DATE.match(text):
-        year, month, day = (int(g) for g in match.groups())
-        try:
-            return be_date(date(year, month, day)) + text[10:16].replace("T", " ")
-        except ValueError:
-            return text
-    return text
+    return audit_words.entry_words(view.admin, model).name if model.model else ""
 
 
 def _changes(view: Any, context: Any, model: AuditEntry, name: str) -> Markup:
-    """Old → new per field, under the field's Thai label; extra details as label: value."""
-    value = getattr(model, name)
-    if not value:
+    """Old → new per field, under the field's label; extra details as label: value."""
+    items = audit_words.lines(view.admin, model, name)
+    if not items:
         return Markup("")
-    entity = _entity_views(view).get(model.model or "")
-    labels = {**DETAIL_LABELS, **(dict(entity.column_labels or {}) if entity else {})}
-    items = []
-    for key, item in value.items() if isinstance(value, dict) else []:
-        label = labels.get(key, key)
-        if isinstance(item, list) and len(item) == 2 and name == "changes":
-            text = Markup("<strong>{}</strong>: {} → {}").format(
-                label, _readable(item[0], key), _readable(item[1], key))
-        else:
-            text = Markup("<strong>{}</strong>: {}").format(label, _readable(item, key))
-        items.append(Markup("<li>{}</li>").format(text))
-    return Markup("<ul class='list-unstyled small mb-0'>{}</ul>").format(Markup("").join(items))
+    return Markup("<ul class='list-unstyled small mb-0'>{}</ul>").format(
+        Markup("").join(Markup("<li>{}</li>").format(item) for item in items))
+
+
+def _changes_text(view: Any, context: Any, model: AuditEntry, name: str) -> str:
+    """The same as plain text for a spreadsheet cell, one field after another."""
+    return "; ".join(item.striptags() for item in audit_words.lines(view.admin, model, name))
 
 
 class AuditView(ScopedModelView):
@@ -148,7 +80,16 @@ class AuditView(ScopedModelView):
         "model": _model_name, "changes": _changes, "details": _changes,
     }
     column_formatters_detail = column_formatters
+    column_formatters_export = column_formatters | {"changes": _changes_text,
+                                                    "details": _changes_text}
     action_disallowed_list = ("delete",)
+
+    def get_list(self, *args: Any, **kwargs: Any) -> tuple[int | None, list[AuditEntry]]:
+        """The page's entries, with the kind of every institution they name asked at once."""
+        count, entries = super().get_list(*args, **kwargs)
+        entries = list(entries)
+        audit_words.institution_kinds(e.subject_institution_id for e in entries)
+        return count, entries
 
     def entries_of(self, model: str, object_id: str) -> str:
         """The log narrowed to one record, through the list's own "equals" filters, so the

@@ -15,6 +15,7 @@ from rules.permissions import may_see
 from rules.progress import current_round
 from rules.scope import Unit
 
+from . import audit_words
 from .base import PageView
 
 
@@ -35,4 +36,6 @@ class ChangesView(PageView):
                   "canceller": person_at(cancelled.cancelled_by, cancelled.cancelled_at)
                   } if cancelled else {}
         return self.render("admin/changes/index.html", round_=round_, institution=institution,
-                           found=found, grades=GRADE_LABELS, people=people)
+                           found=found, grades=GRADE_LABELS, people=people,
+                           changed=lambda entry: audit_words.lines(self.admin, entry,
+                                                                   hidden={"national_id"}))

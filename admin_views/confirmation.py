@@ -49,12 +49,14 @@ class CancelForm(Form):
 
 
 class DrawForm(Form):
-    unit_code = StringField(_l("LAO or institution code"), validators=[DataRequired(),
-                                                                        Length(max=10)])
-    size = IntegerField(_l("Number of learners"), default=10,
-                        validators=[InputRequired(), NumberRange(min=1, max=200)])
-    seed = IntegerField(_l("Seed"), default=1, validators=[InputRequired(),
-                                                          NumberRange(min=0, max=10**9)])
+    unit_code = StringField(_l("LAO or institution code"), validators=[
+        DataRequired(_l("Enter the code of the LAO or institution to sample.")), Length(max=10)])
+    size = IntegerField(_l("Number of learners"), default=10, validators=[
+        InputRequired(), NumberRange(min=1, max=200, message=_l(
+            "The number of learners to sample must be a whole number from %(min)d to %(max)d."))])
+    seed = IntegerField(_l("Seed"), default=1, validators=[
+        InputRequired(), NumberRange(min=0, max=10**9, message=_l(
+            "The seed must be a whole number from %(min)d to %(max)d."))])
 
 
 class OutcomeForm(Form):
@@ -293,6 +295,16 @@ class ResponsibleForm(Form):
     on = BEDateField(_l("On the day"), validators=[InputRequired()])
 
 
+def _sampled_units(checks: list[SpotCheck]) -> dict[int, Lao | Institution]:
+    """The LAO or institution each check sampled, two queries for the whole list."""
+    laos = {lao.id: lao for lao in db.session.scalars(
+        select(Lao).where(Lao.id.in_({c.lao_id for c in checks})))} if checks else {}
+    institutions = {i.id: i for i in db.session.scalars(select(Institution).where(
+        Institution.id.in_({c.institution_id for c in checks if c.institution_id})))
+    } if checks else {}
+    return {c.id: institutions.get(c.institution_id) or laos[c.lao_id] for c in checks}
+
+
 class SpotCheckView(PageView):
     """A province samples learners of an LAO or institution and records what it found."""
 
@@ -332,7 +344,7 @@ class SpotCheckView(PageView):
                                             subtree(SpotCheck, current_user))
             checks = db.session.scalars(query.order_by(SpotCheck.id.desc()).limit(100)).all()
         return self.render("admin/confirmation/spot_checks.html", round_=round_, form=form,
-                           checks=checks)
+                           checks=checks, units=_sampled_units(checks))
 
     @expose("/<int:check_id>", methods=("GET", "POST"))
     def detail(self, check_id: int) -> Any:

@@ -176,7 +176,7 @@ class SpotOutcome(enum.StrEnum):
 
 SPOT_OUTCOME_LABELS = {
     SpotOutcome.FOUND: _l("Found"),
-    SpotOutcome.NOT_FOUND: _l("Not found"),
+    SpotOutcome.NOT_FOUND: _l("Learner not found"),
     SpotOutcome.DATA_WRONG: _l("Found, data wrong"),
 }
 

@@ -1,13 +1,19 @@
 """The audit log (issue 5 item 3): append-only, scoped, with old and new values, no full IDs."""
 
+import csv
+import io
 import json
+from datetime import UTC, date, datetime
 
 import pytest
 from conftest import PASSWORD, csrf_token
 from sqlalchemy import delete, func, select, update
+from test_risk import YEAR, make_round
 
+import clock
 from models import AuditEntry, Enrolment, Institution, Learner, db
-from rules import RuleViolation, acting_as
+from models.jobs import Job
+from rules import RuleViolation, acting_as, confirmation
 from rules.audit import record
 from rules.identity import check_digit
 
@@ -187,3 +193,82 @@ def test_record_is_the_api_for_other_modules(tree):
     assert entry.actor_login == tree.a.muni_user.login and entry.lao_id == tree.a.muni.id
     assert entry.details == {"database": "school", "learners": 12}
     assert PASSWORD not in json.dumps(entry.details)
+
+
+def _confirmed_then_cancelled(tree, monkeypatch):  # noqa: ANN001, ANN202
+    """The school's confirmation, made and cancelled at 18:56 UTC: 01:56 next day in Bangkok
+    (a date after today's, so these entries head the log)."""
+    monkeypatch.setattr(clock, "now", lambda: datetime(2030, 12, 4, 18, 56, tzinfo=UTC))
+    round_ = make_round(YEAR)
+    round_.institution_deadline = date(2099, 6, 10)
+    db.session.commit()
+    with acting_as(tree.a.school_user):
+        frozen = confirmation.confirm_institution(db.session, round_, tree.a.school)
+        db.session.commit()
+    with acting_as(tree.a.muni_user):
+        confirmation.cancel(db.session, frozen, "แก้ไขรายชื่อ")
+        db.session.commit()
+
+
+def test_the_log_shows_bangkok_times_and_no_raw_field_names(tree, browser, monkeypatch):
+    _confirmed_then_cancelled(tree, monkeypatch)
+    with acting_as(tree.a.muni_user):
+        db.session.add(Job(kind="export", owner_id=tree.a.muni_user.id, title="นักเรียน (XLSX)",
+                           params={"endpoint": "student", "export_type": "xlsx"}))
+        db.session.commit()
+    b = browser(tree.department)
+    html = b.get("/admin/audit/").get_data(as_text=True)
+    assert "5 ธ.ค. 2573 01:56" in html and "18:56" not in html
+    assert "ยกเลิกการยืนยันข้อมูลเมื่อ" in html and "ผู้ยกเลิกการยืนยันข้อมูล" in html
+    for raw in ("cancelled_at", "cancelled_by", "cancel_reason", "confirmed_by", "owner_id",
+                "rows_done", ">Confirmation<", ">Job<", "params", "endpoint"):
+        assert raw not in html, raw
+    job = _row(html, "export #")
+    assert "ประเภทงาน" in job and "บันทึกไฟล์ข้อมูล" in job and "ประเภทสถานศึกษา" not in job
+    b.get("/language/en")
+    html = b.get("/admin/audit/").get_data(as_text=True)
+    assert "5 Dec 2573 01:56" in html and "Cancelled on" in html and "cancelled_at" not in html
+    assert "Type of job" in _row(html, "export #") and "Kind" not in _row(html, "export #")
+
+
+def _row(html: str, text: str) -> str:
+    """The first row of a list page that holds `text`."""
+    return next(row for row in html.split("<tr") if text in row)
+
+
+def test_a_grade_edit_is_labelled_by_the_kind_of_institution(tree, browser):
+    with acting_as(tree.a.school_user):
+        student = Enrolment(learner=Learner(national_id=_national_id(51), first_name="ก",
+                                            last_name="ข", gender="M"),
+                            institution=tree.a.school, academic_year=2569, grade="K1")
+        db.session.add(student)
+        db.session.commit()
+        assert student.grade == "K1"  # loaded, as the edit form does: the log has the old value
+        student.grade = "K2"
+        db.session.commit()
+    with acting_as(tree.a.cdc_user):
+        child = Enrolment(learner=Learner(national_id=_national_id(52), first_name="ค",
+                                          last_name="ง", gender="F"),
+                          institution=tree.a.cdc, academic_year=2569, grade="A2")
+        db.session.add(child)
+        db.session.commit()
+    html = browser(tree.department).get("/admin/audit/").get_data(as_text=True)
+    school_row = _row(html, "อ.๒")
+    assert "นักเรียน" in school_row and "ระดับชั้น" in school_row
+    assert "อ.๑ → อ.๒" in school_row and "กลุ่มอายุ" not in school_row
+    centre_row = _row(html, "เด็กอายุ ๒ ปี")
+    assert "เด็กเล็ก" in centre_row and "กลุ่มอายุ" in centre_row
+
+
+def test_the_export_separates_the_fields_of_a_change(tree, browser):
+    with acting_as(tree.a.province_user):
+        school = tree.a.school
+        old_name, old_phone = school.name, school.phone
+        school.name, school.phone = "โรงเรียนใหม่", "045 111 111"
+        db.session.commit()
+    data = browser(tree.department).get("/admin/audit/export/csv/").get_data(as_text=True)
+    rows = list(csv.reader(io.StringIO(data.lstrip("\ufeff"))))
+    column = rows[0].index("ค่าเดิมและค่าใหม่")
+    (cell,) = [r[column] for r in rows[1:] if "โรงเรียนใหม่" in r[column]]
+    assert sorted(cell.split("; ")) == [f"ชื่อ: {old_name} → โรงเรียนใหม่",
+                                        f"โทรศัพท์: {old_phone} → 045 111 111"]

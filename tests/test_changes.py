@@ -25,7 +25,8 @@ def test_a_cancel_shows_each_planted_change(tree, browser) -> None:  # noqa: ANN
         added = learner(a.school, "P3", first_name="เด็กใหม่")
         leaves.status = "withdrawn"
         renamed.learner.first_name = "ชื่อใหม่"
-        regraded.grade = "P3"
+        assert regraded.grade == "P2"  # loaded, as the edit form does: the log has the old value
+        regraded.grade, regraded.classroom = "P3", "2"
         db.session.commit()
     with acting_as(None):  # the receiving school enrols the child who moved
         moves.status = "transferred"
@@ -50,5 +51,9 @@ def test_a_cancel_shows_each_planted_change(tree, browser) -> None:  # noqa: ANN
                                     f"&institution={a.school.id}")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "เด็กใหม่" in html and "ชื่อใหม่" in html
+    # Who changed what: the fields by their Thai labels, the grades by their short forms.
+    assert "<strong>ระดับชั้น</strong>: ป.๒ → ป.๓" in html
+    assert "<strong>ห้องเรียน</strong>: – → 2" in html
+    assert "grade:" not in html and "classroom:" not in html and "first_name" not in html
     assert browser(tree.b.muni_user).get(f"/admin/changes/?round={round_.id}"
                                          f"&institution={a.school.id}").status_code == 404

@@ -155,3 +155,24 @@ def test_the_page_size_menu_is_in_thai(app, tree, browser):
     html = browser(tree.department).get("/admin/institution/").get_data(as_text=True)
     assert "20 รายการ" in html and "100 รายการ" in html
     assert "20 items" not in html and "100 items" not in html
+
+
+def test_the_audit_log_names_every_record_type_and_field_in_thai(app):
+    """A field the log cannot name shows its column name ('cancelled_at') to a Thai reader."""
+    from admin_views.audit_words import words
+    from models import db
+    from rules.audit import UNAUDITED
+
+    admin = app.extensions["admin"][0]
+    english = []
+    with app.test_request_context():
+        for mapper in db.Model.registry.mappers:
+            if mapper.class_ in UNAUDITED:
+                continue
+            name = mapper.class_.__name__
+            for kind in ("school", "cdc", None):
+                found = words(admin, name, kind)
+                english += [] if _has_thai(found.name) else [(name, "record type")]
+                english += [(name, a.key) for a in mapper.column_attrs if a.key != "id"
+                            and not _has_thai(str(found.fields.get(a.key, a.key)))]
+    assert sorted(set(english)) == []

@@ -375,6 +375,28 @@ def test_the_weighted_sample_is_reproducible_and_favours_flagged_learners(clean,
     assert [i.learner_id for i in check.items] == [row[0] for row in draws[7]]
 
 
+def test_a_spot_check_names_its_unit_and_explains_a_bad_size(clean, browser
+                                                              ) -> None:  # noqa: ANN001
+    a = clean.tree.a
+    page = browser(a.province_user)
+    url = f"/admin/spot_checks/?round={clean.round.id}"
+    for size in ("0", "500", "abc"):
+        response = page.post(url, data={"unit_code": a.school.code, "size": size, "seed": 7})
+        html = response.get_data(as_text=True)
+        assert response.status_code == 200, size
+        assert "ต้องเป็นจำนวนเต็มตั้งแต่ 1 ถึง 200 คน" in html, size
+        assert f'value="{a.school.code}"' in html and f'value="{size}"' in html  # kept
+    assert db.session.scalars(select(SpotCheck)).all() == []
+    page.post(url, data={"unit_code": a.school.code, "size": 3, "seed": 7})
+    check = db.session.scalars(select(SpotCheck)).one()
+    html = page.get(url).get_data(as_text=True)
+    assert f"{a.school.code} {a.school.name}" in html  # which institution was sampled
+    assert "<td>1 มิ.ย. 2569 10:00</td><td>33</td>" in html  # the drawer apart from the date
+    html = page.get(f"/admin/spot_checks/{check.id}").get_data(as_text=True)
+    assert ">บันทึกผล</button>" in html and "รายการ</button>" not in html
+    assert "ไม่พบตัวนักเรียนหรือเด็กเล็ก" in html and "ไม่พบข้อมูล" not in html
+
+
 def test_the_departments_national_recheck_runs_as_a_job(clean, browser) -> None:  # noqa: ANN001
     from models.jobs import Job
 

@@ -1,0 +1,286 @@
+"""The words of the audit log: what a reader calls each record type, field and stored value.
+
+The log's page, its CSV/XLSX export and the change list of a cancelled confirmation all show
+logged old and new values through here, so a field reads the same on every page. A record type
+with a list of its own takes that list's name and column labels; the others are named below.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cache
+from typing import Any
+from urllib.parse import unquote_plus
+
+from flask import g, has_request_context
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+from sqlalchemy import select
+
+from i18n import be_date
+from models import AuditEntry, Institution, db
+from models.accounts import LEVEL_LABELS
+from models.admission import APPLICATION_STATUS_LABELS
+from models.jobs import STATUS_LABELS as JOB_STATUS_LABELS
+from models.organisations import AFFILIATION_LABELS, INSTITUTION_KIND_LABELS, LAO_TYPE_LABELS
+from models.people import (
+    CDC_GRADES,
+    GENDER_LABELS,
+    GRADE_LABELS,
+    REMOVAL_REASON_LABELS,
+    STATUS_LABELS,
+)
+from models.rounds import DATABASE_LABELS, SPOT_OUTCOME_LABELS
+from rules.risk import RULES as RISK_RULES
+
+from .base import ScopedModelView
+
+#: Fields and details that mean the same on every record type, unless its list says otherwise.
+DETAIL_LABELS = {
+    "round_id": _l("Round"), "database": _l("Database"), "level": _l("Level"),
+    "account_level": _l("Level"), "reasons": _l("Reasons"), "rows": _l("Rows"),
+    "reason": _l("Reason"), "lao": _l("LAO"), "province": _l("Province"),
+    "institution": _l("Institution"), "lao_id": _l("LAO"), "institution_id": _l("Institution"),
+    "province_code": _l("Province"), "user": _l("Account"), "model": _l("Record type"),
+    "object_id": _l("Record"), "format": _l("Format"), "id": _l("Record"),
+    "user_id": _l("Account"), "district_code": _l("District"), "first_name": _l("First name"),
+    "surname": _l("Last name"), "last_name": _l("Last name"), "position": _l("Position"),
+    "phone": _l("Phone"), "email": _l("Email"), "valid_from": _l("Responsible from"),
+    "valid_to": _l("Responsible until"), "password_hash": _l("Password"),
+    "session_version": _l("Sign-in sessions ended"),
+    "must_change_password": _l("Must set a new password"),
+    "accepts_online_applications": _l("Takes online applications"),
+    "affiliation": _l("Affiliation"), "name": _l("Name"), "code": _l("Code"),
+    "login": _l("Login"), "active": _l("Active"), "grade": _l("Grade"), "gender": _l("Gender"),
+    "status": _l("Status"), "outcome": _l("Outcome"), "lao_type": _l("LAO type"),
+    "name_th": _l("Thai name"), "name_en": _l("English name"),
+    "subdistrict_code": _l("Subdistrict"), "academic_year": _l("Academic year"),
+    "classroom": _l("Classroom"), "learner_id": _l("Learner (number in the system)"),
+    "other_school_id": _l("Other-affiliation school (number in the system)"),
+    "enrolment_id": _l("Enrolment (number in the system)"),
+    "confirmation_id": _l("Confirmation (number in the system)"),
+    "boys": _l("Boys"), "girls": _l("Girls"), "count": _l("Number of learners"),
+    "title": _l("Title"), "birth_date": _l("Birth date"), "note": _l("Note"),
+    # the details of events that are not row changes (rules.audit.record)
+    "job_id": _l("Job (number in the system)"), "file": _l("File"),
+    "query": _l("Filters of the list"), "method": _l("Request method"),
+    "problems": _l("Problems found"), "learners_created": _l("Learners added"),
+    "learners_updated": _l("Learners updated"), "enrolled": _l("Enrolments recorded"),
+    "found": _l("Found in the system"), "elsewhere": _l("Studying at another institution"),
+}
+
+#: Record types without a list of their own, and one shared by several lists (Enrolment: the
+#: students and the young children) when the entry does not tell which.
+RECORD_NAMES = {
+    "Enrolment": _l("Enrolment of a student or young child"),
+    "Confirmation": _l("Data confirmation"), "Job": _l("Job"),
+    "SpotCheck": _l("Spot check"), "SpotCheckItem": _l("Spot-checked learner"),
+    "Profile": _l("Profile"), "OtherSchoolCount": _l("Other-affiliation counts"),
+    "RosterEntry": _l("Learner list frozen at confirmation"),
+    "SnapshotCount": _l("Counts frozen at confirmation"),
+    "ProvinceTotal": _l("Province totals"), "QualityScore": _l("Quality score"),
+    "RiskFlag": _l("Risk flags"), "ObecCount": _l("OBEC counts"),
+}
+
+#: Fields no list labels, per record type (a list's own label wins where it has one).
+FIELD_LABELS: dict[str, dict[str, Any]] = {
+    "Enrolment": {"grade": _l("Grade or age group")},
+    "Learner": {"registered_subdistrict_code": _l("Registered subdistrict"),
+                "current_subdistrict_code": _l("Current subdistrict")},
+    "AgencyToken": {"token_hash": _l("Token")},
+    "Application": {"tracking_code": _l("Tracking code")},
+    "Confirmation": {
+        "level": _l("Level that confirmed"), "confirmed_at": _l("Confirmed on"),
+        "confirmed_by": _l("Confirmed by"), "cancelled_at": _l("Cancelled on"),
+        "cancelled_by": _l("Cancelled by"), "cancel_reason": _l("Reason for cancelling"),
+        "subsidised": _l("Learners counted for subsidies"), "learners": _l("Learners")},
+    "Job": {
+        "kind": _l("Type of job"), "owner_id": _l("Account (number in the system)"),
+        "title": _l("Job"), "title_values": _l("Job"), "language": _l("Language"),
+        "params": _l("Settings of the job"), "rows_done": _l("Rows done"),
+        "rows_total": _l("Rows in all"), "attempts": _l("Attempts"), "message": _l("Message"),
+        "result_path": _l("Result file"), "result_name": _l("Result file"),
+        "created_at": _l("Started on"), "started_at": _l("Running since"),
+        "finished_at": _l("Finished on")},
+    "SpotCheck": {"seed": _l("Seed"), "sample_size": _l("Number of learners"),
+                  "drawn_at": _l("Drawn"), "drawn_by": _l("Drawn by")},
+    "SpotCheckItem": {"spot_check_id": _l("Spot check (number in the system)"),
+                      "position": _l("Order in the sample"), "weight": _l("Weight"),
+                      "flags": _l("Risk flags"), "checked_at": _l("Checked on"),
+                      "checked_by": _l("Checked by")},
+    "RosterEntry": {"grade": _l("Grade or age group")},
+    "SnapshotCount": {"grade": _l("Grade or age group")},
+    "ProvinceTotal": {"grade": _l("Grade or age group")},
+    "QualityScore": {
+        "units": _l("Units"), "learners": _l("Learners"),
+        "incomplete": _l("Learners with key fields missing"),
+        "invalid": _l("Learners with invalid data"),
+        "inconsistent": _l("Learners with inconsistent data"),
+        "unit_flags": _l("Risk flags of the unit"), "late": _l("Late confirmations"),
+        "checked": _l("Learners spot-checked"), "failed": _l("Spot checks failed"),
+        "score": _l("Quality score"), "computed_at": _l("Computed on")},
+    "RiskFlag": {"rule": _l("Risk flag"), "measure": _l("Measured"),
+                 "expected": _l("Expected"), "detail": _l("Details")},
+    "ObecCount": {"count_date": _l("Count date"), "school_code": _l("OBEC school code")},
+}
+
+#: Stored codes shown by their names, per field.
+VALUE_LABELS: dict[str, dict[Any, Any]] = {
+    "level": LEVEL_LABELS, "account_level": LEVEL_LABELS, "kind": INSTITUTION_KIND_LABELS,
+    "affiliation": AFFILIATION_LABELS, "database": DATABASE_LABELS, "grade": GRADE_LABELS,
+    "gender": GENDER_LABELS, "status": STATUS_LABELS, "outcome": SPOT_OUTCOME_LABELS,
+    "lao_type": LAO_TYPE_LABELS, "removal_reason": REMOVAL_REASON_LABELS,
+}
+#: The background jobs LEC runs (jobs.task), by name.
+JOB_KIND_LABELS = {"export": _l("Export"), "import": _l("Import learners"),
+                   "cards": _l("Credential cards"), "rollover": _l("Year rollover"),
+                   "risk": _l("Risk flags and quality scores")}
+#: Codes whose meaning depends on the record type.
+RECORD_VALUE_LABELS: dict[str, dict[str, dict[Any, Any]]] = {
+    "Job": {"kind": JOB_KIND_LABELS, "status": JOB_STATUS_LABELS},
+    "Application": {"status": APPLICATION_STATUS_LABELS},
+    "RiskFlag": {"rule": {key: rule.label for key, rule in RISK_RULES.items()}},
+}
+#: Fields that mean nothing to a reader (internal settings, server paths): not shown.
+HIDDEN = {"id", "Job.params", "Job.title_values", "Job.result_path", "Job.language"}
+#: Events about a job log its kind and number among their details.
+ACTION_RECORDS = {"job_submit": "Job", "job_rerun": "Job", "job_download": "Job"}
+
+
+@dataclass(frozen=True)
+class Words:
+    """One record type as the log's reader sees it: its name, field labels and code labels."""
+
+    name: str
+    fields: dict[str, Any]
+    values: dict[str, dict[Any, Any]]
+
+
+@cache
+def _views(admin: Any) -> dict[str, list[Any]]:
+    """The lists showing each model, by model class name (fixed once the admin is built)."""
+    found: dict[str, list[Any]] = {}
+    for view in admin._views:
+        if isinstance(view, ScopedModelView):
+            found.setdefault(view.model.__name__, []).append(view)
+    return found
+
+
+def _agreed_labels(views: list[Any]) -> dict[str, Any]:
+    """The column labels every one of `views` gives alike (students and young children share
+    all but the grade's)."""
+    first, *others = [dict(v.column_labels or {}) for v in views]
+    return {key: label for key, label in first.items()
+            if all(str(other.get(key)) == str(label) for other in others)}
+
+
+def words(admin: Any, model: str | None, kind: str | None = None) -> Words:
+    """The words of record type `model`; `kind` (school or cdc) picks between the lists of a
+    model shown apart per kind of institution."""
+    model = model or ""
+    views = _views(admin).get(model, [])
+    if len(views) > 1:
+        views = [v for v in views if getattr(v, "kind", None) == kind] or views
+    values = {**VALUE_LABELS, **RECORD_VALUE_LABELS.get(model, {})}
+    fields = {**DETAIL_LABELS, **FIELD_LABELS.get(model, {})}
+    if len(views) == 1:
+        fields.update(views[0].column_labels or {})
+        return Words(str(views[0].name), fields, values)
+    if views:
+        fields.update(_agreed_labels(views))
+    return Words(str(RECORD_NAMES.get(model, model)), fields, values)
+
+
+def institution_kinds(ids: Iterable[int | None]) -> dict[int, str]:
+    """The kind of each institution named, asked once per request for a whole page of entries."""
+    known = g.setdefault("lec_institution_kinds", {}) if has_request_context() else {}
+    wanted = {i for i in ids if i is not None and i not in known}
+    if wanted:
+        known.update(db.session.execute(
+            select(Institution.id, Institution.kind).where(Institution.id.in_(wanted))).all())
+    return known
+
+
+def kind_of(entry: AuditEntry) -> str | None:
+    """The kind of institution holding the learner or enrolment an entry is about: from the
+    institution itself, else from the grade it logged (age groups are the centres')."""
+    if entry.subject_institution_id is not None:
+        kind = institution_kinds([entry.subject_institution_id]).get(entry.subject_institution_id)
+        if kind is not None:
+            return kind
+    grades = [v for v in (entry.changes or {}).get("grade") or [] if v]
+    if grades:
+        return "cdc" if grades[-1] in CDC_GRADES else "school"
+    return None
+
+
+def entry_words(admin: Any, entry: AuditEntry) -> Words:
+    """The words of the record an entry changed, or of the job an event names."""
+    model = entry.model or ACTION_RECORDS.get(entry.action)
+    kind = kind_of(entry) if len(_views(admin).get(model or "", [])) > 1 else None
+    return words(admin, model, kind)
+
+
+def readable(value: Any, key: str = "", labels: dict[Any, Any] | None = None) -> Any:
+    """A logged value as a reader writes it: codes by name, times in Bangkok and dates in BE,
+    yes/no, a dash for nothing; secrets hidden, English names marked as English."""
+    if value is None or value == "":
+        return "–"
+    if key.endswith("_hash"):
+        return "••••"
+    if labels and not isinstance(value, dict | list) and value in labels:
+        return str(labels[value])
+    if key == "name_en":
+        return Markup('<span lang="en">{}</span>').format(value)
+    if key == "query":
+        return unquote_plus(str(value))
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if isinstance(value, str):
+        return _moment(value)
+    return str(value)
+
+
+def _moment(text: str) -> str:
+    """An ISO date in BE, an ISO timestamp (stored in UTC) in Bangkok time; other text as is."""
+    if len(text) < 10 or not (text[:4].isdigit() and text[4] == "-" and text[7] == "-"):
+        return text
+    try:
+        moment = datetime.fromisoformat(text) if len(text) > 10 else date.fromisoformat(text)
+    except ValueError:
+        return text
+    return be_date(moment)
+
+
+def _job_title(text: Any, values: Any) -> Any:
+    """A job's title in the reader's language: it is stored as an English message and its
+    values (older jobs: as text translated for their owner)."""
+    return _(text, **values) if text and isinstance(values, dict) else text
+
+
+def lines(admin: Any, entry: AuditEntry, column: str = "changes",
+          hidden: Iterable[str] = ()) -> list[Markup]:
+    """Each field of an entry's changes (old → new) or details (value), under its label."""
+    pairs = getattr(entry, column) or {}
+    if not isinstance(pairs, dict):
+        return []
+    found = entry_words(admin, entry)
+    model = entry.model or ACTION_RECORDS.get(entry.action) or ""
+    out = []
+    for key, item in pairs.items():
+        if key in HIDDEN or f"{model}.{key}" in HIDDEN or key in hidden:
+            continue
+        label, codes = found.fields.get(key, key), found.values.get(key)
+        if key == "model":
+            item = words(admin, item).name
+        elif model == "Job" and key == "title" and isinstance(item, list):
+            item = [_job_title(t, v) for t, v in zip(
+                item, pairs.get("title_values") or [None, None], strict=False)]
+        if column == "changes" and isinstance(item, list) and len(item) == 2:
+            out.append(Markup("<strong>{}</strong>: {} → {}").format(
+                label, readable(item[0], key, codes), readable(item[1], key, codes)))
+        else:
+            out.append(Markup("<strong>{}</strong>: {}").format(
+                label, readable(item, key, codes)))
+    return out
