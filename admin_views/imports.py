@@ -20,7 +20,7 @@ from models import Institution, db
 from models.jobs import Job, JobStatus
 from rules import RuleViolation
 from rules.enrolment import current_academic_year
-from rules.permissions import own_institution_id
+from rules.permissions import may_reveal_id, own_institution_id
 from rules.scope import subtree
 from spreadsheets import learner_import as importer
 from spreadsheets import writers
@@ -174,6 +174,8 @@ class ImportView(PageView):
         institution = self._institution(request.args.get("institution"))
         if institution is None or export_type not in ("csv", "xlsx"):
             abort(404)
+        if not may_reveal_id(current_user):
+            abort(403)  # the file carries whole IDs; above the institution they are masked
         year = self._year()
         audit("export", target=f"learners:{institution.code}", academic_year=year,
               format=export_type)

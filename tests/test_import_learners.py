@@ -246,6 +246,14 @@ def _snapshot() -> list[tuple]:
              enrolment.academic_year) for learner, enrolment in rows]
 
 
+def test_only_the_school_downloads_its_learners_with_whole_ids(tree, browser):
+    _full_learners(2, tree.a.school)
+    path = f"/admin/import/learners/csv/?year={YEAR}&institution={tree.a.school.code}"
+    for above in (tree.a.muni_user, tree.a.province_user, tree.department):
+        assert browser(above).get(path).status_code == 403
+    assert browser(tree.a.school_user).get(path).status_code == 200
+
+
 @pytest.mark.parametrize("export_type", ["csv", "xlsx"])
 def test_round_trip_export_then_import_into_an_empty_copy(app, tree, browser, export_type):
     _full_learners(6, tree.a.school)
