@@ -26,6 +26,7 @@ from rules.progress import current_round
 from rules.scope import Unit, subtree, whole_country
 from spreadsheets.obec_counts import read_obec_counts
 from spreadsheets.uploads import check_csv
+from web.auth import is_local_path
 from web.fields import BEDateField
 from web.forms import Form
 
@@ -184,9 +185,8 @@ class RiskView(PageView):
         quality.compute(db.session, round_, ids)
         db.session.commit()
         flash(_("The risk flags and quality scores are recomputed."), "success")
-        return redirect(request.form.get("next") if request.form.get("next", "").startswith("/")
-                        and not request.form.get("next", "").startswith("//")
-                        else url_for(".index", round=round_.id))
+        back = request.form.get("next")
+        return redirect(back if is_local_path(back) else url_for(".index", round=round_.id))
 
 
 @jobs.task("risk")
