@@ -179,6 +179,14 @@ class LearnerView(ScopedModelView):
     def record_subject(self, obj: Learner) -> str:
         return _("%(name)s (%(id)s)", name=obj.full_name, id=_shown_id(obj.national_id))
 
+    def edit_form(self, obj: Any = None) -> Any:
+        """Above the institution the whole ID is only read through a logged reveal, so the
+        form leaves it out; the heading shows it masked and the ID keeps its stored value."""
+        form = super().edit_form(obj)
+        if not may_reveal_id(current_user):
+            del form.national_id
+        return form
+
     def _create_ajax_loader(self, name: str, options: dict[str, Any]) -> Any:
         """Subdistricts are public reference data: every level may pick any of them."""
         return QueryAjaxModelLoader(name, self.session, Subdistrict, **options)

@@ -5,7 +5,7 @@ import io
 from openpyxl import load_workbook
 
 from models import Enrolment, Learner, db
-from rules.identity import check_digit
+from rules.identity import check_digit, mask_national_id
 
 FIRST12 = "110370012345"
 NATIONAL_ID = FIRST12 + str(check_digit(FIRST12))
@@ -33,3 +33,21 @@ def test_the_institution_sees_the_full_id_the_levels_above_do_not(app, tree, bro
         sheet = load_workbook(io.BytesIO(b.get("/admin/student/export/xlsx/").get_data())).active
         cells = [str(c) for row in sheet.iter_rows(values_only=True) for c in row]
         assert "ทดสอบ ความลับ" in " ".join(cells) and NATIONAL_ID not in " ".join(cells)
+
+
+def test_the_identity_form_above_the_institution_leaves_the_whole_id_out(app, tree, browser):
+    enrol_one(tree)
+    learner = db.session.query(Learner).filter_by(national_id=NATIONAL_ID).one()
+    own = browser(tree.a.school_user).get(f"/admin/learner/edit/?id={learner.id}")
+    assert NATIONAL_ID in own.get_data(as_text=True)
+    for user in (tree.a.muni_user, tree.a.province_user, tree.department):
+        page = browser(user).get(f"/admin/learner/edit/?id={learner.id}")
+        text = page.get_data(as_text=True)
+        assert page.status_code == 200 and "ความลับ" in text
+        assert NATIONAL_ID not in text and mask_national_id(NATIONAL_ID) in text
+    lao = browser(tree.a.muni_user)
+    form = {"national_id": "1234567890121", "title": "เด็กหญิง", "first_name": "ทดสอบ",
+            "last_name": "ความลับ", "gender": "F", "guardian_name": "ผู้ปกครองใหม่"}
+    lao.post(f"/admin/learner/edit/?id={learner.id}", data=form)
+    db.session.expire_all()
+    assert db.session.get(Learner, learner.id).national_id == NATIONAL_ID
