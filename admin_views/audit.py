@@ -16,6 +16,7 @@ from rules.audit import record
 from rules.identity import mask_national_id
 from rules.permissions import may_open, may_reveal_id
 from rules.scope import PATHS, subtree
+from web.params import bounded_int
 
 from . import audit_words
 from .base import PageView, ScopedModelView
@@ -155,11 +156,15 @@ class RevealView(PageView):
         models = {m.__name__: m for m in PATHS}
         model = models.get(request.form.get("model", ""))
         ident = request.form.get("id", "")
-        if model is None or "national_id" not in model.__table__.c or not ident.isdigit():
+        try:
+            key = bounded_int(ident)
+        except ValueError:
+            abort(404)
+        if model is None or "national_id" not in model.__table__.c:
             abort(404)
         pk = model.__mapper__.primary_key[0]
         row = db.session.execute(
-            db.select(model.national_id).where(pk == int(ident), subtree(model, current_user))
+            db.select(model.national_id).where(pk == key, subtree(model, current_user))
         ).first()
         if row is None:
             abort(404)

@@ -182,6 +182,9 @@ def test_a_national_id_reveal_is_explicit_scoped_and_logged(tree, browser):
                       ).status_code == 404
     assert own.client.post("/admin/reveal/", data={"model": "Learner", "id": learner.id}
                            ).status_code == 400  # no CSRF token
+    for bad in ("99999999999999999999999", "²", "-1", ""):
+        assert own.post("/admin/reveal/", data={"model": "Learner", "id": bad}
+                        ).status_code == 404
     assert len(_entries(action="reveal")) == 1
 
 

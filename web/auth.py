@@ -33,6 +33,7 @@ from models.accounts import password_hasher
 from rules.audit import record
 from web import security
 from web.forms import Form
+from web.params import bounded_int
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -57,11 +58,13 @@ def load_user(user_id: str) -> User | None:
     """Find the session's user, with the unit every page's header names (one statement, not
     two); a cookie from before a logout or password change is refused."""
     ident, _sep, version = user_id.partition(":")
-    if not ident.isdigit() or not version.isdigit():
+    try:
+        key, session_version = bounded_int(ident), bounded_int(version)
+    except ValueError:
         return None
-    user = db.session.get(User, int(ident),
+    user = db.session.get(User, key,
                           options=[joinedload(User.institution), joinedload(User.lao)])
-    if user is None or not user.active or user.session_version != int(version):
+    if user is None or not user.active or user.session_version != session_version:
         return None
     return user
 
