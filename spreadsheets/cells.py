@@ -9,6 +9,9 @@ from models.people import CDC_GRADES, SCHOOL_GRADES
 
 ALL_GRADES = frozenset(SCHOOL_GRADES + CDC_GRADES)
 THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
+# Control characters (NUL, bell, escape …) and zero-width spaces are invisible in a sheet and
+# no database or form takes them back; tab and line breaks stay.
+_CLEAN = THAI_DIGITS | dict.fromkeys([*range(9), 11, 12, *range(14, 32), 127, 0x200B])
 EMPTY = {"", "-", "--", "—", "–", "n/a", "null", "none"}
 
 THAI_MONTHS = {
@@ -35,7 +38,7 @@ def text(value: Any) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return str(value).translate(THAI_DIGITS).replace("\u200b", "").strip()
+    return str(value).translate(_CLEAN).strip()
 
 
 def is_empty(value: Any) -> bool:

@@ -415,3 +415,16 @@ def test_a_title_that_contradicts_the_gender_is_a_warning_not_a_refusal(app, tre
     assert "บรรทัดที่ 3" in warnings and "เด็กชาย" in warnings and "บรรทัดที่ 2" not in warnings
     assert upload_and_confirm(school, data).status_code == 200
     assert db.session.scalar(select(Learner.gender).where(Learner.national_id == nid(2))) == "F"
+
+
+def test_invisible_control_characters_are_dropped_and_the_learner_stays_editable(
+        app, tree, browser):
+    rows = [row(n) for n in range(1, 80)] + [row(80, first="สม\x00ใจ\x07", last="ดี\x1b")]
+    data = csv_bytes(rows)
+    assert len(data) > 4096 and b"\x00" not in data[:4096]
+    school = browser(tree.a.school_user)
+    assert upload_and_confirm(school, data).status_code == 200
+    learner = db.session.scalar(select(Learner).where(Learner.national_id == nid(80)))
+    assert (learner.first_name, learner.last_name) == ("สมใจ", "ดี")
+    page = school.get(f"/admin/learner/edit/?id={learner.id}")
+    assert page.status_code == 200 and "สมใจ" in page.get_data(as_text=True)
