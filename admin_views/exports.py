@@ -14,6 +14,7 @@ from flask_admin import expose
 from flask_admin.model import typefmt
 from flask_babel import gettext as _
 from flask_babel.speaklater import LazyString
+from flask_login import current_user
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
@@ -21,6 +22,7 @@ import clock
 from i18n import be_date
 from models import db
 from rules.audit import record
+from rules.scope import whole_country
 from spreadsheets import writers
 
 from .background import export_in_background
@@ -117,9 +119,24 @@ class ExportMixin:
                                      sheet=str(self.name))
 
 
+def _plan_whole_read(connection: Any) -> None:
+    """An export reads every row, so PostgreSQL plans for all of them (a cursor would plan
+    for the first tenth), for this transaction only. The department's list is the whole
+    country: read in the list's index order (ix_enrolment_list_order), not sorted on disk
+    (1.1M wide rows: 40 s). A narrower list is sorted: the walk would read the country's
+    index to find a province's rows (36k rows: 2.4 s walked, 0.6 s sorted)."""
+    if connection.dialect.name != "postgresql":
+        return
+    connection.exec_driver_sql("SET LOCAL cursor_tuple_fraction = 1")
+    if whole_country(current_user):
+        connection.exec_driver_sql("SET LOCAL enable_sort = off")
+
+
 def select_rows(statement: Any) -> Iterator[Sequence[Any]]:
     """The rows of a SELECT from a server-side cursor, a batch at a time (flat memory)."""
-    result = db.session.connection().execution_options(
+    connection = db.session.connection()
+    _plan_whole_read(connection)
+    result = connection.execution_options(
         stream_results=True, yield_per=YIELD_PER * 5).execute(statement)
     for batch in result.partitions():
         yield from batch
@@ -134,18 +151,14 @@ def select_csv(headers: list[str], statement: Any) -> Iterator[bytes]:
     yield writers.csv_head(headers)
     # COPY takes no parameters: the values are rendered as SQL literals, quoted by SQLAlchemy.
     sql = statement.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True})
+    _plan_whole_read(connection)
     raw = connection.connection.dbapi_connection
-    with raw.cursor() as cursor:
-        # Planned for its whole result, COPY would sort every wide row on disk (1.1M rows:
-        # 40 s); read in the list's index order (ix_enrolment_list_order) instead, for this
-        # transaction only.
-        cursor.execute("SET LOCAL enable_sort = off")
-        with cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)") as copy:
-            # COPY hands over one row per message: send them on in chunks of about 256 KB.
-            chunk = bytearray()
-            for block in copy:
-                chunk += block
-                if len(chunk) >= CHUNK_BYTES:
-                    yield bytes(chunk)
-                    chunk.clear()
-            yield bytes(chunk)
+    with raw.cursor() as cursor, cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)") as copy:
+        # COPY hands over one row per message: send them on in chunks of about 256 KB.
+        chunk = bytearray()
+        for block in copy:
+            chunk += block
+            if len(chunk) >= CHUNK_BYTES:
+                yield bytes(chunk)
+                chunk.clear()
+        yield bytes(chunk)

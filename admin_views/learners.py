@@ -23,7 +23,7 @@ from models.people import (
 )
 from rules.identity import mask_national_id
 from rules.permissions import may_reveal_id
-from rules.scope import spans_many_laos
+from rules.scope import spans_many_laos, whole_country
 from spreadsheets import learner_export
 
 from .audit import id_with_reveal, ids_with_reveal
@@ -105,7 +105,7 @@ class EnrolmentView(EnrolByIdMixin, RemovalMixin, RolloverMixin, ScopedModelView
         dialect = db.session.get_bind().dialect.name
         return learner_export.headers(), learner_export.select_cells(
             self.export_query(), reveal_ids=may_reveal_id(current_user),
-            dialect=dialect)
+            dialect=dialect, whole_country=whole_country(current_user))
 
     def get_query(self) -> Any:
         # One query per page: learner and institution are eager-loaded in the same SELECT.

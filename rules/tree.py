@@ -142,7 +142,7 @@ def holding_rank(enrolment: Any = Enrolment) -> tuple[ColumnElement[Any], ...]:
             enrolment.academic_year, enrolment.id)
 
 
-def _holds_learner() -> ColumnElement[bool]:
+def holds_learner() -> ColumnElement[bool]:
     """Whether an enrolment is the one holding its learner: none of the learner's others
     outranks it. An anti-join on ix_enrolment_learner_id, so a subtree's learners are still
     found from its institutions' enrolments, not by testing every learner in the country."""
@@ -156,7 +156,7 @@ def _learner_has(condition: ColumnElement[bool]) -> ColumnElement[bool]:
     """A learner belongs where the enrolment holding them does, not wherever they once were:
     a school the learner left keeps its own enrolment rows but not the learner's identity."""
     return select(Enrolment.id).where(Enrolment.learner_id == Learner.id, condition,
-                                      _holds_learner()).exists()
+                                      holds_learner()).exists()
 
 
 def _held_rank(enrolment: Enrolment) -> tuple[bool, int, float]:

@@ -10,18 +10,22 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, String, case, cast, func, literal, or_
+from sqlalchemy import Integer, String, and_, case, cast, func, literal, or_
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement
 
 import clock
 from models import Enrolment, Institution, Learner
 from models.people import GENDER_LABELS, GRADE_LABELS, STATUS_LABELS
+from rules.tree import holds_learner
 from spreadsheets.columns import COLUMNS
 from spreadsheets.writers import FORMULA_STARTS
 
 INSTITUTION_HEADERS = ((_l("Institution code"), "code"), (_l("Institution"), "name"))
 YEAR_HEADER = _l("Academic year")
+# What an institution keeps of a learner who has left it: who was there, not how to reach them.
+WHO_WAS_THERE = frozenset({"national_id", "title", "first_name", "last_name", "gender",
+                           "birth_date"})
 
 
 def _safe(value: ColumnElement[Any]) -> ColumnElement[Any]:
@@ -60,14 +64,21 @@ def headers() -> list[str]:
             + [str(column.label) for column in COLUMNS])
 
 
-def select_cells(query: Any, reveal_ids: bool, dialect: str) -> Any:
-    """The list's query (scope, search, filters, order) turned into rows of final text cells."""
+def select_cells(query: Any, reveal_ids: bool, dialect: str, whole_country: bool) -> Any:
+    """The list's query (scope, search, filters, order) turned into rows of final text cells.
+
+    A school the learner left keeps who was there (ID, name, gender, birth date) but not the
+    learner's guardian, phone, addresses or health: those come from an outer join that finds
+    the learner only on the enrolment holding them (rules.tree), except for the department.
+    """
     learner, institution = aliased(Learner), aliased(Institution)
+    personal = learner if whole_country else aliased(Learner)
     yes, no = _("Yes"), _("No")
     cells: list[ColumnElement[Any]] = [institution.code, _safe(institution.name),
                                        cast(Enrolment.academic_year, String)]
     for column in COLUMNS:
-        source = getattr(Enrolment if column.on_enrolment else learner, column.key)
+        owner = learner if column.key in WHO_WAS_THERE else personal
+        source = getattr(Enrolment if column.on_enrolment else owner, column.key)
         if column.kind == "id":
             cells.append(source if reveal_ids else _masked(source))
         elif column.kind == "date":
@@ -84,8 +95,10 @@ def select_cells(query: Any, reveal_ids: bool, dialect: str) -> Any:
             cells.append(case((or_(source.is_(None), ~source), literal(no)), else_=literal(yes)))
         else:
             cells.append(_safe(source))
-    return (query.enable_eagerloads(False)
-            .join(learner, learner.id == Enrolment.learner_id)
-            .join(institution, institution.id == Enrolment.institution_id)
-            .with_entities(*[cell.label(f"c{n}") for n, cell in enumerate(cells)])
-            .statement)
+    query = (query.enable_eagerloads(False)
+             .join(learner, learner.id == Enrolment.learner_id)
+             .join(institution, institution.id == Enrolment.institution_id))
+    if personal is not learner:
+        query = query.outerjoin(personal, and_(personal.id == Enrolment.learner_id,
+                                               holds_learner()))
+    return query.with_entities(*[cell.label(f"c{n}") for n, cell in enumerate(cells)]).statement

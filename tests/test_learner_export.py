@@ -90,3 +90,27 @@ def test_bare_writer_goes_on_in_a_second_sheet_and_escapes(tmp_path, monkeypatch
     assert [[c.value for c in r] for r in second.iter_rows()] == [["h1", "h<2>", "h3"],
                                                                   ["4", "e", "f"]]
     assert second.print_title_rows == "$1:$1" and second.freeze_panes == "A2"
+
+
+def test_a_school_the_learner_left_keeps_who_was_there_not_how_to_reach_them(
+        tree, browser) -> None:  # noqa: ANN001
+    learner = add_learner(tree.a.school)
+    db.session.execute(db.update(Enrolment).values(status="transferred"))
+    db.session.add(Enrolment(learner=learner, institution=tree.b.school, academic_year=2569,
+                             grade="P1", status="active"))
+    db.session.commit()
+    reach = ("0812345678", "12 หมู่ 3", "นางสมใจ ใจดี", "120.5")
+    for user in (tree.a.school_user, tree.a.muni_user, tree.a.province_user):
+        for export in ("csv", "xlsx"):
+            response = browser(user).get(f"/admin/student/export/{export}/")
+            if export == "csv":
+                (row,) = rows_of(response)
+                cells = list(row.values())
+            else:
+                sheet = openpyxl.load_workbook(io.BytesIO(response.get_data())).active
+                cells = [str(c) for c in list(sheet.iter_rows(values_only=True))[1]]
+            assert "'=สมศรี" in cells and "ใจดี" in cells and "09/03/2561" in cells
+            assert not set(reach) & set(cells), (user.login, export)
+    for user in (tree.b.school_user, tree.department):
+        text = browser(user).get("/admin/student/export/csv/").get_data(as_text=True)
+        assert all(value in text for value in reach)
