@@ -302,6 +302,8 @@ def main() -> None:
         ("province list, page 200 (deepest)", provincial, "/admin/student/?page=199",
          "/admin/plain/?page=199", "list"),
         ("national list, page 1", department, "/admin/student/", None, "list"),
+        # Learners found through the enrolment holding them (rules.tree.holds_learner).
+        ("province learner identities, page 1", provincial, "/admin/learner/", None, "list"),
     ]
     print(f"\n{'page':38} {'LEC p50/p95 ms':>17} {'raw SQL p50':>12} {'LEC/raw':>8} "
           f"{'plain FA p50':>13}  goal")
@@ -331,6 +333,9 @@ def main() -> None:
               f"{(lines - 1) / seconds:9,.0f} {peak:9.1f}  {GOALS['csv']}")
     print(f"{'CSV every learner':38} {int(total_rows):10,} {total_s:7.1f} "
           f"{total_rows / total_s:9,.0f}")
+    size, lines, seconds, peak = download(provincial, "/admin/student/export/csv/")
+    print(f"{'CSV student, province ' + province:38} {lines - 1:10,} {seconds:7.1f} "
+          f"{(lines - 1) / seconds:9,.0f} {peak:9.1f}  {GOALS['csv']}")
     if args.no_xlsx:
         return
     import tempfile
