@@ -43,6 +43,10 @@ def _model_name(view: Any, context: Any, model: AuditEntry, name: str) -> str:
     return audit_words.entry_words(view.admin, model).name if model.model else ""
 
 
+def _concerning(view: Any, context: Any, model: AuditEntry, name: str) -> str:
+    return audit_words.concerning(view.admin, model)
+
+
 def _changes(view: Any, context: Any, model: AuditEntry, name: str) -> Markup:
     """Old → new per field, under the field's label; extra details as label: value."""
     items = audit_words.lines(view.admin, model, name)
@@ -78,7 +82,7 @@ class AuditView(ScopedModelView):
     }
     column_formatters = {
         "action": lambda v, c, m, n: ACTION_LABELS.get(m.action, m.action),
-        "model": _model_name, "changes": _changes, "details": _changes,
+        "model": _model_name, "target": _concerning, "changes": _changes, "details": _changes,
     }
     column_formatters_detail = column_formatters
     column_formatters_export = column_formatters | {"changes": _changes_text,

@@ -5,6 +5,7 @@ logged old and new values through here, so a field reads the same on every page.
 with a list of its own takes that list's name and column labels; the others are named below.
 """
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -19,11 +20,16 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from i18n import be_date
-from models import AuditEntry, Institution, db
+from models import AuditEntry, Institution, Round, db
 from models.accounts import LEVEL_LABELS
 from models.admission import APPLICATION_STATUS_LABELS
 from models.jobs import STATUS_LABELS as JOB_STATUS_LABELS
-from models.organisations import AFFILIATION_LABELS, INSTITUTION_KIND_LABELS, LAO_TYPE_LABELS
+from models.organisations import (
+    AFFILIATION_LABELS,
+    CODE_RULE_LABELS,
+    INSTITUTION_KIND_LABELS,
+    LAO_TYPE_LABELS,
+)
 from models.people import (
     CDC_GRADES,
     GENDER_LABELS,
@@ -33,6 +39,7 @@ from models.people import (
 )
 from models.rounds import DATABASE_LABELS, SPOT_OUTCOME_LABELS
 from rules.risk import RULES as RISK_RULES
+from rules.risk import SETTING_LABELS
 
 from .base import ScopedModelView
 
@@ -141,11 +148,30 @@ RECORD_VALUE_LABELS: dict[str, dict[str, dict[Any, Any]]] = {
     "Job": {"kind": JOB_KIND_LABELS, "status": JOB_STATUS_LABELS},
     "Application": {"status": APPLICATION_STATUS_LABELS},
     "RiskFlag": {"rule": {key: rule.label for key, rule in RISK_RULES.items()}},
+    "CodeException": {"rule": CODE_RULE_LABELS},
+    "RiskThreshold": {"setting": SETTING_LABELS},
 }
 #: Fields that mean nothing to a reader (internal settings, server paths): not shown.
 HIDDEN = {"id", "Job.params", "Job.title_values", "Job.result_path", "Job.language"}
 #: Events about a job log its kind and number among their details.
 ACTION_RECORDS = {"job_submit": "Job", "job_rerun": "Job", "job_download": "Job"}
+
+#: What a record type's logged name (its text when it was written) holds, where that holds
+#: codes: each named part is shown through the record's value labels, the rest as written.
+TARGET_SHAPES: dict[str, re.Pattern[str]] = {
+    "Job": re.compile(r"(?P<kind>\w+) #\d+"),
+    "Confirmation": re.compile(r"(?P<round_id>\d+) (?P<level>\w+) (?P<database>\w+)"),
+    "Enrolment": re.compile(r"\d+ (?P<grade>\w+) .*", re.S),
+    "CodeException": re.compile(r".* \((?P<rule>\w+)\)", re.S),
+    "RiskThreshold": re.compile(r"\d+ (?P<setting>\S+)"),
+}
+#: Events name what they concern as "kind:key": a confirmation by its number in the system,
+#: an institution or its learner file by the institution's code.
+TARGET_KINDS = {"confirmation": (RECORD_NAMES["Confirmation"], "#"),
+                "institution": (_l("Institution"), ""),
+                "learners": (_l("Learner file of the institution"), "")}
+#: Downloads name the list they came from by its endpoint, reports as "report:<name>".
+TARGET_PAGES = {"report:counts": "reports", "report:budget": "budget"}
 
 
 @dataclass(frozen=True)
@@ -182,7 +208,7 @@ def words(admin: Any, model: str | None, kind: str | None = None) -> Words:
     views = _views(admin).get(model, [])
     if len(views) > 1:
         views = [v for v in views if getattr(v, "kind", None) == kind] or views
-    values = {**VALUE_LABELS, **RECORD_VALUE_LABELS.get(model, {})}
+    values = {**VALUE_LABELS, "round_id": round_names(), **RECORD_VALUE_LABELS.get(model, {})}
     fields = {**DETAIL_LABELS, **FIELD_LABELS.get(model, {})}
     if len(views) == 1:
         fields.update(views[0].column_labels or {})
@@ -190,6 +216,17 @@ def words(admin: Any, model: str | None, kind: str | None = None) -> Words:
     if views:
         fields.update(_agreed_labels(views))
     return Words(str(RECORD_NAMES.get(model, model)), fields, values)
+
+
+def round_names() -> dict[int, str]:
+    """Each round as its reader names it (2569/1) by its number in the system, asked once per
+    request: the log keeps only the number."""
+    known = g.get("lec_round_names") if has_request_context() else None
+    if known is None:
+        known = {r.id: str(r) for r in db.session.scalars(select(Round))}
+        if has_request_context():
+            g.lec_round_names = known
+    return known
 
 
 def institution_kinds(ids: Iterable[int | None]) -> dict[int, str]:
@@ -284,3 +321,46 @@ def lines(admin: Any, entry: AuditEntry, column: str = "changes",
             out.append(Markup("<strong>{}</strong>: {}").format(
                 label, readable(item, key, codes)))
     return out
+
+
+def concerning(admin: Any, entry: AuditEntry) -> str:
+    """What an entry is about in the reader's language, from what it stored: codes in the
+    record's logged name by their labels, "kind:key" and page names of events by their words.
+    Old entries read the same, since their stored text has the same shape."""
+    target = entry.target or ""
+    model = entry.model or ACTION_RECORDS.get(entry.action) or ""
+    shape = TARGET_SHAPES.get(model)
+    found = shape.fullmatch(target) if shape else None
+    if found:
+        return _named_codes(found, entry_words(admin, entry).values)
+    if re.fullmatch(rf"<{re.escape(model)}\b.*>", target) and model:
+        return ""  # a record type with no name of its own: the record columns say it all
+    page = TARGET_PAGES.get(target) or (target if entry.action == "export" else None)
+    view = _pages(admin).get(page or "")
+    if view is not None:
+        return str(view.name)
+    kind, colon, key = target.partition(":")
+    if colon and kind in TARGET_KINDS:
+        label, mark = TARGET_KINDS[kind]
+        return f"{label} {mark}{key}"
+    if colon and key.isdigit() and (kind in _views(admin) or kind in RECORD_NAMES):
+        return f"{words(admin, kind).name} #{key}"  # a record by type and number (a reveal)
+    return target
+
+
+def _named_codes(found: re.Match[str], values: dict[str, dict[Any, Any]]) -> str:
+    """The matched text with each named code replaced by its label."""
+    text, out, at = found.string, [], 0
+    for key, code in found.groupdict().items():
+        start, end = found.span(key)
+        labels = values.get(key) or {}
+        label = labels.get(int(code) if code.isdigit() else code, labels.get(code, code))
+        out += [text[at:start], str(label)]
+        at = end
+    return "".join(out) + text[at:]
+
+
+@cache
+def _pages(admin: Any) -> dict[str, Any]:
+    """Every page of the admin by endpoint, for downloads that name the page they came from."""
+    return {view.endpoint: view for view in admin._views}

@@ -38,4 +38,5 @@ class ChangesView(PageView):
         return self.render("admin/changes/index.html", round_=round_, institution=institution,
                            found=found, grades=GRADE_LABELS, people=people,
                            changed=lambda entry: audit_words.lines(self.admin, entry,
-                                                                   hidden={"national_id"}))
+                                                                   hidden={"national_id"}),
+                           concerning=lambda entry: audit_words.concerning(self.admin, entry))

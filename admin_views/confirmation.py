@@ -81,6 +81,8 @@ class ConfirmationView(DrillDownView):
             "is_late": windows.is_late, "is_open": windows.is_open(round_),
             "cancel_form": CancelForm(), "confirm_form": ConfirmForm(),
             "confirms_here": lambda level: permissions.confirms(current_user) == level,
+            "may_confirm_now": lambda level, confirmation, waiting: permissions.may_confirm_now(
+                current_user, level, confirmation, waiting, windows.is_open(round_)),
         }
         if scope.institution is not None:
             context["institution"] = scope.institution

@@ -15,7 +15,12 @@ from models import (
     Lao,
     db,
 )
-from models.organisations import AFFILIATION_LABELS, INSTITUTION_KIND_LABELS, LAO_TYPE_LABELS
+from models.organisations import (
+    AFFILIATION_LABELS,
+    CODE_RULE_LABELS,
+    INSTITUTION_KIND_LABELS,
+    LAO_TYPE_LABELS,
+)
 from rules.permissions import locked_fields
 
 from .base import ScopedModelView, labelled, primary_key_values
@@ -137,8 +142,7 @@ class CodeExceptionView(ScopedModelView):
         "granted_by": _l("Granted by"), "granted_at": _l("Granted at"),
     }
     form_columns = ("code", "rule", "reason")
-    form_choices = {"rule": [("type", _l("Type digit")), ("district", _l("District digits")),
-                             ("kind", _l("Institution kind digit"))]}
+    form_choices = {"rule": list(CODE_RULE_LABELS.items())}
     can_edit = False
 
     def on_model_change(self, form: Any, model: CodeException, is_created: bool) -> None:

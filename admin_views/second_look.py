@@ -83,13 +83,22 @@ FREEZES: dict[str, Callable[[Round, Unit, str], tuple[str, str, Counts]]] = {
 }
 
 
+def waiting_laos(round_: Round, unit: Unit, level: str) -> list[progress.Missing]:
+    """The LAOs a province's preview leaves out because they have not confirmed yet: the count
+    report already adds their confirmed institutions, so its totals differ until they confirm."""
+    if level != ConfirmLevel.PROVINCE:
+        return []
+    return progress.province_missing(db.session, round_.id, unit.province_code)
+
+
 def preview(round_: Round, database: str) -> dict[str, Any]:
     """What the signed-in unit's confirmation of `database` would freeze."""
-    database, unit, counts = FREEZES[confirms(current_user)](round_, unit_of(current_user),
-                                                             database)
+    level, own = confirms(current_user), unit_of(current_user)
+    database, unit, counts = FREEZES[level](round_, own, database)
     boys = sum(n for (_g, s), n in counts.items() if s == "M")
     girls = sum(n for (_g, s), n in counts.items() if s == "F")
     return {"round_": round_, "database": str(database),
             "database_label": DATABASE_LABELS[Database(database)], "unit": unit,
             "grades": grade_rows(counts), "boys": boys, "girls": girls, "total": boys + girls,
-            "person": current_profile(current_user)}
+            "person": current_profile(current_user),
+            "waiting": waiting_laos(round_, own, level)}

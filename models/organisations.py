@@ -146,6 +146,11 @@ class OtherSchool(db.Model):
         return f"{self.code} {self.name}"
 
 
+#: The code rules a department waiver lifts, by the name CodeException.rule stores.
+CODE_RULE_LABELS = {"type": _l("Type digit"), "district": _l("District digits"),
+                    "kind": _l("Institution kind digit")}
+
+
 class CodeException(db.Model):
     """A department-granted waiver of one code rule for one code (SPEC §2 real-data exceptions)."""
 

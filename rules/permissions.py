@@ -194,6 +194,14 @@ def may_confirm(user: Any, level: str) -> bool:
     return user is None or user.level == Level.DEPARTMENT or confirms(user) == level
 
 
+def may_confirm_now(user: Any, level: str, confirmation: Any, waiting: int, is_open: bool
+                    ) -> bool:
+    """Whether `user`'s own button confirms the unit today, so the progress page and the API
+    offer it alike: the confirmation of the user's level, not made yet, in an open round, with
+    no unit below still holding it back (`waiting`), where rules/confirmation would refuse."""
+    return confirms(user) == level and confirmation is None and not waiting and is_open
+
+
 def may_cancel(user: Any, level: str) -> bool:
     """A confirmation is cancelled from above: any level higher than the one that made it."""
     return user is None or RANK[user.level] > RANK[Level(level)]

@@ -153,9 +153,10 @@ def province_rows(session: Session, round_: Round) -> list[dict[str, Any]]:
 
 
 def lao_rows(session: Session, round_: Round, province_code: str) -> list[dict[str, Any]]:
-    """A province's LAOs: which databases apply, which are confirmed (when, by whom), and how
-    many of their institutions have confirmed and learners recorded. Four queries whatever the
-    number of LAOs."""
+    """A province's LAOs: which databases apply, which are confirmed (when, by whom), how many
+    of their institutions have confirmed and learners recorded, and per database how many units
+    below still hold the LAO back (`waiting`, as lao_status counts them). Five queries whatever
+    the number of LAOs."""
     laos = session.execute(select(Lao, *lao_flags(round_.id))
                               .where(Lao.province_code == province_code)
                               .order_by(Lao.code)).all()
@@ -164,12 +165,22 @@ def lao_rows(session: Session, round_: Round, province_code: str) -> list[dict[s
     confirmed = select(Confirmation.institution_id).where(
         Confirmation.round_id == round_.id, Confirmation.level == ConfirmLevel.INSTITUTION,
         Confirmation.cancelled_at.is_(None), Confirmation.province_code == province_code)
-    institutions = {r.lao_id: r for r in session.execute(
-        select(Institution.lao_id, func.count().label("total"),
-               func.sum(case((Institution.id.in_(confirmed), 1), else_=0)).label("done"))
-        .join(Lao, Lao.id == Institution.lao_id)
-        .where(Lao.province_code == province_code, Institution.active.is_(True))
-        .group_by(Institution.lao_id))}
+    institutions: dict[int, dict[str, tuple[int, int]]] = {}
+    for r in session.execute(
+            select(Institution.lao_id, Institution.kind, func.count().label("total"),
+                   func.sum(case((Institution.id.in_(confirmed), 1), else_=0)).label("done"))
+            .join(Lao, Lao.id == Institution.lao_id)
+            .where(Lao.province_code == province_code, Institution.active.is_(True))
+            .group_by(Institution.lao_id, Institution.kind)):
+        institutions.setdefault(r.lao_id, {})[DATABASE_OF_KIND[r.kind]] = (r.total,
+                                                                           int(r.done or 0))
+    has_counts = exists().where(OtherSchoolCount.round_id == round_.id,
+                                OtherSchoolCount.other_school_id == OtherSchool.id)
+    uncounted = dict(session.execute(
+        select(OtherSchool.lao_id, func.count())
+        .join(Lao, Lao.id == OtherSchool.lao_id)
+        .where(Lao.province_code == province_code, OtherSchool.closed.is_(False), ~has_counts)
+        .group_by(OtherSchool.lao_id)).all())
     learners = {r[0]: r[1] for r in session.execute(
         select(Institution.lao_id, func.count(Enrolment.id))
         .join(Enrolment, Enrolment.institution_id == Institution.id)
@@ -182,12 +193,14 @@ def lao_rows(session: Session, round_: Round, province_code: str) -> list[dict[s
     for row in laos:
         lao = row[0]
         done = {c.database: c for c in live.get(lao.id, [])}
-        counts = institutions.get(lao.id)
+        counts = institutions.get(lao.id, {})
+        waiting = {d: total - confirmed for d, (total, confirmed) in counts.items()}
+        waiting[Database.OTHER] = uncounted.get(lao.id, 0)
         rows.append({"lao": lao, "pending": pending_databases(row),
                      "applies": [d for d in LAO_DATABASES if getattr(row, f"has_{d}")],
-                     "confirmed": done, "total": counts.total if counts else 0,
-                     "done": int(counts.done or 0) if counts else 0,
-                     "learners": learners.get(lao.id, 0)})
+                     "confirmed": done, "total": sum(t for t, _d in counts.values()),
+                     "done": sum(d for _t, d in counts.values()),
+                     "waiting": waiting, "learners": learners.get(lao.id, 0)})
     return rows
 
 

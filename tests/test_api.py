@@ -3,7 +3,7 @@ document (a hand-written contract test with jsonschema: each path and method, it
 its status codes), the open counts equal the count reports, and the confirmation state carries
 the caller's actions for signed-in users and agency tokens."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from itertools import product
 
 import jsonschema
@@ -14,7 +14,8 @@ import clock
 from admin_views.reports import Scope, report_rows
 from models import Confirmation, Level, OtherSchoolCount, db
 from models.tokens import AgencyToken
-from rules import acting_as, confirmation
+from rules import acting_as, confirmation, progress
+from rules.permissions import may_confirm_now
 from web.api import OPENAPI
 
 
@@ -172,3 +173,53 @@ def test_times_carry_their_offset(confirmed, tree, browser) -> None:  # noqa: AN
     assert school["confirmed_at"].endswith("Z")
     sent = datetime.fromisoformat(school["confirmed_at"])
     assert sent == clock.as_utc(stored.confirmed_at) and sent.utcoffset() == timedelta(0)
+
+
+def _may_confirm(who, query: str) -> dict[str, bool]:  # noqa: ANN001
+    units = who.get(f"/api/v1/confirmations?{query}").get_json()["units"]
+    return {f"{u['code']} {u['database']}": u["actions"]["may_confirm"] for u in units}
+
+
+def _button_offered(who, round_id: int) -> bool:  # noqa: ANN001
+    """Whether the progress page links to the confirm preview (a disabled button does not)."""
+    page = who.get(f"/admin/confirmation/?round={round_id}").get_data(as_text=True)
+    return f"/admin/confirmation/confirm/{round_id}" in page
+
+
+def test_may_confirm_is_what_the_progress_page_offers(confirmed, tree, browser, monkeypatch
+                                                      ) -> None:  # noqa: ANN001
+    """An LAO or province still waiting for a unit below is not offered a confirm: the API
+    answers from the rule the confirm button uses."""
+    r = confirmed.id
+    province, department = browser(tree.a.province_user), browser(tree.department)
+    # The LAOs of province 33 have not confirmed: the province may not confirm yet.
+    assert _may_confirm(province, f"round={r}") == {"33 all": False}
+    assert not _button_offered(province, r)
+    # The department has no confirm button; before, every unconfirmed LAO said true, even the
+    # one whose other-affiliation counts are still missing.
+    assert set(_may_confirm(department, f"round={r}&province=33").values()) == {False}
+    # Each LAO's units still waiting, per database, are the ones its confirm would name.
+    for row in progress.lao_rows(db.session, confirmed, "33"):
+        for database in row["applies"]:
+            _total, missing = progress.lao_status(db.session, r, row["lao"].id, database)
+            assert row["waiting"][database] == len(missing), (row["lao"].code, database)
+    waiting = {row["lao"].id: row["waiting"] for row in progress.lao_rows(db.session, confirmed,
+                                                                          "33")}
+    assert waiting[tree.a.sao.id]["other"] == 1 and waiting[tree.a.muni.id]["students"] == 0
+    assert not may_confirm_now(tree.a.muni_user, "lao", None, waiting[tree.a.sao.id]["other"],
+                               True)
+    assert may_confirm_now(tree.a.muni_user, "lao", None, 0, True)
+
+    db.session.add(OtherSchoolCount(round_id=r, other_school_id=tree.a.other.id,
+                                    grade="K1", boys=1, girls=0))
+    with acting_as(None):
+        confirmation.confirm_lao(db.session, confirmed, tree.a.muni, "students")
+        confirmation.confirm_lao(db.session, confirmed, tree.a.sao, "children")
+        confirmation.confirm_lao(db.session, confirmed, tree.a.sao, "other")
+        db.session.commit()
+    assert _may_confirm(province, f"round={r}") == {"33 all": True}
+    assert _button_offered(province, r)
+    # Once the round has closed, neither offers it: the confirm would be refused.
+    monkeypatch.setattr(clock, "now", lambda: datetime(2030, 1, 2, 3, 0, tzinfo=UTC))
+    assert _may_confirm(province, f"round={r}") == {"33 all": False}
+    assert not _button_offered(province, r)

@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, select, update
 from test_risk import YEAR, make_round
 
 import clock
-from models import AuditEntry, Enrolment, Institution, Learner, db
+from models import AuditEntry, Confirmation, Enrolment, Institution, Learner, db
 from models.jobs import Job
 from rules import RuleViolation, acting_as, confirmation
 from rules.audit import record
@@ -226,12 +226,12 @@ def test_the_log_shows_bangkok_times_and_no_raw_field_names(tree, browser, monke
     for raw in ("cancelled_at", "cancelled_by", "cancel_reason", "confirmed_by", "owner_id",
                 "rows_done", ">Confirmation<", ">Job<", "params", "endpoint"):
         assert raw not in html, raw
-    job = _row(html, "export #")
+    job = _row(html, "บันทึกไฟล์ข้อมูล #")  # the job's kind in Thai, not "export #"
     assert "ประเภทงาน" in job and "บันทึกไฟล์ข้อมูล" in job and "ประเภทสถานศึกษา" not in job
     b.get("/language/en")
     html = b.get("/admin/audit/").get_data(as_text=True)
     assert "5 Dec 2570 01:56" in html and "Cancelled on" in html and "cancelled_at" not in html
-    assert "Type of job" in _row(html, "export #") and "Kind" not in _row(html, "export #")
+    assert "Type of job" in _row(html, "Export #") and "Kind" not in _row(html, "Export #")
 
 
 def _row(html: str, text: str) -> str:
@@ -275,3 +275,56 @@ def test_the_export_separates_the_fields_of_a_change(tree, browser):
     (cell,) = [r[column] for r in rows[1:] if "โรงเรียนใหม่" in r[column]]
     assert sorted(cell.split("; ")) == [f"ชื่อ: {old_name} → โรงเรียนใหม่",
                                         f"โทรศัพท์: {old_phone} → 045 111 111"]
+
+
+def _concerning(rows: list[list[str]]) -> list[str]:
+    """The "Concerning" cells of an export of the log (Thai header)."""
+    column = rows[0].index("เกี่ยวกับ")
+    return [r[column] for r in rows[1:]]
+
+
+def test_concerning_reads_in_the_readers_language_for_new_and_old_entries(tree, browser,
+                                                                          monkeypatch):
+    _confirmed_then_cancelled(tree, monkeypatch)
+    frozen = db.session.scalars(select(Confirmation)).one()
+    round_name = str(frozen.round)
+    with acting_as(tree.a.muni_user):
+        db.session.add(Job(kind="export", owner_id=tree.a.muni_user.id, title="x",
+                           params={"endpoint": "student", "export_type": "xlsx"}))
+        db.session.commit()
+    job = db.session.scalars(select(Job)).one()
+    # Entries written before: their stored text is as it always was, in codes and English.
+    with acting_as(tree.a.muni_user):
+        record("job_submit", f"export #{job.id}", kind="export", job_id=job.id)
+        record("export", target="student", format="csv")
+        record("export", target="report:counts", round_id=frozen.round_id)
+        record("import", target=f"institution:{tree.a.school.code}", rows=3)
+        record("export", target=f"learners:{tree.a.school.code}", format="xlsx")
+        record("reveal", "Learner:12", model="Learner", object_id="12")
+    db.session.add(AuditEntry(at=clock.now(), action="update", model="Enrolment",
+                              object_id="7", target="2569 K1 สมชาย ใจดี",
+                              changes={"classroom": ["1", "2"]}))
+    db.session.add(AuditEntry(at=clock.now(), action="create", model="SpotCheckItem",
+                              object_id="9", target="<SpotCheckItem 9>"))
+    db.session.commit()
+    b = browser(tree.department)
+    data = b.get("/admin/audit/export/csv/").get_data(as_text=True)
+    cells = _concerning(list(csv.reader(io.StringIO(data.lstrip("\ufeff")))))
+    for shown in (f"การยืนยันข้อมูล #{frozen.id}",  # the confirm and cancel events
+                  f"{round_name} สถานศึกษา ฐานข้อมูลนักเรียน",  # the confirmation record
+                  f"บันทึกไฟล์ข้อมูล #{job.id}",  # the job and the event naming it
+                  "นักเรียน", "จำนวนนักเรียนตามระดับชั้นและเพศ",  # the list and report exported
+                  f"สถานศึกษา {tree.a.school.code}", "2569 อ.๑ สมชาย ใจดี",
+                  f"ไฟล์รายชื่อนักเรียนหรือเด็กเล็กของสถานศึกษา {tree.a.school.code}",
+                  "ข้อมูลประจำตัวผู้เรียน #12"):
+        assert shown in cells, shown
+    for raw in ("confirmation:", "export #", "institution students", "K1", "report:counts",
+                "learners:", "Learner:", "<SpotCheckItem"):
+        assert not [c for c in cells if raw in c], raw
+    html = b.get("/admin/audit/").get_data(as_text=True)
+    assert f"การยืนยันข้อมูล #{frozen.id}" in html and "confirmation:" not in html
+    assert f"<strong>ครั้งที่</strong>: {round_name}" in html  # the round, not its number
+    b.get("/language/en")
+    html = b.get("/admin/audit/").get_data(as_text=True)
+    assert f"Data confirmation #{frozen.id}" in html and f"Export #{job.id}" in html
+    assert f"{round_name} Institution Students database" in html

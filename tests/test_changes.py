@@ -55,5 +55,6 @@ def test_a_cancel_shows_each_planted_change(tree, browser) -> None:  # noqa: ANN
     assert "<strong>ระดับชั้น</strong>: ป.๒ → ป.๓" in html
     assert "<strong>ห้องเรียน</strong>: – → 2" in html
     assert "grade:" not in html and "classroom:" not in html and "first_name" not in html
+    assert f"<td>{YEAR} ป.๓ " in html and f"{YEAR} P3 " not in html  # the record, in Thai too
     assert browser(tree.b.muni_user).get(f"/admin/changes/?round={round_.id}"
                                          f"&institution={a.school.id}").status_code == 404

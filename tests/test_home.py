@@ -136,3 +136,30 @@ def test_before_confirming_the_school_report_shows_live_counts_marked_unconfirme
     text = page.get_data(as_text=True)
     assert "<td>ป.๓</td><td class=\"text-right\">0</td><td class=\"text-right\">1</td>" in text
     assert "ยังไม่ได้ยืนยันข้อมูล" in text
+
+
+def test_a_province_preview_says_it_leaves_out_the_laos_not_yet_confirmed(tree, browser
+                                                                           ) -> None:
+    """The count report adds every confirmed institution, the province's preview only the
+    confirmed LAOs: while an LAO has not confirmed, the preview says so and by how many."""
+    from admin_views.reports import Scope, report_rows
+    from models import Level
+
+    round_ = open_round()
+    enrol(tree.a.school, "P1", "M")
+    enrol(tree.a.cdc, "A3", "F")
+    db.session.commit()
+    with acting_as(None):
+        rules.confirm_institution(db.session, round_, tree.a.school)
+        rules.confirm_institution(db.session, round_, tree.a.cdc)
+        rules.confirm_lao(db.session, round_, tree.a.muni, "students")
+        db.session.commit()
+    own, _rows = report_rows(round_, Scope(Level.PROVINCE, province="33"))
+    assert own.sum() == 2  # the report counts the centre the SAO has not confirmed yet
+    page = browser(tree.a.province_user).get(
+        f"/admin/confirmation/confirm/{round_.id}").get_data(as_text=True)
+    total = page.split('<tr class="font-weight-bold">', 1)[1].split("</tr>", 1)[0]
+    assert total.endswith('<td class="text-right">1</td>')  # only the municipality's school
+    assert "ยอดนี้รวมเฉพาะ อปท. ที่ยืนยันภาพรวมของข้อมูลแล้ว ยังมี อปท. อีก 1 แห่ง" in page
+    assert tree.a.sao.code in page.split("lec-preview-waiting", 1)[1]
+    assert 'id="lec-confirm-yes" disabled' in page

@@ -6,6 +6,7 @@ and for agency tokens the department issues. The OpenAPI document describes ever
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,8 +19,8 @@ import clock
 from models import Confirmation, Institution, Lao, Level, Province, Round, db
 from models.rounds import ConfirmLevel, Database
 from models.tokens import AgencyToken
-from rules import progress
-from rules.permissions import may_cancel_now, may_confirm, may_see
+from rules import progress, windows
+from rules.permissions import may_cancel_now, may_confirm_now, may_see
 from rules.scope import Unit
 from spreadsheets.writers import csv_chunks
 from web.admission import over_limit
@@ -194,25 +195,35 @@ def _caller() -> Any:
     return current_user if current_user.is_authenticated else None
 
 
+@dataclass(frozen=True)
+class Unconfirmed:
+    """What stands between a unit and its confirmation: units below still waiting, the round."""
+
+    waiting: int
+    is_open: bool
+
+
 def _actions(user: Any, level: str, unit: Unit, confirmation: Confirmation | None,
-             above: Confirmation | None) -> dict[str, bool]:
+             above: Confirmation | None, ready: Unconfirmed) -> dict[str, bool]:
     """What the caller may do with the unit's confirmation, as DHIS2's approval API says it:
-    confirm its own unit while unconfirmed, cancel a unit below it while confirmed and not yet
-    frozen by the level above (`above`), exactly as the progress page offers it."""
+    confirm its own unit while unconfirmed and nothing below holds it back, cancel a unit below
+    it while confirmed and not yet frozen by the level above (`above`), exactly as the progress
+    page offers it."""
     if user is None or not may_see(user, unit):
         return {"may_confirm": False, "may_cancel": False, "may_read_data": user is None}
-    return {"may_confirm": may_confirm(user, level) and confirmation is None,
+    return {"may_confirm": may_confirm_now(user, level, confirmation, ready.waiting,
+                                           ready.is_open),
             "may_cancel": confirmation is not None and may_cancel_now(user, confirmation, above),
             "may_read_data": True}
 
 
 def _state(level: str, unit: Unit, code: str, name: str, database: str,
-           confirmation: Confirmation | None, above: Confirmation | None, user: Any
-           ) -> dict[str, Any]:
+           confirmation: Confirmation | None, above: Confirmation | None, user: Any,
+           ready: Unconfirmed) -> dict[str, Any]:
     return {"level": level, "code": code, "name": name, "database": database,
             "state": "confirmed" if confirmation else "not_confirmed",
             "confirmed_at": timestamp(confirmation.confirmed_at) if confirmation else None,
-            "actions": _actions(user, level, unit, confirmation, above)}
+            "actions": _actions(user, level, unit, confirmation, above, ready)}
 
 
 def _institutions(round_: Round, lao: Lao, user: Any) -> list[dict[str, Any]]:
@@ -220,13 +231,14 @@ def _institutions(round_: Round, lao: Lao, user: Any) -> list[dict[str, Any]]:
     above = {d: progress.live_confirmation(db.session, round_.id, ConfirmLevel.LAO, d,
                                            lao_id=lao.id)
              for d in progress.KIND_OF_DATABASE}
+    is_open = windows.is_open(round_)
     units = []
     for row in progress.institution_rows(db.session, round_, lao.id):
         i = row["institution"]
         database = progress.DATABASE_OF_KIND[i.kind]
         units.append(_state(ConfirmLevel.INSTITUTION, Unit(lao.province_code, lao.id, i.id),
                             i.code, i.name, str(database), row["confirmation"],
-                            above[database], user))
+                            above[database], user, Unconfirmed(0, is_open)))
     return units
 
 
@@ -234,12 +246,14 @@ def _laos(round_: Round, province: str, user: Any) -> list[dict[str, Any]]:
     """A province's LAOs, one unit per database; the province's confirmation freezes them all."""
     above = progress.live_confirmation(db.session, round_.id, ConfirmLevel.PROVINCE,
                                        Database.ALL, province_code=province)
+    is_open = windows.is_open(round_)
     units = []
     for row in progress.lao_rows(db.session, round_, province):
         lao = row["lao"]
         for database in row["applies"]:
             units.append(_state(ConfirmLevel.LAO, Unit(province, lao.id), lao.code, lao.name,
-                                str(database), row["confirmed"].get(database), above, user))
+                                str(database), row["confirmed"].get(database), above, user,
+                                Unconfirmed(row["waiting"].get(database, 0), is_open)))
     return units
 
 
@@ -265,8 +279,10 @@ def confirmations() -> Response:
             abort(404)
         units = _laos(round_, province, user)
     else:
+        is_open = windows.is_open(round_)
         units = [_state(ConfirmLevel.PROVINCE, Unit(row["province"].code), row["province"].code,
-                        row["province"].name_th, "all", row["confirmation"], None, user)
+                        row["province"].name_th, "all", row["confirmation"], None, user,
+                        Unconfirmed(row["laos"] - row["done"], is_open))
                  for row in progress.province_rows(db.session, round_)
                  if user is None or may_see(user, Unit(row["province"].code))]
     response = jsonify({"round": round_.id, "units": units})
