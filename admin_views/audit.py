@@ -58,7 +58,7 @@ def _changes(view: Any, context: Any, model: AuditEntry, name: str) -> Markup:
 
 def _changes_text(view: Any, context: Any, model: AuditEntry, name: str) -> str:
     """The same as plain text for a spreadsheet cell, one field after another."""
-    return "; ".join(item.striptags() for item in audit_words.lines(view.admin, model, name))
+    return "; ".join(audit_words.lines(view.admin, model, name, as_text=True))
 
 
 class AuditView(ScopedModelView):

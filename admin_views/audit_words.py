@@ -203,8 +203,20 @@ def _agreed_labels(views: list[Any]) -> dict[str, Any]:
 
 def words(admin: Any, model: str | None, kind: str | None = None) -> Words:
     """The words of record type `model`; `kind` (school or cdc) picks between the lists of a
-    model shown apart per kind of institution."""
-    model = model or ""
+    model shown apart per kind of institution. Translated once per request: an export of the
+    log asks for them on every row."""
+    known = g.setdefault("lec_audit_words", {}) if has_request_context() else {}
+    key = (model or "", kind)
+    if key not in known:
+        found = _words(admin, model or "", kind)
+        known[key] = Words(found.name, {k: str(v) for k, v in found.fields.items()},
+                           {k: {c: str(v) for c, v in codes.items()}
+                            for k, codes in found.values.items()})
+    return known[key]
+
+
+def _words(admin: Any, model: str, kind: str | None) -> Words:
+    """`words` with its labels as they are declared (lazy, in no language yet)."""
     views = _views(admin).get(model, [])
     if len(views) > 1:
         views = [v for v in views if getattr(v, "kind", None) == kind] or views
@@ -297,8 +309,9 @@ def _job_title(text: Any, values: Any) -> Any:
 
 
 def lines(admin: Any, entry: AuditEntry, column: str = "changes",
-          hidden: Iterable[str] = ()) -> list[Markup]:
-    """Each field of an entry's changes (old → new) or details (value), under its label."""
+          hidden: Iterable[str] = (), as_text: bool = False) -> list[Markup] | list[str]:
+    """Each field of an entry's changes (old → new) or details (value), under its label:
+    HTML for a page, or `as_text` plain text for a spreadsheet cell."""
     pairs = getattr(entry, column) or {}
     if not isinstance(pairs, dict):
         return []
@@ -315,11 +328,16 @@ def lines(admin: Any, entry: AuditEntry, column: str = "changes",
             item = [_job_title(t, v) for t, v in zip(
                 item, pairs.get("title_values") or [None, None], strict=False)]
         if column == "changes" and isinstance(item, list) and len(item) == 2:
-            out.append(Markup("<strong>{}</strong>: {} → {}").format(
-                label, readable(item[0], key, codes), readable(item[1], key, codes)))
+            shown = [readable(item[0], key, codes), readable(item[1], key, codes)]
+            line = "<strong>{}</strong>: {} → {}"
         else:
-            out.append(Markup("<strong>{}</strong>: {}").format(
-                label, readable(item, key, codes)))
+            shown, line = [readable(item, key, codes)], "<strong>{}</strong>: {}"
+        if as_text:
+            plain = [v.striptags() if isinstance(v, Markup) else str(v) for v in shown]
+            out.append(line.replace("<strong>", "").replace("</strong>", "").format(
+                label, *plain))
+        else:
+            out.append(Markup(line).format(label, *shown))
     return out
 
 
