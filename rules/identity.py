@@ -71,12 +71,35 @@ def g_code_province_problems(session: Session, value: str | None) -> list[str]:
     return []
 
 
+#: The oldest a learner may be, in years. Schools teach K1-M6 (about 3 to 18) and centres take
+#: children aged 2 to 5 (SPEC §3); a learner held back many years or returning to school is still
+#: far younger than 30, so a birth date before that is a mistyped year (2400 for 2540, a CE year
+#: read as BE), not a learner.
+OLDEST_LEARNER_YEARS = 30
+
+
+def earliest_birth_date() -> date:
+    """The first day of the year OLDEST_LEARNER_YEARS before this one (Bangkok's today)."""
+    return date(clock.today().year - OLDEST_LEARNER_YEARS, 1, 1)
+
+
+def _be_date(value: date) -> str:
+    return f"{value:%d/%m}/{clock.be_year(value.year)}"
+
+
 def birth_date_problems(birth_date: date | None) -> list[str]:
-    """No one is born after today: a future birth date is a mistyped year, not a learner."""
-    if birth_date is not None and birth_date > clock.today():
-        shown = f"{birth_date:%d/%m}/{clock.be_year(birth_date.year)}"
+    """No one is born after today, nor long before any learner could be: either is a
+    mistyped year, not a learner (OLDEST_LEARNER_YEARS says how long before)."""
+    if birth_date is None:
+        return []
+    if birth_date > clock.today():
         return [_("The birth date %(date)s is in the future. Check the year: it is a Buddhist "
-                  "Era year such as 2562.", date=shown)]
+                  "Era year such as 2562.", date=_be_date(birth_date))]
+    earliest = earliest_birth_date()
+    if birth_date < earliest:
+        return [_("The birth date %(date)s is before %(earliest)s: no learner of a school or "
+                  "child development centre is that old. Check the year: it is a Buddhist Era "
+                  "year such as 2562.", date=_be_date(birth_date), earliest=_be_date(earliest))]
     return []
 
 
@@ -170,9 +193,10 @@ def _setting(learner: Any, key: str) -> bool:
 
 @validates(Learner)
 def check_learner(session: Session, learner: Learner) -> list[str]:
-    """A learner needs a valid identity, a name, a gender, a title the form keeps, no birth
-    date in the future and a positive height and weight (the ID and the title are
-    normalised first, so this rule also writes them back in their stored form)."""
+    """A learner needs a valid identity, a name, a gender, a title the form keeps, a birth
+    date neither in the future nor before any learner's and a positive height and weight (the
+    ID and the title are normalised first, so this rule also writes them back in their stored
+    form)."""
     learner.national_id = normalise_national_id(learner.national_id)
     problems = national_id_problems(learner.national_id)
     problems += g_code_province_problems(session, learner.national_id)

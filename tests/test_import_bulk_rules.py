@@ -58,6 +58,7 @@ def bulk_messages(institution, row: dict) -> set[str]:
 
 BAD_ROWS = {
     "future birth date": dict(birth_date=clock.today() + timedelta(days=3)),
+    "birth date of 1857 (2400 BE)": dict(birth_date=date(1857, 1, 1)),
     "no first name": dict(first_name=""),
     "no gender": dict(gender=None),
     "grade of another kind": dict(grade="A3"),
