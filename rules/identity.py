@@ -191,26 +191,33 @@ def _setting(learner: Any, key: str) -> bool:
     return state is None or not state.persistent or state.attrs[key].history.has_changes()
 
 
+def learner_field_problems(session: Session, learner: Any) -> list[tuple[str, str]]:
+    """What `check_learner` finds, each with the field it is about, so an import's report
+    names the column of every problem."""
+    learner.national_id = normalise_national_id(learner.national_id)
+    problems = [("national_id", p) for p in national_id_problems(learner.national_id)
+                + g_code_province_problems(session, learner.national_id)]
+    if not (learner.first_name or "").strip() or not (learner.last_name or "").strip():
+        problems.append(("first_name" if not (learner.first_name or "").strip() else "last_name",
+                         _("Enter the learner's first name and last name.")))
+    if learner.gender not in tuple(Gender):
+        problems.append(("gender", _("Choose the learner's gender.")))
+    problems += [("birth_date", p) for p in birth_date_problems(learner.birth_date)]
+    if _setting(learner, "title"):
+        learner.title = normalise_title(learner.title)
+        problems += [("title", p) for p in title_problems(learner.title)]
+    problems += [(key, p) for key in ("height_cm", "weight_kg")
+                 if (p := measure_problem(key, getattr(learner, key)))]
+    return problems
+
+
 @validates(Learner)
 def check_learner(session: Session, learner: Learner) -> list[str]:
     """A learner needs a valid identity, a name, a gender, a title the form keeps, a birth
     date neither in the future nor before any learner's and a positive height and weight (the
     ID and the title are normalised first, so this rule also writes them back in their stored
     form)."""
-    learner.national_id = normalise_national_id(learner.national_id)
-    problems = national_id_problems(learner.national_id)
-    problems += g_code_province_problems(session, learner.national_id)
-    if not (learner.first_name or "").strip() or not (learner.last_name or "").strip():
-        problems.append(_("Enter the learner's first name and last name."))
-    if learner.gender not in tuple(Gender):
-        problems.append(_("Choose the learner's gender."))
-    problems += birth_date_problems(learner.birth_date)
-    if _setting(learner, "title"):
-        learner.title = normalise_title(learner.title)
-        problems += title_problems(learner.title)
-    problems += [p for key in ("height_cm", "weight_kg")
-                 if (p := measure_problem(key, getattr(learner, key)))]
-    return problems
+    return [problem for _field, problem in learner_field_problems(session, learner)]
 
 
 @validates(Learner)
