@@ -9,11 +9,13 @@ declared size), so a refusal costs milliseconds and a few megabytes whatever the
 import io
 import re
 import zipfile
+import zlib
 from typing import BinaryIO
 
 from flask_babel import gettext as _
 
 from rules import RuleViolation
+from spreadsheets.readers import damaged_xlsx
 
 MAX_BYTES = 10 * 1024 * 1024  # the upload as sent; a school of 5,000 pupils is under 2 MB
 MAX_PARTS = 200  # files inside the XLSX zip
@@ -33,8 +35,13 @@ STRING_TAG = re.compile(rb"<(?:\w+:)?si[\s/>]")
 DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="([A-Z]+)?(\d+)?(?::([A-Z]+)(\d+))?"')
 
 
+#: What a damaged zip raises while its directory or a part is read.
+DAMAGED = (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, zlib.error)
+
+
 class UploadRefused(RuleViolation):
-    """The file would cost more to read than any learner list needs; nothing was parsed."""
+    """The file would cost more to read than the import needs, or is no whole workbook;
+    nothing was parsed."""
 
 
 def _column_number(letters: bytes) -> int:
@@ -60,7 +67,12 @@ def _too_long() -> UploadRefused:
                            max=MAX_ROWS))
 
 
-def _not_a_workbook() -> UploadRefused:
+def _damaged() -> UploadRefused:
+    """Not a whole zip, or a zip with no workbook in it: the file, not its size, is at fault."""
+    return UploadRefused(damaged_xlsx())
+
+
+def _unzips_too_big() -> UploadRefused:
     return UploadRefused(_("The file is damaged or is not a spreadsheet the system can read "
                            "safely: its parts unzip to far more than its size. Open it in "
                            "Excel and save it again as \"Excel Workbook (.xlsx)\"."))
@@ -112,30 +124,30 @@ def check_xlsx(stream: BinaryIO) -> None:
     """The zip directory first (no part is unzipped), then the sheets streamed and counted."""
     try:
         book = zipfile.ZipFile(stream)
-    except (zipfile.BadZipFile, OSError, ValueError):
-        raise _not_a_workbook() from None
+    except DAMAGED:
+        raise _damaged() from None
     with book:
         parts = book.infolist()
         if len(parts) > MAX_PARTS:
-            raise _not_a_workbook()
+            raise _unzips_too_big()
         total = 0
         for part in parts:
             total += part.file_size
             if (part.file_size > MAX_PART_BYTES or total > MAX_TOTAL_BYTES
                     or (part.file_size > RATIO_FLOOR
                         and part.file_size > MAX_RATIO * max(part.compress_size, 1))):
-                raise _not_a_workbook()
+                raise _unzips_too_big()
         names = {part.filename for part in parts}
         if "[Content_Types].xml" not in names:
-            raise _not_a_workbook()
+            raise _damaged()
         try:
             for name in sorted(names):
                 if name.startswith("xl/worksheets/") and name.endswith(".xml"):
                     _scan_sheet(book, name)
                 elif name == "xl/sharedStrings.xml":
                     _scan_shared_strings(book, name)
-        except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError):
-            raise _not_a_workbook() from None
+        except DAMAGED:
+            raise _damaged() from None
 
 
 def check_csv(data: bytes) -> None:
