@@ -10,6 +10,7 @@ import io
 import re
 import zipfile
 import zlib
+from enum import Enum
 from typing import BinaryIO
 
 from flask_babel import gettext as _
@@ -44,6 +45,13 @@ class UploadRefused(RuleViolation):
     nothing was parsed."""
 
 
+class Expected(Enum):
+    """The file an import asks for, so a refusal names the file the user meant to give."""
+
+    LEARNERS = "learners"
+    OBEC_COUNTS = "obec_counts"
+
+
 def _column_number(letters: bytes) -> int:
     number = 0
     for letter in letters:
@@ -56,10 +64,27 @@ def _too_big() -> UploadRefused:
                            size=MAX_BYTES // (1024 * 1024)))
 
 
-def _too_wide(columns: int) -> UploadRefused:
+def _too_wide(columns: int, expected: Expected) -> UploadRefused:
+    if expected is Expected.OBEC_COUNTS:
+        return UploadRefused(_("A row of the file has %(columns)d columns or more; OBEC's "
+                               "per-grade counts table has only a few (grade, boys, girls, "
+                               "total, school code). Check that the file is OBEC's counts "
+                               "table, or delete the extra columns and save it again.",
+                               columns=columns))
     return UploadRefused(_("A row of the file has %(columns)d columns or more; a learner list "
                            "has at most %(max)d. Delete the extra columns and save the file "
                            "again.", columns=columns, max=MAX_COLUMNS))
+
+
+def _long_line(expected: Expected) -> UploadRefused:
+    size = MAX_LINE_BYTES // 1024
+    if expected is Expected.OBEC_COUNTS:
+        return UploadRefused(_("A line of the file is longer than %(size)d KB; OBEC's "
+                               "per-grade counts table has far shorter lines. Check that the "
+                               "file is OBEC's counts table saved as CSV.", size=size))
+    return UploadRefused(_("A line of the file is longer than %(size)d KB; a learner list has "
+                           "far shorter lines. Check that the file is a learner list saved as "
+                           "CSV.", size=size))
 
 
 def _too_long() -> UploadRefused:
@@ -78,7 +103,7 @@ def _unzips_too_big() -> UploadRefused:
                            "Excel and save it again as \"Excel Workbook (.xlsx)\"."))
 
 
-def _scan_sheet(book: zipfile.ZipFile, name: str) -> None:
+def _scan_sheet(book: zipfile.ZipFile, name: str, expected: Expected) -> None:
     """Stream one worksheet: its dimension, its rows and the cells of each row."""
     rows, cells, carry, first = 0, 0, b"", True
     with book.open(name) as part:
@@ -92,7 +117,7 @@ def _scan_sheet(book: zipfile.ZipFile, name: str) -> None:
                 match = DIMENSION.search(text[:4096])
                 if match and match.group(3):
                     if _column_number(match.group(3)) > MAX_COLUMNS:
-                        raise _too_wide(_column_number(match.group(3)))
+                        raise _too_wide(_column_number(match.group(3)), expected)
                     if int(match.group(4)) > MAX_ROWS:
                         raise _too_long()
             pieces = ROW_TAG.split(text)
@@ -102,7 +127,7 @@ def _scan_sheet(book: zipfile.ZipFile, name: str) -> None:
                 if cells > MAX_COLUMNS:
                     break
             if cells > MAX_COLUMNS:
-                raise _too_wide(cells)
+                raise _too_wide(cells, expected)
             if rows > MAX_ROWS:
                 raise _too_long()
 
@@ -120,7 +145,7 @@ def _scan_shared_strings(book: zipfile.ZipFile, name: str) -> None:
                                       "Split it into smaller files.", max=MAX_SHARED_STRINGS))
 
 
-def check_xlsx(stream: BinaryIO) -> None:
+def check_xlsx(stream: BinaryIO, expected: Expected = Expected.LEARNERS) -> None:
     """The zip directory first (no part is unzipped), then the sheets streamed and counted."""
     try:
         book = zipfile.ZipFile(stream)
@@ -143,33 +168,33 @@ def check_xlsx(stream: BinaryIO) -> None:
         try:
             for name in sorted(names):
                 if name.startswith("xl/worksheets/") and name.endswith(".xml"):
-                    _scan_sheet(book, name)
+                    _scan_sheet(book, name, expected)
                 elif name == "xl/sharedStrings.xml":
                     _scan_shared_strings(book, name)
         except DAMAGED:
             raise _damaged() from None
 
 
-def check_csv(data: bytes) -> None:
+def check_csv(data: bytes, expected: Expected = Expected.LEARNERS) -> None:
     """Lines, their length and their fields: a CSV of a million commas is refused."""
     lines = data.split(b"\n")
     if len(lines) > MAX_ROWS:
         raise _too_long()
     for line in lines:
         if len(line) > MAX_LINE_BYTES:
-            raise UploadRefused(_("A line of the file is longer than %(size)d KB; a learner "
-                                  "list has far shorter lines. Check that the file is a "
-                                  "learner list saved as CSV.", size=MAX_LINE_BYTES // 1024))
+            raise _long_line(expected)
         fields = max(line.count(b","), line.count(b";"), line.count(b"\t")) + 1
         if fields > MAX_COLUMNS:
-            raise _too_wide(fields)
+            raise _too_wide(fields, expected)
 
 
-def check_upload(stream: BinaryIO | bytes, filename: str = "") -> None:
+def check_upload(stream: BinaryIO | bytes, filename: str = "",
+                 expected: Expected = Expected.LEARNERS) -> None:
     """Refuse, with a Thai message, an upload that would cost too much to parse.
 
     `stream` is the uploaded file (left at its start) or its bytes. XLSX and other zips are
-    checked as workbooks, anything else as CSV text; XLS (OLE2) files only by size.
+    checked as workbooks, anything else as CSV text; XLS (OLE2) files only by size. A refusal
+    names the `expected` file (a learner list, OBEC's counts).
     """
     if isinstance(stream, bytes | bytearray):
         data = bytes(stream)
@@ -188,8 +213,8 @@ def check_upload(stream: BinaryIO | bytes, filename: str = "") -> None:
         head = stream.read(8)
         stream.seek(start)
         if head.startswith(b"PK\x03\x04") or filename.lower().endswith((".xlsx", ".xlsm")):
-            check_xlsx(stream)
+            check_xlsx(stream, expected)
         elif not head.startswith(b"\xd0\xcf\x11\xe0"):  # XLS: bounded by its size alone
-            check_csv(stream.read())
+            check_csv(stream.read(), expected)
     finally:
         stream.seek(start)
