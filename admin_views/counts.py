@@ -17,7 +17,7 @@ from rules.scope import subtree
 from spreadsheets import readers
 from spreadsheets.obec_counts import ObecCounts, limited_to, read_obec_table
 from spreadsheets.pending import discard, keep, load
-from spreadsheets.uploads import MAX_BYTES, UploadRefused, check_upload
+from spreadsheets.uploads import MAX_BYTES, Expected, UploadRefused, check_upload
 from web.fields import whole_number
 from web.forms import Form
 
@@ -123,7 +123,7 @@ class OtherSchoolCountView(PageView):
             return self.render("admin/learners/counts_upload.html", **context), 422
         data = upload.read(MAX_BYTES + 1)
         try:
-            check_upload(data)  # bounded before any parser reads it
+            check_upload(data, expected=Expected.OBEC_COUNTS)  # bounded before any parser reads it
             found = limited_to(read_obec_table(data), COUNT_GRADES)
         except (readers.Unreadable, UploadRefused) as exc:
             flash(str(exc), "error")

@@ -25,7 +25,7 @@ from rules.permissions import may_see, may_write
 from rules.progress import current_round
 from rules.scope import Unit, subtree, whole_country
 from spreadsheets.obec_counts import read_obec_counts
-from spreadsheets.uploads import check_csv
+from spreadsheets.uploads import Expected, check_csv
 from web.auth import is_local_path
 from web.fields import BEDateField
 from web.forms import Form
@@ -156,7 +156,7 @@ class RiskView(PageView):
         if form.validate_on_submit():
             data = form.file.data.read()
             try:
-                check_csv(data)
+                check_csv(data, Expected.OBEC_COUNTS)
                 table = read_obec_counts(data)
                 day = table.as_of or form.count_date.data
                 if day is None:

@@ -71,12 +71,35 @@ def g_code_province_problems(session: Session, value: str | None) -> list[str]:
     return []
 
 
+#: The oldest a learner may be, in years. Schools teach K1-M6 (about 3 to 18) and centres take
+#: children aged 2 to 5 (SPEC §3); a learner held back many years or returning to school is still
+#: far younger than 30, so a birth date before that is a mistyped year (2400 for 2540, a CE year
+#: read as BE), not a learner.
+OLDEST_LEARNER_YEARS = 30
+
+
+def earliest_birth_date() -> date:
+    """The first day of the year OLDEST_LEARNER_YEARS before this one (Bangkok's today)."""
+    return date(clock.today().year - OLDEST_LEARNER_YEARS, 1, 1)
+
+
+def _be_date(value: date) -> str:
+    return f"{value:%d/%m}/{clock.be_year(value.year)}"
+
+
 def birth_date_problems(birth_date: date | None) -> list[str]:
-    """No one is born after today: a future birth date is a mistyped year, not a learner."""
-    if birth_date is not None and birth_date > clock.today():
-        shown = f"{birth_date:%d/%m}/{clock.be_year(birth_date.year)}"
+    """No one is born after today, nor long before any learner could be: either is a
+    mistyped year, not a learner (OLDEST_LEARNER_YEARS says how long before)."""
+    if birth_date is None:
+        return []
+    if birth_date > clock.today():
         return [_("The birth date %(date)s is in the future. Check the year: it is a Buddhist "
-                  "Era year such as 2562.", date=shown)]
+                  "Era year such as 2562.", date=_be_date(birth_date))]
+    earliest = earliest_birth_date()
+    if birth_date < earliest:
+        return [_("The birth date %(date)s is before %(earliest)s: no learner of a school or "
+                  "child development centre is that old. Check the year: it is a Buddhist Era "
+                  "year such as 2562.", date=_be_date(birth_date), earliest=_be_date(earliest))]
     return []
 
 
@@ -168,25 +191,33 @@ def _setting(learner: Any, key: str) -> bool:
     return state is None or not state.persistent or state.attrs[key].history.has_changes()
 
 
-@validates(Learner)
-def check_learner(session: Session, learner: Learner) -> list[str]:
-    """A learner needs a valid identity, a name, a gender, a title the form keeps, no birth
-    date in the future and a positive height and weight (the ID and the title are
-    normalised first, so this rule also writes them back in their stored form)."""
+def learner_field_problems(session: Session, learner: Any) -> list[tuple[str, str]]:
+    """What `check_learner` finds, each with the field it is about, so an import's report
+    names the column of every problem."""
     learner.national_id = normalise_national_id(learner.national_id)
-    problems = national_id_problems(learner.national_id)
-    problems += g_code_province_problems(session, learner.national_id)
+    problems = [("national_id", p) for p in national_id_problems(learner.national_id)
+                + g_code_province_problems(session, learner.national_id)]
     if not (learner.first_name or "").strip() or not (learner.last_name or "").strip():
-        problems.append(_("Enter the learner's first name and last name."))
+        problems.append(("first_name" if not (learner.first_name or "").strip() else "last_name",
+                         _("Enter the learner's first name and last name.")))
     if learner.gender not in tuple(Gender):
-        problems.append(_("Choose the learner's gender."))
-    problems += birth_date_problems(learner.birth_date)
+        problems.append(("gender", _("Choose the learner's gender.")))
+    problems += [("birth_date", p) for p in birth_date_problems(learner.birth_date)]
     if _setting(learner, "title"):
         learner.title = normalise_title(learner.title)
-        problems += title_problems(learner.title)
-    problems += [p for key in ("height_cm", "weight_kg")
+        problems += [("title", p) for p in title_problems(learner.title)]
+    problems += [(key, p) for key in ("height_cm", "weight_kg")
                  if (p := measure_problem(key, getattr(learner, key)))]
     return problems
+
+
+@validates(Learner)
+def check_learner(session: Session, learner: Learner) -> list[str]:
+    """A learner needs a valid identity, a name, a gender, a title the form keeps, a birth
+    date neither in the future nor before any learner's and a positive height and weight (the
+    ID and the title are normalised first, so this rule also writes them back in their stored
+    form)."""
+    return [problem for _field, problem in learner_field_problems(session, learner)]
 
 
 @validates(Learner)

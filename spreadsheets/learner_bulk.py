@@ -1,7 +1,8 @@
 """The set-based import: every rule asked once for all rows, then one bulk write (issue 11).
 
-The checks are the flush's own rule functions — `check_learner`, `subdistrict_problem`,
-`grade_problems`, `already_active_message`, `permissions.check_write`, `windows.year_problem`,
+The checks are the flush's own rule functions — `check_learner` (as `learner_field_problems`,
+which names each problem's column), `subdistrict_problem`, `grade_problems`,
+`already_active_message`, `permissions.check_write`, `windows.year_problem`,
 `locks.write_problems` — called per row where they are pure and once per file where they depend
 on the unit (every row goes to one institution and year). What the database must answer
 (existing learners, active enrolments elsewhere, unknown subdistrict codes) is read in a few set
@@ -28,10 +29,15 @@ from rules import current_actor, locks, windows
 from rules.audit import _plain as audit_plain
 from rules.audit import _row as audit_row
 from rules.enrolment import already_active_message, grade_problems
-from rules.identity import ADDRESS_CODES, check_learner, subdistrict_problem, unknown_subdistricts
+from rules.identity import (
+    ADDRESS_CODES,
+    learner_field_problems,
+    subdistrict_problem,
+    unknown_subdistricts,
+)
 from rules.permissions import check_write, may_write_outside_window
-from spreadsheets.columns import BY_KEY, ENROLMENT_FIELDS, LEARNER_FIELDS
-from spreadsheets.learner_row import Problem
+from spreadsheets.columns import ENROLMENT_FIELDS, LEARNER_FIELDS
+from spreadsheets.learner_row import Problem, column_titles
 
 CHUNK = 1000
 ENROLMENT_COPY = tuple(k for k in ENROLMENT_FIELDS if k != "status")
@@ -98,9 +104,11 @@ def _quiet(_rows: int) -> None:
 
 
 def plan(session: Session, rows: list[tuple[int, dict[str, Any]]], institution: Institution,
-         year: int, checked: Callable[[int], None] = _quiet) -> Plan:
+         year: int, checked: Callable[[int], None] = _quiet,
+         titles: dict[str, str] | None = None) -> Plan:
     """Check every row with the rules, set-wise; nothing is written. `checked(n)` hears
-    every CHUNK rows how many are done."""
+    every CHUNK rows how many are done; every problem of a row names its column, by the
+    file's own header in `titles` (field key: header) where given."""
     found = Plan()
     found.problems += [Problem(None, "", p)
                        for p in _unit_problems(session, institution, year)]
@@ -124,7 +132,7 @@ def plan(session: Session, rows: list[tuple[int, dict[str, Any]]], institution: 
                 joinedload(Enrolment.institution).joinedload(Institution.lao)))}
     unknown = unknown_subdistricts(session, (values.get(k) for _line, values in rows
                                              for k in ADDRESS_CODES))
-    id_column = str(BY_KEY["national_id"].label)
+    titles = {**column_titles(), **(titles or {})}
     for done, (line, values) in enumerate(rows, start=1):
         if done % CHUNK == 0:
             checked(done)
@@ -137,20 +145,18 @@ def plan(session: Session, rows: list[tuple[int, dict[str, Any]]], institution: 
         merged["national_id"] = values["national_id"]
         # The learner rule reads attributes only: a plain record spares building ORM objects.
         record = SimpleNamespace(**merged)
-        messages = check_learner(session, record)
+        keyed = learner_field_problems(session, record)
         # What the rule normalised (a title's abbreviation) is written as it would store it.
         learner = {k: getattr(record, k) for k in learner}
-        messages += grade_problems(values.get("grade"), institution.kind)
+        keyed += [("grade", p) for p in grade_problems(values.get("grade"), institution.kind)]
         enrolment = active.get(existing["id"]) if existing else None
         if enrolment is not None and enrolment["institution_id"] != institution.id:
-            found.problems.append(Problem(line, id_column,
+            found.problems.append(Problem(line, titles["national_id"],
                                           already_active_message(holders[enrolment["id"]])))
-        found.problems += [Problem(line, "", m) for m in dict.fromkeys(messages)]
-        wrong_places = [(k, p) for k in ADDRESS_CODES
-                        if (p := subdistrict_problem(k, values.get(k), unknown))]
-        found.problems += [Problem(line, str(BY_KEY[k].label), p) for k, p in wrong_places]
-        if messages or wrong_places or (enrolment is not None
-                                        and enrolment["institution_id"] != institution.id):
+        keyed += [(k, p) for k in ADDRESS_CODES
+                  if (p := subdistrict_problem(k, values.get(k), unknown))]
+        found.problems += [Problem(line, titles[k], p) for k, p in dict.fromkeys(keyed)]
+        if keyed or (enrolment is not None and enrolment["institution_id"] != institution.id):
             continue
         _plan_row(found, values, learner, existing, enrolment, institution, year)
     checked(len(rows))

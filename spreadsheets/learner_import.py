@@ -37,6 +37,7 @@ from spreadsheets.learner_file import (
     read_learner_file,
     whole,
 )
+from spreadsheets.learner_row import column_titles
 from spreadsheets.writers import cell
 
 __all__ = ["MAX_BYTES", "Problem", "Refused", "Result", "import_learners", "preview"]
@@ -157,7 +158,8 @@ def _run(session: Session, data: bytes, institution: Institution, year: int, wri
     rows = [r for r in found.rows if r[0] not in bad_lines]
     try:
         plan = learner_bulk.plan(session, rows, institution, year,
-                                 checked=lambda n: progress(n, result.rows))
+                                 checked=lambda n: progress(n, result.rows),
+                                 titles=column_titles(found.layout))
         result.problems += plan.problems
         result.problems += learner_bulk.lock_problems(session, plan, institution, year)
         _count(result, plan)

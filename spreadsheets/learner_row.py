@@ -53,15 +53,21 @@ def _choices(labels: dict[Any, Any], extra: dict[str, str] | None = None) -> dic
     return found
 
 
+def column_titles(layout: formats.Layout | None = None) -> dict[str, str]:
+    """Problems name a column as the file does, else by our own header."""
+    titles = {c.key: str(c.label) for c in COLUMNS}
+    if layout is not None:
+        titles.update({k: t for k, t in layout.titles.items() if k in BY_KEY})
+    return titles
+
+
 class RowReader:
     """Turns the cells of one row into field values, or problems in the user's words."""
 
     def __init__(self, layout: formats.Layout, kind: str) -> None:
         self.layout = layout
         self.kind = kind
-        # Problems name a column as the file does, else by our own header.
-        self.titles = {c.key: str(c.label) for c in COLUMNS}
-        self.titles.update({k: t for k, t in layout.titles.items() if k in BY_KEY})
+        self.titles = column_titles(layout)
         self.genders = _choices(GENDER_LABELS, {"m": "M", "f": "F", "ชาย": "M", "หญิง": "F",
                                                 "ช": "M", "ญ": "F", "ช.": "M", "ญ.": "F"})
         self.statuses = _choices(STATUS_LABELS, {"ปกติ": EnrolmentStatus.ACTIVE,

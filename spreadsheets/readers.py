@@ -103,6 +103,12 @@ def _xlsx_merged(archive: zipfile.ZipFile, path: str) -> list[tuple[int, int, in
             for c1, r1, c2, r2 in _REF.findall(xml)]
 
 
+def damaged_xlsx() -> str:
+    """What a file that starts as a zip but is no whole workbook is told, wherever it is seen."""
+    return _("The XLSX file is damaged or is not a spreadsheet. Open it in Excel and save it "
+             "again.")
+
+
 def _xlsx(data: bytes) -> list[Sheet]:
     import openpyxl
 
@@ -110,8 +116,7 @@ def _xlsx(data: bytes) -> list[Sheet]:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, KeyError, ValueError, OSError):
-        raise Unreadable(_("The XLSX file is damaged or is not a spreadsheet. Open it in Excel "
-                           "and save it again.")) from None
+        raise Unreadable(damaged_xlsx()) from None
 
     def rows(sheet: Any) -> Iterator[list[Any]]:
         for row in sheet.iter_rows(values_only=True):

@@ -1,11 +1,20 @@
 """SPEC §2 learner identity: the national ID checksum, G-codes, and list masking."""
 
+from datetime import date
+
 import pytest
 from sqlalchemy import select
 
+import clock
 from models import Learner, db
 from rules import RuleViolation
-from rules.identity import check_digit, mask_national_id, national_id_problems
+from rules.identity import (
+    birth_date_problems,
+    check_digit,
+    earliest_birth_date,
+    mask_national_id,
+    national_id_problems,
+)
 
 
 def valid_id(first12: str) -> str:
@@ -45,3 +54,20 @@ def test_flush_refuses_bad_id_and_saves_nothing(app) -> None:  # noqa: ANN001
         db.session.flush()
     db.session.rollback()
     assert db.session.scalar(select(Learner)) is None
+
+
+def test_a_birth_date_long_before_any_learner_is_refused_in_thai(app) -> None:  # noqa: ANN001
+    """01/01/2400 BE (1857 CE) is a mistyped year; a 29-year-old learner still passes."""
+    today = clock.today()
+    with app.test_request_context():
+        assert birth_date_problems(date(today.year - 29, 6, 1)) == []
+        assert birth_date_problems(earliest_birth_date()) == []
+        problems = birth_date_problems(date(1857, 1, 1))
+    assert len(problems) == 1
+    assert problems[0].startswith(f"วันเกิด 01/01/2400 อยู่ก่อนวันที่ 01/01/"
+                                  f"{clock.be_year(today.year - 30)}")
+    db.session.add(Learner(national_id=valid_id("110170020345"), first_name="ก", last_name="ข",
+                           gender="M", birth_date=date(1857, 1, 1)))
+    with pytest.raises(RuleViolation, match="1857|2400"):  # the flush: form and import alike
+        db.session.flush()
+    db.session.rollback()

@@ -58,6 +58,8 @@ def bulk_messages(institution, row: dict) -> set[str]:
 
 BAD_ROWS = {
     "future birth date": dict(birth_date=clock.today() + timedelta(days=3)),
+    "birth date of 1857 (2400 BE)": dict(birth_date=date(1857, 1, 1)),
+    "G-code of no province": dict(national_id="G680000000001"),
     "no first name": dict(first_name=""),
     "no gender": dict(gender=None),
     "grade of another kind": dict(grade="A3"),
@@ -77,6 +79,18 @@ def test_each_bad_row_gets_the_flushs_own_messages(app, tree, case):
         expected = flush_messages(tree.a.school, row)
         assert expected, "the flush must refuse this row"
         assert bulk_messages(tree.a.school, row) == expected
+
+
+@pytest.mark.parametrize("case", sorted(BAD_ROWS))
+def test_each_problem_of_the_bulk_path_names_its_column(app, tree, case):
+    """The bad-rows report shows the column of every problem, the birth date's too."""
+    with acting_as(tree.a.school_user), app.test_request_context():
+        plan = learner_bulk.plan(db.session, [(2, values(1, **BAD_ROWS[case]))],
+                                 tree.a.school, YEAR, titles={"birth_date": "วันเดือนปีเกิด"})
+        db.session.rollback()
+    assert plan.problems and all(p.column for p in plan.problems), plan.problems
+    if "birth" in case:  # named as the file names it
+        assert [p.column for p in plan.problems] == ["วันเดือนปีเกิด"]
 
 
 ACCEPTED_ROWS = {

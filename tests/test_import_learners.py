@@ -3,13 +3,14 @@
 import csv
 import io
 import re
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import openpyxl
 import pytest
 from sqlalchemy import delete, event, func, select
 
+import clock
 from models import Enrolment, Learner, db
 from rules import acting_as, windows
 from rules.identity import check_digit
@@ -208,6 +209,23 @@ def test_bad_row_report_downloads_for_the_uploader_only(app, tree, browser):
     assert [r[0] for r in lines[1:]] == ["2", "3"]
     other = browser(tree.b.school_user)
     assert other.get(link).status_code == 404
+
+
+def test_a_birth_date_of_2400_or_in_the_future_is_refused_under_its_column(app, tree, browser):
+    """01/01/2400 BE is 1857 CE: a mistyped year, not a learner. Both birth date problems
+    name their column in the preview and in the report the user downloads."""
+    future = clock.today() + timedelta(days=40)
+    typed = f"{future:%d/%m}/{clock.be_year(future.year)}"
+    school = browser(tree.a.school_user)
+    page = upload(school, csv_bytes([row(1), row(2, birth="01/01/2400"), row(3, birth=typed)]))
+    assert page.status_code == 422
+    html = page.get_data(as_text=True)
+    assert "วันเกิด 01/01/2400 อยู่ก่อนวันที่ 01/01/" in html
+    link = re.search(r'href="(/admin/import/job/\d+/report/csv/)"', html).group(1)
+    lines = list(csv.reader(io.StringIO(school.get(link).get_data().decode("utf-8-sig"))))
+    assert [r[:2] for r in lines[1:]] == [["3", "วันเกิด"], ["4", "วันเกิด"]]
+    assert "ไม่มีนักเรียนหรือเด็กเล็ก" in lines[1][2] and "อนาคต" in lines[2][2]
+    assert learner_count() == 0
 
 
 def test_an_lao_imports_only_into_its_own_institutions(app, tree, browser):

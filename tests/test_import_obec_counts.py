@@ -134,3 +134,25 @@ def test_the_preview_warns_of_a_table_from_another_year_and_still_lets_it_be_sav
     this_year = raw_table(tree.a.other.code).replace(b"2565", b"2568")
     html = upload(lao, round_.id, this_year).get_data(as_text=True)
     assert "ณ วันที่ 10 มิถุนายน 2568" in html and "ตารางนี้เป็นจำนวนนักเรียนของ สพฐ." not in html
+
+
+@pytest.mark.parametrize("cell", ["1", "1" * 10], ids=["20,000 columns", "a 200 KB line"])
+def test_a_file_far_too_wide_is_refused_as_no_obec_counts_table(tree, browser, cell):
+    """The learner import's words ("a learner list") once told the LAO about the wrong file."""
+    round_ = make_round()
+    wide = raw_table(tree.a.other.code) + ("\n" + ",".join([cell] * 20_000)).encode()
+    page = upload(browser(tree.a.sao_user), round_.id, wide)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 422
+    assert "ตารางจำนวนนักเรียนรายชั้นของ สพฐ." in html
+    assert "รายชื่อผู้เรียน" not in html
+    assert db.session.scalar(select(OtherSchoolCount)) is None
+
+
+def test_the_departments_obec_loader_names_obec_counts_too(tree, browser):
+    wide = ",".join(["1"] * 20_000).encode()
+    response = browser(tree.department).post("/admin/risk/obec", data={
+        "file": (io.BytesIO(wide), "obec.csv"), "count_date": "10/06/2569"},
+        content_type="multipart/form-data", follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert "ตารางจำนวนนักเรียนรายชั้นของ สพฐ." in html and "รายชื่อผู้เรียน" not in html

@@ -341,3 +341,22 @@ def test_a_birth_date_in_the_future_is_refused_without_a_negative_age(tree,  # n
     assert "อนาคต" in page and typed in page
     assert "ผู้เรียนมีอายุ" not in page  # the age warning, which read "-1 years old"
     assert db.session.scalar(select(Learner)) is None
+
+
+def test_a_birth_date_of_2400_is_refused_by_enrolment_and_by_the_edit_form(tree,  # noqa: ANN001
+                                                                           browser) -> None:  # noqa: ANN001
+    """01/01/2400 BE is 1857 CE; once enrolled at 168 with the age box ticked."""
+    school = browser(tree.a.school_user)
+    page = enrol(school, nid(7), birth_date="01/01/2400", confirm_age="y")
+    assert page.status_code == 200
+    assert "วันเกิด 01/01/2400 อยู่ก่อนวันที่" in page.get_data(as_text=True)
+    assert db.session.scalar(select(Learner)) is None
+    _seed(tree, 1)
+    child = db.session.scalar(select(Learner))
+    form = {"national_id": child.national_id, "title": "เด็กหญิง", "first_name": child.first_name,
+            "last_name": child.last_name, "gender": "F", "birth_date": "01/01/2400"}
+    page = school.post(f"/admin/learner/edit/?id={child.id}", data=form)
+    assert page.status_code == 200
+    assert "วันเกิด 01/01/2400 อยู่ก่อนวันที่" in page.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Learner, child.id).birth_date is None

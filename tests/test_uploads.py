@@ -129,3 +129,59 @@ def test_the_import_page_refuses_the_bomb_in_thai(app, tree, browser):
     assert "คอลัมน์" in response.get_data(as_text=True) or "แตกไฟล์" in response.get_data(
         as_text=True)
     assert db.session.scalar(select(func.count(Learner.id))) == 0
+
+
+def _workbook() -> bytes:
+    book = openpyxl.Workbook()
+    book.active.append(["เลขประจำตัวประชาชน", "ชื่อ"])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _corrupted_sheet(data: bytes) -> bytes:
+    """The zip directory intact, the deflated bytes of the first sheet scrambled."""
+    part = next(p for p in zipfile.ZipFile(io.BytesIO(data)).infolist()
+                if p.filename.startswith("xl/worksheets/"))
+    start = part.header_offset + 30 + len(part.filename) + len(part.extra)
+    broken = bytearray(data)
+    for at in range(start + 2, start + part.compress_size - 2):
+        broken[at] ^= 0x55
+    return bytes(broken)
+
+
+DAMAGED_XLSX = "ไฟล์ XLSX เสียหายหรือไม่ใช่ไฟล์ตารางข้อมูล"
+UNZIPS_TOO_BIG = "เมื่อแตกไฟล์แล้วมีขนาดใหญ่กว่าขนาดไฟล์มาก"
+
+
+@pytest.mark.parametrize("damage", ["zip magic then text", "cut in half", "last bytes cut",
+                                    "a sheet scrambled", "no workbook inside"])
+def test_a_damaged_xlsx_is_called_damaged_not_a_zip_bomb(app, damage):
+    whole = _workbook()
+    data = {"zip magic then text": b"PK\x03\x04broken zip",
+            "cut in half": whole[:len(whole) // 2],
+            "last bytes cut": whole[:-10],
+            "a sheet scrambled": _corrupted_sheet(whole),
+            "no workbook inside": _zip({"readme.txt": b"hello"})}[damage]
+    with app.test_request_context(), pytest.raises(UploadRefused) as refused:
+        check_upload(io.BytesIO(data), "learners.xlsx")
+    assert DAMAGED_XLSX in str(refused.value) and UNZIPS_TOO_BIG not in str(refused.value)
+
+
+def test_the_zip_bomb_still_gets_its_own_message(app):
+    ratio_bomb = _zip({"[Content_Types].xml": CONTENT_TYPES,
+                       "xl/worksheets/sheet1.xml": b" " * (8 * 1024 * 1024)})
+    for data in (bomb(), ratio_bomb):  # refused from the zip directory, before unzipping
+        with app.test_request_context(), pytest.raises(UploadRefused) as refused:
+            check_upload(io.BytesIO(data), "bomb.xlsx")
+        assert UNZIPS_TOO_BIG in str(refused.value) and DAMAGED_XLSX not in str(refused.value)
+
+
+def test_the_import_page_calls_a_truncated_xlsx_damaged(app, tree, browser):
+    school = browser(tree.a.school_user)
+    response = school.post("/admin/import/", data={
+        "file": (io.BytesIO(_workbook()[:-10]), "learners.xlsx"), "year": "2568"},
+        content_type="multipart/form-data", follow_redirects=True)
+    assert response.status_code == 422
+    assert DAMAGED_XLSX in response.get_data(as_text=True)
+    assert UNZIPS_TOO_BIG not in response.get_data(as_text=True)
