@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, joinedload
 from models import AuditEntry, Enrolment, Institution, Learner
 from models.people import EnrolmentStatus
 from rules import current_actor, locks, windows
+from rules.audit import SECRET_FIELDS
 from rules.audit import _plain as audit_plain
 from rules.audit import _row as audit_row
 from rules.enrolment import already_active_message, grade_problems
@@ -275,5 +276,12 @@ def _name(row: dict[str, Any]) -> str:
 
 
 def _plain(row: dict[str, Any]) -> dict[str, list[Any]]:
-    """The audit's changes of a row written in bulk: its new values (old ones not read)."""
-    return {k: [None, audit_plain(k, v)] for k, v in row.items() if k != "id" and v is not None}
+    """The audit's changes of a row written in bulk: its new values (old ones not read). Text
+    and numbers go in as `audit_plain` would keep them, without a call each (a 100,000-row
+    file has a million values); IDs, secrets, dates and the rest go through it."""
+    return {k: [None, v if type(v) in _AS_IS and k not in SECRET_FIELDS
+                and "national_id" not in k else audit_plain(k, v)]
+            for k, v in row.items() if k != "id" and v is not None}
+
+
+_AS_IS = frozenset({str, int, bool, float})
