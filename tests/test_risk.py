@@ -88,6 +88,14 @@ def clean(tree, monkeypatch) -> SimpleNamespace:  # noqa: ANN001
     return SimpleNamespace(tree=tree, round=now, past=past)
 
 
+def stored(round_: Round, key: str, institution_ids: list[int] | None = None) -> list[int]:
+    """Run the checks as the page's button does; the enrolments one rule flagged, stored."""
+    db.session.commit()
+    risk.compute(db.session, round_, institution_ids)
+    db.session.commit()
+    return sorted(db.session.scalars(select(RiskFlag.enrolment_id).where(RiskFlag.rule == key)))
+
+
 def found(round_: Round, key: str) -> list[dict]:
     return [row for row, _ in risk.find(db.session, round_, key)]
 
@@ -122,6 +130,24 @@ def test_each_planted_learner_pattern_is_found_exactly(clean) -> None:  # noqa: 
     assert "0811112222" in reason and "5" in reason
     (row, reason), = risk.find(db.session, clean.round, "age_grade")
     assert "16" in reason and str(GRADE_AGE["P2"]) in reason
+
+
+def test_one_child_under_two_ids_at_one_school_is_flagged_but_twins_are_not(clean, browser
+                                                                           ) -> None:  # noqa: ANN001
+    a = clean.tree.a
+    born = date(2022, 5, 27)  # 27/05/2565
+    first = learner(a.school, "K1", national_id="1331200002151", title="เด็กหญิง",
+                    first_name="จิราพร", last_name="ดวงจันทร์", birth_date=born)
+    again = learner(a.school, "K1", national_id="G693300000001", title="เด็กหญิง",
+                    first_name="จิราพร", last_name="ดวงจันทร์", birth_date=born)
+    for name in ("ธนกร", "ธนพร"):  # twins: one surname and birth date, two first names
+        learner(a.school, "K1", first_name=name, last_name="แฝดกัน", birth_date=born)
+    assert stored(clean.round, "same_person") == sorted([first.id, again.id])
+    html = browser(a.school_user).get(f"/admin/risk/?round={clean.round.id}&rule=same_person"
+                                      ).get_data(as_text=True)
+    assert html.count("จิราพร ดวงจันทร์ ซึ่งมีวันเกิดเดียวกัน มีรายชื่อ 2 ครั้ง"
+                      "ในสถานศึกษานี้ ด้วยเลขประจำตัวประชาชนต่างกัน") == 2
+    assert "แฝดกัน" not in html
 
 
 def test_each_planted_unit_pattern_is_found_exactly(clean) -> None:  # noqa: ANN001
@@ -180,19 +206,9 @@ def test_compute_stores_every_flag_and_recomputes_one_institution(clean) -> None
     a, b = clean.tree.a, clean.tree.b
     bad_a = learner(a.school, "P2", birth_date=None)
     bad_b = learner(b.school, "P2", birth_date=None)
-    db.session.commit()
-    risk.compute(db.session, clean.round)
-    db.session.commit()
-    stored = db.session.scalars(select(RiskFlag.enrolment_id).where(
-        RiskFlag.rule == "incomplete")).all()
-    assert sorted(stored) == sorted([bad_a.id, bad_b.id])
+    assert stored(clean.round, "incomplete") == sorted([bad_a.id, bad_b.id])
     bad_a.learner.birth_date = born_for("P2")
-    db.session.commit()
-    risk.compute(db.session, clean.round, institution_ids=[a.school.id])
-    db.session.commit()
-    stored = db.session.scalars(select(RiskFlag.enrolment_id).where(
-        RiskFlag.rule == "incomplete")).all()
-    assert stored == [bad_b.id]
+    assert stored(clean.round, "incomplete", [a.school.id]) == [bad_b.id]
 
 
 def scored(round_: Round, institution: Institution) -> dict:

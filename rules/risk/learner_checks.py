@@ -59,13 +59,15 @@ def shared_phone(round_: Round, t: dict[str, float], ids: Collection[int] | None
 
 
 def same_person(round_: Round, t: dict[str, float], ids: Collection[int] | None) -> Select:
-    """The same name and birth date at two institutions under different national IDs."""
+    """The same name and birth date under different national IDs, at one institution or more:
+    a child paid for twice (a G-code, then the national ID issued later, is the usual case)."""
     key = (Learner.first_name, Learner.last_name, Learner.birth_date)
+    # A learner has one active enrolment a year, so two rows in a group are two learner IDs.
     groups = (select(*key, func.count().label("n"),
                      func.count(distinct(Enrolment.institution_id)).label("k"))
               .select_from(Enrolment).join(Learner, Learner.id == Enrolment.learner_id)
               .where(*active(round_), Learner.birth_date.is_not(None))
-              .group_by(*key).having(func.count(distinct(Enrolment.institution_id)) > 1)
+              .group_by(*key).having(func.count() > 1)
               .subquery())
     query = learner_rows(round_, "same_person", groups.c.n, groups.c.k,
                           Learner.first_name + literal(" ") + Learner.last_name).join(

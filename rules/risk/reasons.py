@@ -33,6 +33,10 @@ def shared_phone(flag: Any, round_: Round) -> str:
 
 
 def same_person(flag: Any, round_: Round) -> str:
+    if int(flag.expected) == 1:
+        return _("%(name)s, with the same birth date, is enrolled %(n)d times at this "
+                 "institution under different national IDs.", name=flag.detail,
+                 n=int(flag.measure))
     return _("%(name)s, with the same birth date, is enrolled %(n)d times at %(k)d institutions "
              "under different national IDs.", name=flag.detail, n=int(flag.measure),
              k=int(flag.expected))
