@@ -150,6 +150,18 @@ def test_one_child_under_two_ids_at_one_school_is_flagged_but_twins_are_not(clea
     assert "แฝดกัน" not in html
 
 
+def test_a_subdistrict_code_is_an_address_even_without_the_house_line(clean, browser
+                                                                      ) -> None:  # noqa: ANN001
+    a = clean.tree.a
+    learner(a.school, "P2", current_address="", registered_subdistrict_code="330101")
+    learner(a.school, "P2", current_address=None, current_subdistrict_code="330101")
+    nowhere = learner(a.school, "P2", first_name="ไร้ที่อยู่", current_address="")
+    assert stored(clean.round, "incomplete") == [nowhere.id]
+    html = browser(a.school_user).get(f"/admin/risk/?round={clean.round.id}&rule=incomplete"
+                                      ).get_data(as_text=True)
+    assert html.count("ข้อมูลยังขาด: ที่อยู่") == 1 and "ไร้ที่อยู่" in html
+
+
 def test_each_planted_unit_pattern_is_found_exactly(clean) -> None:  # noqa: ANN001
     a, b = clean.tree.a, clean.tree.b
     for _ in range(10):  # 12 confirmed last year, 22 now

@@ -25,8 +25,11 @@ def incomplete(round_: Round, t: dict[str, float], ids: Collection[int] | None) 
     checks = {"birth_date": Learner.birth_date.is_(None),
               "guardian_name": blank(Learner.guardian_name),
               "guardian_phone": blank(Learner.guardian_phone),
+              # A subdistrict code is an address (SPEC §3); the house line is often left empty.
               "address": and_(blank(Learner.current_address),
-                              blank(Learner.registered_address))}
+                              blank(Learner.registered_address),
+                              Learner.current_subdistrict_code.is_(None),
+                              Learner.registered_subdistrict_code.is_(None))}
     listed = None
     for key, missing in checks.items():
         part = case((missing, literal(key + " ")), else_=literal(""))
