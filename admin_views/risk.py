@@ -143,7 +143,9 @@ class RiskView(PageView):
         where, kept = filters(request.args)
         page = max(request.args.get("page", 0, type=int), 0)
         rows = flag_rows(round_, *where, page=page)
+        checked = quality.checked_at(db.session, round_, subtree(QualityScore, current_user))
         return self.render("admin/risk/index.html", round_=round_, rows=rows[:PAGE],
+                           checked_at=checked,
                            more=len(rows) > PAGE, page=page, kept=kept, rules=risk.RULES,
                            form=ComputeForm(), may_load_obec=may_write(current_user, ObecCount))
 

@@ -176,6 +176,13 @@ def compute(session: Session, round_: Round,
     session.execute(scored)
 
 
+def checked_at(session: Session, round_: Round, *where: Any) -> datetime | None:
+    """When the round's data under `where` was last checked, as its least recent unit was (each
+    check stores every unit's score): all its flags are at least that fresh; None before any."""
+    return session.scalar(select(func.min(QualityScore.computed_at))
+                          .where(QualityScore.round_id == round_.id, *where))
+
+
 def totals(session: Session, round_: Round, key: str, *where: Any
            ) -> dict[Any, dict[str, Any]]:
     """Per unit (`key`: institution_id, lao_id or province_code): summed counts and the score,

@@ -305,6 +305,19 @@ def test_the_flag_page_lists_reasons_in_scope(clean, browser) -> None:  # noqa: 
     assert response.status_code == 302
 
 
+def test_the_flag_page_says_not_checked_yet_until_the_first_check(clean, browser
+                                                                  ) -> None:  # noqa: ANN001
+    school = browser(clean.tree.a.school_user)
+    url = f"/admin/risk/?round={clean.round.id}"
+    html = school.get(url).get_data(as_text=True)
+    assert "ยังไม่ได้ตรวจ กดปุ่ม “ตรวจข้อมูลอีกครั้งตอนนี้”" in html
+    assert "ไม่พบข้อมูลที่ควรตรวจสอบ" not in html and "ตรวจเมื่อวันที่" not in html
+    assert school.post(f"/admin/risk/compute/{clean.round.id}").status_code == 302
+    html = school.get(url).get_data(as_text=True)
+    assert "ตรวจเมื่อวันที่ 1 มิ.ย. 2569 10:00" in html  # 03:00 UTC, in Bangkok time
+    assert "ไม่พบข้อมูลที่ควรตรวจสอบ" in html and "ยังไม่ได้ตรวจ" not in html
+
+
 def test_the_institution_sees_its_score_and_why_before_it_confirms(clean, browser
                                                                     ) -> None:  # noqa: ANN001
     a = clean.tree.a
