@@ -136,8 +136,10 @@ def select_rows(statement: Any) -> Iterator[Sequence[Any]]:
     """The rows of a SELECT from a server-side cursor, a batch at a time (flat memory)."""
     connection = db.session.connection()
     _plan_whole_read(connection)
-    result = connection.execution_options(
-        stream_results=True, yield_per=YIELD_PER * 5).execute(statement)
+    # Options of this statement only: set on the connection they would stay, and the job's
+    # own UPDATE after the rows would go out as a server-side cursor too (a syntax error).
+    result = connection.execute(statement, execution_options={
+        "stream_results": True, "yield_per": YIELD_PER * 5})
     for batch in result.partitions():
         yield from batch
 

@@ -7,6 +7,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 import clock
@@ -67,6 +68,22 @@ def test_a_large_export_becomes_a_job_with_the_same_rows(app, tree, browser, sma
     assert sorted(row[first_name] for row in rows[1:]) == ["ชื่อ0", "ชื่อ1", "ชื่อ2"]
     # The school's own province sees it; the other province does not.
     assert browser(tree.b.province_user).get(state["download"]).status_code == 404
+
+
+def test_a_large_xlsx_export_job_finishes_and_downloads(app, tree, browser, small_jobs):
+    """The rows stream from a server-side cursor; the job's own bookkeeping after them must
+    not (it was sent as a cursor on PostgreSQL and every XLSX job failed at its end)."""
+    seed(tree, 3)
+    school = browser(tree.a.school_user)
+    assert school.get("/admin/student/export/xlsx/").status_code == 302
+    job = only_job()
+    assert job.status == JobStatus.DONE, job.message
+    state = school.get(f"/admin/jobs/{job.id}/progress.json").get_json()
+    download = school.get(state["download"])
+    sheet = load_workbook(io.BytesIO(download.get_data())).active
+    download.close()
+    names = [row[1] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert sheet.max_row == 4 and all(names), names
 
 
 def test_rollover_of_every_filtered_row_runs_as_a_job_through_the_rules(
