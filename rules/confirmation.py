@@ -13,6 +13,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import func, literal, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import clock
@@ -57,14 +58,34 @@ def _login(actor: Any) -> str:
     return actor.login if actor is not None else "system"
 
 
+def already_confirmed(level: str) -> str:
+    """What a unit is told when it confirms twice, by a second click or at the same moment."""
+    return {
+        ConfirmLevel.INSTITUTION: _("This institution has already confirmed its data for this "
+                                    "round."),
+        ConfirmLevel.LAO: _("This LAO has already confirmed this database for this round."),
+        ConfirmLevel.PROVINCE: _("This province has already confirmed this round."),
+    }[level]
+
+
 def _new_confirmation(session: Session, round_: Round, level: str, database: str,
                       **unit: Any) -> Confirmation:
+    round_id = round_.id
     confirmation = Confirmation(round=round_, level=level, database=database,
                                 confirmed_at=clock.now(),
                                 confirmed_by=_login(current_actor()), **unit)
     confirmation.made_by_rules = True
     session.add(confirmation)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:
+        # Another request confirmed the unit between our check and this insert (SQLite takes
+        # no row lock); the live-confirmation index let only one in. This one is refused in
+        # the words a later click gets, once the failed transaction is undone.
+        session.rollback()
+        if live_confirmation(session, round_id, level, database, **unit) is None:
+            raise
+        raise RuleViolation(already_confirmed(level)) from None
     return confirmation
 
 
@@ -94,7 +115,7 @@ def confirm_institution(session: Session, round_: Round, institution: Institutio
     database = DATABASE_OF_KIND[InstitutionKind(institution.kind)]
     if live_confirmation(session, round_.id, ConfirmLevel.INSTITUTION, database,
                          institution_id=institution.id):
-        raise RuleViolation(_("This institution has already confirmed its data for this round."))
+        raise RuleViolation(already_confirmed(ConfirmLevel.INSTITUTION))
     lao = session.get(Lao, institution.lao_id)
     confirmation = _new_confirmation(
         session, round_, ConfirmLevel.INSTITUTION, database, institution_id=institution.id,
@@ -139,7 +160,7 @@ def confirm_lao(session: Session, round_: Round, lao: Lao, database: str) -> Con
         raise RuleViolation(_("Unknown database."))
     session.execute(select(Lao.id).where(Lao.id == lao.id).with_for_update())
     if live_confirmation(session, round_.id, ConfirmLevel.LAO, database, lao_id=lao.id):
-        raise RuleViolation(_("This LAO has already confirmed this database for this round."))
+        raise RuleViolation(already_confirmed(ConfirmLevel.LAO))
     total, missing = lao_status(session, round_.id, lao.id, database)
     if total == 0:
         raise RuleViolation(_("This LAO has no unit in this database, so there is nothing to "
@@ -196,7 +217,7 @@ def confirm_province(session: Session, round_: Round, province_code: str) -> Con
                     .with_for_update())
     if live_confirmation(session, round_.id, ConfirmLevel.PROVINCE, Database.ALL,
                          province_code=province_code):
-        raise RuleViolation(_("This province has already confirmed this round."))
+        raise RuleViolation(already_confirmed(ConfirmLevel.PROVINCE))
     missing = province_missing(session, round_.id, province_code)
     if missing:
         raise RuleViolation(_("Every LAO must confirm the overall data (ยืนยันภาพรวมของข้อมูล) "
