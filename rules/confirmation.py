@@ -40,6 +40,8 @@ from .permissions import may_cancel, may_confirm
 from .progress import (
     DATABASE_OF_KIND,
     LAO_DATABASES,
+    NAMED_AT_MOST,
+    Missing,
     lao_status,
     live_confirmation,
     province_missing,
@@ -207,6 +209,24 @@ def _sum_snapshots(session: Session, confirmation: Confirmation, *below: Any) ->
 
 # --- province --------------------------------------------------------------------------------
 
+class LaosNotConfirmed(RuleViolation):
+    """A province confirmed before its LAOs: the message names the first few (there may be
+    hundreds), and the page links to the full list."""
+
+    def __init__(self, missing: list[Missing]) -> None:
+        names = ", ".join(f"{m.code} {m.name} ({m.detail})" for m in missing[:NAMED_AT_MOST])
+        if len(missing) <= NAMED_AT_MOST:
+            message = _("Every LAO must confirm the overall data (ยืนยันภาพรวมของข้อมูล) "
+                        "before the province confirms. Not yet confirmed: %(names)s.",
+                        names=names)
+        else:
+            message = _("Every LAO must confirm the overall data (ยืนยันภาพรวมของข้อมูล) "
+                        "before the province confirms. %(count)d LAOs have not confirmed yet, "
+                        "among them %(names)s.", count=len(missing), names=names)
+        super().__init__(message)
+        self.missing = missing
+
+
 def confirm_province(session: Session, round_: Round, province_code: str) -> Confirmation:
     """The province confirms once every LAO in it has confirmed all that applies (rule 3)."""
     actor = current_actor()
@@ -220,10 +240,7 @@ def confirm_province(session: Session, round_: Round, province_code: str) -> Con
         raise RuleViolation(already_confirmed(ConfirmLevel.PROVINCE))
     missing = province_missing(session, round_.id, province_code)
     if missing:
-        raise RuleViolation(_("Every LAO must confirm the overall data (ยืนยันภาพรวมของข้อมูล) "
-                              "before the province confirms. Not yet confirmed: %(names)s.",
-                              names=", ".join(f"{m.code} {m.name} ({m.detail})"
-                                              for m in missing)))
+        raise LaosNotConfirmed(missing)
     confirmation = _new_confirmation(session, round_, ConfirmLevel.PROVINCE, Database.ALL,
                                      province_code=province_code)
     _sum_snapshots(session, confirmation, Confirmation.province_code == province_code,
