@@ -10,6 +10,7 @@ from flask_admin import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
@@ -169,7 +170,7 @@ class ConfirmationView(DrillDownView):
             flash(_("The data is confirmed."), "success")
         except RuleViolation as exc:
             db.session.rollback()
-            flash(str(exc), "error")
+            flash(_refusal(exc, round_), "error")
         return redirect(url_for(".index", round=round_.id))
 
     @expose("/cancel/", methods=("POST",))
@@ -217,6 +218,16 @@ class ConfirmationView(DrillDownView):
                 if confirmation.level == ConfirmLevel.INSTITUTION else {})
         return redirect(url_for(".index", round=confirmation.round_id,
                                 lao=back.get("lao_id"), province=confirmation.province_code))
+
+
+def _refusal(exc: RuleViolation, round_: Round) -> str:
+    """A refused confirm as flashed: a province waiting for its LAOs, named only in part,
+    gets a link to the whole list on its progress page."""
+    if not isinstance(exc, rules.LaosNotConfirmed):
+        return str(exc)
+    return Markup('{} <a href="{}">{}</a>').format(
+        str(exc), second_look.waiting_url(round_, current_user.province_code),
+        _("See every LAO not yet confirmed (%(count)d)", count=len(exc.missing)))
 
 
 #: How each progress table sorts, by the `sort` argument ("score" is risk.score_context's).

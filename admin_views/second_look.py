@@ -4,7 +4,7 @@ answers for them. Nothing here writes; the POST that follows goes through rules/
 from collections.abc import Callable
 from typing import Any
 
-from flask import abort
+from flask import abort, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -91,14 +91,41 @@ def waiting_laos(round_: Round, unit: Unit, level: str) -> list[progress.Missing
     return progress.province_missing(db.session, round_.id, unit.province_code)
 
 
+def empty_note(level: str, database: str, waiting: list[progress.Missing]) -> str | None:
+    """Why nothing would be frozen, in words that fit who confirms: only an institution records
+    learners; an LAO's counts come from its institutions' confirmations or its own entries, and
+    a province's from its LAOs', so its real blocker is the LAOs the waiting note names."""
+    if level == ConfirmLevel.INSTITUTION:
+        return _("There is nobody to confirm yet: record the learners first.")
+    if level == ConfirmLevel.LAO:
+        if database == Database.OTHER:
+            return _("No head counts are entered for the other-affiliation schools yet: "
+                     "enter them first.")
+        return _("There are no learners to confirm yet: these counts come from your "
+                 "institutions' confirmations (ยืนยันข้อมูล), and no institution with learners "
+                 "has confirmed yet.")
+    if waiting:
+        return None
+    return _("The LAOs of the province confirmed no learners in this round.")
+
+
 def preview(round_: Round, database: str) -> dict[str, Any]:
     """What the signed-in unit's confirmation of `database` would freeze."""
     level, own = confirms(current_user), unit_of(current_user)
     database, unit, counts = FREEZES[level](round_, own, database)
     boys = sum(n for (_g, s), n in counts.items() if s == "M")
     girls = sum(n for (_g, s), n in counts.items() if s == "F")
+    waiting = waiting_laos(round_, own, level)
     return {"round_": round_, "database": str(database),
             "database_label": DATABASE_LABELS[Database(database)], "unit": unit,
             "grades": grade_rows(counts), "boys": boys, "girls": girls, "total": boys + girls,
-            "person": current_profile(current_user),
-            "waiting": waiting_laos(round_, own, level)}
+            "person": current_profile(current_user), "waiting": waiting,
+            "named_at_most": progress.NAMED_AT_MOST,
+            "waiting_url": waiting_url(round_, own.province_code),
+            "empty_note": None if boys + girls else empty_note(level, database, waiting)}
+
+
+def waiting_url(round_: Round, province_code: str | None) -> str:
+    """The province's progress page at its list of the LAOs not yet confirmed."""
+    return url_for(".index", round=round_.id, province=province_code,
+                   _anchor="lec-not-confirmed")

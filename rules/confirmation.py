@@ -13,6 +13,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import func, literal, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import clock
@@ -39,6 +40,8 @@ from .permissions import may_cancel, may_confirm
 from .progress import (
     DATABASE_OF_KIND,
     LAO_DATABASES,
+    NAMED_AT_MOST,
+    Missing,
     lao_status,
     live_confirmation,
     province_missing,
@@ -57,14 +60,34 @@ def _login(actor: Any) -> str:
     return actor.login if actor is not None else "system"
 
 
+def already_confirmed(level: str) -> str:
+    """What a unit is told when it confirms twice, by a second click or at the same moment."""
+    return {
+        ConfirmLevel.INSTITUTION: _("This institution has already confirmed its data for this "
+                                    "round."),
+        ConfirmLevel.LAO: _("This LAO has already confirmed this database for this round."),
+        ConfirmLevel.PROVINCE: _("This province has already confirmed this round."),
+    }[level]
+
+
 def _new_confirmation(session: Session, round_: Round, level: str, database: str,
                       **unit: Any) -> Confirmation:
+    round_id = round_.id
     confirmation = Confirmation(round=round_, level=level, database=database,
                                 confirmed_at=clock.now(),
                                 confirmed_by=_login(current_actor()), **unit)
     confirmation.made_by_rules = True
     session.add(confirmation)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:
+        # Another request confirmed the unit between our check and this insert (SQLite takes
+        # no row lock); the live-confirmation index let only one in. This one is refused in
+        # the words a later click gets, once the failed transaction is undone.
+        session.rollback()
+        if live_confirmation(session, round_id, level, database, **unit) is None:
+            raise
+        raise RuleViolation(already_confirmed(level)) from None
     return confirmation
 
 
@@ -94,7 +117,7 @@ def confirm_institution(session: Session, round_: Round, institution: Institutio
     database = DATABASE_OF_KIND[InstitutionKind(institution.kind)]
     if live_confirmation(session, round_.id, ConfirmLevel.INSTITUTION, database,
                          institution_id=institution.id):
-        raise RuleViolation(_("This institution has already confirmed its data for this round."))
+        raise RuleViolation(already_confirmed(ConfirmLevel.INSTITUTION))
     lao = session.get(Lao, institution.lao_id)
     confirmation = _new_confirmation(
         session, round_, ConfirmLevel.INSTITUTION, database, institution_id=institution.id,
@@ -139,7 +162,7 @@ def confirm_lao(session: Session, round_: Round, lao: Lao, database: str) -> Con
         raise RuleViolation(_("Unknown database."))
     session.execute(select(Lao.id).where(Lao.id == lao.id).with_for_update())
     if live_confirmation(session, round_.id, ConfirmLevel.LAO, database, lao_id=lao.id):
-        raise RuleViolation(_("This LAO has already confirmed this database for this round."))
+        raise RuleViolation(already_confirmed(ConfirmLevel.LAO))
     total, missing = lao_status(session, round_.id, lao.id, database)
     if total == 0:
         raise RuleViolation(_("This LAO has no unit in this database, so there is nothing to "
@@ -186,6 +209,24 @@ def _sum_snapshots(session: Session, confirmation: Confirmation, *below: Any) ->
 
 # --- province --------------------------------------------------------------------------------
 
+class LaosNotConfirmed(RuleViolation):
+    """A province confirmed before its LAOs: the message names the first few (there may be
+    hundreds), and the page links to the full list."""
+
+    def __init__(self, missing: list[Missing]) -> None:
+        names = ", ".join(f"{m.code} {m.name} ({m.detail})" for m in missing[:NAMED_AT_MOST])
+        if len(missing) <= NAMED_AT_MOST:
+            message = _("Every LAO must confirm the overall data (ยืนยันภาพรวมของข้อมูล) "
+                        "before the province confirms. Not yet confirmed: %(names)s.",
+                        names=names)
+        else:
+            message = _("Every LAO must confirm the overall data (ยืนยันภาพรวมของข้อมูล) "
+                        "before the province confirms. %(count)d LAOs have not confirmed yet, "
+                        "among them %(names)s.", count=len(missing), names=names)
+        super().__init__(message)
+        self.missing = missing
+
+
 def confirm_province(session: Session, round_: Round, province_code: str) -> Confirmation:
     """The province confirms once every LAO in it has confirmed all that applies (rule 3)."""
     actor = current_actor()
@@ -196,13 +237,10 @@ def confirm_province(session: Session, round_: Round, province_code: str) -> Con
                     .with_for_update())
     if live_confirmation(session, round_.id, ConfirmLevel.PROVINCE, Database.ALL,
                          province_code=province_code):
-        raise RuleViolation(_("This province has already confirmed this round."))
+        raise RuleViolation(already_confirmed(ConfirmLevel.PROVINCE))
     missing = province_missing(session, round_.id, province_code)
     if missing:
-        raise RuleViolation(_("Every LAO must confirm the overall data (ยืนยันภาพรวมของข้อมูล) "
-                              "before the province confirms. Not yet confirmed: %(names)s.",
-                              names=", ".join(f"{m.code} {m.name} ({m.detail})"
-                                              for m in missing)))
+        raise LaosNotConfirmed(missing)
     confirmation = _new_confirmation(session, round_, ConfirmLevel.PROVINCE, Database.ALL,
                                      province_code=province_code)
     _sum_snapshots(session, confirmation, Confirmation.province_code == province_code,

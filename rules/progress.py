@@ -53,6 +53,11 @@ class Missing:
     detail: str = ""
 
 
+#: How many waiting units a refusal or a note names before it links to the full list: a
+#: province may wait for some 200 LAOs, too many names to read in a message.
+NAMED_AT_MOST = 5
+
+
 def lao_status(session: Session, round_id: int, lao_id: int, database: str
                ) -> tuple[int, list[Missing]]:
     """How many units the LAO's `database` covers, and which of them still hold it back."""

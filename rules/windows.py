@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 import clock
@@ -171,10 +171,35 @@ def date_range_problems(round_: Round) -> list[str]:
     return found
 
 
+def renaming_problem(session: Session, round_: Round) -> str | None:
+    """A round's year and number are what its confirmations froze counts for: once any exists,
+    live or cancelled (a cancelled one keeps its snapshot and learner list as history, and a
+    reconfirmation is compared with it), renaming the round would relabel those counts and
+    leave them outside the year the learners are enrolled in."""
+    state = inspect(round_)
+    if not state.has_identity or not (state.attrs.academic_year.history.has_changes()
+                                      or state.attrs.number.history.has_changes()):
+        return None
+    with session.no_autoflush:
+        stored = session.execute(select(Round.academic_year, Round.number)
+                                 .where(Round.id == round_.id)).one_or_none()
+        if stored is None or tuple(stored) == (round_.academic_year, round_.number):
+            return None
+        if session.scalar(select(Confirmation.id).where(Confirmation.round_id == round_.id)
+                          .limit(1)) is None:
+            return None
+    return _("Round %(round)s already has confirmations, so its academic year and round "
+             "number can no longer change: the confirmed counts belong to it. To collect data "
+             "for another year or round, add a new round instead.",
+             round=f"{stored.academic_year}/{stored.number}")
+
+
 @validates(Round)
 def check_round(session: Session, round_: Round) -> list[str]:
     """A round is named by its BE academic year and a small number, and its dates follow the
     order of the work (SPEC §4) within reach of that year."""
+    if (renamed := renaming_problem(session, round_)) is not None:
+        return [renamed]
     if round_.academic_year not in clock.BE_YEARS:
         return [_("The academic year is a Buddhist Era year such as 2568.")]
     found = []

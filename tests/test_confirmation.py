@@ -14,6 +14,7 @@ from models import (
     Confirmation,
     Enrolment,
     Institution,
+    Lao,
     Learner,
     OtherSchool,
     OtherSchoolCount,
@@ -459,3 +460,62 @@ def test_inline_edit_and_bulk_action_obey_the_lao_lock(tree, browser) -> None:
                                              "rowid": [tree.a.school.id]})
     db.session.expire_all()
     assert db.session.get(Institution, tree.a.school.id).active
+
+
+def test_an_empty_preview_says_what_holds_each_level_back(tree, browser) -> None:
+    """Only institutions record learners: an LAO or province with nothing to freeze yet is not
+    told to record learners; a province is pointed at its LAOs not yet confirmed instead."""
+    round_ = open_round()
+    url = f"/admin/confirmation/confirm/{round_.id}"
+    record_first = "กรุณาบันทึกข้อมูลผู้เรียนก่อน"
+    assert record_first in browser(tree.a.school_user).get(url).get_data(as_text=True)
+
+    lao = browser(tree.a.muni_user).get(f"{url}?database=students").get_data(as_text=True)
+    assert record_first not in lao
+    assert "ยอดนี้มาจากการยืนยันข้อมูลของสถานศึกษาในสังกัด" in lao
+    other = browser(tree.a.sao_user).get(f"{url}?database=other").get_data(as_text=True)
+    assert "ยังไม่มีการบันทึกจำนวนนักเรียนของสถานศึกษาสังกัดอื่น" in other
+
+    province = browser(tree.a.province_user).get(url).get_data(as_text=True)
+    assert record_first not in province and "ยังไม่มีผู้เรียนให้ยืนยัน" not in province
+    assert "ยังมี อปท. อีก 2 แห่ง" in province  # the note on the LAOs not yet confirmed
+    assert 'id="lec-confirm-yes" disabled' in province
+
+
+def many_waiting_laos(tree, how_many: int) -> list[str]:  # noqa: ANN001
+    """`how_many` more municipalities in province 33, each with a school, none confirmed; the
+    codes of every LAO the province then waits for, in code order."""
+    for n in range(3, 3 + how_many):
+        lao = Lao(code=f"053301{n:02d}", name=f"เทศบาลตำบลรอ {n}", lao_type=5,
+                  province_code="33", district_code="3301")
+        db.session.add_all([lao, Institution(code=f"30332{n:05d}", name=f"โรงเรียนรอ {n}",
+                                             kind="school", lao=lao)])
+    db.session.commit()
+    return sorted([tree.a.muni.code, tree.a.sao.code]
+                  + [f"053301{n:02d}" for n in range(3, 3 + how_many)])
+
+
+def test_a_province_too_early_is_told_how_many_and_the_first_few_with_a_link(tree,
+                                                                              browser) -> None:
+    round_ = open_round()
+    waiting = many_waiting_laos(tree, 8)  # 10 LAOs in all
+    province = browser(tree.a.province_user)
+    url = f"/admin/confirmation/confirm/{round_.id}"
+    listed = f"/admin/confirmation/?round={round_.id}&amp;province=33#lec-not-confirmed"
+
+    refused = province.post(url, follow_redirects=True).get_data(as_text=True)
+    flash = refused.split('alert-danger', 1)[1].split("</div>", 1)[0]
+    assert "ยังมี อปท. ที่ยังไม่ยืนยันอีก 10 แห่ง เช่น" in flash
+    assert all(code in flash for code in waiting[:5])
+    assert not any(code in flash for code in waiting[5:])
+    assert f'<a href="{listed}">ดูรายชื่อ อปท. ที่ยังไม่ยืนยันทั้งหมด (10 แห่ง)</a>' in flash
+    target = province.get(listed.replace("&amp;", "&")).get_data(as_text=True)
+    assert all(code in target.split('id="lec-not-confirmed"', 1)[1] for code in waiting)
+
+    note = province.get(url).get_data(as_text=True).split("lec-preview-waiting", 1)[1]
+    note = note.split("</div>", 1)[0]
+    assert all(code in note for code in waiting[:5])
+    assert not any(code in note for code in waiting[5:])
+    assert "และอีก 5 แห่ง" in note and f'href="{listed}"' in note
+    assert live_confirmation(db.session, round_.id, "province", "all",
+                             province_code="33") is None

@@ -1,9 +1,11 @@
 """SPEC §5.6 on PostgreSQL with real threads: an institution's data changing (its confirmation
 cancelled, an enrolment edited) while its LAO confirms, 500 interleavings. Never an LAO
-confirmed over an unconfirmed institution, never an edit landed under a confirmation."""
+confirmed over an unconfirmed institution, never an edit landed under a confirmation. And two
+requests confirming one unit at the same moment: the second is refused in words, not a 500."""
 
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import pytest
@@ -118,3 +120,44 @@ def test_confirming_an_lao_races_cancels_and_edits(app, tree) -> None:  # noqa: 
             assert frozen == [grade], f"round {i}: an edit landed under the confirmation"
     # Both orders happened, so the test did exercise the race.
     assert (True, True) in outcomes and (False, False) in outcomes, outcomes
+
+
+@pytest.mark.parametrize(("level", "message"), [
+    ("institution", "สถานศึกษานี้ยืนยันข้อมูลของครั้งนี้แล้ว"),
+    ("lao", "อปท. นี้ยืนยันภาพรวมของข้อมูลฐานนี้ในครั้งนี้แล้ว"),
+])
+def test_the_second_of_two_simultaneous_confirms_is_told_so(tree, browser, monkeypatch, level,
+                                                            message) -> None:  # noqa: ANN001
+    """Another request committed the same unit's confirmation after this one checked (what
+    SQLite, without row locks, lets happen): the check is made to miss it, the unique index
+    refuses the insert, and the user gets the usual refusal and the progress page, not a 500."""
+    round_id = open_round().id
+    enrol(tree.a.school, "P1")
+    school = tree.a.school
+    if level == "lao":
+        with acting_as(None):
+            rules.confirm_institution(db.session, db.session.get(Round, round_id), school)
+            db.session.commit()
+    unit = ({"institution_id": school.id, "lao_id": school.lao_id, "province_code": "33"}
+            if level == "institution" else {"lao_id": tree.a.muni.id, "province_code": "33"})
+    client = browser(tree.a.school_user if level == "institution" else tree.a.muni_user)
+    with db.engine.begin() as other:  # the winner, on its own connection
+        other.execute(Confirmation.__table__.insert().values(
+            round_id=round_id, level=level, database="students",
+            confirmed_at=datetime.now(UTC), confirmed_by="winner", **unit))
+    real_check = rules.live_confirmation
+    checks: list[str] = []
+
+    def check_before_the_winner_committed(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        checks.append(args[2])
+        return None if checks.count(level) == 1 else real_check(*args, **kwargs)
+
+    monkeypatch.setattr(rules, "live_confirmation", check_before_the_winner_committed)
+    response = client.post(f"/admin/confirmation/confirm/{round_id}", {"database": "students"})
+    assert response.status_code == 302
+    assert "/admin/confirmation/" in response.headers["Location"]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert message in page
+    db.session.expire_all()
+    assert db.session.scalars(select(Confirmation.confirmed_by).where(
+        Confirmation.level == level)).all() == ["winner"]

@@ -186,3 +186,56 @@ def test_trusted_code_obeys_the_round_dates_too(app, round_2569) -> None:
         with pytest.raises(RuleViolation):
             db.session.commit()
     db.session.rollback()
+
+
+RENAME_REFUSED = ("ครั้งที่ 2569/1 มีการยืนยันข้อมูลแล้ว จึงเปลี่ยนปีการศึกษาหรือครั้งที่ไม่ได้อีก")
+
+
+def _confirmed(tree, round_: Round, *, cancelled: bool = False) -> None:  # noqa: ANN001
+    with acting_as(None):
+        confirmation = rules.confirm_institution(db.session, round_, tree.a.school)
+        if cancelled:
+            rules.cancel(db.session, confirmation, "ขอแก้ไข")
+        db.session.commit()
+
+
+@pytest.mark.parametrize("cancelled", [False, True])
+@pytest.mark.parametrize("change", [{"academic_year": "2570"}, {"number": "2"}])
+def test_a_confirmed_round_keeps_its_year_and_number_on_the_form(
+        tree, round_2569, browser, change, cancelled) -> None:
+    """Renaming would relabel the frozen counts (live or kept as history) as another year's."""
+    _confirmed(tree, round_2569, cancelled=cancelled)
+    page = browser(tree.department).post(f"/admin/round/edit/?id={round_2569.id}",
+                                         ROUND_FORM | change | {"closes_on": "30/06/2569"},
+                                         follow_redirects=True)
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert RENAME_REFUSED in text and "โปรดเพิ่มครั้งที่ใหม่แทน" in text
+    db.session.expire_all()
+    saved = db.session.get(Round, round_2569.id)
+    assert (saved.academic_year, saved.number, saved.closes_on) == (2569, 1, date(2026, 6, 11))
+
+
+def test_a_confirmed_round_can_still_be_extended(tree, round_2569, browser) -> None:
+    _confirmed(tree, round_2569)
+    browser(tree.department).post(f"/admin/round/edit/?id={round_2569.id}",
+                                  ROUND_FORM | {"closes_on": "30/06/2569"})
+    db.session.expire_all()
+    saved = db.session.get(Round, round_2569.id)
+    assert (saved.academic_year, saved.number, saved.closes_on) == (2569, 1, date(2026, 6, 30))
+
+
+def test_scripts_cannot_rename_a_confirmed_round_either(tree, round_2569) -> None:
+    _confirmed(tree, round_2569)
+    with acting_as(None):
+        round_2569.academic_year = 2570
+        with pytest.raises(RuleViolation) as renamed:
+            db.session.commit()
+    db.session.rollback()
+    assert RENAME_REFUSED in str(renamed.value)
+    with acting_as(None):  # setting the same values again is no change
+        round_2569.academic_year, round_2569.number = 2569, 1
+        round_2569.closes_on = date(2026, 6, 20)
+        db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(Round, round_2569.id).academic_year == 2569
