@@ -1,5 +1,6 @@
 """Enrolment rules of SPEC §3: grades, one active enrolment nationwide, removal, rollover."""
 
+from collections.abc import Iterable
 from datetime import date
 
 from flask_babel import gettext as _
@@ -8,11 +9,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import clock
+from i18n import be_date
 from models import Enrolment, Institution, Learner, Round
 from models.people import (
     GRADE_AGE,
     GRADE_LABELS,
     GRADES_BY_KIND,
+    REMOVAL_REASON_LABELS,
     EnrolmentStatus,
     RemovalReason,
     next_grade,
@@ -262,6 +265,53 @@ def carried_forward(session: Session, enrolment: Enrolment) -> list[Enrolment]:
         Enrolment.institution_id == enrolment.institution_id,
         Enrolment.academic_year > enrolment.academic_year,
         Enrolment.status == EnrolmentStatus.ACTIVE).order_by(Enrolment.academic_year)))
+
+
+def removed_here(session: Session, institution_id: int, academic_year: int,
+                 learner_ids: Iterable[int]) -> dict[int, str]:
+    """Why a file may not enrol each of `learner_ids` whom this institution removed as
+    non-existent: their latest enrolment here up to `academic_year` is removed and none here
+    came after it. A file is no decision that a removed learner exists after all; a person
+    enrolling them by ID is (SPEC §3), so that path stays open, and a removal at another
+    institution is that institution's, not this one's.
+
+    One query however long the file: it starts from this institution's removals, which are
+    few, and reads every enrolment here of those learners."""
+    wanted = set(learner_ids)
+    removed = select(Enrolment.learner_id).where(
+        Enrolment.institution_id == institution_id, Enrolment.academic_year <= academic_year,
+        Enrolment.status == EnrolmentStatus.REMOVED)
+    latest: dict[int, Enrolment] = {}
+    kept_later: set[int] = set()
+    with session.no_autoflush:
+        for row in session.scalars(select(Enrolment).where(
+                Enrolment.institution_id == institution_id, Enrolment.learner_id.in_(removed))
+                .order_by(Enrolment.academic_year, Enrolment.id)):
+            if row.academic_year <= academic_year:
+                latest[row.learner_id] = row
+            elif row.status != EnrolmentStatus.REMOVED:
+                kept_later.add(row.learner_id)
+    return {learner_id: _removed_message(row) for learner_id, row in latest.items()
+            if row.status == EnrolmentStatus.REMOVED and learner_id in wanted
+            and learner_id not in kept_later}
+
+
+def _removed_message(removal: Enrolment) -> str:
+    """When and why the learner was removed, and the one way back: enrolling them by ID."""
+    reason = (removal.removal_note if removal.removal_reason == RemovalReason.OTHER
+              and removal.removal_note else
+              str(REMOVAL_REASON_LABELS.get(removal.removal_reason, removal.removal_reason)))
+    if removal.status_changed_at is None:
+        return _("This institution removed this learner from the system as non-existent in "
+                 "academic year %(year)d (reason: %(reason)s), so a file cannot enrol them "
+                 "again. If the learner really does exist and study here, enrol them one by one "
+                 "with \"Check by ID and enrol\" in the learner list.",
+                 year=removal.academic_year, reason=reason)
+    return _("This institution removed this learner from the system as non-existent in "
+             "academic year %(year)d, on %(date)s (reason: %(reason)s), so a file cannot enrol "
+             "them again. If the learner really does exist and study here, enrol them one by "
+             "one with \"Check by ID and enrol\" in the learner list.",
+             year=removal.academic_year, date=be_date(removal.status_changed_at), reason=reason)
 
 
 def last_enrolment(session: Session, learner: Learner) -> Enrolment | None:

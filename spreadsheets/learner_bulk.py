@@ -2,11 +2,11 @@
 
 The checks are the flush's own rule functions — `check_learner` (as `learner_field_problems`,
 which names each problem's column), `subdistrict_problem`, `grade_problems`,
-`already_active_message`, `permissions.check_write`, `windows.year_problem`,
+`already_active_message`, `removed_here`, `permissions.check_write`, `windows.year_problem`,
 `locks.write_problems` — called per row where they are pure and once per file where they depend
 on the unit (every row goes to one institution and year). What the database must answer
-(existing learners, active enrolments elsewhere, unknown subdistrict codes) is read in a few set
-queries, not one per row.
+(existing learners, active enrolments elsewhere, learners this institution removed as
+non-existent, unknown subdistrict codes) is read in a few set queries, not one per row.
 The writes are bulk INSERT/UPDATE statements in the caller's transaction, with one audit entry
 per row written, as the flush would log them; the unique index on active enrolments still guards
 a race.
@@ -29,7 +29,7 @@ from rules import current_actor, locks, windows
 from rules.audit import SECRET_FIELDS
 from rules.audit import _plain as audit_plain
 from rules.audit import _row as audit_row
-from rules.enrolment import already_active_message, grade_problems
+from rules.enrolment import already_active_message, grade_problems, removed_here
 from rules.identity import (
     ADDRESS_CODES,
     learner_field_problems,
@@ -131,6 +131,7 @@ def plan(session: Session, rows: list[tuple[int, dict[str, Any]]], institution: 
         holders = {e.id: e for chunk in _chunks(elsewhere) for e in session.scalars(
             select(Enrolment).where(Enrolment.id.in_(chunk)).options(
                 joinedload(Enrolment.institution).joinedload(Institution.lao)))}
+    removed = removed_here(session, institution.id, year, [k["id"] for k in known.values()])
     unknown = unknown_subdistricts(session, (values.get(k) for _line, values in rows
                                              for k in ADDRESS_CODES))
     titles = {**column_titles(), **(titles or {})}
@@ -151,13 +152,16 @@ def plan(session: Session, rows: list[tuple[int, dict[str, Any]]], institution: 
         learner = {k: getattr(record, k) for k in learner}
         keyed += [("grade", p) for p in grade_problems(values.get("grade"), institution.kind)]
         enrolment = active.get(existing["id"]) if existing else None
+        refused: list[str] = []
         if enrolment is not None and enrolment["institution_id"] != institution.id:
-            found.problems.append(Problem(line, titles["national_id"],
-                                          already_active_message(holders[enrolment["id"]])))
+            refused.append(already_active_message(holders[enrolment["id"]]))
+        if existing is not None and existing["id"] in removed:
+            refused.append(removed[existing["id"]])
+        found.problems += [Problem(line, titles["national_id"], p) for p in refused]
         keyed += [(k, p) for k in ADDRESS_CODES
                   if (p := subdistrict_problem(k, values.get(k), unknown))]
         found.problems += [Problem(line, titles[k], p) for k, p in dict.fromkeys(keyed)]
-        if keyed or (enrolment is not None and enrolment["institution_id"] != institution.id):
+        if keyed or refused:
             continue
         _plan_row(found, values, learner, existing, enrolment, institution, year)
     checked(len(rows))

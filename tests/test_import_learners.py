@@ -446,3 +446,120 @@ def test_invisible_control_characters_are_dropped_and_the_learner_stays_editable
     assert (learner.first_name, learner.last_name) == ("สมใจ", "ดี")
     page = school.get(f"/admin/learner/edit/?id={learner.id}")
     assert page.status_code == 200 and "สมใจ" in page.get_data(as_text=True)
+
+
+# --- a learner the institution removed as non-existent (a ghost) ------------------------------
+
+REMOVED_HERE = "นำข้อมูลผู้เรียนคนนี้ออกจากระบบเพราะไม่มีตัวตน"
+
+
+def _remove(browser_of_school, national_id: str, year: int = YEAR) -> None:
+    """Remove the learner's enrolment of `year` on the removal page, as never having come."""
+    enrolment = db.session.scalar(select(Enrolment).join(Learner).where(
+        Learner.national_id == national_id, Enrolment.academic_year == year))
+    response = browser_of_school.post(f"/admin/student/remove/{enrolment.id}/",
+                                      data={"reason": "never_came"})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    db.session.expire_all()
+
+
+def _enrolments() -> list[tuple]:
+    return list(db.session.execute(
+        select(Learner.national_id, Enrolment.institution_id, Enrolment.academic_year,
+               Enrolment.status).join(Enrolment).order_by(Learner.national_id, Enrolment.id)))
+
+
+def run_for(user, institution, data: bytes, year: int) -> importer.Result:
+    with acting_as(user):
+        result = importer.import_learners(db.session, data, institution, year)
+        db.session.commit()
+    return result
+
+
+def test_reimporting_the_file_does_not_bring_back_a_learner_removed_as_non_existent(
+        app, tree, browser):
+    school = browser(tree.a.school_user)
+    data = csv_bytes([row(1), row(2)])
+    assert upload_and_confirm(school, data).status_code == 200
+    _remove(school, nid(1))
+    before = _enrolments()
+    assert [s for *_, s in before] == ["removed", "active"]
+    page = upload(school, data)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 422
+    problems = html[html.index('id="import-problems"'):]
+    line = re.search(r"<tr><td>2</td><td>เลขประจำตัวประชาชน</td><td>([^<]*)</td></tr>", problems)
+    assert line is not None, problems
+    assert REMOVED_HERE in line.group(1) and f"ปีการศึกษา {YEAR}" in line.group(1)
+    assert "มาสมัครแล้วไม่มาเรียน" in line.group(1)  # why: the reason chosen on removal
+    assert "ตรวจสอบและบันทึกผู้เรียน" in line.group(1)  # what to do instead
+    assert "<td>3</td>" not in problems  # the other learner is fine
+    assert 'action="/admin/import/commit/' not in html  # nothing to confirm
+    assert _enrolments() == before
+    with app.test_request_context():
+        result = run(tree.a.school_user, tree.a.school, data)
+    assert [(p.line, p.column) for p in result.problems] == [(2, "เลขประจำตัวประชาชน")]
+    assert not result.written and _enrolments() == before
+
+
+def test_a_file_of_another_year_does_not_bring_back_a_removed_learner_either(app, tree, browser):
+    school = browser(tree.a.school_user)
+    data = csv_bytes([row(1)])
+    assert run(tree.a.school_user, tree.a.school, data).ok
+    _remove(school, nid(1))
+    before = _enrolments()
+    with app.test_request_context():
+        result = run_for(tree.a.school_user, tree.a.school, data, YEAR + 1)
+    assert [(p.line, p.column) for p in result.problems] == [(2, "เลขประจำตัวประชาชน")]
+    assert REMOVED_HERE in result.problems[0].reason
+    assert f"ปีการศึกษา {YEAR}" in result.problems[0].reason
+    assert result.new_rows == 0 and not result.written
+    assert _enrolments() == before
+
+
+def test_a_person_can_still_enrol_a_removed_learner_and_then_the_file_works_again(
+        app, tree, browser):
+    from rules.enrolment import current_academic_year
+
+    year = current_academic_year(db.session)  # the year the enrol page enrols into
+    school = browser(tree.a.school_user)
+    data = csv_bytes([row(1)])
+    assert run_for(tree.a.school_user, tree.a.school, data, year).ok
+    _remove(school, nid(1), year)
+    response = school.post(f"/admin/student/enrol/?national_id={nid(1)}", data={
+        "national_id": nid(1), "title": "เด็กชาย", "first_name": "สมชาย1", "last_name": "ใจดี",
+        "gender": "M", "birth_date": "", "grade": "P1", "classroom": "1/1"})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert [(y, s) for _n, _i, y, s in _enrolments()] == [(year, "removed"), (year, "active")]
+    again = run_for(tree.a.school_user, tree.a.school, data, year)
+    assert again.ok and again.written and again.new_rows == 0  # the person's enrolment, updated
+
+
+def test_a_learner_removed_at_another_institution_is_imported(app, tree, browser):
+    data = csv_bytes([row(7)])
+    assert run(tree.b.school_user, tree.b.school, data).ok
+    _remove(browser(tree.b.school_user), nid(7))
+    result = run(tree.a.school_user, tree.a.school, data)
+    assert result.ok and result.written and result.enrolled == 1
+    assert _enrolments() == [(nid(7), tree.b.school.id, YEAR, "removed"),
+                             (nid(7), tree.a.school.id, YEAR, "active")]
+
+
+def test_only_the_latest_enrolment_here_up_to_the_year_decides(app, tree, browser):
+    """Removed in YEAR, then enrolled again by a person in YEAR + 1: the person decided the
+    learner exists, so no file year is refused; a year before the removal never was."""
+    from rules.enrolment import removed_here
+
+    assert run(tree.a.school_user, tree.a.school, csv_bytes([row(1)])).ok
+    _remove(browser(tree.a.school_user), nid(1))
+    learner = db.session.scalar(select(Learner))
+    school = tree.a.school.id
+    assert set(removed_here(db.session, school, YEAR, [learner.id])) == {learner.id}
+    assert removed_here(db.session, school, YEAR - 1, [learner.id]) == {}
+    assert removed_here(db.session, tree.b.school.id, YEAR, [learner.id]) == {}
+    with acting_as(None):
+        db.session.add(Enrolment(learner=learner, institution=tree.a.school,
+                                 academic_year=YEAR + 1, grade="P2", status="active"))
+        db.session.commit()
+    for year in (YEAR, YEAR + 1, YEAR + 2):
+        assert removed_here(db.session, school, year, [learner.id]) == {}
