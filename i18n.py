@@ -30,6 +30,11 @@ def be_date(value: date | datetime | None) -> str:
     return f"{format_date(value, 'd MMM')} {be_year(value.year)}"
 
 
+def thousands(value: int | None) -> str:
+    """A count as people write it: 38,000."""
+    return "" if value is None else f"{value:,}"
+
+
 class WTFormsTranslations:
     """WTForms' own messages ('This field is required.') from our Thai `wtforms` catalog."""
 
@@ -92,10 +97,11 @@ def translated(labels: dict[Any, Any]) -> dict[Any, str]:
 
 
 def init_app(app: Flask) -> None:
-    """Set up Babel, the template filters for BE dates and the pages' language."""
+    """Set up Babel, the template filters for BE dates and counts, and the pages' language."""
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(app.root_path) + "/translations")
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.filters["be_date"] = be_date
+    app.jinja_env.filters["thousands"] = thousands
     app.jinja_env.globals["be_year"] = be_year
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.install_gettext_callables(  # as Flask-Babel's, remembered per request

@@ -5,6 +5,7 @@ logged old and new values through here, so a field reads the same on every page.
 with a list of its own takes that list's name and column labels; the others are named below.
 """
 
+import ast
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -305,7 +306,23 @@ def _moment(text: str) -> str:
 def _job_title(text: Any, values: Any) -> Any:
     """A job's title in the reader's language: it is stored as an English message and its
     values (older jobs: as text translated for their owner)."""
-    return _(text, **values) if text and isinstance(values, dict) else text
+    if isinstance(values, str) and values.startswith("{"):
+        values = _python_dict(values)  # entries logged before JSON values were kept as JSON
+    if not (text and isinstance(values, dict)):
+        return text
+    try:
+        return _(text, **values)
+    except (KeyError, ValueError, TypeError):  # values that do not fit the sentence
+        return text
+
+
+def _python_dict(text: str) -> dict[str, Any] | None:
+    """A dict written as Python text ("{'file': 'a.csv'}"), read as a literal, never run."""
+    try:
+        found = ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return None
+    return found if isinstance(found, dict) else None
 
 
 def lines(admin: Any, entry: AuditEntry, column: str = "changes",

@@ -29,7 +29,7 @@ from spreadsheets.pending import discard, keep, load
 
 from .base import PageView
 from .exports import audit
-from .jobs import state, visible_job
+from .jobs import may_rerun_here, state, visible_job
 
 RESULT = "result.json"
 
@@ -52,10 +52,19 @@ def import_job(job: Job, token: str, institution_id: int, year: int, write: bool
     if result.problems:
         audit("import_refused", target=f"institution:{institution.code}", academic_year=year,
               problems=len(result.problems))
+        job.message = problems_found(result)
     if result.written:
         discard(token)
     jobs.result_file(job, RESULT).write_text(result.to_json(), encoding="utf-8")
     return RESULT
+
+
+def problems_found(result: importer.Result) -> str:
+    """What My jobs says of a check or import that found problems (the job itself finished)."""
+    if result.refused_rows:
+        return _("Problems found in %(rows)s rows: nothing can be imported yet.",
+                 rows=f"{result.refused_rows:,}")
+    return _("Problems found in the file: nothing can be imported yet.")
 
 
 def _result(job: Job) -> importer.Result:
@@ -125,7 +134,7 @@ class ImportView(PageView):
         context = {"job": job, "state": state(job), "institution": institution,
                    "year": params["year"], "write": params["write"]}
         if job.status != JobStatus.DONE:
-            return self.render("admin/imports/job.html", **context)
+            return self.render("admin/imports/job.html", rerun=may_rerun_here(job), **context)
         result = _result(job)
         if params["write"] and result.written:
             return self.render("admin/imports/done.html", result=result, **context)

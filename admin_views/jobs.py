@@ -3,7 +3,7 @@
 import shutil
 from typing import Any
 
-from flask import abort, flash, redirect, send_file, url_for
+from flask import abort, flash, redirect, request, send_file, url_for
 from flask_admin import expose
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 
 import jobs
 from models import db
-from models.jobs import STATUS_LABELS, Job, JobStatus
+from models.jobs import STALLED_LABELS, STATUS_LABELS, Job, JobStatus
 from rules.audit import record
 
 from .base import PageView
@@ -29,14 +29,21 @@ def visible_job(job_id: int) -> Job:
     return job
 
 
+def may_rerun_here(job: Job) -> bool:
+    """Only its owner runs a job again, once it failed or stalled."""
+    return job.owner_id == current_user.id and jobs.may_rerun(job)
+
+
 def state(job: Job) -> dict[str, Any]:
     """What the progress bar needs, as JSON."""
     done, total, _seen = jobs.progress(job)
     page = jobs.REGISTRY[job.kind].page if job.kind in jobs.REGISTRY else None
     finished = jobs.result_path(job) is not None
+    stalled = jobs.stalled(job)
+    labels = STALLED_LABELS if stalled else STATUS_LABELS
     return {
-        "id": job.id, "status": job.status, "label": str(STATUS_LABELS[JobStatus(job.status)]),
-        "done": done, "total": total, "message": job.message,
+        "id": job.id, "status": job.status, "label": str(labels[JobStatus(job.status)]),
+        "stalled": stalled, "done": done, "total": total, "message": job.message,
         "download": (url_for("jobs.download", job_id=job.id)
                      if finished and page is None else None),
         "page": url_for(page, job_id=job.id) if finished and page else None,
@@ -50,7 +57,7 @@ class JobsView(PageView):
     def index(self) -> str:
         mine = db.session.scalars(select(Job).where(Job.owner_id == current_user.id)
                                   .order_by(Job.created_at.desc(), Job.id.desc()).limit(SHOWN))
-        rows = [(job, state(job), jobs.may_rerun(job)) for job in mine]
+        rows = [(job, state(job), may_rerun_here(job)) for job in mine]
         return self.render("admin/jobs/index.html", rows=rows)
 
     @expose("/<int:job_id>/progress.json")
@@ -77,8 +84,11 @@ class JobsView(PageView):
     @expose("/<int:job_id>/rerun", methods=("POST",))
     def rerun(self, job_id: int) -> Response:
         job = visible_job(job_id)
-        if job.owner_id != current_user.id or not jobs.may_rerun(job):
+        if not may_rerun_here(job):
             abort(403)
         jobs.rerun(job)
         flash(_("The job is queued again."), "info")
+        page = jobs.REGISTRY[job.kind].page if job.kind in jobs.REGISTRY else None
+        if page and request.form.get("back") == "page":  # from the job's own page, back there
+            return redirect(url_for(page, job_id=job.id))
         return redirect(url_for(".index"))

@@ -5,7 +5,8 @@ A job kind is a function registered with `@task("kind")`; it receives the Job an
 parameters and does all its writes in the worker's one session, which the runner commits
 together with the job's "done" status. A failure rolls everything back and leaves a Thai
 message on the job; a killed worker leaves the job "running" with nothing committed, and after
-LEC_JOB_STALE_SECONDS without progress its owner may run it again.
+LEC_JOB_STALE_SECONDS without progress (or as long waiting in the queue, its message lost) the
+job shows as stopped and its owner may run it again.
 """
 
 import logging
@@ -114,22 +115,37 @@ def _enqueue(job_id: int) -> None:
     current_app.extensions["lec_jobs_task"](job_id)
 
 
-def may_rerun(job: Job) -> bool:
-    """A failed job, or a running one whose worker has given no sign of life for a while."""
-    if job.status == JobStatus.FAILED:
-        return True
-    if job.status != JobStatus.RUNNING:
+def stalled(job: Job) -> bool:
+    """A running job whose worker has given no sign of life for LEC_JOB_STALE_SECONDS (it was
+    killed), or a job waiting that long in the queue (its message lost, or no worker runs)."""
+    if job.status == JobStatus.RUNNING:
+        seen = progress(job)[2] or _timestamp(job.started_at)
+    elif job.status == JobStatus.QUEUED:
+        seen = _timestamp(job.finished_at or job.created_at)  # a re-run: its last attempt's end
+    else:
         return False
-    seen = progress(job)[2] or (job.started_at.timestamp() if job.started_at else 0)
     return time.time() - seen > current_app.config["LEC_JOB_STALE_SECONDS"]
 
 
+def _timestamp(moment: Any) -> float:
+    return moment.timestamp() if moment else 0.0
+
+
+def may_rerun(job: Job) -> bool:
+    """A failed job, or a stalled one: nothing of either was committed."""
+    return job.status == JobStatus.FAILED or stalled(job)
+
+
 def rerun(job: Job) -> None:
-    """Queue the job again from the start (nothing of the failed run was committed)."""
+    """Queue the job again from the start (nothing of the failed run was committed); its
+    progress starts again from nothing, and its waiting is counted from now."""
     job.status = JobStatus.QUEUED
     job.message = None
+    job.rows_done, job.rows_total = 0, None
+    job.finished_at = clock.now()
     record("job_rerun", str(job), kind=job.kind, job_id=job.id)
     db.session.commit()
+    _forget_progress(job.id)
     _enqueue(job.id)
 
 
@@ -153,6 +169,11 @@ def report_progress(job: Job, done: int, total: int | None) -> None:
     """Tell the jobs page how far `job` is; kept in the queue's store, outside the job's
     transaction, so it shows while the work is still uncommitted."""
     queue.huey().put(_progress_key(job.id), (done, total, time.time()))
+
+
+def _forget_progress(job_id: int) -> None:
+    """Drop what an earlier attempt reported, so a new one starts its bar from nothing."""
+    queue.huey().delete(_progress_key(job_id))
 
 
 def progress(job: Job) -> tuple[int, int | None, float | None]:
@@ -204,7 +225,10 @@ def _claim(job_id: int) -> bool:
         .values(status=JobStatus.RUNNING, started_at=clock.now(), attempts=Job.attempts + 1,
                 rows_done=0))
     db.session.commit()
-    return taken.rowcount == 1
+    if taken.rowcount != 1:
+        return False
+    _forget_progress(job_id)
+    return True
 
 
 def execute(app: Flask, job_id: int) -> None:

@@ -8,10 +8,12 @@ call for tests. Only a job id travels through the queue; the work itself is in t
 
 import logging
 import os
+import re
 import threading
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import click
 from flask import Flask, current_app
@@ -48,6 +50,31 @@ def build(app: Flask) -> Huey:
     return SqliteHuey(name, filename=app.config["LEC_JOBS_QUEUE_FILE"], results=False)
 
 
+def describe(app: Flask) -> str:
+    """Which queue and result folder `app` uses, for the worker's first log line; a Redis URL
+    without its password."""
+    if app.config["LEC_JOBS_IMMEDIATE"]:
+        where = "inside each request (LEC_JOBS_IMMEDIATE)"
+    elif url := app.config.get("LEC_JOBS_REDIS_URL") or app.config.get("REDIS_URL"):
+        where = f"Redis {without_password(url)}"
+    else:
+        where = f"SQLite file {Path(app.config['LEC_JOBS_QUEUE_FILE']).resolve()}"
+    return (f"jobs queue {app.config['LEC_JOBS_QUEUE_NAME']!r} on {where}; "
+            f"results in {Path(app.config['LEC_JOBS_DIR']).resolve()}")
+
+
+def without_password(url: str) -> str:
+    """`url` with its password (in the user part or a `password=` option) replaced by ***."""
+    parts = urlsplit(url)
+    if parts.password is None and "password=" not in parts.query:
+        return url
+    if parts.password is not None:
+        user = f"{parts.username}:***" if parts.username else ":***"
+        parts = parts._replace(netloc=f"{user}@{parts.netloc.rpartition('@')[2]}")
+    query = re.sub(r"(^|&)password=[^&]*", r"\1password=***", parts.query)
+    return urlunsplit(parts._replace(query=query))
+
+
 def huey(app: Flask | None = None) -> Huey:
     """The app's queue."""
     return (app or current_app).extensions["lec_jobs"]
@@ -76,4 +103,7 @@ def worker(threads: int, parent: int | None) -> None:
     # Each job's start, end and failure on stderr, for the service's log.
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s [%(threadName)s] %(name)s: %(message)s")
+    # Which queue this worker reads: a worker on another queue than the web server never runs
+    # its jobs, and this line is where an operator sees that.
+    logging.getLogger(__name__).info("%s", describe(current_app))
     queue.create_consumer(workers=threads, worker_type="thread", periodic=False).run()

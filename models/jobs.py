@@ -30,6 +30,14 @@ STATUS_LABELS = {
     JobStatus.FAILED: _l("Failed"),
 }
 
+#: What a stalled job (jobs.stalled) shows instead: why it stopped, and what to do.
+STALLED_LABELS = {
+    JobStatus.QUEUED: _l("Not started: it waited too long in the queue (the queue may have "
+                         "lost it). Nothing was saved. Press Run again."),
+    JobStatus.RUNNING: _l("Stopped part way (the machine doing the work stopped). Nothing "
+                          "half done was saved. Press Run again."),
+}
+
 
 class Job(db.Model):
     """One run of long work; its unit is the owner's, so the levels above may read it too."""
@@ -59,6 +67,7 @@ class Job(db.Model):
     result_name: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=clock.now)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: When the last attempt ended; on a job queued again, when it was re-run.
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     owner = relationship("User")

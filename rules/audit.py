@@ -40,6 +40,10 @@ def _plain(key: str, value: Any) -> Any:
         return str(value)
     if isinstance(value, bool | int | float | str):
         return value
+    if isinstance(value, dict):  # a JSON column (a job's title values): kept as JSON
+        return {str(k): _plain(str(k), v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(key, v) for v in value]
     return str(value)
 
 

@@ -6,13 +6,16 @@ LEC_REDIS_URL is set, else in the database, so every worker sees the same number
 bookkeeping, not business records: the audit log leaves them out.
 """
 
+import logging
 import time
 import uuid
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import delete, func, select
 
 from models import ThrottleHit, db
+
+log = logging.getLogger(__name__)
 
 #: The longest window any limit uses; older hits are pruned as new ones come.
 LONGEST_WINDOW = 3600
@@ -60,7 +63,9 @@ class RedisStore:
     def __init__(self, url: str, prefix: str = "lec:throttle:") -> None:
         import redis
 
-        self.redis = redis.Redis.from_url(url)
+        # A Redis that does not answer costs a sign-in at most this long, then the database
+        # counts instead (FallbackStore).
+        self.redis = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
         self.prefix = prefix
 
     def hit(self, key: str, now: float) -> None:
@@ -123,6 +128,38 @@ class Throttle:
         self.store.clear(key)
 
 
+class FallbackStore:
+    """Redis, and the database while Redis does not answer: sign-in stays throttled and
+    working (never a 500) when Redis is down; Redis is tried again after RETRY seconds."""
+
+    RETRY = 30.0
+
+    def __init__(self, primary: RedisStore, fallback: Store) -> None:
+        self.primary, self.fallback = primary, fallback
+        self.down_until = 0.0
+
+    def _use(self, name: str, *args: Any) -> Any:
+        import redis
+
+        if time.monotonic() >= self.down_until:
+            try:
+                return getattr(self.primary, name)(*args)
+            except (redis.ConnectionError, redis.TimeoutError) as exc:
+                log.error("throttle: Redis does not answer (%s); counting in the database", exc)
+                self.down_until = time.monotonic() + self.RETRY
+        return getattr(self.fallback, name)(*args)
+
+    def hit(self, key: str, now: float) -> None:
+        self._use("hit", key, now)
+
+    def hits(self, key: str, now: float, window: int) -> tuple[int, float]:
+        return self._use("hits", key, now, window)
+
+    def clear(self, key: str) -> None:
+        self._use("clear", key)
+
+
 def store_for(redis_url: str | None) -> Store:
-    """Redis when configured (several workers and hosts), else the database."""
-    return RedisStore(redis_url) if redis_url else DatabaseStore()
+    """Redis when configured (several workers and hosts), falling back to the database while
+    it is down; else the database."""
+    return FallbackStore(RedisStore(redis_url), DatabaseStore()) if redis_url else DatabaseStore()

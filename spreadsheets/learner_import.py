@@ -156,9 +156,10 @@ def _run(session: Session, data: bytes, institution: Institution, year: int, wri
     progress(0, result.rows)
     bad_lines = {p.line for p in found.problems}
     rows = [r for r in found.rows if r[0] not in bad_lines]
+    refused = result.rows - len(rows)  # already checked, and refused, while reading
     try:
         plan = learner_bulk.plan(session, rows, institution, year,
-                                 checked=lambda n: progress(n, result.rows),
+                                 checked=lambda n: progress(refused + n, result.rows),
                                  titles=column_titles(found.layout))
         result.problems += plan.problems
         result.problems += learner_bulk.lock_problems(session, plan, institution, year)

@@ -1,6 +1,6 @@
 // A page following jobs (my jobs, an import being checked): ask each waiting or running job how
 // far it is every two seconds, move its progress bar, and reload the page once a job has
-// finished (to show its download link or its result).
+// finished (to show its download link or its result) or has stalled (its worker gone).
 (function () {
   "use strict";
   var rows = document.querySelectorAll("[data-job-progress]");
@@ -15,7 +15,11 @@
         if (!s) { return; }
         var bar = row.querySelector(".lec-job-bar");
         row.querySelector(".lec-job-label").textContent = s.label;
-        if (s.total) {
+        if (s.stalled !== row.hasAttribute("data-job-stalled")) {
+          window.location.reload();  // to show (or take away) the button Run again
+          return;
+        }
+        if (s.total && bar) {
           bar.max = s.total;
           bar.value = s.done;
           row.querySelector(".lec-job-count").textContent =

@@ -328,3 +328,27 @@ def test_concerning_reads_in_the_readers_language_for_new_and_old_entries(tree, 
     html = b.get("/admin/audit/").get_data(as_text=True)
     assert f"Data confirmation #{frozen.id}" in html and f"Export #{job.id}" in html
     assert f"{round_name} Institution Students database" in html
+
+
+def test_a_jobs_title_reads_in_the_readers_language_with_its_values(tree, browser):
+    school = tree.a.school.name
+    with acting_as(tree.a.school_user):
+        db.session.add(Job(kind="import", owner_id=tree.a.school_user.id,
+                           title="Import of %(file)s into %(name)s",
+                           title_values={"file": "new.csv", "name": school}))
+        db.session.commit()
+    # An entry logged before the values were kept as JSON: they were stored as Python text.
+    db.session.add(AuditEntry(at=clock.now(), action="create", model="Job", object_id="99",
+                              target="import #99", changes={
+                                  "title": [None, "Check of %(file)s for %(name)s"],
+                                  "title_values": [None, str({"file": "old.csv",
+                                                              "name": school})]}))
+    db.session.commit()
+    b = browser(tree.department)
+    html = b.get("/admin/audit/").get_data(as_text=True)
+    assert f"นำเข้าไฟล์ new.csv เข้า {school}" in html
+    assert f"ตรวจไฟล์ old.csv ของ {school}" in html
+    assert "%(file)s" not in html and "Import of" not in html
+    b.get("/language/en")
+    html = b.get("/admin/audit/").get_data(as_text=True)
+    assert f"Import of new.csv into {school}" in html and f"Check of old.csv for {school}" in html

@@ -3,6 +3,10 @@
 import pytest
 from conftest import PASSWORD, csrf_token
 
+from rules.throttle import store_for
+from web import security
+from web.auth import FREE_FAILURES_PER_ACCOUNT_AND_ADDRESS
+
 PROTECTED = ["/admin/", "/admin/lao/", "/admin/institution/", "/admin/other_school/",
              "/admin/user/", "/admin/province/", "/admin/code_exception/",
              "/admin/institution/edit/?id=1", "/admin/institution/new/"]
@@ -65,4 +69,26 @@ def test_login_post_without_csrf_token_is_refused(client, tree):
 
 def test_healthz(client):
     response = client.get("/healthz")
-    assert response.status_code == 200 and response.json == {"status": "ok"}
+    assert response.status_code == 200 and response.json == {"status": "ok", "database": "ok"}
+
+
+#: Nothing listens on port 1: a Redis that does not answer.
+REDIS_DOWN = "redis://127.0.0.1:1/0"
+
+
+def test_healthz_says_when_redis_is_down(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "REDIS_URL", REDIS_DOWN)
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json == {"status": "unavailable", "database": "ok", "redis": "down"}
+
+
+def test_sign_in_works_and_is_still_throttled_while_redis_is_down(app, client, tree,
+                                                                 monkeypatch):
+    throttle = security.throttle(app)
+    monkeypatch.setattr(throttle, "store", store_for(REDIS_DOWN))
+    for _attempt in range(FREE_FAILURES_PER_ACCOUNT_AND_ADDRESS):
+        assert _login(client, tree.a.school_user.login, "wrong").status_code == 200
+    refused = _login(client, tree.a.school_user.login, "wrong")
+    assert refused.status_code == 429 and "กรุณารอ" in refused.get_data(as_text=True)
+    assert _login(client, tree.department.login).headers["Location"] == "/admin/"

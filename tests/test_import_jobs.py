@@ -4,13 +4,16 @@ worker checks it and, after the preview, writes it all or nothing, even if kille
 import io
 import re
 import signal
+import time
+from datetime import timedelta
 from pathlib import Path
 
 from huey import SqliteHuey
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from test_import_learners import YEAR, csv_bytes, row, upload, upload_and_confirm
 from test_jobs import _wait, _worker, fresh
 
+import clock
 import jobs
 from models import Enrolment, Learner, db
 from models.jobs import Job, JobStatus
@@ -35,6 +38,13 @@ def queue_on_file(app, tmp_path, monkeypatch) -> Path:
     return queue_file
 
 
+def queue_upload(browser, rows: list[list[str]]):
+    """Upload a file whose check waits in the queue: the page it answers with follows it."""
+    return browser.post(f"/admin/import/?year={YEAR}", data={
+        "file": (io.BytesIO(csv_bytes(rows)), "learners.csv"), "year": str(YEAR)},
+        content_type="multipart/form-data")
+
+
 def run_worker_until_done(app, queue_file: Path, job: Job) -> None:
     """A worker process on the queue file until `job` has finished."""
     worker = _worker(app, queue_file, Path(app.config["LEC_JOBS_DIR"]))
@@ -49,9 +59,7 @@ def test_the_upload_only_queues_the_check_and_a_worker_reads_the_file(
         app, tree, browser, tmp_path, monkeypatch):
     queue_file = queue_on_file(app, tmp_path, monkeypatch)
     school = browser(tree.a.school_user)
-    response = school.post(f"/admin/import/?year={YEAR}", data={
-        "file": (io.BytesIO(csv_bytes([row(1), row(2)])), "learners.csv"), "year": str(YEAR)},
-        content_type="multipart/form-data")
+    response = queue_upload(school, [row(1), row(2)])
     assert response.status_code == 303
     waiting = school.get(response.headers["Location"])
     assert waiting.status_code == 200
@@ -159,11 +167,85 @@ def test_a_worker_checks_the_file_in_the_language_of_who_uploaded_it(
     queue_file = queue_on_file(app, tmp_path, monkeypatch)
     school = browser(tree.a.school_user)
     school.get("/language/en")
-    response = school.post(f"/admin/import/?year={YEAR}", data={
-        "file": (io.BytesIO(csv_bytes([row(1)])), "learners.csv"), "year": str(YEAR)},
-        content_type="multipart/form-data")
+    response = queue_upload(school, [row(1)])
     [check] = import_jobs()
     run_worker_until_done(app, queue_file, check)
     preview = school.get(response.headers["Location"]).get_data(as_text=True)
     read_as = preview.split("How the columns were understood", 1)[1].split("</table>", 1)[0]
     assert "<td>First name</td>" in read_as and "<td>Birth date</td>" in read_as
+
+
+def left_by_a_killed_worker(app, job: Job, done: int, total: int) -> None:
+    """What a worker killed (kill -9) mid-job long ago leaves: the job running, its last
+    progress report older than LEC_JOB_STALE_SECONDS."""
+    long_ago = app.config["LEC_JOB_STALE_SECONDS"] + 60
+    job = fresh(job)
+    job.status, job.attempts = JobStatus.RUNNING, 1
+    job.started_at = clock.now() - timedelta(seconds=long_ago)
+    db.session.commit()
+    jobs.queue.huey().put(jobs._progress_key(job.id), (done, total, time.time() - long_ago))
+
+
+def test_a_stalled_import_says_so_and_runs_again_from_its_page_from_nothing(
+        app, tree, browser, tmp_path, monkeypatch):
+    queue_file = queue_on_file(app, tmp_path, monkeypatch)
+    school = browser(tree.a.school_user)
+    response = queue_upload(school, [row(1), row(2)])
+    page_url = response.headers["Location"]
+    [check] = import_jobs()
+    left_by_a_killed_worker(app, check, 38000, 38000)
+    stopped = "หยุดไปกลางคัน (เครื่องที่ทำงานหยุดทำงาน) ไม่มีการบันทึกข้อมูลครึ่ง ๆ กลาง ๆ"
+    page = school.get(page_url).get_data(as_text=True)
+    button = f'action="/admin/jobs/{check.id}/rerun"'
+    assert stopped in page and button in page and "กำลังทำ" not in page
+    assert stopped in school.get("/admin/jobs/").get_data(as_text=True)
+    state = school.get(f"/admin/jobs/{check.id}/progress.json").get_json()
+    assert state["stalled"] is True and state["label"].startswith("หยุดไปกลางคัน")
+    # Someone else who may see the job is not offered to run it.
+    assert button not in browser(tree.a.muni_user).get(page_url).get_data(as_text=True)
+    rerun = school.post(f"/admin/jobs/{check.id}/rerun", data={"back": "page"})
+    assert rerun.status_code == 302 and rerun.headers["Location"].endswith(page_url)
+    again = school.get(page_url).get_data(as_text=True)
+    assert "รอคิว" in again and "38,000" not in again and stopped not in again
+    assert school.get(f"/admin/jobs/{check.id}/progress.json").get_json()["done"] == 0
+    # The worker claims it: the dead attempt's count is not shown while it starts.
+    assert jobs._claim(check.id)
+    state = school.get(f"/admin/jobs/{check.id}/progress.json").get_json()
+    assert (state["status"], state["done"], state["total"]) == ("running", 0, None)
+    db.session.execute(update(Job).where(Job.id == check.id).values(status=JobStatus.QUEUED))
+    db.session.commit()
+    run_worker_until_done(app, queue_file, check)
+    assert 'action="/admin/import/commit/' in school.get(page_url).get_data(as_text=True)
+
+
+def test_a_job_whose_queue_message_was_lost_may_run_again(
+        app, tree, browser, tmp_path, monkeypatch):
+    queue_on_file(app, tmp_path, monkeypatch)
+    school = browser(tree.a.school_user)
+    response = queue_upload(school, [row(1)])
+    [check] = import_jobs()
+    button = f'action="/admin/jobs/{check.id}/rerun"'
+    assert button not in school.get(response.headers["Location"]).get_data(as_text=True)
+    jobs.queue.huey().flush()  # the queue lost its message (Redis restarted without saving)
+    check.created_at = clock.now() - timedelta(seconds=app.config["LEC_JOB_STALE_SECONDS"] + 60)
+    db.session.commit()
+    lost = "รอคิวนานเกินไป"
+    page = school.get(response.headers["Location"]).get_data(as_text=True)
+    assert lost in page and button in page
+    mine = school.get("/admin/jobs/").get_data(as_text=True)
+    assert lost in mine and button in mine
+    assert school.post(f"/admin/jobs/{check.id}/rerun").status_code == 302
+    assert jobs.queue.huey().pending_count() == 1
+    page = school.get(response.headers["Location"]).get_data(as_text=True)
+    assert lost not in page and "รอคิว" in page and button not in page
+
+
+def test_a_check_that_found_problems_says_so_in_my_jobs_with_counts_as_people_write_them(
+        app, tree, browser):
+    school = browser(tree.a.school_user)
+    preview = upload(school, csv_bytes([row(n, gender="?") for n in range(1, 1002)]))
+    assert preview.status_code == 422
+    counts = preview.get_data(as_text=True).split('id="import-counts"', 1)[1].split("</table>")[0]
+    assert "<td>1,001</td>" in counts and "1001" not in counts
+    mine = school.get("/admin/jobs/").get_data(as_text=True)
+    assert "1,001 จาก 1,001 แถว" in mine and "พบปัญหา 1,001 แถว ยังนำเข้าข้อมูลไม่ได้" in mine

@@ -207,3 +207,29 @@ def test_make_runs_worker_needs_no_redis_and_stops_with_its_parent(tmp_path):
         shell.stdout.close()
     _wait(lambda: not Path(f"/proc/{worker}").exists()
           or "Z" in Path(f"/proc/{worker}/stat").read_text().split()[2], 30)
+
+
+def test_the_worker_says_which_queue_and_result_folder_it_uses(tmp_path):
+    root = Path(__file__).resolve().parent.parent
+    env = {k: v for k, v in os.environ.items() if k not in ("LEC_REDIS_URL", "LEC_JOBS_DIR")}
+    env.update(LEC_DATABASE_URL=f"sqlite:///{tmp_path}/lec.sqlite", LEC_SECRET_KEY="test",
+               LEC_JOBS_QUEUE_FILE=str(tmp_path / "queue.sqlite"),
+               LEC_JOBS_DIR=str(tmp_path / "results"))
+    flask = Path(sys.executable).parent / "flask"
+    worker = subprocess.Popen([str(flask), "--app", "app", "lec", "worker"], cwd=root, env=env,
+                              stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    try:
+        first = worker.stderr.readline()
+    finally:
+        worker.kill()
+        worker.wait(10)
+        worker.stderr.close()
+    assert f"SQLite file {tmp_path / 'queue.sqlite'}" in first
+    assert f"results in {tmp_path / 'results'}" in first
+
+
+def test_a_redis_queue_is_named_without_its_password(app, monkeypatch):
+    monkeypatch.setitem(app.config, "LEC_JOBS_IMMEDIATE", False)
+    monkeypatch.setitem(app.config, "REDIS_URL", "redis://:s3cret@cache.example:6379/2")
+    line = jobs.queue.describe(app)
+    assert "Redis redis://:***@cache.example:6379/2" in line and "s3cret" not in line
