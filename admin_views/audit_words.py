@@ -31,6 +31,7 @@ from models.organisations import (
     LAO_TYPE_LABELS,
 )
 from models.people import (
+    BUILDING_CONDITION_LABELS,
     CDC_GRADES,
     GENDER_LABELS,
     GRADE_LABELS,
@@ -150,6 +151,7 @@ RECORD_VALUE_LABELS: dict[str, dict[str, dict[Any, Any]]] = {
     "RiskFlag": {"rule": {key: rule.label for key, rule in RISK_RULES.items()}},
     "CodeException": {"rule": CODE_RULE_LABELS},
     "RiskThreshold": {"setting": SETTING_LABELS},
+    "Building": {"condition": BUILDING_CONDITION_LABELS},
 }
 #: Fields that mean nothing to a reader (internal settings, server paths): not shown.
 HIDDEN = {"id", "Job.params", "Job.title_values", "Job.result_path", "Job.language"}

@@ -233,6 +233,10 @@ class CentreBasicData(db.Model):
         return str(self.institution)
 
 
+#: How a building's condition is kept, and what each code means to its reader.
+BUILDING_CONDITION_LABELS = {"good": _l("Good"), "fair": _l("Needs repair"), "poor": _l("Unsafe")}
+
+
 class Building(db.Model):
     """One building of an institution (อาคารสถานที่)."""
 
