@@ -163,10 +163,13 @@ ACTION_RECORDS = {"job_submit": "Job", "job_rerun": "Job", "job_download": "Job"
 TARGET_SHAPES: dict[str, re.Pattern[str]] = {
     "Job": re.compile(r"(?P<kind>\w+) #\d+"),
     "Confirmation": re.compile(r"(?P<round_id>\d+) (?P<level>\w+) (?P<database>\w+)"),
-    "Enrolment": re.compile(r"\d+ (?P<grade>\w+) .*", re.S),
+    "Enrolment": re.compile(r"\d+ (?P<grade>\w+)(?: .*)?", re.S),
     "CodeException": re.compile(r".* \((?P<rule>\w+)\)", re.S),
     "RiskThreshold": re.compile(r"\d+ (?P<setting>\S+)"),
 }
+#: What older entries logged for a part their record did not hold (an enrolment made by a
+#: rollover named its learner "None"): left out when shown.
+TARGET_NOTHING: dict[str, re.Pattern[str]] = {"Enrolment": re.compile(r" None$")}
 #: Events name what they concern as "kind:key": a confirmation by its number in the system,
 #: an institution or its learner file by the institution's code.
 TARGET_KINDS = {"confirmation": (RECORD_NAMES["Confirmation"], "#"),
@@ -349,6 +352,8 @@ def concerning(admin: Any, entry: AuditEntry) -> str:
     Old entries read the same, since their stored text has the same shape."""
     target = entry.target or ""
     model = entry.model or ACTION_RECORDS.get(entry.action) or ""
+    if model in TARGET_NOTHING:
+        target = TARGET_NOTHING[model].sub("", target)
     shape = TARGET_SHAPES.get(model)
     found = shape.fullmatch(target) if shape else None
     if found:
