@@ -215,17 +215,23 @@ class ReportView(DrillDownView):
             for row in [*rows, own]:
                 status = row.status if row is not own else (
                     _("Confirmed") if row.confirmed else _("Not confirmed"))
-                cells: list[Any] = [row.code, row.name if row is not own else _("Total"), status]
+                # The unit's own row sums the units above it; alone (an institution) it is
+                # the unit itself, by its name.
+                name = _("Total") if row is own and rows else row.name
+                cells: list[Any] = [row.code, name, status]
                 for grade in grades:
                     cells += [row.counts.get((grade, "M"), 0), row.counts.get((grade, "F"), 0)]
                 yield cells + [row.sum("M"), row.sum("F"), row.sum()]
 
-        grade_rows = ([str(GRADE_LABELS[g]), own.counts.get((g, "M"), 0),
-                       own.counts.get((g, "F"), 0), own.sum(grades=(g,))] for g in grades)
+        def grade_rows() -> Iterator[list[Any]]:
+            for g in grades:
+                yield [str(GRADE_LABELS[g]), own.counts.get((g, "M"), 0),
+                       own.counts.get((g, "F"), 0), own.sum(grades=(g,))]
+            yield [_("Total"), own.sum("M"), own.sum("F"), own.sum()]  # as the screen's table
         name = f"counts_{round_.academic_year}-{round_.number}_{scope.code or 'all'}.xlsx"
         return writers.xlsx_response(
             name, header, unit_rows(), sheet=_("Units"),
-            more=[(_("By grade"), [_("Grade"), _("Boys"), _("Girls"), _("Total")], grade_rows)])
+            more=[(_("By grade"), [_("Grade"), _("Boys"), _("Girls"), _("Total")], grade_rows())])
 
     @expose("/summary/")
     def summary(self) -> Any:
