@@ -167,6 +167,16 @@ def report_rows(round_: Round, scope: Scope) -> tuple[Row, list[Row]]:
     return Row(scope.code, scope.name, own_confirmed, "", scope.args, dict(own_counts)), rows
 
 
+def shown_report(round_: Round, scope: Scope) -> tuple[Row, list[Row], bool]:
+    """`report_rows` as the screen and its workbook show them, and whether the counts are
+    live: before confirming, an institution checks what it has recorded, not zeros."""
+    own, rows = report_rows(round_, scope)
+    live = scope.institution is not None and not own.confirmed
+    if live:
+        own.counts = live_counts(round_, scope.institution.id)
+    return own, rows, live
+
+
 def _rounds() -> list[Round]:
     return db.session.scalars(select(Round).order_by(Round.academic_year.desc(),
                                                      Round.number.desc())).all()
@@ -189,10 +199,7 @@ class ReportView(DrillDownView):
         if round_ is None:
             return self.render("admin/reports/counts.html", round_=None)
         scope = self.scope()
-        own, rows = report_rows(round_, scope)
-        live = scope.institution is not None and not own.confirmed
-        if live:  # before confirming, a school checks what it has recorded, not zeros
-            own.counts = live_counts(round_, scope.institution.id)
+        own, rows, live = shown_report(round_, scope)
         return self.render("admin/reports/counts.html", round_=round_, rounds=_rounds(),
                            scope=scope, own=own, rows=rows, grades=_grades_in(own),
                            grade_labels=GRADE_LABELS, gender_labels=GENDER_LABELS, live=live)
@@ -202,7 +209,7 @@ class ReportView(DrillDownView):
         """The same report as a workbook: units below with every grade, and the unit's table."""
         round_ = self._round()
         scope = self.scope()
-        own, rows = report_rows(round_, scope)
+        own, rows, _live = shown_report(round_, scope)
         grades = _grades_in(own)
         audit("export", target="report:counts", round_id=round_.id, **scope.args)
         header = [_("Code"), _("Name"), _("Status")]

@@ -145,6 +145,18 @@ def test_an_institutions_report_as_xlsx_names_it_and_totals_its_grades(app, conf
     assert grades[1:] == [("ป.๑", 3, 2, 5), ("ม.๑", 0, 1, 1), ("รวม", 3, 3, 6)]
 
 
+def test_an_unconfirmed_institutions_workbook_has_the_counts_its_screen_shows(app, confirmed,
+                                                                             browser):
+    centre = browser(confirmed.tree.a.cdc_user)
+    assert "lec-unconfirmed" in page(browser, confirmed.tree.a.cdc_user, "/admin/reports/")
+    book = openpyxl.load_workbook(io.BytesIO(centre.get(
+        f"/admin/reports/xlsx/?round={confirmed.round.id}").get_data()))
+    grades = list(book.worksheets[1].iter_rows(values_only=True))
+    assert grades[1:] == [("เด็กอายุ ๓ ปี", 1, 1, 2), ("รวม", 1, 1, 2)]  # recorded, not zeros
+    (unit,) = list(book.worksheets[0].iter_rows(values_only=True))[1:]
+    assert unit[2] == "ยังไม่ยืนยัน" and unit[-1] == 2
+
+
 def test_printable_confirmation_summary(app, confirmed, browser):
     tree = confirmed.tree
     html = page(browser, tree.a.school_user,
