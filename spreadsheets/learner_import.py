@@ -78,6 +78,20 @@ class Result:
     def refused_rows(self) -> int:
         return len({p.line for p in self.problems if p.line})
 
+    def refusal(self) -> str:
+        """Why nothing can be imported: how many problems, in how many rows, and whether some
+        are about the whole import (a confirmed institution, another institution's file)."""
+        count, rows = len(self.problems), self.refused_rows
+        if not rows:
+            return _("Nothing can be imported yet: %(count)d problems were found that concern "
+                     "the whole import, not a row of the file. See them below.", count=count)
+        if any(p.line is None for p in self.problems):
+            return _("Nothing can be imported yet: %(count)d problems were found, in %(rows)d "
+                     "rows and about the whole import. Correct what is listed below and upload "
+                     "the file again.", count=count, rows=rows)
+        return _("Nothing can be imported yet: %(count)d problems were found in %(rows)d rows. "
+                 "Correct the file and upload it again.", count=count, rows=rows)
+
     def to_json(self) -> str:
         """Kept as a job's result file: the worker checks, the web server shows."""
         return json.dumps(asdict(self), ensure_ascii=False, default=str)
