@@ -34,7 +34,8 @@ class UserView(ScopedModelView):
     }
     column_formatters = {"level": labelled(LEVEL_CHOICES)}
     column_formatters_detail = column_formatters
-    column_details_exclude_list = ("password_hash", "session_version")
+    # The province shows once, by its code (the account's `province` is the same row).
+    column_details_exclude_list = ("password_hash", "session_version", "province")
     form_columns = ("login", "name", "level", "province_code", "lao", "institution", "active",
                     "new_password")
     form_choices = {"level": LEVEL_CHOICES}

@@ -32,6 +32,7 @@ from models.organisations import (
     LAO_TYPE_LABELS,
 )
 from models.people import (
+    BUILDING_CONDITION_LABELS,
     CDC_GRADES,
     GENDER_LABELS,
     GRADE_LABELS,
@@ -151,6 +152,7 @@ RECORD_VALUE_LABELS: dict[str, dict[str, dict[Any, Any]]] = {
     "RiskFlag": {"rule": {key: rule.label for key, rule in RISK_RULES.items()}},
     "CodeException": {"rule": CODE_RULE_LABELS},
     "RiskThreshold": {"setting": SETTING_LABELS},
+    "Building": {"condition": BUILDING_CONDITION_LABELS},
 }
 #: Fields that mean nothing to a reader (internal settings, server paths): not shown.
 HIDDEN = {"id", "Job.params", "Job.title_values", "Job.result_path", "Job.language"}
@@ -162,10 +164,13 @@ ACTION_RECORDS = {"job_submit": "Job", "job_rerun": "Job", "job_download": "Job"
 TARGET_SHAPES: dict[str, re.Pattern[str]] = {
     "Job": re.compile(r"(?P<kind>\w+) #\d+"),
     "Confirmation": re.compile(r"(?P<round_id>\d+) (?P<level>\w+) (?P<database>\w+)"),
-    "Enrolment": re.compile(r"\d+ (?P<grade>\w+) .*", re.S),
+    "Enrolment": re.compile(r"\d+ (?P<grade>\w+)(?: .*)?", re.S),
     "CodeException": re.compile(r".* \((?P<rule>\w+)\)", re.S),
     "RiskThreshold": re.compile(r"\d+ (?P<setting>\S+)"),
 }
+#: What older entries logged for a part their record did not hold (an enrolment made by a
+#: rollover named its learner "None"): left out when shown.
+TARGET_NOTHING: dict[str, re.Pattern[str]] = {"Enrolment": re.compile(r" None$")}
 #: Events name what they concern as "kind:key": a confirmation by its number in the system,
 #: an institution or its learner file by the institution's code.
 TARGET_KINDS = {"confirmation": (RECORD_NAMES["Confirmation"], "#"),
@@ -364,6 +369,8 @@ def concerning(admin: Any, entry: AuditEntry) -> str:
     Old entries read the same, since their stored text has the same shape."""
     target = entry.target or ""
     model = entry.model or ACTION_RECORDS.get(entry.action) or ""
+    if model in TARGET_NOTHING:
+        target = TARGET_NOTHING[model].sub("", target)
     shape = TARGET_SHAPES.get(model)
     found = shape.fullmatch(target) if shape else None
     if found:

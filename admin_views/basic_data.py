@@ -8,6 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from models import Institution, InstitutionKind, db
+from models.people import BUILDING_CONDITION_LABELS
 from rules.permissions import own_institution_id
 
 from .base import ScopedModelView
@@ -85,8 +86,10 @@ class BuildingView(_InstitutionOwned):
         "built_year": _l("Year built (BE)"), "rooms": _l("Rooms"), "condition": _l("Condition"),
     }
     form_columns = ("institution", "name", "use", "built_year", "rooms", "condition")
-    form_choices = {"condition": [("good", _l("Good")), ("fair", _l("Needs repair")),
-                                  ("poor", _l("Unsafe"))]}
+    # One list of labels for the form, the list, details, exports and the filter's options.
+    form_choices = {"condition": list(BUILDING_CONDITION_LABELS.items())}
+    column_choices = form_choices
+    column_filters = ("condition",)
 
     def record_subject(self, obj: Any) -> str:
         return _("Building %(building)s of %(institution)s", building=obj.name,

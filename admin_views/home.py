@@ -210,9 +210,13 @@ def home_context() -> dict[str, Any]:
     round_ = progress.current_round(db.session)
     if round_ is None:
         return {"round_": None}
-    deadline = windows.deadline_of(round_, current_user)
+    # The department confirms nothing, so it has no deadline of its own: its home counts to
+    # the day recording closes, and says so.
+    own = confirms(current_user) is not None
+    deadline = windows.deadline_of(round_, current_user) if own else None
     context: dict[str, Any] = {"round_": round_, "deadline": deadline,
-                               "days": windows.days_to(deadline),
+                               "closes_on": round_.closes_on,
+                               "days": windows.days_to(deadline or round_.closes_on),
                                "is_open": windows.is_open(round_)}
     context.update(HOMES[confirms(current_user)](round_, unit_of(current_user)))
     return context

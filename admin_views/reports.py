@@ -167,6 +167,16 @@ def report_rows(round_: Round, scope: Scope) -> tuple[Row, list[Row]]:
     return Row(scope.code, scope.name, own_confirmed, "", scope.args, dict(own_counts)), rows
 
 
+def shown_report(round_: Round, scope: Scope) -> tuple[Row, list[Row], bool]:
+    """`report_rows` as the screen and its workbook show them, and whether the counts are
+    live: before confirming, an institution checks what it has recorded, not zeros."""
+    own, rows = report_rows(round_, scope)
+    live = scope.institution is not None and not own.confirmed
+    if live:
+        own.counts = live_counts(round_, scope.institution.id)
+    return own, rows, live
+
+
 def _rounds() -> list[Round]:
     return db.session.scalars(select(Round).order_by(Round.academic_year.desc(),
                                                      Round.number.desc())).all()
@@ -189,10 +199,7 @@ class ReportView(DrillDownView):
         if round_ is None:
             return self.render("admin/reports/counts.html", round_=None)
         scope = self.scope()
-        own, rows = report_rows(round_, scope)
-        live = scope.institution is not None and not own.confirmed
-        if live:  # before confirming, a school checks what it has recorded, not zeros
-            own.counts = live_counts(round_, scope.institution.id)
+        own, rows, live = shown_report(round_, scope)
         return self.render("admin/reports/counts.html", round_=round_, rounds=_rounds(),
                            scope=scope, own=own, rows=rows, grades=_grades_in(own),
                            grade_labels=GRADE_LABELS, gender_labels=GENDER_LABELS, live=live)
@@ -202,7 +209,7 @@ class ReportView(DrillDownView):
         """The same report as a workbook: units below with every grade, and the unit's table."""
         round_ = self._round()
         scope = self.scope()
-        own, rows = report_rows(round_, scope)
+        own, rows, _live = shown_report(round_, scope)
         grades = _grades_in(own)
         audit("export", target="report:counts", round_id=round_.id, **scope.args)
         header = [_("Code"), _("Name"), _("Status")]
@@ -215,17 +222,23 @@ class ReportView(DrillDownView):
             for row in [*rows, own]:
                 status = row.status if row is not own else (
                     _("Confirmed") if row.confirmed else _("Not confirmed"))
-                cells: list[Any] = [row.code, row.name if row is not own else _("Total"), status]
+                # The unit's own row sums the units above it; alone (an institution) it is
+                # the unit itself, by its name.
+                name = _("Total") if row is own and rows else row.name
+                cells: list[Any] = [row.code, name, status]
                 for grade in grades:
                     cells += [row.counts.get((grade, "M"), 0), row.counts.get((grade, "F"), 0)]
                 yield cells + [row.sum("M"), row.sum("F"), row.sum()]
 
-        grade_rows = ([str(GRADE_LABELS[g]), own.counts.get((g, "M"), 0),
-                       own.counts.get((g, "F"), 0), own.sum(grades=(g,))] for g in grades)
+        def grade_rows() -> Iterator[list[Any]]:
+            for g in grades:
+                yield [str(GRADE_LABELS[g]), own.counts.get((g, "M"), 0),
+                       own.counts.get((g, "F"), 0), own.sum(grades=(g,))]
+            yield [_("Total"), own.sum("M"), own.sum("F"), own.sum()]  # as the screen's table
         name = f"counts_{round_.academic_year}-{round_.number}_{scope.code or 'all'}.xlsx"
         return writers.xlsx_response(
             name, header, unit_rows(), sheet=_("Units"),
-            more=[(_("By grade"), [_("Grade"), _("Boys"), _("Girls"), _("Total")], grade_rows)])
+            more=[(_("By grade"), [_("Grade"), _("Boys"), _("Girls"), _("Total")], grade_rows())])
 
     @expose("/summary/")
     def summary(self) -> Any:

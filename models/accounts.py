@@ -4,12 +4,14 @@ import enum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from . import db
+from .geography import Province
 from .organisations import Institution, Lao
 
 # OWASP's Password Storage Cheat Sheet: Argon2id, at least 19 MiB, 2 iterations, 1 lane.
@@ -60,6 +62,7 @@ class User(UserMixin, db.Model):
     # Bumped on logout, password change and disable, so a copied session cookie dies with it.
     session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
+    province: Mapped[Province | None] = relationship()
     lao: Mapped[Lao | None] = relationship()
     institution: Mapped[Institution | None] = relationship()
 
@@ -89,8 +92,9 @@ class User(UserMixin, db.Model):
             return str(self.institution)
         if self.lao is not None:
             return str(self.lao)
-        if self.province_code:
-            return self.province_code
+        if self.province is not None:
+            return _("Province %(name)s (%(code)s)", name=self.province.name_th,
+                     code=self.province.code)
         return str(LEVEL_LABELS[Level.DEPARTMENT])
 
 

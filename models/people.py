@@ -186,7 +186,10 @@ class Enrolment(db.Model):
     institution: Mapped[Institution] = relationship()
 
     def __str__(self) -> str:
-        return f"{self.academic_year} {self.grade} {self.learner}"
+        # The audit log keeps this text: a row made with only its learner's key names no one
+        # rather than "None".
+        learner = self.learner
+        return f"{self.academic_year} {self.grade}" + (f" {learner}" if learner else "")
 
 
 class OtherSchoolCount(db.Model):
@@ -231,6 +234,10 @@ class CentreBasicData(db.Model):
 
     def __str__(self) -> str:
         return str(self.institution)
+
+
+#: How a building's condition is kept, and what each code means to its reader.
+BUILDING_CONDITION_LABELS = {"good": _l("Good"), "fair": _l("Needs repair"), "poor": _l("Unsafe")}
 
 
 class Building(db.Model):

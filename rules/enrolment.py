@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 import clock
 from i18n import be_date
@@ -252,6 +253,9 @@ def roll_over(session: Session, enrolment: Enrolment, action: str,
     new = Enrolment(learner_id=enrolment.learner_id, institution_id=enrolment.institution_id,
                     academic_year=year, grade=grade, classroom=enrolment.classroom,
                     enrolled_on=clock.term_start(year), status=EnrolmentStatus.ACTIVE)
+    # The learner is already loaded: named on the new row (for its audit entry) without a
+    # change to the learner's own collection, which would send every learner through its rules.
+    set_committed_value(new, "learner", enrolment.learner)
     session.add(new)
     return new
 

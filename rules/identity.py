@@ -36,9 +36,11 @@ def national_id_problems(value: str | None) -> list[str]:
     if not re.fullmatch(r"\d{13}", value):
         return [_("The national ID must be exactly 13 digits, or a G-code (G and 12 digits).")]
     if int(value[12]) != check_digit(value[:12]):
-        return [_("The national ID %(value)s fails its checksum: the last digit should be "
-                  "%(digit)d. Check the number on the ID card.",
-                  value=value, digit=check_digit(value[:12]))]
+        # Naming the digit that would pass invites "fixing" the last digit of a number whose
+        # mistake is elsewhere: a valid but wrong ID. The number is read again instead.
+        return [_("The national ID %(value)s is not a valid national ID number (it fails the "
+                  "checksum). Read the whole number again from the ID card or the house "
+                  "registration and type it again.", value=value)]
     return []
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
+from i18n import thousands
 from models import Enrolment, Institution, Learner
 from models.people import GENDER_LABELS, GRADE_LABELS, STATUS_LABELS, EnrolmentStatus
 from rules.audit import record
@@ -77,6 +78,20 @@ class Result:
     @property
     def refused_rows(self) -> int:
         return len({p.line for p in self.problems if p.line})
+
+    def refusal(self) -> str:
+        """Why nothing can be imported: how many problems, in how many rows, and whether some
+        are about the whole import (a confirmed institution, another institution's file)."""
+        count, rows = thousands(len(self.problems)), thousands(self.refused_rows)
+        if not self.refused_rows:
+            return _("Nothing can be imported yet: %(count)s problems were found that concern "
+                     "the whole import, not a row of the file. See them below.", count=count)
+        if any(p.line is None for p in self.problems):
+            return _("Nothing can be imported yet: %(count)s problems were found, in %(rows)s "
+                     "rows and about the whole import. Correct what is listed below and upload "
+                     "the file again.", count=count, rows=rows)
+        return _("Nothing can be imported yet: %(count)s problems were found in %(rows)s rows. "
+                 "Correct the file and upload it again.", count=count, rows=rows)
 
     def to_json(self) -> str:
         """Kept as a job's result file: the worker checks, the web server shows."""

@@ -352,3 +352,28 @@ def test_a_jobs_title_reads_in_the_readers_language_with_its_values(tree, browse
     b.get("/language/en")
     html = b.get("/admin/audit/").get_data(as_text=True)
     assert f"Import of new.csv into {school}" in html and f"Check of old.csv for {school}" in html
+
+
+def test_an_enrolment_made_by_the_rollover_is_named_by_its_learner_and_grade(tree, browser):
+    from test_learner_views import _open_round, _seed
+
+    year = _seed(tree, 1, grade="K1")
+    _open_round(year)
+    _open_round(year + 1)
+    assert browser(tree.a.school_user).post(
+        "/admin/student/rollover/?action=promote").status_code == 302
+    carried = db.session.scalar(select(Enrolment).where(Enrolment.academic_year == year + 1))
+    (entry,) = _entries(action="create", model="Enrolment", object_id=str(carried.id))
+    assert entry.target == f"{year + 1} K2 ชื่อ0 สกุล"
+    # An entry written before, when the rollover logged no learner.
+    db.session.add(AuditEntry(at=clock.now(), action="create", model="Enrolment",
+                              object_id="99", target=f"{year + 1} K2 None"))
+    db.session.commit()
+    b = browser(tree.department)
+    cells = _concerning(list(csv.reader(io.StringIO(
+        b.get("/admin/audit/export/csv/").get_data(as_text=True).lstrip("\ufeff")))))
+    assert f"{year + 1} อ.๒ ชื่อ0 สกุล" in cells and f"{year + 1} อ.๒" in cells
+    assert not [c for c in cells if "None" in c or "K2" in c]
+    html = b.get("/admin/audit/").get_data(as_text=True)
+    assert f'<td class="col-target">{year + 1} อ.๒ ชื่อ0 สกุล</td>' in html
+    assert f'<td class="col-target">{year + 1} อ.๒</td>' in html and "None" not in html

@@ -163,3 +163,31 @@ def test_a_province_preview_says_it_leaves_out_the_laos_not_yet_confirmed(tree, 
     assert "ยอดนี้รวมเฉพาะ อปท. ที่ยืนยันภาพรวมของข้อมูลแล้ว ยังมี อปท. อีก 1 แห่ง" in page
     assert tree.a.sao.code in page.split("lec-preview-waiting", 1)[1]
     assert 'id="lec-confirm-yes" disabled' in page
+
+
+def test_the_department_is_given_the_close_of_recording_not_a_deadline_of_its_own(
+        app, tree, browser) -> None:
+    from datetime import timedelta
+
+    from i18n import be_date
+
+    round_ = open_round()
+    round_.institution_deadline = round_.lao_deadline = round_.closes_on - timedelta(days=2)
+    round_.province_deadline = round_.closes_on - timedelta(days=1)
+    db.session.commit()
+    page = browser(tree.department).get("/admin/").get_data(as_text=True)
+    assert "กำหนดส่งของท่าน" not in page
+    with app.test_request_context():
+        closes, province = be_date(round_.closes_on), be_date(round_.province_deadline)
+    assert f"ระบบจะปิดการบันทึกข้อมูลในวันที่ {closes} เวลา ๒๔.๐๐ น." in page
+    assert province not in page
+    # The levels that confirm keep their own deadline.
+    assert f"กำหนดส่งของท่านคือ {province}" in browser(tree.a.province_user).get(
+        "/admin/").get_data(as_text=True)
+
+
+def test_the_province_home_names_the_province(tree, browser) -> None:
+    open_round()
+    page = browser(tree.a.province_user).get("/admin/").get_data(as_text=True)
+    assert '<p class="text-muted">จังหวัดศรีสะเกษ (33)</p>' in page
+    assert 'title="จังหวัดศรีสะเกษ (33)"' in page  # the header, without the login twice

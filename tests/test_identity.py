@@ -28,6 +28,18 @@ def test_checksum_accepts_valid_and_refuses_wrong_last_digit() -> None:
     assert "checksum" in national_id_problems(bad)[0]
 
 
+def test_a_failed_checksum_asks_for_the_number_again_without_the_digit_that_would_pass(
+        app) -> None:
+    """A clerk told which last digit passes "fixes" it and saves a valid but wrong ID."""
+    good = valid_id("110170020345")
+    bad = good[:12] + str((int(good[12]) + 1) % 10)
+    with app.test_request_context():  # Thai, as the clerk reads it
+        (message,) = national_id_problems(bad)
+    assert f"เลขประจำตัวประชาชน {bad} ไม่ใช่เลขประจำตัวประชาชนที่ถูกต้อง" in message
+    assert "บัตรประจำตัวประชาชนหรือทะเบียนบ้าน" in message
+    assert "ควรเป็น" not in message and good[12] not in message.replace(bad, "")
+
+
 def test_leading_zero_is_valid() -> None:
     assert national_id_problems(valid_id("012345678901")) == []
 

@@ -305,7 +305,7 @@ def test_xlsx_with_a_real_formula_cell_is_refused(app, tree):
     assert [(p.line, p.column) for p in result.problems] == [(2, "นามสกุล")]
 
 
-def test_a_confirmed_institution_cannot_import(app, tree):
+def test_a_confirmed_institution_cannot_import(app, tree, browser):
     from models import Round
     from rules import confirmation
 
@@ -320,6 +320,15 @@ def test_a_confirmed_institution_cannot_import(app, tree):
     result = run(tree.a.school_user, tree.a.school, csv_bytes([row(1), row(2)]))
     assert not result.ok and result.problems[0].line is None  # a rule about the whole unit
     assert learner_count() == 0
+    # The preview says the problem is the whole import's, not "in 0 rows".
+    page = upload(browser(tree.a.school_user), csv_bytes([row(1), row(2)])).get_data(
+        as_text=True)
+    assert "พบปัญหา 1 รายการ ซึ่งเป็นปัญหาของการนำเข้าทั้งไฟล์" in page
+    assert "ใน 0 แถว" not in page
+    # With a bad row too, both are told.
+    page = upload(browser(tree.a.school_user), csv_bytes([row(1), row(2, grade="Z9")])
+                  ).get_data(as_text=True)
+    assert "พบปัญหา 2 รายการ ใน 1 แถว และที่เป็นปัญหาของการนำเข้าทั้งไฟล์" in page
 
 
 @pytest.mark.parametrize("birth", ["", "-", None])

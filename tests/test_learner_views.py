@@ -38,7 +38,8 @@ def test_bad_checksum_is_refused_and_nothing_saved(tree, browser) -> None:  # no
     school = browser(tree.a.school_user)
     bad = nid(1)[:12] + str((int(nid(1)[12]) + 1) % 10)
     page = enrol(school, bad).get_data(as_text=True)
-    assert "checksum" in page or "หลักตรวจสอบ" in page
+    assert "ไม่ใช่เลขประจำตัวประชาชนที่ถูกต้อง" in page and "ทะเบียนบ้าน" in page
+    assert "ควรเป็น" not in page  # no digit to copy in
     assert "สมชาย" in page  # the form keeps what the user typed
     assert db.session.scalar(select(Learner)) is None
 

@@ -129,7 +129,32 @@ def test_report_as_xlsx_has_units_and_grades(app, confirmed, browser):
     assert units[-1][-1] == 14 and units[-1][1] == "รวม"
     grades = list(book.worksheets[1].iter_rows(values_only=True))
     assert grades[1][1:] == (7, 6, 13)  # P1: boys 3 + 3 + 1, girls 2 + 4
+    assert grades[-1] == ("รวม", 7, 7, 14)  # as the screen's table ends
     assert book.worksheets[0].freeze_panes == "A2"
+
+
+def test_an_institutions_report_as_xlsx_names_it_and_totals_its_grades(app, confirmed,
+                                                                       browser):
+    school = confirmed.tree.a.school
+    response = browser(confirmed.tree.a.school_user).get(
+        f"/admin/reports/xlsx/?round={confirmed.round.id}")
+    book = openpyxl.load_workbook(io.BytesIO(response.get_data()))
+    units = list(book.worksheets[0].iter_rows(values_only=True))
+    assert units[1:] == [(school.code, school.name, "ยืนยันข้อมูลแล้ว", 3, 2, 0, 1, 3, 3, 6)]
+    grades = list(book.worksheets[1].iter_rows(values_only=True))
+    assert grades[1:] == [("ป.๑", 3, 2, 5), ("ม.๑", 0, 1, 1), ("รวม", 3, 3, 6)]
+
+
+def test_an_unconfirmed_institutions_workbook_has_the_counts_its_screen_shows(app, confirmed,
+                                                                             browser):
+    centre = browser(confirmed.tree.a.cdc_user)
+    assert "lec-unconfirmed" in page(browser, confirmed.tree.a.cdc_user, "/admin/reports/")
+    book = openpyxl.load_workbook(io.BytesIO(centre.get(
+        f"/admin/reports/xlsx/?round={confirmed.round.id}").get_data()))
+    grades = list(book.worksheets[1].iter_rows(values_only=True))
+    assert grades[1:] == [("เด็กอายุ ๓ ปี", 1, 1, 2), ("รวม", 1, 1, 2)]  # recorded, not zeros
+    (unit,) = list(book.worksheets[0].iter_rows(values_only=True))[1:]
+    assert unit[2] == "ยังไม่ยืนยัน" and unit[-1] == 2
 
 
 def test_printable_confirmation_summary(app, confirmed, browser):
