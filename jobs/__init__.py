@@ -11,9 +11,10 @@ job shows as stopped and its owner may run it again.
 
 import logging
 import shutil
+import sqlite3
 import time
 from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, nullcontext, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from flask import Flask, current_app
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from huey import Huey
+from redis.exceptions import RedisError
 from sqlalchemy import update
 
 import clock
@@ -34,6 +36,8 @@ from rules.scope import Unit, covers, unit_of
 from . import queue
 
 log = logging.getLogger(__name__)
+#: What a queue that cannot be reached raises: Redis down, or the SQLite queue file locked or gone.
+QUEUE_DOWN = (RedisError, sqlite3.Error, OSError)
 
 Handler = Callable[..., str | None]
 
@@ -106,13 +110,23 @@ def submit(kind: str, user: User, title: str | Title = "", **params: Any) -> Job
     db.session.flush()
     record("job_submit", str(job), kind=kind, job_id=job.id)
     db.session.commit()
-    _enqueue(job.id)
+    _enqueue(job)
     db.session.refresh(job)
     return job
 
 
-def _enqueue(job_id: int) -> None:
-    current_app.extensions["lec_jobs_task"](job_id)
+def _enqueue(job: Job) -> None:
+    """Hand the job to the queue. A queue that cannot be reached fails the job in words, with
+    nothing done, so its owner may run it again; the page does not fail."""
+    try:
+        current_app.extensions["lec_jobs_task"](job.id)
+    except QUEUE_DOWN:
+        log.exception("job %s (%s) could not be queued", job.id, job.kind)
+        job.status = JobStatus.FAILED
+        job.message = _("The job queue cannot be reached right now, so the job was not "
+                        "started. Nothing was saved. Run it again in a few minutes.")
+        job.finished_at = clock.now()
+        db.session.commit()
 
 
 def stalled(job: Job) -> bool:
@@ -145,8 +159,9 @@ def rerun(job: Job) -> None:
     job.finished_at = clock.now()
     record("job_rerun", str(job), kind=job.kind, job_id=job.id)
     db.session.commit()
-    _forget_progress(job.id)
-    _enqueue(job.id)
+    with suppress(*QUEUE_DOWN):
+        _forget_progress(job.id)
+    _enqueue(job)
 
 
 def may_see(user: Any, job: Job) -> bool:
@@ -179,7 +194,10 @@ def _forget_progress(job_id: int) -> None:
 def progress(job: Job) -> tuple[int, int | None, float | None]:
     """(rows done, rows in all, when last reported) of a job."""
     if job.status == JobStatus.RUNNING:
-        seen = queue.huey().get(_progress_key(job.id), peek=True)
+        try:
+            seen = queue.huey().get(_progress_key(job.id), peek=True)
+        except QUEUE_DOWN:  # the jobs pages still show what the job row knows
+            seen = None
         if seen is not None:
             return seen
     return job.rows_done, job.rows_total, None

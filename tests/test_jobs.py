@@ -187,6 +187,23 @@ def test_jobs_travel_through_redis(app, tree, results, monkeypatch):
         queue.flush()
 
 
+def test_a_job_sent_while_the_queue_is_down_fails_in_words_and_runs_again_later(
+        app, tree, browser, results, monkeypatch):
+    monkeypatch.setitem(app.extensions, "lec_jobs", app.extensions["lec_jobs"])
+    monkeypatch.setitem(app.extensions, "lec_jobs_task", app.extensions["lec_jobs_task"])
+    working = app.extensions["lec_jobs"], app.extensions["lec_jobs_task"]
+    jobs.use_queue(app, RedisHuey("lec-down", url="redis://127.0.0.1:9/0", results=False))
+    job = fresh(jobs.submit("test_learners", tree.department, ids=[nid(1)], name="r.txt"))
+    assert job.status == JobStatus.FAILED and "คิวงาน" in job.message
+    client = browser(tree.department)
+    page = client.get("/admin/jobs/")
+    assert page.status_code == 200 and "ทำอีกครั้ง" in page.get_data(as_text=True)
+    assert learners() == 0
+    app.extensions["lec_jobs"], app.extensions["lec_jobs_task"] = working  # the queue is back
+    jobs.rerun(fresh(job))
+    assert fresh(job).status == JobStatus.DONE and learners() == 1
+
+
 def test_make_runs_worker_needs_no_redis_and_stops_with_its_parent(tmp_path):
     """What `make run` starts beside the web server: a worker on the SQLite queue file."""
     root = Path(__file__).resolve().parent.parent
