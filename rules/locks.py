@@ -54,6 +54,8 @@ class _Touched:
 
     # institution id -> academic years written (None: undated basic data of running rounds)
     years: dict[int, set[int | None]] = field(default_factory=dict)
+    # institution id -> years whose enrolments only close the year (windows.closes_the_year)
+    closing: dict[int, set[int]] = field(default_factory=dict)
     learner_ids: set[int] = field(default_factory=set)
     count_schools: dict[int, set[int]] = field(default_factory=dict)  # round -> other schools
     laos: dict[int, set[str]] = field(default_factory=dict)  # LAO -> databases whose units change
@@ -65,8 +67,9 @@ def _touched(session: Session) -> _Touched:
         (o, False) for o in session.dirty if session.is_modified(o)]
     for obj, deleting in changed:
         if isinstance(obj, Enrolment):
+            written = t.closing if windows.closes_the_year(obj) else t.years
             for institution_id in _values(obj, "institution_id"):
-                t.years.setdefault(institution_id, set()).update(_values(obj, "academic_year"))
+                written.setdefault(institution_id, set()).update(_values(obj, "academic_year"))
         elif isinstance(obj, CentreBasicData | Building):
             for institution_id in _values(obj, "institution_id"):
                 t.years.setdefault(institution_id, set()).add(None)
@@ -104,9 +107,9 @@ def _institution_problems(session: Session, t: _Touched) -> list[str]:
                 .where(Enrolment.learner_id.in_(t.learner_ids))):
             learner_years.setdefault(institution_id, set()).add(year)
             t.years.setdefault(institution_id, set())
-    if not t.years:
+    if not (t.years or t.closing):
         return []
-    ids = sorted(t.years)
+    ids = sorted(set(t.years) | set(t.closing))
     session.execute(select(Institution.id).where(Institution.id.in_(ids))
                     .order_by(Institution.id).with_for_update(read=True))
     rows = session.execute(
@@ -115,12 +118,22 @@ def _institution_problems(session: Session, t: _Touched) -> list[str]:
         .join(Institution, Institution.id == Confirmation.institution_id)
         .where(Confirmation.level == ConfirmLevel.INSTITUTION,
                Confirmation.cancelled_at.is_(None), Confirmation.institution_id.in_(ids))).all()
+    later_open: dict[int, int] = {}  # year -> the highest number of its rounds open now
+    for open_round in session.scalars(select(Round).where(
+            Round.academic_year.in_({r.academic_year for _i, r, _n in rows}))):
+        if windows.is_open(open_round):
+            later_open[open_round.academic_year] = max(
+                open_round.number, later_open.get(open_round.academic_year, 0))
     problems = []
     for institution_id, round_, name in rows:
-        years = t.years[institution_id]
+        years = t.years.get(institution_id, set())
         running = not windows.is_closed(round_)
-        if round_.academic_year in years or (running and (
-                None in years or round_.academic_year in learner_years.get(institution_id, ()))):
+        # A closed round's snapshot is final: a later round of its year records anew, and
+        # closing the year is the rollover's, so neither is refused for it.
+        frozen = running or later_open.get(round_.academic_year, 0) <= round_.number
+        if (frozen and round_.academic_year in years) or (running and (
+                None in years or round_.academic_year in learner_years.get(institution_id, ())
+                or round_.academic_year in t.closing.get(institution_id, ()))):
             problems.append(_(
                 "%(institution)s has confirmed its data (ยืนยันข้อมูล) for round %(round)s, so "
                 "its learners and basic data cannot be changed. To correct them, the LAO must "
@@ -165,7 +178,7 @@ def check_locks(session: Session, flush_context: Any, instances: Any) -> None:
         raise RuleViolation(_("Confirmations and their snapshots are kept for the record; "
                               "cancel a confirmation instead of deleting it."))
     t = _touched(session)
-    if not (t.years or t.learner_ids or t.count_schools or t.laos):
+    if not (t.years or t.closing or t.learner_ids or t.count_schools or t.laos):
         return
     with session.no_autoflush:
         problems = _institution_problems(session, t) + _lao_problems(session, t)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 import clock
 from i18n import be_date
 from models import Confirmation, Enrolment, OtherSchoolCount, Round
+from models.people import EnrolmentStatus
 from models.rounds import ConfirmLevel
 
 from . import RuleViolation, current_actor, validates
@@ -92,6 +93,28 @@ def intake_year_problem(session: Session, academic_year: int) -> str | None:
              "the round first.", year=academic_year)
 
 
+#: What a rollover records of how a finished year ended: its only change to that year's row.
+YEAR_END_STATUSES = (EnrolmentStatus.GRADUATED, EnrolmentStatus.WITHDRAWN)
+
+
+def closes_the_year(enrolment: Enrolment) -> bool:
+    """Whether this flush only marks an active enrolment graduated or withdrawn (a rollover's
+    graduate or withdraw). Once every round of its year has closed, that changes no round's
+    counts (their snapshots are final), so neither the windows nor the locks refuse it."""
+    state = inspect(enrolment)
+    if state.pending or state.deleted or enrolment.status not in YEAR_END_STATUSES:
+        return False
+    changed = {attr.key for attr in state.attrs if attr.history.has_changes()}
+    return (changed <= {"status", "status_changed_at"}
+            and list(state.attrs.status.history.deleted) == [EnrolmentStatus.ACTIVE])
+
+
+def year_has_ended(session: Session, academic_year: int) -> bool:
+    """Every round of `academic_year` has closed (a year without rounds has not ended)."""
+    rounds = session.scalars(select(Round).where(Round.academic_year == academic_year)).all()
+    return bool(rounds) and all(is_closed(r) for r in rounds)
+
+
 def _round(session: Session, round_id: int | None) -> Round | None:
     with session.no_autoflush:
         return session.get(Round, round_id) if round_id is not None else None
@@ -101,6 +124,7 @@ def problems(session: Session) -> list[str]:
     """What the pending flush writes to a round outside its window."""
     found: list[str | None] = []
     years: set[int] = set()
+    closing: set[int] = set()
     changed = list(session.new) + list(session.deleted) + [
         o for o in session.dirty if session.is_modified(o)]
     for obj in changed:
@@ -109,8 +133,9 @@ def problems(session: Session) -> list[str]:
             if round_ is not None:
                 found.append(window_problem(round_))
         elif isinstance(obj, Enrolment) and obj.academic_year is not None:
-            years.add(obj.academic_year)
+            (closing if closes_the_year(obj) else years).add(obj.academic_year)
     with session.no_autoflush:
+        years |= {year for year in closing - years if not year_has_ended(session, year)}
         found += [year_problem(session, year) for year in sorted(years)]
     return [p for p in dict.fromkeys(found) if p]
 

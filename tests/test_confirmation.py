@@ -1,7 +1,7 @@
 """SPEC §5 step by step: institutions confirm, then LAOs per database, then the province; cancels
 come from above with a reason; nothing under a live confirmation changes, by any path."""
 
-from datetime import date
+from datetime import date, timedelta
 from itertools import count
 
 import pytest
@@ -24,6 +24,7 @@ from models import (
 )
 from rules import RuleViolation, acting_as, windows
 from rules import confirmation as rules
+from rules.enrolment import roll_over
 from rules.identity import check_digit
 from rules.progress import live_confirmation
 
@@ -36,9 +37,11 @@ def national_id() -> str:
     return first12 + str(check_digit(first12))
 
 
-def open_round(year: int = YEAR, number: int = 1) -> Round:
-    """A round open for as long as the rules let a round of its year be open."""
+def open_round(year: int = YEAR, number: int = 1, closes: date | None = None) -> Round:
+    """A round open for as long as the rules let a round of its year be open, or that closed at
+    the end of `closes`."""
     first, last = windows.round_date_bounds(year)
+    last = closes or last
     round_ = Round(academic_year=year, number=number, opens_on=first, closes_on=last,
                    institution_deadline=last, lao_deadline=last, province_deadline=last)
     db.session.add(round_)
@@ -190,6 +193,66 @@ def test_a_past_years_confirmation_does_not_freeze_the_learner_for_good(tree) ->
     db.session.get(Enrolment, last_year.id).grade = "P2"  # but last year's record stays
     with pytest.raises(RuleViolation):
         db.session.commit()
+
+
+def test_the_rollover_closes_a_year_whose_confirmed_rounds_have_closed(tree) -> None:
+    """Graduate and withdraw record how last year ended; its confirmed counts stay as they were."""
+    past = open_round(YEAR - 1, closes=date(clock.ce_year(YEAR - 1), 6, 11))
+    leaving, going, staying = (enrol(tree.a.school, grade, year=YEAR - 1)
+                               for grade in ("P6", "P3", "P1"))
+    with acting_as(None):
+        confirmation = rules.confirm_institution(db.session, past, tree.a.school)
+        db.session.commit()
+    counted = snapshot(confirmation)
+    with acting_as(tree.a.school_user):
+        roll_over(db.session, leaving, "graduate")
+        roll_over(db.session, going, "withdraw")
+        db.session.commit()
+        assert (leaving.status, going.status) == ("graduated", "withdrawn")
+        assert snapshot(confirmation) == counted
+        # Anything else of that year stays as confirmed.
+        for field, value in (("grade", "P2"), ("status", "transferred")):
+            setattr(staying, field, value)
+            with pytest.raises(RuleViolation):
+                db.session.commit()
+            db.session.rollback()
+
+
+def test_a_running_rounds_confirmation_still_refuses_the_rollover(tree) -> None:
+    round_ = open_round()
+    leaving = enrol(tree.a.school, "P6")
+    with acting_as(None):
+        rules.confirm_institution(db.session, round_, tree.a.school)
+        db.session.commit()
+    with acting_as(tree.a.school_user), pytest.raises(RuleViolation) as refused:
+        roll_over(db.session, leaving, "graduate")
+        db.session.commit()
+    db.session.rollback()
+    assert "ยกเลิกการยืนยันข้อมูล" in str(refused.value)
+    assert db.session.get(Enrolment, leaving.id).status == "active"
+
+
+def test_a_later_round_of_the_year_records_anew(tree) -> None:
+    """Round 1 closed with its snapshot; while round 2 is open the school records changes for it,
+    and its own confirmation of round 2 freezes them again."""
+    first = open_round(closes=clock.today() - timedelta(days=1))
+    second = open_round(number=2)
+    enrolment = enrol(tree.a.school, "P1")
+    with acting_as(None):
+        confirmation = rules.confirm_institution(db.session, first, tree.a.school)
+        db.session.commit()
+    counted = snapshot(confirmation)
+    with acting_as(tree.a.school_user):
+        enrolment.grade = "P2"
+        db.session.commit()
+        assert snapshot(confirmation) == counted
+        rules.confirm_institution(db.session, second, tree.a.school)
+        db.session.commit()
+        enrolment.grade = "P3"
+        with pytest.raises(RuleViolation):
+            db.session.commit()
+        db.session.rollback()
+    assert db.session.get(Enrolment, enrolment.id).grade == "P2"
 
 
 def test_lao_with_no_institution_of_a_kind_has_nothing_to_confirm(tree) -> None:
