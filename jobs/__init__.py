@@ -182,12 +182,14 @@ def _progress_key(job_id: int) -> str:
 
 def report_progress(job: Job, done: int, total: int | None) -> None:
     """Tell the jobs page how far `job` is; kept in the queue's store, outside the job's
-    transaction, so it shows while the work is still uncommitted."""
-    queue.huey().put(_progress_key(job.id), (done, total, time.time()))
+    transaction, so it shows while the work is still uncommitted; on Redis it expires
+    (queue.PROGRESS_SECONDS), so a killed worker's report does not stay forever."""
+    queue.huey().put_result(_progress_key(job.id), (done, total, time.time()))
 
 
 def _forget_progress(job_id: int) -> None:
-    """Drop what an earlier attempt reported, so a new one starts its bar from nothing."""
+    """Drop what an attempt reported: a new one starts its bar from nothing, and a finished
+    one's counts are on its job row."""
     queue.huey().delete(_progress_key(job_id))
 
 
@@ -284,4 +286,6 @@ def execute(app: Flask, job_id: int) -> None:
             db.session.commit()
         finally:
             db.session.remove()
+        with suppress(*QUEUE_DOWN):  # the job row holds its final counts now
+            _forget_progress(job_id)
 

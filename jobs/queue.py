@@ -18,10 +18,14 @@ from urllib.parse import urlsplit, urlunsplit
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
-from huey import Huey, RedisHuey, SqliteHuey
+from huey import Huey, RedisExpireHuey, SqliteHuey
 
 #: Key prefix of the queue in Redis; workers and web servers must use the same one.
 QUEUE_NAME = "lec"
+#: How long Redis keeps a job's progress report without a newer one: far beyond
+#: LEC_JOB_STALE_SECONDS, so a stopped job still shows how far it got, yet what a killed worker
+#: left does not stay in Redis forever.
+PROGRESS_SECONDS = 24 * 3600
 
 
 def configure(app: Flask) -> None:
@@ -45,9 +49,15 @@ def build(app: Flask) -> Huey:
         return Huey(name, results=False, immediate=True)
     url = app.config.get("LEC_JOBS_REDIS_URL") or app.config.get("REDIS_URL")
     if url:
-        return RedisHuey(name, url=url, results=False)
+        return on_redis(name, url)
     Path(app.config["LEC_JOBS_QUEUE_FILE"]).parent.mkdir(parents=True, exist_ok=True)
     return SqliteHuey(name, filename=app.config["LEC_JOBS_QUEUE_FILE"], results=False)
+
+
+def on_redis(name: str, url: str) -> Huey:
+    """The queue on Redis; what is put with `put_result` (job progress) expires after
+    PROGRESS_SECONDS."""
+    return RedisExpireHuey(name, url=url, results=False, expire_time=PROGRESS_SECONDS)
 
 
 def describe(app: Flask) -> str:

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from huey import RedisHuey, SqliteHuey
+from huey import SqliteHuey
 from jobkinds import add_learners  # noqa: F401 - registers the test kinds
 from sqlalchemy import func, select
 
@@ -159,6 +159,7 @@ def test_a_killed_worker_commits_nothing_and_the_job_runs_again(
     worker = _worker(app, queue_file, results)
     try:
         _wait(lambda: seen(job)[0] == JobStatus.DONE)
+        _wait(lambda: jobs.queue.huey().storage.result_store_size() == 0)  # its progress too
     finally:
         worker.terminate()
         worker.wait(10)
@@ -171,18 +172,26 @@ def test_a_killed_worker_commits_nothing_and_the_job_runs_again(
 
 @pytest.mark.skipif(os.environ.get("CI") != "true" and not os.environ.get("LEC_TEST_REDIS"),
                     reason="the Redis queue is tested in CI (or with LEC_TEST_REDIS=1)")
-def test_jobs_travel_through_redis(app, tree, results, monkeypatch):
-    queue = RedisHuey("lec-test-11", url="redis://127.0.0.1:6379/11", results=False)
+def test_jobs_travel_through_redis_and_leave_no_progress_there(
+        app, tree, browser, results, monkeypatch):
+    queue = jobs.queue.on_redis("lec-test-11", "redis://127.0.0.1:6379/11")
     queue.flush()
+    redis = queue.storage.conn
     monkeypatch.setitem(app.extensions, "lec_jobs", app.extensions["lec_jobs"])
     monkeypatch.setitem(app.extensions, "lec_jobs_task", app.extensions["lec_jobs_task"])
     jobs.use_queue(app, queue)
     try:
         job = jobs.submit("test_learners", tree.department, ids=[nid(1), nid(2)])
         assert fresh(job).status == JobStatus.QUEUED and queue.pending_count() == 1
+        jobs.report_progress(job, 0, 2)  # as a worker does while the job runs
+        [key] = redis.scan_iter(match="*progress*")
+        assert 0 < redis.ttl(key) <= jobs.queue.PROGRESS_SECONDS
         queue.execute(queue.dequeue())  # what a worker on another machine does
         job = fresh(job)
         assert job.status == JobStatus.DONE and (job.rows_done, learners()) == (2, 2)
+        assert list(redis.scan_iter(match=f"*{queue.storage.name}*")) == []
+        page = browser(tree.department).get("/admin/jobs/").get_data(as_text=True)
+        assert "2 จาก 2 แถว" in page
     finally:
         queue.flush()
 
@@ -192,7 +201,7 @@ def test_a_job_sent_while_the_queue_is_down_fails_in_words_and_runs_again_later(
     monkeypatch.setitem(app.extensions, "lec_jobs", app.extensions["lec_jobs"])
     monkeypatch.setitem(app.extensions, "lec_jobs_task", app.extensions["lec_jobs_task"])
     working = app.extensions["lec_jobs"], app.extensions["lec_jobs_task"]
-    jobs.use_queue(app, RedisHuey("lec-down", url="redis://127.0.0.1:9/0", results=False))
+    jobs.use_queue(app, jobs.queue.on_redis("lec-down", "redis://127.0.0.1:9/0"))
     job = fresh(jobs.submit("test_learners", tree.department, ids=[nid(1)], name="r.txt"))
     assert job.status == JobStatus.FAILED and "คิวงาน" in job.message
     client = browser(tree.department)
