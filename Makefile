@@ -4,12 +4,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 STAMP := $(VENV)/.installed
+# The laptop and CI install the test tools too; a production server passes
+# REQUIREMENTS=requirements.txt and gets only what the app runs on.
+REQUIREMENTS ?= requirements-dev.txt
 
 .PHONY: run test lint translations translations-update clean benchmark
 
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check -r $(REQUIREMENTS)
 	touch $(STAMP)
 
 # Compiled catalogs are build output; the .po files are the source.
