@@ -87,6 +87,9 @@ COLUMNS: tuple[Column, ...] = (
 BY_KEY = {c.key: c for c in COLUMNS}
 ENROLMENT_FIELDS = tuple(c.key for c in COLUMNS if c.on_enrolment)
 LEARNER_FIELDS = tuple(c.key for c in COLUMNS if not c.on_enrolment and c.key != "national_id")
+# What an institution keeps of a learner who has left it: who was there, not how to reach them.
+WHO_WAS_THERE = frozenset({"national_id", "title", "first_name", "last_name", "gender",
+                           "birth_date"})
 
 # Parts of a split address (the legacy report and DMC) joined into one address line; the
 # group header ("ที่อยู่ตามทะเบียนบ้าน", "ที่อยู่ปัจจุบัน") says which address they belong to.

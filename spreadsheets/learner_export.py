@@ -18,14 +18,11 @@ import clock
 from models import Enrolment, Institution, Learner
 from models.people import GENDER_LABELS, GRADE_LABELS, STATUS_LABELS
 from rules.tree import holds_learner
-from spreadsheets.columns import COLUMNS
+from spreadsheets.columns import COLUMNS, WHO_WAS_THERE
 from spreadsheets.writers import FORMULA_STARTS
 
 INSTITUTION_HEADERS = ((_l("Institution code"), "code"), (_l("Institution"), "name"))
 YEAR_HEADER = _l("Academic year")
-# What an institution keeps of a learner who has left it: who was there, not how to reach them.
-WHO_WAS_THERE = frozenset({"national_id", "title", "first_name", "last_name", "gender",
-                           "birth_date"})
 
 
 def _safe(value: ColumnElement[Any]) -> ColumnElement[Any]:

@@ -25,9 +25,10 @@ from i18n import thousands
 from models import Enrolment, Institution, Learner
 from models.people import GENDER_LABELS, GRADE_LABELS, STATUS_LABELS, EnrolmentStatus
 from rules.audit import record
+from rules.tree import holds_learner
 from rules.windows import intake_year_problem
 from spreadsheets import learner_bulk
-from spreadsheets.columns import COLUMNS, ENROLMENT_FIELDS
+from spreadsheets.columns import COLUMNS, ENROLMENT_FIELDS, WHO_WAS_THERE
 from spreadsheets.learner_file import (
     MAX_BYTES,
     LearnerFile,
@@ -249,25 +250,28 @@ def header() -> list[str]:
 
 def learner_rows(session: Session, institution: Institution, year: int,
                  batch: int = 1000) -> Iterator[list[Any]]:
-    """An institution's active learners of one year, as rows of the import file."""
-    query = (select(Enrolment).join(Learner, Learner.id == Enrolment.learner_id)
+    """An institution's active learners of one year, as rows of the import file. A learner
+    held elsewhere by now keeps only who was there: not the guardian, contact or health."""
+    query = (select(Enrolment, holds_learner()).join(Learner, Learner.id == Enrolment.learner_id)
              .where(Enrolment.institution_id == institution.id,
                     Enrolment.academic_year == year,
                     Enrolment.status == EnrolmentStatus.ACTIVE)
              .options(joinedload(Enrolment.learner))
              .order_by(Enrolment.grade, Enrolment.classroom, Learner.national_id)
              .execution_options(yield_per=batch))
-    for enrolment in session.scalars(query):
-        yield export_row(enrolment)
+    for enrolment, holds in session.execute(query):
+        yield export_row(enrolment, holds)
 
 
-def export_row(enrolment: Enrolment) -> list[Any]:
-    """One enrolment as the cells of the learner file."""
+def export_row(enrolment: Enrolment, holds: bool = True) -> list[Any]:
+    """One enrolment as the cells of the learner file; `holds`: it is the enrolment holding
+    its learner (rules.tree), else the learner's own cells beyond who was there stay empty."""
     learner = enrolment.learner
     out: list[Any] = []
     for column in COLUMNS:
         obj = enrolment if column.key in ENROLMENT_FIELDS else learner
-        value = getattr(obj, column.key)
+        value = getattr(obj, column.key) if (
+            holds or obj is enrolment or column.key in WHO_WAS_THERE) else None
         if column.key == "gender":
             value = str(GENDER_LABELS.get(value, value))
         elif column.key == "grade":

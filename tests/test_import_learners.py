@@ -294,6 +294,24 @@ def test_round_trip_export_then_import_into_an_empty_copy(app, tree, browser, ex
     assert again.ok and again.unchanged == 6
 
 
+def test_last_years_file_keeps_no_contact_of_a_learner_now_held_elsewhere(app, tree, browser):
+    """The school a learner left may still download its old year: names, not how to reach them."""
+    _full_learners(2, tree.a.school)
+    moved = db.session.scalars(select(Enrolment).order_by(Enrolment.id)).first()
+    with acting_as(None):
+        db.session.add(Enrolment(learner_id=moved.learner_id, institution=tree.b.school,
+                                 academic_year=YEAR + 1, grade="P3", status="active"))
+        db.session.commit()
+    text = browser(tree.a.school_user).get(
+        f"/admin/import/learners/csv/?year={YEAR}").get_data().decode("utf-8-sig")
+    rows = {r["เลขประจำตัวประชาชน"]: r for r in csv.DictReader(io.StringIO(text))}
+    gone, stayed = rows[moved.learner.national_id], rows[nid(1, first="0")]
+    assert gone["ชื่อ"] == "มะลิ0" and gone["ระดับชั้น"] == stayed["ระดับชั้น"]
+    assert gone["ชื่อผู้ปกครอง"] == gone["โทรศัพท์ผู้ปกครอง"] == gone["ที่อยู่ปัจจุบัน"] == ""
+    assert gone["น้ำหนัก (กก.)"] == ""
+    assert stayed["ชื่อผู้ปกครอง"] == "นางมาลี ศรีสุข"
+
+
 def test_xlsx_with_a_real_formula_cell_is_refused(app, tree):
     book = openpyxl.Workbook()
     sheet = book.active
