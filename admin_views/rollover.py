@@ -128,16 +128,25 @@ class RolloverMixin:
 
 
 GRADE_ORDER = {g: i for i, g in enumerate(SCHOOL_GRADES + CDC_GRADES)}
+#: The grades a school's learners finish a level in (kindergarten, primary, lower and upper
+#: secondary); graduating from any other school grade is most likely a slip for promote.
+LEVEL_ENDS = frozenset({"K3", "P6", "M3", "M6"})
 
 
-def rollover_moves(query: Any, action: str) -> list[tuple[str, str, int]]:
-    """(from "year grade", to "year grade" or the closing status, how many) for the second look."""
+def rollover_moves(query: Any, action: str) -> list[tuple[str, str, int, str | None]]:
+    """(from "year grade", to "year grade" or the closing status, how many, a warning or None)
+    for the second look."""
     rows = (query.order_by(None)
             .with_entities(Enrolment.academic_year, Enrolment.grade, func.count(Enrolment.id))
             .group_by(Enrolment.academic_year, Enrolment.grade).all())
     moves = []
     for year, grade, count in sorted(rows, key=lambda r: (r[0], GRADE_ORDER.get(r[1], 99))):
         source = _("%(grade)s, year %(year)d", grade=GRADE_LABELS.get(grade, grade), year=year)
+        warning = None
+        if action == "graduate" and grade in SCHOOL_GRADES and grade not in LEVEL_ENDS:
+            warning = _("%(grade)s does not end a level: check that these learners really "
+                        "graduated; to move them up a grade choose Promote instead.",
+                        grade=GRADE_LABELS.get(grade, grade))
         if action in ("graduate", "withdraw"):
             target = str(STATUS_LABELS[EnrolmentStatus.GRADUATED if action == "graduate"
                                        else EnrolmentStatus.WITHDRAWN])
@@ -145,7 +154,7 @@ def rollover_moves(query: Any, action: str) -> list[tuple[str, str, int]]:
             after = grade if action == "repeat" else next_grade(grade)
             target = (_("%(grade)s, year %(year)d", grade=GRADE_LABELS[after], year=year + 1)
                       if after else _("cannot be promoted from the last grade: graduate them"))
-        moves.append((source, target, count))
+        moves.append((source, target, count, warning))
     return moves
 
 

@@ -334,6 +334,15 @@ def test_rollover_says_which_grade_becomes_which_in_which_year(tree, browser) ->
     assert f"<td>ป.๑ ปีการศึกษา {year}</td><td>→ ป.๒ ปีการศึกษา {year + 1}</td>" in text
 
 
+def test_graduating_a_grade_that_ends_no_level_is_questioned(tree, browser) -> None:  # noqa: ANN001
+    _seed(tree, 2, grade="K1")
+    school = browser(tree.a.school_user)
+    text = school.get("/admin/student/rollover/?action=graduate").get_data(as_text=True)
+    assert "อ.๑ ไม่ใช่ชั้นสุดท้ายของระดับการศึกษา" in text and 'class="table-warning"' in text
+    last = school.get("/admin/student/rollover/?action=promote").get_data(as_text=True)
+    assert "ไม่ใช่ชั้นสุดท้าย" not in last  # promote is what K1 learners usually need
+
+
 def test_a_birth_date_in_the_future_is_refused_without_a_negative_age(tree,  # noqa: ANN001
                                                                       browser) -> None:  # noqa: ANN001
     future = clock.today().replace(year=clock.today().year + 1)
