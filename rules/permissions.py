@@ -16,7 +16,7 @@ from sqlalchemy.orm import MANYTOONE, InstanceState, Session
 from models import Institution, Level, User
 from models.rounds import ConfirmLevel
 
-from .scope import Unit, covers, unit_of, whole_country
+from .scope import Unit, covers, meets, unit_of, whole_country
 from .tree import ALL, PATHS
 
 #: How high each level stands: a level acts on the levels below it.
@@ -150,6 +150,13 @@ def may_write_outside_window(user: Any) -> bool:
 def may_see(user: Any, unit: Unit) -> bool:
     """Whether `unit` (and what hangs under it) lies inside the user's subtree."""
     return user is None or covers(user, unit)
+
+
+def may_look_under(user: Any, unit: Unit) -> bool:
+    """Whether `user` may ask what hangs under `unit` (a province's LAOs, an LAO's
+    institutions): `unit` lies inside or above the user's own; each unit then listed is one
+    `may_see` answers for, so an LAO finds itself among its province's LAOs and no other."""
+    return user is None or meets(user, unit)
 
 
 def may_write(user: Any, model: type) -> bool:

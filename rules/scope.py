@@ -1,9 +1,11 @@
 """Each level works only inside its own subtree (SPEC §1): `subtree()` is the SQL filter every
-admin query gets and `covers()` the same test on one unit; `unit_of()` is where a user works.
+admin query gets and `covers()` the same test on one unit; `unit_of()` is where a user works,
+and `meets()` whether a unit is inside that subtree or on the way down to it.
 How each model hangs in the tree is rules/tree.py; the questions "may this user …" are answered
 from these in rules/permissions.py.
 """
 
+from dataclasses import astuple
 from typing import Any
 
 from sqlalchemy import ColumnElement, true
@@ -12,7 +14,8 @@ from models import Level
 
 from .tree import PATHS, Unit
 
-__all__ = ["PATHS", "Unit", "covers", "spans_many_laos", "subtree", "unit_of", "whole_country"]
+__all__ = ["PATHS", "Unit", "covers", "meets", "spans_many_laos", "subtree", "unit_of",
+           "whole_country"]
 
 
 def whole_country(user: Any) -> bool:
@@ -54,3 +57,13 @@ def covers(user: Any, unit: Unit) -> bool:
     if user.level == Level.LAO:
         return unit.lao_id is not None and unit.lao_id == user.lao_id
     return unit.institution_id is not None and unit.institution_id == user.institution_id
+
+
+def meets(user: Any, unit: Unit) -> bool:
+    """Whether `unit`'s subtree and `user`'s overlap: `unit` lies inside the user's, or above
+    the user's own unit (an LAO's province, an institution's LAO), so what hangs under it holds
+    some of what `covers` lets the user see."""
+    own = unit_of(user)
+    return covers(user, unit) or all(
+        theirs is None or theirs == mine for theirs, mine in zip(astuple(unit), astuple(own),
+                                                                 strict=True))

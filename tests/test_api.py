@@ -8,14 +8,16 @@ from itertools import product
 
 import jsonschema
 import pytest
+from sqlalchemy import select
 from test_risk import YEAR, learner, make_round
 
 import clock
 from admin_views.reports import Scope, report_rows
-from models import Confirmation, Level, OtherSchoolCount, db
+from models import Confirmation, Institution, Lao, Level, OtherSchoolCount, db
 from models.tokens import AgencyToken
 from rules import acting_as, confirmation, progress
 from rules.permissions import may_confirm_now
+from rules.scope import Unit, covers, subtree
 from web.api import OPENAPI
 
 
@@ -76,7 +78,8 @@ def test_every_documented_path_answers_to_its_schema(confirmed, tree, client, br
         validate(path, "get", response)
     lao, province = browser(tree.a.muni_user), browser(tree.a.province_user)
     for who, query, status in ((lao, f"round={r}&lao={tree.a.muni.id}", 200),
-                               (lao, f"round={r}&province=33", 404),
+                               (lao, f"round={r}&province=33", 200),
+                               (lao, f"round={r}&province=34", 404),
                                (province, f"round={r}&province=33", 200),
                                (province, f"round={r}", 200),
                                (province, f"round={r}&lao={tree.b.muni.id}", 404),
@@ -116,8 +119,8 @@ def test_confirmation_state_carries_the_callers_actions(confirmed, tree, client,
     (school,) = [u for u in lao if u["code"] == tree.a.school.code]
     assert school["state"] == "confirmed"
     assert school["actions"] == {"may_confirm": False, "may_cancel": True, "may_read_data": True}
-    own = browser(tree.a.school_user).get(url)
-    assert own.status_code == 404  # an institution does not list its LAO's units
+    own = browser(tree.a.school_user).get(url).get_json()["units"]
+    assert [u["code"] for u in own] == [tree.a.school.code]  # itself, none of its LAO's others
     province = browser(tree.a.province_user).get(
         f"/api/v1/confirmations?round={confirmed.id}&province=33").get_json()["units"]
     assert {u["actions"]["may_cancel"] for u in province} == {False}  # nothing confirmed yet
@@ -173,6 +176,47 @@ def test_times_carry_their_offset(confirmed, tree, browser) -> None:  # noqa: AN
     assert school["confirmed_at"].endswith("Z")
     sent = datetime.fromisoformat(school["confirmed_at"])
     assert sent == clock.as_utc(stored.confirmed_at) and sent.utcoffset() == timedelta(0)
+
+
+def _listed(who, query: str) -> tuple[int, set[str]]:  # noqa: ANN001
+    """The status of a confirmations list and the codes of the units it names."""
+    response = who.get(f"/api/v1/confirmations?{query}")
+    validate("/api/v1/confirmations", "get", response)
+    return response.status_code, {u["code"] for u in response.get_json().get("units", [])}
+
+
+def test_each_level_lists_what_its_scope_holds(confirmed, tree, browser) -> None:  # noqa: ANN001
+    """Every list is the scope's own answer: a province's LAOs are those `subtree` gives the
+    caller (an LAO finds itself, an institution none), an LAO's institutions likewise (an
+    institution finds itself), the provinces those `covers`; 404 only where the province or LAO
+    asked about holds none of the caller's units. Before, an LAO asking for its province's
+    LAOs was refused, and an institution asking for its LAO's institutions too."""
+    r = confirmed.id
+    own = browser(tree.a.muni_user).get(f"/api/v1/confirmations?round={r}&province=33")
+    assert [(u["code"], u["database"], u["actions"]["may_confirm"])  # its school confirmed
+            for u in own.get_json()["units"]] == [(tree.a.muni.code, "students", True)]
+    db.session.add(Institution(code="3033200009", name="โรงเรียนเทศบาล ๙", kind="school",
+                               lao=tree.a.muni))  # an institution beside the school
+    db.session.commit()
+    users = [tree.department, *(getattr(unit, level) for unit in (tree.a, tree.b) for level in (
+        "province_user", "muni_user", "sao_user", "school_user", "cdc_user"))]
+    for user in users:
+        who = browser(user)
+        _status, provinces = _listed(who, f"round={r}")
+        assert provinces == {p for p in ("33", "34") if covers(user, Unit(p))}, user.login
+        for province in ("33", "34"):
+            laos = set(db.session.scalars(select(Lao.code).where(
+                subtree(Lao, user), Lao.province_code == province)))
+            reached = user.province_code in (None, province)
+            assert _listed(who, f"round={r}&province={province}") == (
+                200 if reached else 404, laos), (user.login, province)
+        for lao in (tree.a.muni, tree.a.sao, tree.b.muni, tree.b.sao):
+            institutions = set(db.session.scalars(select(Institution.code).where(
+                subtree(Institution, user), Institution.lao_id == lao.id)))
+            reached = (user.province_code in (None, lao.province_code)
+                       and user.lao_id in (None, lao.id))
+            assert _listed(who, f"round={r}&lao={lao.id}") == (
+                200 if reached else 404, institutions), (user.login, lao.code)
 
 
 def _may_confirm(who, query: str) -> dict[str, bool]:  # noqa: ANN001

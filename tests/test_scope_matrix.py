@@ -223,6 +223,19 @@ def test_covers_follows_the_tree(app, tree):
     assert not covers(a.province_user, Unit()) and not covers(a.muni_user, Unit("33"))
 
 
+def test_meets_is_the_subtree_or_the_way_down_to_it(app, tree):
+    """A province and an LAO above a user's own unit lead to it; a neighbour's does not."""
+    a = tree.a
+    assert scope.meets(a.muni_user, Unit("33")) and scope.meets(a.muni_user, Unit())
+    assert not scope.meets(a.muni_user, Unit("34")) and not scope.meets(a.muni_user,
+                                                                      Unit("33", a.sao.id))
+    assert scope.meets(a.school_user, Unit("33", a.muni.id))
+    assert not scope.meets(a.school_user, Unit("33", a.muni.id, a.cdc.id))
+    assert scope.meets(a.province_user, Unit("33", a.sao.id, a.cdc.id))
+    assert not scope.meets(a.province_user, Unit("34"))
+    assert scope.meets(tree.department, Unit("34", tree.b.sao.id))
+
+
 def test_may_questions(app, tree):
     a = tree.a
     assert may_write(None, Province) and may_write(tree.department, Province)

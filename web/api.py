@@ -20,7 +20,7 @@ from models import Confirmation, Institution, Lao, Level, Province, Round, db
 from models.rounds import ConfirmLevel, Database
 from models.tokens import AgencyToken
 from rules import progress, windows
-from rules.permissions import may_cancel_now, may_confirm_now, may_see
+from rules.permissions import may_cancel_now, may_confirm_now, may_look_under, may_see
 from rules.scope import Unit
 from spreadsheets.writers import csv_chunks
 from web.admission import over_limit
@@ -203,31 +203,32 @@ class Unconfirmed:
     is_open: bool
 
 
-def _actions(user: Any, level: str, unit: Unit, confirmation: Confirmation | None,
+def _actions(user: Any, level: str, confirmation: Confirmation | None,
              above: Confirmation | None, ready: Unconfirmed) -> dict[str, bool]:
     """What the caller may do with the unit's confirmation, as DHIS2's approval API says it:
     confirm its own unit while unconfirmed and nothing below holds it back, cancel a unit below
     it while confirmed and not yet frozen by the level above (`above`), exactly as the progress
-    page offers it."""
-    if user is None or not may_see(user, unit):
-        return {"may_confirm": False, "may_cancel": False, "may_read_data": user is None}
+    page offers it. An agency only reads."""
+    if user is None:
+        return {"may_confirm": False, "may_cancel": False, "may_read_data": True}
     return {"may_confirm": may_confirm_now(user, level, confirmation, ready.waiting,
                                            ready.is_open),
             "may_cancel": confirmation is not None and may_cancel_now(user, confirmation, above),
             "may_read_data": True}
 
 
-def _state(level: str, unit: Unit, code: str, name: str, database: str,
+def _state(level: str, code: str, name: str, database: str,
            confirmation: Confirmation | None, above: Confirmation | None, user: Any,
            ready: Unconfirmed) -> dict[str, Any]:
     return {"level": level, "code": code, "name": name, "database": database,
             "state": "confirmed" if confirmation else "not_confirmed",
             "confirmed_at": timestamp(confirmation.confirmed_at) if confirmation else None,
-            "actions": _actions(user, level, unit, confirmation, above, ready)}
+            "actions": _actions(user, level, confirmation, above, ready)}
 
 
 def _institutions(round_: Round, lao: Lao, user: Any) -> list[dict[str, Any]]:
-    """An LAO's institutions; each is frozen by the LAO's live confirmation of its database."""
+    """An LAO's institutions in the caller's subtree (an institution finds only itself); each
+    is frozen by the LAO's live confirmation of its database."""
     above = {d: progress.live_confirmation(db.session, round_.id, ConfirmLevel.LAO, d,
                                            lao_id=lao.id)
              for d in progress.KIND_OF_DATABASE}
@@ -235,31 +236,36 @@ def _institutions(round_: Round, lao: Lao, user: Any) -> list[dict[str, Any]]:
     units = []
     for row in progress.institution_rows(db.session, round_, lao.id):
         i = row["institution"]
+        if not may_see(user, Unit(lao.province_code, lao.id, i.id)):
+            continue
         database = progress.DATABASE_OF_KIND[i.kind]
-        units.append(_state(ConfirmLevel.INSTITUTION, Unit(lao.province_code, lao.id, i.id),
-                            i.code, i.name, str(database), row["confirmation"],
-                            above[database], user, Unconfirmed(0, is_open)))
+        units.append(_state(ConfirmLevel.INSTITUTION, i.code, i.name, str(database),
+                            row["confirmation"], above[database], user, Unconfirmed(0, is_open)))
     return units
 
 
 def _laos(round_: Round, province: str, user: Any) -> list[dict[str, Any]]:
-    """A province's LAOs, one unit per database; the province's confirmation freezes them all."""
+    """A province's LAOs in the caller's subtree (an LAO finds only itself), one unit per
+    database; the province's confirmation freezes them all."""
     above = progress.live_confirmation(db.session, round_.id, ConfirmLevel.PROVINCE,
                                        Database.ALL, province_code=province)
     is_open = windows.is_open(round_)
     units = []
     for row in progress.lao_rows(db.session, round_, province):
         lao = row["lao"]
+        if not may_see(user, Unit(province, lao.id)):
+            continue
         for database in row["applies"]:
-            units.append(_state(ConfirmLevel.LAO, Unit(province, lao.id), lao.code, lao.name,
-                                str(database), row["confirmed"].get(database), above, user,
+            units.append(_state(ConfirmLevel.LAO, lao.code, lao.name, str(database),
+                                row["confirmed"].get(database), above, user,
                                 Unconfirmed(row["waiting"].get(database, 0), is_open)))
     return units
 
 
 @bp.get("/v1/confirmations")
 def confirmations() -> Response:
-    """Per unit: its confirmation state in the round and what the caller may do with it."""
+    """Per unit in the caller's subtree: its confirmation state in the round and what the
+    caller may do with it; 404 for a province or LAO that holds none of the caller's units."""
     caller = _caller()
     if caller is None:
         response = problem(401, "Sign in, or send an agency token as 'Authorization: Bearer'.")
@@ -271,20 +277,20 @@ def confirmations() -> Response:
     province = request.args.get("province")
     if lao_id is not None:
         lao = _row(Lao, lao_id)
-        if user is not None and not may_see(user, Unit(lao.province_code, lao.id)):
+        if not may_look_under(user, Unit(lao.province_code, lao.id)):
             abort(404)
         units = _institutions(round_, lao, user)
     elif province:
-        if user is not None and not may_see(user, Unit(province)):
+        if not may_look_under(user, Unit(province)):
             abort(404)
         units = _laos(round_, province, user)
     else:
         is_open = windows.is_open(round_)
-        units = [_state(ConfirmLevel.PROVINCE, Unit(row["province"].code), row["province"].code,
-                        row["province"].name_th, "all", row["confirmation"], None, user,
+        units = [_state(ConfirmLevel.PROVINCE, row["province"].code, row["province"].name_th,
+                        "all", row["confirmation"], None, user,
                         Unconfirmed(row["laos"] - row["done"], is_open))
                  for row in progress.province_rows(db.session, round_)
-                 if user is None or may_see(user, Unit(row["province"].code))]
+                 if may_see(user, Unit(row["province"].code))]
     response = jsonify({"round": round_.id, "units": units})
     response.headers["Cache-Control"] = "private, no-store"
     return response
