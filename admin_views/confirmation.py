@@ -31,7 +31,7 @@ from models.profiles import confirmers, held_during, unit_terms
 from models.rounds import DATABASE_LABELS, SPOT_OUTCOME_LABELS, ConfirmLevel, Database
 from rules import RuleViolation, changes, permissions, progress, risk, spotchecks, windows
 from rules import confirmation as rules
-from rules.scope import Unit, subtree
+from rules.scope import Unit, subtree, unit_of
 from web.fields import BEDateField
 from web.forms import Form
 
@@ -221,13 +221,12 @@ class ConfirmationView(DrillDownView):
 
 
 def _refusal(exc: RuleViolation, round_: Round) -> str:
-    """A refused confirm as flashed: a province waiting for its LAOs, named only in part,
-    gets a link to the whole list on its progress page."""
-    if not isinstance(exc, rules.LaosNotConfirmed):
+    """A refused confirm as flashed: an LAO or province waiting for the units below it, named
+    only in part, gets a link to the whole list on its progress page."""
+    if not isinstance(exc, rules.UnitsWaiting):
         return str(exc)
     return Markup('{} <a href="{}">{}</a>').format(
-        str(exc), second_look.waiting_url(round_, current_user.province_code),
-        _("See every LAO not yet confirmed (%(count)d)", count=len(exc.missing)))
+        str(exc), second_look.waiting_url(round_, unit_of(current_user)), exc.see_all)
 
 
 #: How each progress table sorts, by the `sort` argument ("score" is risk.score_context's).
