@@ -22,6 +22,7 @@ from models import (
     Institution,
     Lao,
     Learner,
+    Province,
     Round,
     SpotCheck,
     SpotCheckItem,
@@ -107,6 +108,7 @@ class ConfirmationView(DrillDownView):
         elif scope.province:
             province_code = scope.province
             context["province_code"] = province_code
+            context["province"] = db.session.get(Province, province_code)  # read by scope()
             context["laos"] = progress.lao_rows(db.session, round_, province_code)
             context["province_confirmation"] = progress.live_confirmation(
                 db.session, round_.id, ConfirmLevel.PROVINCE, Database.ALL,

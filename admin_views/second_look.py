@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from models import Confirmation, Institution, Lao, OtherSchool, Round, SnapshotCount, db
+from models import Confirmation, Institution, Lao, OtherSchool, Province, Round, SnapshotCount, db
 from models.people import OtherSchoolCount
 from models.profiles import current_profile
 from models.rounds import DATABASE_LABELS, ConfirmLevel, Database
@@ -72,7 +72,7 @@ def _province(round_: Round, unit: Unit, database: str) -> tuple[str, str, Count
     """A province freezes its LAOs' confirmed counts, all databases at once."""
     counts = _snapshots(round_.id, Confirmation.province_code == unit.province_code,
                         Confirmation.level == ConfirmLevel.LAO)
-    return Database.ALL, _("Province %(code)s", code=unit.province_code), counts
+    return Database.ALL, db.session.get(Province, unit.province_code).title, counts
 
 
 #: What each confirmation freezes, by the confirmation the user's button makes.

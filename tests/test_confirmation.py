@@ -556,3 +556,15 @@ def test_an_lao_too_early_is_told_how_many_and_the_first_few_with_a_link(
     assert all(code in target.split('id="lec-not-confirmed"', 1)[1] for code in waiting)
     assert live_confirmation(db.session, round_.id, "lao", database, lao_id=lao.id) is None
 
+
+def test_the_confirmation_pages_name_the_province(tree, browser) -> None:
+    """Not "จังหวัด 33": the progress page and the second look name the province."""
+    round_ = open_round()
+    named = "จังหวัดศรีสะเกษ (33)"
+    province = browser(tree.a.province_user)
+    assert f'<h3 class="h5">{named} <a' in province.get("/admin/confirmation/").get_data(
+        as_text=True)
+    assert f"<strong>{named}</strong>" in province.get(
+        f"/admin/confirmation/confirm/{round_.id}").get_data(as_text=True)
+    drilled = browser(tree.department).get(f"/admin/confirmation/?round={round_.id}&province=33")
+    assert f'<h3 class="h5">{named} <a' in drilled.get_data(as_text=True)
