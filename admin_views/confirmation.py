@@ -22,6 +22,7 @@ from models import (
     Institution,
     Lao,
     Learner,
+    Province,
     Round,
     SpotCheck,
     SpotCheckItem,
@@ -31,7 +32,7 @@ from models.profiles import confirmers, held_during, unit_terms
 from models.rounds import DATABASE_LABELS, SPOT_OUTCOME_LABELS, ConfirmLevel, Database
 from rules import RuleViolation, changes, permissions, progress, risk, spotchecks, windows
 from rules import confirmation as rules
-from rules.scope import Unit, subtree
+from rules.scope import Unit, subtree, unit_of
 from web.fields import BEDateField
 from web.forms import Form
 
@@ -107,6 +108,7 @@ class ConfirmationView(DrillDownView):
         elif scope.province:
             province_code = scope.province
             context["province_code"] = province_code
+            context["province"] = db.session.get(Province, province_code)  # read by scope()
             context["laos"] = progress.lao_rows(db.session, round_, province_code)
             context["province_confirmation"] = progress.live_confirmation(
                 db.session, round_.id, ConfirmLevel.PROVINCE, Database.ALL,
@@ -221,13 +223,12 @@ class ConfirmationView(DrillDownView):
 
 
 def _refusal(exc: RuleViolation, round_: Round) -> str:
-    """A refused confirm as flashed: a province waiting for its LAOs, named only in part,
-    gets a link to the whole list on its progress page."""
-    if not isinstance(exc, rules.LaosNotConfirmed):
+    """A refused confirm as flashed: an LAO or province waiting for the units below it, named
+    only in part, gets a link to the whole list on its progress page."""
+    if not isinstance(exc, rules.UnitsWaiting):
         return str(exc)
     return Markup('{} <a href="{}">{}</a>').format(
-        str(exc), second_look.waiting_url(round_, current_user.province_code),
-        _("See every LAO not yet confirmed (%(count)d)", count=len(exc.missing)))
+        str(exc), second_look.waiting_url(round_, unit_of(current_user)), exc.see_all)
 
 
 #: How each progress table sorts, by the `sort` argument ("score" is risk.score_context's).

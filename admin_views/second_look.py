@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from models import Confirmation, Institution, Lao, OtherSchool, Round, SnapshotCount, db
+from models import Confirmation, Institution, Lao, OtherSchool, Province, Round, SnapshotCount, db
 from models.people import OtherSchoolCount
 from models.profiles import current_profile
 from models.rounds import DATABASE_LABELS, ConfirmLevel, Database
@@ -72,7 +72,7 @@ def _province(round_: Round, unit: Unit, database: str) -> tuple[str, str, Count
     """A province freezes its LAOs' confirmed counts, all databases at once."""
     counts = _snapshots(round_.id, Confirmation.province_code == unit.province_code,
                         Confirmation.level == ConfirmLevel.LAO)
-    return Database.ALL, _("Province %(code)s", code=unit.province_code), counts
+    return Database.ALL, db.session.get(Province, unit.province_code).title, counts
 
 
 #: What each confirmation freezes, by the confirmation the user's button makes.
@@ -121,11 +121,12 @@ def preview(round_: Round, database: str) -> dict[str, Any]:
             "grades": grade_rows(counts), "boys": boys, "girls": girls, "total": boys + girls,
             "person": current_profile(current_user), "waiting": waiting,
             "named_at_most": progress.NAMED_AT_MOST,
-            "waiting_url": waiting_url(round_, own.province_code),
+            "waiting_url": waiting_url(round_, own),
             "empty_note": None if boys + girls else empty_note(level, database, waiting)}
 
 
-def waiting_url(round_: Round, province_code: str | None) -> str:
-    """The province's progress page at its list of the LAOs not yet confirmed."""
-    return url_for(".index", round=round_.id, province=province_code,
-                   _anchor="lec-not-confirmed")
+def waiting_url(round_: Round, own: Unit) -> str:
+    """The LAO's or province's progress page at its list of the units below not yet
+    confirmed."""
+    where = {"lao": own.lao_id} if own.lao_id is not None else {"province": own.province_code}
+    return url_for(".index", round=round_.id, _anchor="lec-not-confirmed", **where)

@@ -4,7 +4,6 @@ import enum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String
@@ -93,8 +92,7 @@ class User(UserMixin, db.Model):
         if self.lao is not None:
             return str(self.lao)
         if self.province is not None:
-            return _("Province %(name)s (%(code)s)", name=self.province.name_th,
-                     code=self.province.code)
+            return self.province.title
         return str(LEVEL_LABELS[Level.DEPARTMENT])
 
 

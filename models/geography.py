@@ -1,5 +1,6 @@
 """Provinces, districts and subdistricts: DOPA reference data loaded from `geothai`."""
 
+from flask_babel import gettext as _
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -15,6 +16,11 @@ class Province(db.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name_th}"
+
+    @property
+    def title(self) -> str:
+        """How a page names the province it is about: จังหวัดศรีสะเกษ (33), not its code alone."""
+        return _("Province %(name)s (%(code)s)", name=self.name_th, code=self.code)
 
 
 class District(db.Model):

@@ -12,6 +12,7 @@ edit of the same unit run one after the other, and each sees what the other comm
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -152,6 +153,44 @@ def _store_snapshot(session: Session, counts: Any) -> None:
 
 # --- LAO -------------------------------------------------------------------------------------
 
+#: What a confirm refused for the units below says, by what it waits for: the refusal naming
+#: every unit, the refusal counting them and naming the first few, and the link to the full list.
+WAITING_WORDS = {
+    "institutions": (
+        _l("Every institution must confirm its data (ยืนยันข้อมูล) before the LAO confirms the "
+           "overall data. Not yet confirmed: %(names)s."),
+        _l("Every institution must confirm its data (ยืนยันข้อมูล) before the LAO confirms the "
+           "overall data. %(count)d institutions have not confirmed yet, among them %(names)s."),
+        _l("See every institution not yet confirmed (%(count)d)")),
+    "schools": (
+        _l("Record the head counts of every funded other-affiliation school first; the LAO "
+           "must enter them for: %(names)s."),
+        _l("Record the head counts of every funded other-affiliation school first; %(count)d "
+           "schools have none yet, among them %(names)s."),
+        _l("See every school without head counts (%(count)d)")),
+    "laos": (
+        _l("Every LAO must confirm the overall data (ยืนยันภาพรวมของข้อมูล) before the province "
+           "confirms. Not yet confirmed: %(names)s."),
+        _l("Every LAO must confirm the overall data (ยืนยันภาพรวมของข้อมูล) before the province "
+           "confirms. %(count)d LAOs have not confirmed yet, among them %(names)s."),
+        _l("See every LAO not yet confirmed (%(count)d)")),
+}
+
+
+class UnitsWaiting(RuleViolation):
+    """A unit confirmed before the units below it: the message counts them and names the first
+    few (an LAO may wait for some 200 institutions, a province for as many LAOs), and the page
+    links to the full list with `see_all`."""
+
+    def __init__(self, missing: list[Missing], waiting_for: str) -> None:
+        every_one, some_of, see_all = WAITING_WORDS[waiting_for]
+        values = {"count": len(missing),
+                  "names": ", ".join(str(m) for m in missing[:NAMED_AT_MOST])}
+        super().__init__((every_one if len(missing) <= NAMED_AT_MOST else some_of) % values)
+        self.missing = missing
+        self.see_all = see_all % values
+
+
 def confirm_lao(session: Session, round_: Round, lao: Lao, database: str) -> Confirmation:
     """The LAO confirms one database once every unit of it below has (SPEC §5 rule 2)."""
     actor = current_actor()
@@ -168,14 +207,7 @@ def confirm_lao(session: Session, round_: Round, lao: Lao, database: str) -> Con
         raise RuleViolation(_("This LAO has no unit in this database, so there is nothing to "
                               "confirm for it."))
     if missing:
-        names = ", ".join(f"{m.code} {m.name}" for m in missing)
-        if database == Database.OTHER:
-            raise RuleViolation(_("Record the head counts of every funded other-affiliation "
-                                  "school first; the LAO must enter them for: %(names)s.",
-                                  names=names))
-        raise RuleViolation(_("Every institution must confirm its data (ยืนยันข้อมูล) before "
-                              "the LAO confirms the overall data. Not yet confirmed: "
-                              "%(names)s.", names=names))
+        raise UnitsWaiting(missing, "schools" if database == Database.OTHER else "institutions")
     confirmation = _new_confirmation(session, round_, ConfirmLevel.LAO, database,
                                      lao_id=lao.id, province_code=lao.province_code)
     if database == Database.OTHER:
@@ -209,24 +241,6 @@ def _sum_snapshots(session: Session, confirmation: Confirmation, *below: Any) ->
 
 # --- province --------------------------------------------------------------------------------
 
-class LaosNotConfirmed(RuleViolation):
-    """A province confirmed before its LAOs: the message names the first few (there may be
-    hundreds), and the page links to the full list."""
-
-    def __init__(self, missing: list[Missing]) -> None:
-        names = ", ".join(f"{m.code} {m.name} ({m.detail})" for m in missing[:NAMED_AT_MOST])
-        if len(missing) <= NAMED_AT_MOST:
-            message = _("Every LAO must confirm the overall data (ยืนยันภาพรวมของข้อมูล) "
-                        "before the province confirms. Not yet confirmed: %(names)s.",
-                        names=names)
-        else:
-            message = _("Every LAO must confirm the overall data (ยืนยันภาพรวมของข้อมูล) "
-                        "before the province confirms. %(count)d LAOs have not confirmed yet, "
-                        "among them %(names)s.", count=len(missing), names=names)
-        super().__init__(message)
-        self.missing = missing
-
-
 def confirm_province(session: Session, round_: Round, province_code: str) -> Confirmation:
     """The province confirms once every LAO in it has confirmed all that applies (rule 3)."""
     actor = current_actor()
@@ -240,7 +254,7 @@ def confirm_province(session: Session, round_: Round, province_code: str) -> Con
         raise RuleViolation(already_confirmed(ConfirmLevel.PROVINCE))
     missing = province_missing(session, round_.id, province_code)
     if missing:
-        raise LaosNotConfirmed(missing)
+        raise UnitsWaiting(missing, "laos")
     confirmation = _new_confirmation(session, round_, ConfirmLevel.PROVINCE, Database.ALL,
                                      province_code=province_code)
     _sum_snapshots(session, confirmation, Confirmation.province_code == province_code,

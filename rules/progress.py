@@ -52,9 +52,15 @@ class Missing:
     email: str | None = None
     detail: str = ""
 
+    def __str__(self) -> str:
+        """How a refusal or a note names the unit: code, name and what it still owes."""
+        named = f"{self.code} {self.name}"
+        return f"{named} ({self.detail})" if self.detail else named
+
 
 #: How many waiting units a refusal or a note names before it links to the full list: a
-#: province may wait for some 200 LAOs, too many names to read in a message.
+#: province may wait for some 200 LAOs, an LAO for as many institutions, too many names to
+#: read in a message.
 NAMED_AT_MOST = 5
 
 

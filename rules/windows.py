@@ -8,12 +8,13 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import inspect, select
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import exists, inspect, select
 from sqlalchemy.orm import Session
 
 import clock
 from i18n import be_date
-from models import Confirmation, Enrolment, OtherSchoolCount, Round
+from models import Confirmation, Enrolment, OtherSchoolCount, Round, SpotCheck
 from models.people import EnrolmentStatus
 from models.rounds import ConfirmLevel
 
@@ -196,11 +197,29 @@ def date_range_problems(round_: Round) -> list[str]:
     return found
 
 
+#: What is recorded against a round, each kind in the words of the refused renaming. A
+#: confirmation's snapshot, learner list and province totals hang off it; risk flags and quality
+#: scores do not lock the round, as they are recomputed from its data on demand.
+RECORDED_AGAINST: tuple[tuple[Any, Any], ...] = (
+    (Confirmation, _l("confirmations (including cancelled ones)")),
+    (OtherSchoolCount, _l("head counts of other-affiliation schools")),
+    (SpotCheck, _l("spot checks")),
+)
+
+
+def recorded_against(session: Session, round_id: int) -> list[str]:
+    """The kinds of data recorded against the round, asked in one statement of EXISTS tests."""
+    found = session.execute(select(*(exists().where(model.round_id == round_id)
+                                     for model, _label in RECORDED_AGAINST))).one()
+    return [str(label) for (_model, label), there in zip(RECORDED_AGAINST, found, strict=True)
+            if there]
+
+
 def renaming_problem(session: Session, round_: Round) -> str | None:
-    """A round's year and number are what its confirmations froze counts for: once any exists,
-    live or cancelled (a cancelled one keeps its snapshot and learner list as history, and a
-    reconfirmation is compared with it), renaming the round would relabel those counts and
-    leave them outside the year the learners are enrolled in."""
+    """A round's year and number are what its data was recorded for: once any exists (a
+    confirmation, live or cancelled, with its snapshot and learner list kept as history; an
+    LAO's head counts of its other-affiliation schools; a province's spot check), renaming the
+    round would relabel that data and leave it outside the year it was recorded in."""
     state = inspect(round_)
     if not state.has_identity or not (state.attrs.academic_year.history.has_changes()
                                       or state.attrs.number.history.has_changes()):
@@ -210,13 +229,14 @@ def renaming_problem(session: Session, round_: Round) -> str | None:
                                  .where(Round.id == round_.id)).one_or_none()
         if stored is None or tuple(stored) == (round_.academic_year, round_.number):
             return None
-        if session.scalar(select(Confirmation.id).where(Confirmation.round_id == round_.id)
-                          .limit(1)) is None:
-            return None
-    return _("Round %(round)s already has confirmations, so its academic year and round "
-             "number can no longer change: the confirmed counts belong to it. To collect data "
-             "for another year or round, add a new round instead.",
-             round=f"{stored.academic_year}/{stored.number}")
+        recorded = recorded_against(session, round_.id)
+    if not recorded:
+        return None
+    return _("Round %(round)s already has data recorded for it: %(recorded)s. Its academic "
+             "year and round number can therefore no longer change, since that data belongs to "
+             "this year and round. To collect data for another year or round, add a new round "
+             "instead.",
+             round=f"{stored.academic_year}/{stored.number}", recorded=", ".join(recorded))
 
 
 @validates(Round)

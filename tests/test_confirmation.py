@@ -582,3 +582,52 @@ def test_a_province_too_early_is_told_how_many_and_the_first_few_with_a_link(tre
     assert "และอีก 5 แห่ง" in note and f'href="{listed}"' in note
     assert live_confirmation(db.session, round_.id, "province", "all",
                              province_code="33") is None
+
+
+@pytest.mark.parametrize(("database", "told", "see_all"), [
+    ("students", "ยังมีสถานศึกษาที่ยังไม่ยืนยันข้อมูลอีก 8 แห่ง เช่น",
+     "ดูรายชื่อสถานศึกษาที่ยังไม่ยืนยันข้อมูลทั้งหมด (8 แห่ง)"),
+    ("other", "ยังมีสถานศึกษาที่ยังไม่ได้บันทึกอีก 8 แห่ง เช่น",
+     "ดูรายชื่อสถานศึกษาที่ยังไม่ได้บันทึกจำนวนนักเรียนทั้งหมด (8 แห่ง)"),
+], ids=["students", "other"])
+def test_an_lao_too_early_is_told_how_many_and_the_first_few_with_a_link(
+        tree, browser, database, told, see_all) -> None:
+    """An LAO may wait for some 200 institutions: the refusal counts them, names five and
+    links to the full list, as a province's does."""
+    round_ = open_round()
+    if database == "students":
+        lao, user, prefix = tree.a.muni, tree.a.muni_user, "30332"
+        db.session.add_all([Institution(code=f"{prefix}{n:05d}", name=f"โรงเรียนรอ {n}",
+                                        kind="school", lao=lao) for n in range(2, 9)])
+    else:
+        lao, user, prefix = tree.a.sao, tree.a.sao_user, "10330"
+        db.session.add_all([OtherSchool(code=f"{prefix}{n:05d}", name=f"โรงเรียนรอ {n}",
+                                        affiliation="obec", lao=lao) for n in range(2, 9)])
+    db.session.commit()
+    waiting = [f"{prefix}{n:05d}" for n in range(1, 9)]
+    client = browser(user)
+    listed = f"/admin/confirmation/?round={round_.id}&amp;lao={lao.id}#lec-not-confirmed"
+
+    refused = client.post(f"/admin/confirmation/confirm/{round_.id}", {"database": database},
+                          follow_redirects=True).get_data(as_text=True)
+    flash = refused.split('alert-danger', 1)[1].split("</div>", 1)[0]
+    assert told in flash
+    assert all(code in flash for code in waiting[:5])
+    assert not any(code in flash for code in waiting[5:])
+    assert f'<a href="{listed}">{see_all}</a>' in flash
+    target = client.get(listed.replace("&amp;", "&")).get_data(as_text=True)
+    assert all(code in target.split('id="lec-not-confirmed"', 1)[1] for code in waiting)
+    assert live_confirmation(db.session, round_.id, "lao", database, lao_id=lao.id) is None
+
+
+def test_the_confirmation_pages_name_the_province(tree, browser) -> None:
+    """Not "จังหวัด 33": the progress page and the second look name the province."""
+    round_ = open_round()
+    named = "จังหวัดศรีสะเกษ (33)"
+    province = browser(tree.a.province_user)
+    assert f'<h3 class="h5">{named} <a' in province.get("/admin/confirmation/").get_data(
+        as_text=True)
+    assert f"<strong>{named}</strong>" in province.get(
+        f"/admin/confirmation/confirm/{round_.id}").get_data(as_text=True)
+    drilled = browser(tree.department).get(f"/admin/confirmation/?round={round_.id}&province=33")
+    assert f'<h3 class="h5">{named} <a' in drilled.get_data(as_text=True)

@@ -8,7 +8,7 @@ from test_confirmation import enrol
 
 import clock
 from models import OtherSchoolCount, Round, db
-from rules import RuleViolation, acting_as, windows
+from rules import RuleViolation, acting_as, spotchecks, windows
 from rules import confirmation as rules
 
 BANGKOK = clock.BANGKOK
@@ -188,7 +188,8 @@ def test_trusted_code_obeys_the_round_dates_too(app, round_2569) -> None:
     db.session.rollback()
 
 
-RENAME_REFUSED = ("ครั้งที่ 2569/1 มีการยืนยันข้อมูลแล้ว จึงเปลี่ยนปีการศึกษาหรือครั้งที่ไม่ได้อีก")
+RENAME_REFUSED = ("ครั้งที่ 2569/1 มีข้อมูลที่บันทึกไว้แล้ว ได้แก่ การยืนยันข้อมูล (รวมที่ยกเลิกแล้ว) "
+                  "จึงเปลี่ยนปีการศึกษาหรือครั้งที่ไม่ได้อีก")
 
 
 def _confirmed(tree, round_: Round, *, cancelled: bool = False) -> None:  # noqa: ANN001
@@ -239,3 +240,46 @@ def test_scripts_cannot_rename_a_confirmed_round_either(tree, round_2569) -> Non
         db.session.commit()
     db.session.expire_all()
     assert db.session.get(Round, round_2569.id).academic_year == 2569
+
+
+def _counted(tree, round_: Round) -> None:  # noqa: ANN001
+    with acting_as(None):
+        db.session.add(count(tree, round_))
+        db.session.commit()
+
+
+def _spot_checked(tree, round_: Round) -> None:  # noqa: ANN001
+    with acting_as(None):
+        enrol(tree.a.school, year=round_.academic_year)
+        spotchecks.draw(db.session, round_, tree.a.muni, None, 1, 5, "33")
+        db.session.commit()
+
+
+@pytest.mark.parametrize(("record", "named"), [
+    (_counted, "จำนวนนักเรียนของสถานศึกษาสังกัดอื่น"),
+    (_spot_checked, "การสุ่มตรวจสอบ"),
+], ids=["counts", "spot_check"])
+def test_a_round_with_counts_or_spot_checks_keeps_its_year_and_number(
+        tree, round_2569, browser, record, named) -> None:
+    """With no confirmation yet, an LAO's head counts or a province's spot check would still
+    claim another year once the round is renamed."""
+    record(tree, round_2569)
+    page = browser(tree.department).post(f"/admin/round/edit/?id={round_2569.id}",
+                                         ROUND_FORM | {"academic_year": "2570"},
+                                         follow_redirects=True)
+    text = page.get_data(as_text=True)
+    assert (f"ครั้งที่ 2569/1 มีข้อมูลที่บันทึกไว้แล้ว ได้แก่ {named} "
+            "จึงเปลี่ยนปีการศึกษาหรือครั้งที่ไม่ได้อีก") in text
+    assert "การยืนยันข้อมูล" not in text.split("มีข้อมูลที่บันทึกไว้แล้ว", 1)[1].split("จึง", 1)[0]
+    db.session.expire_all()
+    saved = db.session.get(Round, round_2569.id)
+    assert (saved.academic_year, saved.number) == (2569, 1)
+
+
+def test_a_round_with_nothing_recorded_can_be_renamed(tree, round_2569, browser) -> None:
+    """A mistyped year or number is corrected while nothing is recorded for the round yet."""
+    browser(tree.department).post(f"/admin/round/edit/?id={round_2569.id}",
+                                  ROUND_FORM | {"academic_year": "2570", "number": "2"})
+    db.session.expire_all()
+    saved = db.session.get(Round, round_2569.id)
+    assert (saved.academic_year, saved.number) == (2570, 2)
