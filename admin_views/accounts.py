@@ -64,6 +64,8 @@ class UserView(ScopedModelView):
         return self._offer_granted_levels(super().edit_form(obj))
 
     def on_model_change(self, form: Any, model: User, is_created: bool) -> None:
-        if form.new_password.data:
-            set_password(model, form.new_password.data)
+        # The list's inline editor of Active posts a form without the password field.
+        new_password = getattr(form, "new_password", None)
+        if new_password is not None and new_password.data:
+            set_password(model, new_password.data)
             model.must_change_password = True

@@ -70,6 +70,8 @@ class AuditView(ScopedModelView):
     column_list = ("at", "action", "actor_login", "ip", "model", "object_id", "target",
                    "changes", "details")
     column_filters = ("action", "actor_login", "model", "object_id", "at")
+    # The Event filter picks from the events as the list names them, not their stored codes.
+    column_choices = {"action": list(ACTION_LABELS.items())}
     column_labels = {
         "at": _l("When"), "action": _l("Event"), "actor_login": _l("By"), "ip": _l("From"),
         "model": _l("Record type"), "object_id": _l("Record"), "target": _l("Concerning"),

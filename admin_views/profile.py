@@ -87,7 +87,7 @@ class ProfileView(PageView):
                 user.session_version += 1
                 record("password_changed", user.login)
                 db.session.commit()
-                session.clear()  # the old session dies with the old version; start a new one
+                security.renew_session()  # the old session dies with the old version
                 login_user(user)
                 session.permanent = True
                 security.start_session()

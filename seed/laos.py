@@ -21,6 +21,16 @@ TYPE_BY_LABEL = {
     "เทศบาลตำบล": LaoType.SUBDISTRICT_MUNICIPALITY,
     "อบต.": LaoType.SAO,
 }
+#: The registry gives a bare place name ("ศรีสะเกษ" for both the PAO and the town
+#: municipality); an LAO is named in full, by its kind, as every screen and card shows it.
+NAME_PREFIX = {
+    "อบจ.": "องค์การบริหารส่วนจังหวัด",
+    "เทศบาลนคร": "เทศบาลนคร",
+    "ท้องถิ่นรูปแบบพิเศษ": "",  # named in full already: เมืองพัทยา
+    "เทศบาลเมือง": "เทศบาลเมือง",
+    "เทศบาลตำบล": "เทศบาลตำบล",
+    "อบต.": "องค์การบริหารส่วนตำบล",
+}
 GRANTOR = "lec import-laos (DLA registry dlads_05_01)"
 
 
@@ -107,7 +117,8 @@ def import_laos(path: Path) -> ImportReport:
             report.errors.append(_("Line %(line)d: %(problems)s", line=number,
                                    problems=" ".join(problems)))
             continue
-        values = {"name": row["name_th"].strip(), "lao_type": int(lao_type),
+        values = {"name": NAME_PREFIX[row["lao_type"]] + row["name_th"].strip(),
+                  "lao_type": int(lao_type),
                   "province_code": row["province_code"], "district_code": row["district_code"]}
         lao = existing.get(code)
         if lao is None:

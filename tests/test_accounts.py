@@ -142,3 +142,13 @@ def test_a_refused_bulk_delete_says_why_and_claims_no_success(app, tree, browser
     assert db.session.get(Institution, tree.a.school.id) is not None
     assert "successfully deleted" not in page and "เรียบร้อยแล้ว" not in page
     assert "ไม่สามารถลบข้อมูลนี้ได้ เพราะยังมีข้อมูลอื่นอ้างอิงถึงข้อมูลนี้อยู่" in page
+
+
+def test_the_department_deactivates_an_account_from_the_list(app, tree, browser):
+    """The Active tick in the account list saves, as the edit form does."""
+    account = tree.a.province_user
+    response = browser(tree.department).post("/admin/user/ajax/update/", {
+        "list_form_pk": str(account.id), "active": ""})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert "new_password" not in response.get_data(as_text=True)
+    assert snapshot(account)["active"] is False

@@ -3,7 +3,9 @@
 import csv
 import io
 import json
+import re
 from datetime import UTC, date, datetime
+from html import unescape
 
 import pytest
 from conftest import PASSWORD, csrf_token
@@ -377,3 +379,12 @@ def test_an_enrolment_made_by_the_rollover_is_named_by_its_learner_and_grade(tre
     html = b.get("/admin/audit/").get_data(as_text=True)
     assert f'<td class="col-target">{year + 1} อ.๒ ชื่อ0 สกุล</td>' in html
     assert f'<td class="col-target">{year + 1} อ.๒</td>' in html and "None" not in html
+
+
+def test_the_event_filter_offers_the_events_by_their_names(app, tree, browser):
+    """Nobody reading "เข้าสู่ระบบ" in the list can guess to type the stored code sign_in."""
+    html = browser(tree.department).get("/admin/audit/").get_data(as_text=True)
+    groups = json.loads(unescape(re.search(
+        r'<div id="filter-groups-data" class="d-none">(.*?)</div>', html, re.S)[1]))
+    assert ["sign_in", "เข้าสู่ระบบ"] in groups["เหตุการณ์"][0]["options"]
+    assert ["reveal", "เปิดดูเลขประจำตัวประชาชน"] in groups["เหตุการณ์"][0]["options"]

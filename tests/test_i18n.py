@@ -7,6 +7,7 @@ from pathlib import Path
 import flask_admin
 import pytest
 from babel.messages.pofile import read_po
+from conftest import PASSWORD, csrf_token
 
 from i18n import be_date
 
@@ -176,3 +177,16 @@ def test_the_audit_log_names_every_record_type_and_field_in_thai(app):
                 english += [(name, a.key) for a in mapper.column_attrs if a.key != "id"
                             and not _has_thai(str(found.fields.get(a.key, a.key)))]
     assert sorted(set(english)) == []
+
+
+def test_english_picked_on_the_sign_in_page_stays_after_signing_in_and_out(app, tree):
+    """The sign-in renews the session; the language chosen before it carries over."""
+    client = app.test_client()
+    client.get("/language/en")
+    page = client.get("/login").get_data(as_text=True)
+    client.post("/login", data={"login": tree.department.login, "password": PASSWORD,
+                                "csrf_token": csrf_token(page)})
+    home = client.get("/admin/").get_data(as_text=True)
+    assert "Sign out" in home and "ออกจากระบบ" not in home
+    client.post("/logout", data={"csrf_token": csrf_token(home)})
+    assert "Sign in" in client.get("/login").get_data(as_text=True)

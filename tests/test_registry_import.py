@@ -58,3 +58,17 @@ def test_a_file_that_is_not_utf8_is_refused(app, runner, tmp_path):
     result = runner.invoke(args=["lec", "import-laos", str(path)])
     assert result.exit_code != 0 and "UTF-8" in result.output
     assert count_laos() == 0
+
+
+def test_each_lao_is_named_in_full_by_its_kind(app, runner):
+    """The registry's bare "ศรีสะเกษ" names both the PAO and the town municipality; the screens,
+    reports and cards name each in full, as DLA writes them."""
+    result = runner.invoke(args=["lec", "import-laos", str(REGISTRY)])
+    assert result.exit_code == 0, result.output
+    names = dict(db.session.execute(select(Lao.code, Lao.name).where(Lao.code.in_(
+        ["02330101", "04330102", "03110102", "03200408", "06330104", "06130408"]))).all())
+    assert names == {"02330101": "องค์การบริหารส่วนจังหวัดศรีสะเกษ",
+                     "04330102": "เทศบาลเมืองศรีสะเกษ", "03110102": "เทศบาลนครสมุทรปราการ",
+                     "03200408": "เมืองพัทยา", "06330104": "องค์การบริหารส่วนตำบลโพนข่า",
+                     # a subdistrict municipality that kept the SAO type digit
+                     "06130408": "เทศบาลตำบลหนองสามวัง"}

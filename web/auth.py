@@ -131,7 +131,7 @@ def login() -> str | Response | tuple[str, int]:
             return render_template("login.html", form=form), 429
         if user is not None and user.active and user.check_password(form.password.data):
             throttle.clear(keys[0])
-            session.clear()  # a fresh session at sign-in, so a planted one is useless
+            security.renew_session()
             login_user(user)
             session.permanent = True
             security.start_session()
@@ -156,7 +156,7 @@ def logout() -> Response:
     record("sign_out", current_user.login)
     db.session.commit()
     logout_user()
-    session.clear()
+    security.renew_session()
     flash(_("You have signed out."), "info")
     return redirect(url_for("auth.login"))
 

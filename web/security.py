@@ -86,6 +86,15 @@ def _headers(response: Response) -> Response:
     return response
 
 
+def renew_session() -> None:
+    """A new, empty session at sign-in and sign-out, so a planted or stolen one is useless;
+    only the interface language the user picked carries over."""
+    language = session.get("lang")
+    session.clear()
+    if language is not None:
+        session["lang"] = language
+
+
 def start_session() -> None:
     """Call right after login_user: the clock of the absolute and idle lifetimes starts here."""
     now = int(clock())
@@ -103,7 +112,7 @@ def _lifetimes(app: Flask) -> Response | None:
     if (now - seen_at > app.config["LEC_IDLE_SECONDS"]
             or now - signed_in_at > app.config["LEC_ABSOLUTE_SECONDS"]):
         logout_user()
-        session.clear()
+        renew_session()
         flash(_("Your session has expired. Please sign in again."), "info")
         return redirect(url_for("auth.login"))
     if now - seen_at >= SEEN_RESOLUTION:
