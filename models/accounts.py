@@ -6,7 +6,17 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    func,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from . import db
@@ -45,6 +55,8 @@ class User(UserMixin, db.Model):
                         name="unit_lao"),
         CheckConstraint("(level != 'institution') OR (institution_id IS NOT NULL)",
                         name="unit_institution"),
+        # Sign-in finds a login in any case (rules.accounts.by_login).
+        Index("ix_user_account_login_lower", func.lower(text("login"))),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

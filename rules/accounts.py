@@ -4,7 +4,7 @@ import secrets
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import inspect
+from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from models import Institution, Lao, Level, User
@@ -18,6 +18,33 @@ PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 def one_time_password(length: int = 12) -> str:
     """A random password easy to type from a card (demo accounts, the CLI, credential cards)."""
     return "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(length))
+
+
+def by_login(session: Session, typed: str) -> User | None:
+    """The account a typed login names: the same letters in any case, an exact match first."""
+    name = typed.strip()
+    return session.scalar(select(User).where(func.lower(User.login) == name.lower())
+                          .order_by(User.login != name, User.id).limit(1))
+
+
+@validates(User)
+def login_problems(session: Session, user: User) -> list[str]:
+    """A login is one word that no other account has in any case, or it could never sign in."""
+    state = inspect(user)
+    if not (state.pending or state.attrs.login.history.has_changes()):
+        return []
+    user.login = (user.login or "").strip()
+    if not user.login or any(ch.isspace() for ch in user.login):
+        return [_("A login is one word without spaces, for example dla.somchai.")]
+    with session.no_autoflush:
+        clash = session.scalar(select(User.login).where(
+            func.lower(User.login) == user.login.lower(),
+            User.id != user.id if user.id is not None else True).limit(1))
+    if clash is not None:
+        return [_("The login %(login)s is already used by the account %(other)s: logins that "
+                  "differ only in capital letters count as the same.",
+                  login=user.login, other=clash)]
+    return []
 
 
 @validates(User)

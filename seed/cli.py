@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from models import Institution, Lao, Level, User, db
 from rules import RuleViolation
-from rules.accounts import one_time_password
+from rules.accounts import by_login, one_time_password
 from rules.passwords import set_password
 
 from .demo import build_demo
@@ -183,7 +183,7 @@ def create_user_command(login: str, level: str, unit: str | None, name: str | No
 @click.argument("login")
 def set_password_command(login: str) -> None:
     """Set LOGIN's password from stdin (one line) and end its sessions."""
-    user = db.session.scalar(select(User).where(User.login == login))
+    user = by_login(db.session, login)
     if user is None:
         _fail(f"No account {login}.")
     _set_chosen_password(user, _read_password())

@@ -6,6 +6,7 @@ from sqlalchemy import delete, select
 
 from models import Institution, Level, User, db
 from models.profiles import Profile
+from tests.conftest import Browser
 from rules import RuleViolation, acting_as
 
 LEVEL_REFUSED = "ท่านสร้างหรือแก้ไขได้เฉพาะบัญชีผู้ใช้งานที่มีระดับต่ำกว่าระดับของท่าน"
@@ -152,3 +153,21 @@ def test_the_department_deactivates_an_account_from_the_list(app, tree, browser)
     assert response.status_code == 200, response.get_data(as_text=True)
     assert "new_password" not in response.get_data(as_text=True)
     assert snapshot(account)["active"] is False
+
+
+def test_a_login_is_one_word_found_in_any_case(app, tree, browser):
+    """" dla.sp " could never sign in, and "DLA.Somchai" beside "dla.somchai" was a second
+    account for the same person."""
+    b = browser(tree.department)
+    page = b.post("/admin/user/new/", {"login": "dla sp", "level": "department",
+                                       "new_password": "a-long-password-1", "active": "y"})
+    assert "ชื่อผู้ใช้ต้องเป็นคำเดียว ไม่มีเว้นวรรค" in page.get_data(as_text=True)
+    b.post("/admin/user/new/", {"login": "  dla.somchai ", "level": "department",
+                                "new_password": "a-long-password-1", "active": "y"})
+    created = db.session.scalar(select(User).where(User.login == "dla.somchai"))
+    assert created is not None
+    page = b.post("/admin/user/new/", {"login": "DLA.Somchai", "level": "department",
+                                       "new_password": "a-long-password-1", "active": "y"})
+    assert "dla.somchai" in page.get_data(as_text=True)
+    assert db.session.scalar(select(User).where(User.login == "DLA.Somchai")) is None
+    Browser(app.test_client()).login(" DLA.SomChai ", "a-long-password-1")  # signs in

@@ -30,6 +30,7 @@ from wtforms.validators import DataRequired, Length
 
 from models import Profile, User, db
 from models.accounts import password_hasher
+from rules.accounts import by_login
 from rules.audit import record
 from web import security
 from web.forms import Form
@@ -119,7 +120,7 @@ def login() -> str | Response | tuple[str, int]:
         name = form.login.data.strip()
         address = _client_address()
         throttle = security.throttle(current_app)
-        user = db.session.scalar(select(User).where(User.login == name))
+        user = by_login(db.session, name)
         keys = sign_in_keys(name, address)
         wait = max(throttle.wait(keys[0], FREE_FAILURES_PER_ACCOUNT_AND_ADDRESS),
                    throttle.wait(keys[1], FREE_FAILURES_PER_ADDRESS))
