@@ -76,3 +76,20 @@ def test_the_import_preview_masks_the_learners_missing_from_the_file_above_the_i
     for user in (tree.a.muni_user, tree.a.province_user):
         text = browser(user).get(f"/admin/import/job/{check.id}/").get_data(as_text=True)
         assert masked in text and NATIONAL_ID not in text
+
+
+def test_the_audit_log_keeps_no_whole_id_from_an_address(app, tree, browser):
+    """The log that the LAO and province read keeps an export of a list searched by ID, and a
+    page not found, with the ID masked as the lists show it, however it was typed."""
+    enrol_one(tree)
+    school = browser(tree.a.school_user)
+    dashed = f"{NATIONAL_ID[0]}-{NATIONAL_ID[1:5]}-{NATIONAL_ID[5:10]}-{NATIONAL_ID[10:12]}-" \
+             f"{NATIONAL_ID[12]}"
+    assert school.get(f"/admin/student/export/csv/?search={NATIONAL_ID}").status_code == 200
+    assert school.get(f"/admin/student/details/?id=999999&q={dashed}").status_code == 404
+    for user in (tree.a.muni_user, tree.a.province_user):
+        b = browser(user)
+        for page in ("/admin/audit/", "/admin/audit/export/csv/"):
+            text = b.get(page).get_data(as_text=True)
+            assert mask_national_id(NATIONAL_ID) in text, (user.login, page)
+            assert NATIONAL_ID not in text and dashed not in text, (user.login, page)
