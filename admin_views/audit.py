@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from typing import Any
 
-from flask import abort, jsonify, request, url_for
+from flask import abort, current_app, jsonify, request, url_for
 from flask_admin import expose
 from flask_admin.contrib.sqla.filters import FilterEqual
 from flask_babel import lazy_gettext as _l
@@ -12,10 +12,13 @@ from markupsafe import Markup, escape
 from werkzeug.wrappers import Response
 
 from models import AuditEntry, db
+from rules import RuleViolation
 from rules.audit import record
 from rules.identity import mask_national_id
+from rules.lookups import allow_reveal
 from rules.permissions import may_open, may_reveal_id
 from rules.scope import PATHS, subtree
+from web import security
 from web.params import bounded_int
 
 from . import audit_words
@@ -36,6 +39,7 @@ ACTION_LABELS = {
     "import": _l("Learners imported"), "import_refused": _l("Import refused: problems in the file"),
     "check_by_id": _l("Learner checked by ID"),
     "check_by_id_refused": _l("Check by ID refused: too many checks"),
+    "reveal_refused": _l("National ID not revealed: too many reveals"),
 }
 
 
@@ -174,7 +178,15 @@ class RevealView(PageView):
         ).first()
         if row is None:
             abort(404)
-        record("reveal", f"{model.__name__}:{ident}", model=model.__name__, object_id=ident)
+        target = f"{model.__name__}:{ident}"
+        try:
+            allow_reveal(current_user, security.throttle(current_app), target)
+        except RuleViolation as exc:
+            db.session.commit()  # the refusal's audit row
+            response = jsonify({"detail": str(exc)})
+            response.status_code = 429
+            return response
+        record("reveal", target, model=model.__name__, object_id=ident)
         db.session.commit()
         response = jsonify({"national_id": row[0]})
         response.headers["Cache-Control"] = "no-store"

@@ -20,6 +20,7 @@ from models import Institution, db
 from models.jobs import Job, JobStatus
 from rules import RuleViolation
 from rules.enrolment import current_academic_year
+from rules.identity import mask_national_id
 from rules.permissions import may_reveal_id, own_institution_id
 from rules.scope import subtree
 from spreadsheets import learner_import as importer
@@ -68,10 +69,17 @@ def problems_found(result: importer.Result) -> str:
 
 
 def _result(job: Job) -> importer.Result:
+    """The job's outcome as the current user may read it: the learners missing from the file
+    keep their whole IDs for the institution's own staff only, as in every list; above it
+    (an LAO's upload, or the institution's job opened from above) they are masked."""
     path = jobs.result_path(job)
     if path is None:
         abort(404)
-    return importer.Result.from_json(path.read_text(encoding="utf-8"))
+    result = importer.Result.from_json(path.read_text(encoding="utf-8"))
+    if not may_reveal_id(current_user):
+        result.missing = [f"{mask_national_id(national_id)}{space}{name}" for national_id, space,
+                          name in (entry.partition(" ") for entry in result.missing)]
+    return result
 
 
 class ImportView(PageView):

@@ -44,8 +44,8 @@ def state(job: Job) -> dict[str, Any]:
     return {
         "id": job.id, "status": job.status, "label": str(labels[JobStatus(job.status)]),
         "stalled": stalled, "done": done, "total": total, "message": job.message,
-        "download": (url_for("jobs.download", job_id=job.id)
-                     if finished and page is None else None),
+        "download": (url_for("jobs.download", job_id=job.id) if finished and page is None
+                     and jobs.may_download(current_user, job) else None),
         "page": url_for(page, job_id=job.id) if finished and page else None,
     }
 
@@ -69,7 +69,7 @@ class JobsView(PageView):
         """The result file; a private one (credential cards) is handed over once, then removed."""
         job = visible_job(job_id)
         path = jobs.result_path(job)
-        if path is None:
+        if path is None or not jobs.may_download(current_user, job):
             abort(404)
         record("job_download", str(job), kind=job.kind, job_id=job.id, file=job.result_name)
         db.session.commit()

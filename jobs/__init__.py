@@ -31,6 +31,7 @@ from models import User, db
 from models.jobs import Job, JobStatus
 from rules import RuleViolation, acting_as
 from rules.audit import record
+from rules.permissions import may_reveal_id
 from rules.scope import Unit, covers, unit_of
 
 from . import queue
@@ -174,6 +175,14 @@ def may_see(user: Any, job: Job) -> bool:
     if kind is not None and kind.private:
         return False
     return covers(user, Unit(job.province_code, job.lao_id, job.institution_id))
+
+
+def may_download(user: Any, job: Job) -> bool:
+    """Whether `user` may take the job's result file, which was written with its owner's
+    rights: an institution's export holds whole national IDs, so those above it, who read
+    them masked and reveal them one at a time, may see the job but not take its file."""
+    return may_see(user, job) and (job.owner_id == user.id or may_reveal_id(user)
+                                   or not may_reveal_id(job.owner))
 
 
 def _progress_key(job_id: int) -> str:

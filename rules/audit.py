@@ -19,7 +19,7 @@ import clock
 from models import AuditEntry, Enrolment, Learner, ThrottleHit, db
 
 from . import RuleViolation, current_actor
-from .identity import mask_national_id
+from .identity import mask_ids_in, mask_national_id
 
 #: Tables whose writes are bookkeeping, not business records.
 UNAUDITED = {AuditEntry, ThrottleHit}
@@ -38,7 +38,9 @@ def _plain(key: str, value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
-    if isinstance(value, bool | int | float | str):
+    if isinstance(value, str):
+        return mask_ids_in(value)
+    if isinstance(value, bool | int | float):
         return value
     if isinstance(value, dict):  # a JSON column (a job's title values): kept as JSON
         return {str(k): _plain(str(k), v) for k, v in value.items()}
@@ -67,7 +69,7 @@ def _row(action: str, actor: Any, **values: Any) -> dict[str, Any]:
     row.update(_actor_fields(actor))
     row.update({k: v for k, v in values.items() if v is not None})
     if row["target"] is not None:
-        row["target"] = str(row["target"])[:200]
+        row["target"] = mask_ids_in(str(row["target"]))[:200]
     return row
 
 

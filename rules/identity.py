@@ -62,6 +62,19 @@ def mask_national_id(value: str | None, reveal: bool = False) -> str:
     return f"x-xxxx-xxxxx-{value[10:12]}-{value[12]}"
 
 
+#: A national ID or G-code inside free text (an address searched by ID, a form's value), as
+#: typed: 13 characters, with or without the dashes, spaces or "+" of a query string between.
+ID_IN_TEXT = re.compile(r"(?<!\d)(?:[Gg]\d(?:[-\s+]?\d){11}|\d(?:[-\s+]?\d){12})(?!\d)")
+
+
+def mask_ids_in(text: str) -> str:
+    """`text` with every national ID or G-code in it masked, as lists above the institution
+    show them: what is kept for others to read (the audit log) never holds a whole ID."""
+    return ID_IN_TEXT.sub(
+        lambda found: mask_national_id(normalise_national_id(found.group().replace("+", ""))),
+        text)
+
+
 def g_code_province_problems(session: Session, value: str | None) -> list[str]:
     """A G-code's digits 3-4 are the code of a province that exists."""
     if not (value or "").upper().startswith("G") or national_id_problems(value):

@@ -25,6 +25,9 @@ from .throttle import Throttle
 
 #: Look-ups per account per hour: a class enrolled at the start of term, not a census.
 LOOKUPS_PER_HOUR = 120
+#: Whole IDs one account above the institution may reveal per hour: the few a day's follow-up
+#: asks for, not a province's list read one click at a time by a script.
+REVEALS_PER_HOUR = 120
 
 
 @dataclass
@@ -74,3 +77,13 @@ def check_by_id(session: Session, actor: Any, national_id: str, throttle: Thrott
     record("check_by_id", mask_national_id(national_id), found=learner is not None,
            elsewhere=not found.whole)
     return found
+
+
+def allow_reveal(actor: Any, throttle: Throttle, target: str) -> None:
+    """Count one reveal of a whole ID (`target` names the record) against the account's hourly
+    allowance; past it the reveal is refused, and the refusal audited (the caller commits)."""
+    if throttle.allow(f"reveal:{actor.id}", REVEALS_PER_HOUR, 3600):
+        return
+    record("reveal_refused", target)
+    raise RuleViolation(_("This account has shown %(n)d whole IDs in the last hour, the most "
+                          "allowed. Please wait and try again later.", n=REVEALS_PER_HOUR))

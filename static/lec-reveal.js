@@ -19,6 +19,12 @@
         if (shown && shown.classList.contains("lec-id")) { shown.textContent = data.national_id; }
         button.remove();
       })
-      .catch(function () { button.disabled = false; });
+      .catch(function (response) {
+        button.disabled = false;
+        // Past the hourly allowance the answer says so; the button then says why it did nothing.
+        if (response && response.status === 429) {
+          response.json().then(function (data) { button.textContent = data.detail; });
+        }
+      });
   });
 })();

@@ -15,7 +15,7 @@ from test_risk import YEAR, make_round
 import clock
 from models import AuditEntry, Confirmation, Enrolment, Institution, Learner, db
 from models.jobs import Job
-from rules import RuleViolation, acting_as, confirmation
+from rules import RuleViolation, acting_as, confirmation, lookups
 from rules.audit import record
 from rules.identity import check_digit
 
@@ -188,6 +188,31 @@ def test_a_national_id_reveal_is_explicit_scoped_and_logged(tree, browser):
         assert own.post("/admin/reveal/", data={"model": "Learner", "id": bad}
                         ).status_code == 404
     assert len(_entries(action="reveal")) == 1
+
+
+def test_reveals_are_limited_per_account_and_the_refusal_is_logged(tree, browser, monkeypatch):
+    """A script clicking "show the whole ID" down a province's list stops at the hourly
+    allowance, with a message the button shows; another account is not held back."""
+    monkeypatch.setattr(lookups, "REVEALS_PER_HOUR", 2)
+    learners = [Learner(national_id=_national_id(20 + n), first_name=f"มานะ{n}", last_name="ดี",
+                        gender="M") for n in range(3)]
+    db.session.add_all([*learners, *(Enrolment(learner=lr, institution=tree.a.school,
+                                               academic_year=2569, grade="P1")
+                                     for lr in learners)])
+    db.session.commit()
+    province = browser(tree.a.province_user)
+    for learner in learners[:2]:
+        assert province.post("/admin/reveal/", data={"model": "Learner", "id": learner.id}
+                             ).get_json() == {"national_id": learner.national_id}
+    refused = province.post("/admin/reveal/", data={"model": "Learner", "id": learners[2].id})
+    assert refused.status_code == 429 and learners[2].national_id not in refused.get_data(
+        as_text=True)
+    assert "มากที่สุดที่อนุญาต" in refused.get_json()["detail"]
+    (entry,) = _entries(action="reveal_refused")
+    assert entry.target == f"Learner:{learners[2].id}" and len(_entries(action="reveal")) == 2
+    assert "เปิดดูบ่อยเกินกำหนด" in province.get("/admin/audit/").get_data(as_text=True)
+    assert browser(tree.a.muni_user).post("/admin/reveal/", data={
+        "model": "Learner", "id": learners[2].id}).status_code == 200
 
 
 def test_record_is_the_api_for_other_modules(tree):

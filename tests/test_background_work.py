@@ -66,8 +66,28 @@ def test_a_large_export_becomes_a_job_with_the_same_rows(app, tree, browser, sma
     assert rows[0] == direct_rows[0] and "เลขประจำตัวประชาชน" in rows[0]
     first_name = rows[0].index("ชื่อ")
     assert sorted(row[first_name] for row in rows[1:]) == ["ชื่อ0", "ชื่อ1", "ชื่อ2"]
-    # The school's own province sees it; the other province does not.
+    # The other province does not see it.
     assert browser(tree.b.province_user).get(state["download"]).status_code == 404
+
+
+def test_an_institutions_export_job_with_whole_ids_is_not_handed_to_the_levels_above(
+        app, tree, browser, small_jobs):
+    """The file was written with the school's right to whole IDs: those above follow the job
+    but download nothing, and make their own export, masked, instead."""
+    seed(tree, 3)
+    school = browser(tree.a.school_user)
+    school.get("/admin/student/export/csv/")
+    job = only_job()
+    state = school.get(f"/admin/jobs/{job.id}/progress.json").get_json()
+    download = school.get(state["download"])
+    assert nid(2000) in download.get_data().decode("utf-8-sig")
+    download.close()
+    for user in (tree.a.muni_user, tree.a.province_user, tree.department):
+        above = browser(user)
+        seen = above.get(f"/admin/jobs/{job.id}/progress.json")
+        assert seen.status_code == 200 and seen.get_json()["download"] is None, user.login
+        refused = above.get(f"/admin/jobs/{job.id}/download")
+        assert refused.status_code == 404 and nid(2000) not in refused.get_data(as_text=True)
 
 
 def test_a_large_xlsx_export_job_finishes_and_downloads(app, tree, browser, small_jobs):

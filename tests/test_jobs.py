@@ -96,20 +96,20 @@ def test_an_unexpected_error_says_so_in_thai(app, tree, results, monkeypatch):
 
 
 def test_result_is_refused_outside_the_owners_scope(app, tree, browser, results):
-    job = jobs.submit("test_learners", tree.a.school_user, title="งานของโรงเรียน", ids=[],
+    job = jobs.submit("test_learners", tree.a.muni_user, title="งานของเทศบาล", ids=[],
                       name="report.txt")
     job_id = job.id
-    for user in (tree.b.province_user, tree.a.sao_user, tree.a.cdc_user, tree.b.school_user):
+    for user in (tree.b.province_user, tree.a.sao_user, tree.a.school_user, tree.b.school_user):
         client = browser(user)
         assert client.get(f"/admin/jobs/{job_id}/download").status_code == 404, user.login
         assert client.get(f"/admin/jobs/{job_id}/progress.json").status_code == 404
-    for user in (tree.a.school_user, tree.a.muni_user, tree.a.province_user, tree.department):
+    for user in (tree.a.muni_user, tree.a.province_user, tree.department):
         download = browser(user).get(f"/admin/jobs/{job_id}/download")
         download.close()
         assert download.status_code == 200, user.login
     # Another user's job is not on "my jobs".
     page = browser(tree.a.province_user).get("/admin/jobs/").get_data(as_text=True)
-    assert "งานของโรงเรียน" not in page and "ท่านยังไม่มีงาน" in page
+    assert "งานของเทศบาล" not in page and "ท่านยังไม่มีงาน" in page
     assert app.test_client().get(f"/admin/jobs/{job_id}/download").status_code == 302
 
 

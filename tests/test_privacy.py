@@ -3,8 +3,11 @@
 import io
 
 from openpyxl import load_workbook
+from sqlalchemy import select
+from test_import_learners import YEAR, csv_bytes, row, upload
 
 from models import Enrolment, Learner, db
+from models.jobs import Job
 from rules.identity import check_digit, mask_national_id
 
 FIRST12 = "110370012345"
@@ -51,3 +54,42 @@ def test_the_identity_form_above_the_institution_leaves_the_whole_id_out(app, tr
     lao.post(f"/admin/learner/edit/?id={learner.id}", data=form)
     db.session.expire_all()
     assert db.session.get(Learner, learner.id).national_id == NATIONAL_ID
+
+
+def test_the_import_preview_masks_the_learners_missing_from_the_file_above_the_institution(
+        app, tree, browser):
+    """The preview lists the learners a file leaves out: whole IDs for the school itself only,
+    never for an LAO or province importing into it or opening the school's own check."""
+    learner = Learner(national_id=NATIONAL_ID, first_name="ทดสอบ", last_name="ความลับ",
+                      gender="F")
+    db.session.add(Enrolment(learner=learner, institution=tree.a.school, academic_year=YEAR,
+                             grade="P1", status="active"))
+    db.session.commit()
+    masked = f"{mask_national_id(NATIONAL_ID)} ทดสอบ ความลับ"
+    for user in (tree.a.muni_user, tree.a.province_user, tree.department):
+        page = upload(browser(user), csv_bytes([row(1)]), institution=tree.a.school.code)
+        text = page.get_data(as_text=True)
+        assert page.status_code == 200 and masked in text and NATIONAL_ID not in text
+    own = upload(browser(tree.a.school_user), csv_bytes([row(1)])).get_data(as_text=True)
+    assert f"{NATIONAL_ID} ทดสอบ ความลับ" in own
+    check = db.session.scalars(select(Job).order_by(Job.id.desc())).first()
+    for user in (tree.a.muni_user, tree.a.province_user):
+        text = browser(user).get(f"/admin/import/job/{check.id}/").get_data(as_text=True)
+        assert masked in text and NATIONAL_ID not in text
+
+
+def test_the_audit_log_keeps_no_whole_id_from_an_address(app, tree, browser):
+    """The log that the LAO and province read keeps an export of a list searched by ID, and a
+    page not found, with the ID masked as the lists show it, however it was typed."""
+    enrol_one(tree)
+    school = browser(tree.a.school_user)
+    dashed = f"{NATIONAL_ID[0]}-{NATIONAL_ID[1:5]}-{NATIONAL_ID[5:10]}-{NATIONAL_ID[10:12]}-" \
+             f"{NATIONAL_ID[12]}"
+    assert school.get(f"/admin/student/export/csv/?search={NATIONAL_ID}").status_code == 200
+    assert school.get(f"/admin/student/details/?id=999999&q={dashed}").status_code == 404
+    for user in (tree.a.muni_user, tree.a.province_user):
+        b = browser(user)
+        for page in ("/admin/audit/", "/admin/audit/export/csv/"):
+            text = b.get(page).get_data(as_text=True)
+            assert mask_national_id(NATIONAL_ID) in text, (user.login, page)
+            assert NATIONAL_ID not in text and dashed not in text, (user.login, page)
