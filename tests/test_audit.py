@@ -377,3 +377,22 @@ def test_an_enrolment_made_by_the_rollover_is_named_by_its_learner_and_grade(tre
     html = b.get("/admin/audit/").get_data(as_text=True)
     assert f'<td class="col-target">{year + 1} อ.๒ ชื่อ0 สกุล</td>' in html
     assert f'<td class="col-target">{year + 1} อ.๒</td>' in html and "None" not in html
+
+
+def test_a_confirmation_names_its_lao_and_institution_by_their_codes(tree, browser,
+                                                                     monkeypatch):
+    """The log keeps the units' numbers in the system; a reader sees "อปท.: 05330101", not
+    "อปท.: 1", on the page and in the export."""
+    _confirmed_then_cancelled(tree, monkeypatch)
+    muni, school = tree.a.muni, tree.a.school
+    province = browser(tree.a.province_user)
+    html = province.get("/admin/audit/").get_data(as_text=True)
+    cancelled = next(row for row in html.split("<tr") if "แก้ไขรายชื่อ" in row
+                     and "ยกเลิกการยืนยันข้อมูลเมื่อ" not in row)  # the event, not the row change
+    assert f"อปท.</strong>: {muni.code}<" in cancelled
+    assert f"สถานศึกษา</strong>: {school.code}<" in cancelled
+    data = province.get("/admin/audit/export/csv/").get_data(as_text=True)
+    rows = list(csv.reader(io.StringIO(data.lstrip("\ufeff"))))
+    column = rows[0].index("รายละเอียด")
+    (cell,) = [r[column] for r in rows[1:] if "แก้ไขรายชื่อ" in r[column]]
+    assert {f"อปท.: {muni.code}", f"สถานศึกษา: {school.code}"} <= set(cell.split("; "))
