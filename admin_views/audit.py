@@ -96,10 +96,12 @@ class AuditView(ScopedModelView):
     action_disallowed_list = ("delete",)
 
     def get_list(self, *args: Any, **kwargs: Any) -> tuple[int | None, list[AuditEntry]]:
-        """The page's entries, with the kind of every institution they name asked at once."""
+        """The page's entries, with the kind of every institution they name and the codes of
+        the units they log asked at once."""
         count, entries = super().get_list(*args, **kwargs)
         entries = list(entries)
         audit_words.institution_kinds(e.subject_institution_id for e in entries)
+        audit_words.entry_units(entries)
         return count, entries
 
     def entries_of(self, model: str, object_id: str) -> str:

@@ -21,7 +21,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from i18n import be_date
-from models import AuditEntry, Institution, Round, db
+from models import AuditEntry, Institution, Lao, Round, db
 from models.accounts import LEVEL_LABELS
 from models.admission import APPLICATION_STATUS_LABELS
 from models.jobs import STATUS_LABELS as JOB_STATUS_LABELS
@@ -141,6 +141,11 @@ VALUE_LABELS: dict[str, dict[Any, Any]] = {
     "gender": GENDER_LABELS, "status": STATUS_LABELS, "outcome": SPOT_OUTCOME_LABELS,
     "lao_type": LAO_TYPE_LABELS, "removal_reason": REMOVAL_REASON_LABELS,
 }
+#: Logged fields holding an LAO's or an institution's number in the system (a confirmation's
+#: units, a report's drill-down): shown as the unit's code, which the reader knows and which,
+#: unlike its name, reads the same on an old entry as on the day it was written.
+UNIT_FIELDS: dict[str, type[Lao] | type[Institution]] = {
+    "lao_id": Lao, "lao": Lao, "institution_id": Institution, "institution": Institution}
 #: The background jobs LEC runs (jobs.task), by name.
 JOB_KIND_LABELS = {"export": _l("Export"), "import": _l("Import learners"),
                    "cards": _l("Credential cards"), "rollover": _l("Year rollover"),
@@ -257,6 +262,36 @@ def institution_kinds(ids: Iterable[int | None]) -> dict[int, str]:
     return known
 
 
+def unit_codes(model: type[Lao] | type[Institution], ids: Iterable[Any]) -> dict[int, str]:
+    """The code of each LAO or institution by its number, asked once per request for the
+    numbers not asked yet: a page of the log asks for all of its numbers at once."""
+    known, asked = (g.setdefault("lec_unit_codes", {}) if has_request_context() else {}
+                    ).setdefault(model.__name__, ({}, set()))
+    wanted = {i for i in ids if type(i) is int and i not in asked}
+    if wanted:
+        asked |= wanted
+        known.update({unit_id: code for unit_id, code in db.session.execute(
+            select(model.id, model.code).where(model.id.in_(wanted)))})
+    return known
+
+
+def _logged(item: Any) -> list[Any]:
+    """The values of a logged field: a change's old and new, or a detail's one value."""
+    return item if isinstance(item, list) else [item]
+
+
+def entry_units(entries: Iterable[AuditEntry]) -> None:
+    """Ask the codes of every LAO and institution a page of entries logs, a query per kind."""
+    wanted: dict[Any, set[Any]] = {Lao: set(), Institution: set()}
+    for entry in entries:
+        for pairs in (entry.changes, entry.details):
+            for key, item in pairs.items() if isinstance(pairs, dict) else ():
+                if key in UNIT_FIELDS:
+                    wanted[UNIT_FIELDS[key]].update(_logged(item))
+    for model, ids in wanted.items():
+        unit_codes(model, ids)
+
+
 def kind_of(entry: AuditEntry) -> str | None:
     """The kind of institution holding the learner or enrolment an entry is about: from the
     institution itself, else from the grade it logged (age groups are the centres')."""
@@ -344,6 +379,8 @@ def lines(admin: Any, entry: AuditEntry, column: str = "changes",
         if key in HIDDEN or f"{model}.{key}" in HIDDEN or key in hidden:
             continue
         label, codes = found.fields.get(key, key), found.values.get(key)
+        if key in UNIT_FIELDS:
+            codes = unit_codes(UNIT_FIELDS[key], _logged(item))
         if key == "model":
             item = words(admin, item).name
         elif model == "Job" and key == "title" and isinstance(item, list):

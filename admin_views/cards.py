@@ -16,13 +16,13 @@ from flask_admin import expose
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
 import clock
 import jobs
-from models import Lao, Level, User, db
+from models import Institution, Lao, Level, User, db
 from models.accounts import LEVEL_LABELS, password_hasher
 from models.jobs import Job
 from rules.accounts import one_time_password
@@ -38,6 +38,8 @@ from .base import PageView
 ALL_GROUP = "all"
 #: Cards prepared between two progress reports of the cards job.
 CARDS_BATCH = 25
+#: Accounts listed to reissue one card; a province with more finds the others by searching.
+LISTED = 500
 
 
 def qr_payload(login: str, password: str) -> str:
@@ -142,9 +144,19 @@ class CardsView(PageView):
 
     @expose("/")
     def index(self) -> str:
-        query = issuable(current_user).order_by(User.login).limit(500)
-        return self.render("cards/index.html", groups=self._groups(),
-                           accounts=db.session.scalars(query).all())
+        """The groups, and the accounts to reissue one card for: the first LISTED, or those
+        whose code or unit name holds what the user searched for."""
+        wanted = request.args.get("q", "").strip()[:100]
+        query = issuable(current_user)
+        if wanted:
+            query = query.where(or_(
+                User.login.contains(wanted, autoescape=True),
+                User.lao_id.in_(select(Lao.id).where(Lao.name.contains(wanted, autoescape=True))),
+                User.institution_id.in_(select(Institution.id).where(
+                    Institution.name.contains(wanted, autoescape=True)))))
+        accounts = db.session.scalars(query.order_by(User.login).limit(LISTED + 1)).all()
+        return self.render("cards/index.html", groups=self._groups(), accounts=accounts[:LISTED],
+                           more=len(accounts) > LISTED, listed=LISTED, wanted=wanted)
 
     @expose("/preview")
     def preview(self) -> str:

@@ -151,7 +151,7 @@ def report_rows(round_: Round, scope: Scope) -> tuple[Row, list[Row]]:
         if total:
             rows.append(Row("", str(DATABASE_LABELS[Database.OTHER]), other is not None,
                             _when(other, names), {}, counts.get(None, {})))
-        own_confirmed = bool(rows) and all(r.confirmed for r in rows)
+        own_confirmed = progress.lao_confirmed_all(db.session, round_.id, scope.lao.id)
     else:
         counts = counts_by(round_.id, scope)
         rows = []

@@ -114,6 +114,13 @@ def pending_databases(row: Any) -> list[str]:
             if getattr(row, f"has_{d}") and not getattr(row, f"done_{d}")]
 
 
+def lao_confirmed_all(session: Session, round_id: int, lao_id: int) -> bool:
+    """Whether the LAO has confirmed the overall data of every database that applies to it:
+    the status the province's pages give it, so its own pages say the same."""
+    row = session.execute(select(*lao_flags(round_id)).where(Lao.id == lao_id)).one()
+    return any(getattr(row, f"has_{d}") for d in LAO_DATABASES) and not pending_databases(row)
+
+
 def province_missing(session: Session, round_id: int, province_code: str) -> list[Missing]:
     """The LAOs of the province still holding it back, with the databases they owe."""
     rows = session.execute(select(Lao.code, Lao.name, Lao.phone, Lao.email, *lao_flags(round_id))

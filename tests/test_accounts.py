@@ -2,11 +2,11 @@
 its own subtree, and no account is ever deleted, so its responsible-person history stays."""
 
 import pytest
+from conftest import Browser
 from sqlalchemy import delete, select
 
 from models import Institution, Level, User, db
 from models.profiles import Profile
-from tests.conftest import Browser
 from rules import RuleViolation, acting_as
 
 LEVEL_REFUSED = "ท่านสร้างหรือแก้ไขได้เฉพาะบัญชีผู้ใช้งานที่มีระดับต่ำกว่าระดับของท่าน"

@@ -413,3 +413,21 @@ def test_the_event_filter_offers_the_events_by_their_names(app, tree, browser):
         r'<div id="filter-groups-data" class="d-none">(.*?)</div>', html, re.S)[1]))
     assert ["sign_in", "เข้าสู่ระบบ"] in groups["เหตุการณ์"][0]["options"]
     assert ["reveal", "เปิดดูเลขประจำตัวประชาชน"] in groups["เหตุการณ์"][0]["options"]
+
+def test_a_confirmation_names_its_lao_and_institution_by_their_codes(tree, browser,
+                                                                     monkeypatch):
+    """The log keeps the units' numbers in the system; a reader sees "อปท.: 05330101", not
+    "อปท.: 1", on the page and in the export."""
+    _confirmed_then_cancelled(tree, monkeypatch)
+    muni, school = tree.a.muni, tree.a.school
+    province = browser(tree.a.province_user)
+    html = province.get("/admin/audit/").get_data(as_text=True)
+    cancelled = next(row for row in html.split("<tr") if "แก้ไขรายชื่อ" in row
+                     and "ยกเลิกการยืนยันข้อมูลเมื่อ" not in row)  # the event, not the row change
+    assert f"อปท.</strong>: {muni.code}<" in cancelled
+    assert f"สถานศึกษา</strong>: {school.code}<" in cancelled
+    data = province.get("/admin/audit/export/csv/").get_data(as_text=True)
+    rows = list(csv.reader(io.StringIO(data.lstrip("\ufeff"))))
+    column = rows[0].index("รายละเอียด")
+    (cell,) = [r[column] for r in rows[1:] if "แก้ไขรายชื่อ" in r[column]]
+    assert {f"อปท.: {muni.code}", f"สถานศึกษา: {school.code}"} <= set(cell.split("; "))

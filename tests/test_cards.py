@@ -9,6 +9,7 @@ from conftest import PASSWORD, csrf_token, make_user
 from sqlalchemy import func, select
 
 import jobs
+from admin_views import cards
 from admin_views.cards import card_png, parse_payload
 from models import AuditEntry, Institution, Level, User, db
 from models.jobs import Job, JobStatus
@@ -132,6 +133,23 @@ def test_cards_page_lists_groups_in_thai(tree, browser):
     page = browser(tree.a.province_user).get("/admin/cards/").get_data(as_text=True)
     assert "ออกบัตรและสั่งพิมพ์" in page
     assert tree.a.muni.name in page and tree.b.muni.name not in page
+
+
+def test_a_province_with_more_accounts_than_listed_finds_one_to_reissue(tree, browser,
+                                                                       monkeypatch):
+    """A large province has more accounts than the page lists: it is told so and finds any
+    institution by its code or name, without resetting the cards of its whole LAO."""
+    monkeypatch.setattr(cards, "LISTED", 2)
+    province = browser(tree.a.province_user)
+    reissue = f'href="/admin/cards/preview?user_id={tree.a.cdc_user.id}"'
+    page = province.get("/admin/cards/").get_data(as_text=True)
+    assert "แสดงเพียง 2 บัญชีแรก" in page and reissue not in page
+    for wanted in (tree.a.cdc.code, "ศพด. a"):
+        found = province.get("/admin/cards/", query_string={"q": wanted}).get_data(as_text=True)
+        assert reissue in found and "บัญชีแรก" not in found
+        assert f'preview?user_id={tree.a.school_user.id}"' not in found
+    elsewhere = province.get("/admin/cards/", query_string={"q": tree.b.cdc.code})
+    assert "ไม่พบบัญชีในความดูแลของท่าน" in elsewhere.get_data(as_text=True)
 
 
 def test_a_group_issue_first_lists_whose_passwords_will_be_reset(app, tree, browser):

@@ -234,3 +234,25 @@ def test_budget_export_money_cells_read_as_baht_with_separators(app, confirmed, 
     sheet = openpyxl.load_workbook(io.BytesIO(response.get_data())).active
     total = list(sheet.iter_rows())[-1]
     assert total[-1].number_format == "#,##0.00" and total[2].number_format == "#,##0"
+
+
+def test_an_laos_workbook_calls_it_confirmed_only_once_it_has_confirmed(app, confirmed,
+                                                                        browser):
+    """Its institutions having confirmed is not the LAO's own overall confirmation: the LAO's
+    workbook says what the province's report says of it."""
+    tree, url = confirmed.tree, f"/admin/reports/xlsx/?round={confirmed.round.id}"
+
+    def own_status() -> str:
+        book = openpyxl.load_workbook(io.BytesIO(browser(tree.a.muni_user).get(url).get_data()))
+        *_units, own = list(book.worksheets[0].iter_rows(values_only=True))
+        assert own[:2] == (tree.a.muni.code, "รวม")
+        return own[2]
+
+    province = page(browser, tree.a.province_user, "/admin/reports/")
+    row = province[province.index(tree.a.muni.code):]
+    assert "ยังไม่ยืนยัน" in row[:row.index("</tr>")]
+    assert own_status() == "ยังไม่ยืนยัน"
+    with acting_as(tree.a.muni_user):
+        rules.confirm_lao(db.session, confirmed.round, tree.a.muni, "students")
+        db.session.commit()
+    assert own_status() == "ยืนยันข้อมูลแล้ว"
