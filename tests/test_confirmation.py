@@ -27,7 +27,7 @@ from rules import confirmation as rules
 from rules.identity import check_digit
 from rules.progress import live_confirmation
 
-YEAR = 2569
+YEAR = clock.academic_year()
 _ids = count(1)
 
 

@@ -13,7 +13,7 @@ from rules.identity import check_digit
 from spreadsheets import learner_bulk
 from spreadsheets.columns import LEARNER_FIELDS
 
-YEAR = 2568
+YEAR = clock.academic_year()
 
 
 def nid(n: int) -> str:
@@ -163,7 +163,7 @@ def test_active_elsewhere_closed_round_and_confirmation_lock_match_the_flush(app
         assert expected and bulk_messages(tree.a.school, values(2)) == expected
 
     first, last = windows.round_date_bounds(YEAR)
-    closed = date(clock.ce_year(YEAR), 6, 11)
+    closed = clock.today() - timedelta(days=1)
     round_ = Round(academic_year=YEAR, number=1, opens_on=first, closes_on=closed,
                    institution_deadline=closed, lao_deadline=closed, province_deadline=closed)
     db.session.add(round_)
