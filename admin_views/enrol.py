@@ -120,7 +120,9 @@ class EnrolByIdMixin:
                     form.classroom.data = last.classroom
         elif not problems and form.validate():
             institution = self._institution_for(form)
-            problems += birth_date_problems(form.birth_date.data)
+            # Judged when typed, as the flush judges it: one kept from the register is not.
+            if learner is None or (whole and form.birth_date.data != learner.birth_date):
+                problems += birth_date_problems(form.birth_date.data)
             if institution is None:
                 problems.append(_("Enter the code of an institution of this kind in your area."))
             warning = None if problems else age_warning(form.birth_date.data, form.grade.data,

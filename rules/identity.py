@@ -199,16 +199,21 @@ def subdistrict_problem(key: str, code: str | None, unknown: set[str]) -> str | 
              "it empty.", code=code)
 
 
-def _setting(learner: Any, key: str) -> bool:
-    """Whether this write sets `key`: a plain record (the bulk import) sets all it holds; a
-    saved learner only what changed, so a value kept from before is not judged again."""
+def _setting(learner: Any, key: str, stored: dict[str, Any] | None = None) -> bool:
+    """Whether this write sets `key`: a new learner sets all it holds; a saved one only what
+    changed (its history, or for a plain record of the bulk import what differs from `stored`,
+    the register's values), so a value kept from before is not judged again."""
     state = inspect(learner, raiseerr=False)
-    return state is None or not state.persistent or state.attrs[key].history.has_changes()
+    if state is None:
+        return stored is None or stored.get(key) != getattr(learner, key)
+    return not state.persistent or state.attrs[key].history.has_changes()
 
 
-def learner_field_problems(session: Session, learner: Any) -> list[tuple[str, str]]:
+def learner_field_problems(session: Session, learner: Any, stored: dict[str, Any] | None = None
+                           ) -> list[tuple[str, str]]:
     """What `check_learner` finds, each with the field it is about, so an import's report
-    names the column of every problem."""
+    names the column of every problem; `stored` is what the register holds of a plain
+    record's learner (None for a new one)."""
     learner.national_id = normalise_national_id(learner.national_id)
     problems = [("national_id", p) for p in national_id_problems(learner.national_id)
                 + g_code_province_problems(session, learner.national_id)]
@@ -217,8 +222,10 @@ def learner_field_problems(session: Session, learner: Any) -> list[tuple[str, st
                          _("Enter the learner's first name and last name.")))
     if learner.gender not in tuple(Gender):
         problems.append(("gender", _("Choose the learner's gender.")))
-    problems += [("birth_date", p) for p in birth_date_problems(learner.birth_date)]
-    if _setting(learner, "title"):
+    if _setting(learner, "birth_date", stored):
+        # One stored before the rule must not stop the save of a phone number.
+        problems += [("birth_date", p) for p in birth_date_problems(learner.birth_date)]
+    if _setting(learner, "title", stored):
         learner.title = normalise_title(learner.title)
         problems += [("title", p) for p in title_problems(learner.title)]
     problems += [(key, p) for key in ("height_cm", "weight_kg")
@@ -229,9 +236,9 @@ def learner_field_problems(session: Session, learner: Any) -> list[tuple[str, st
 @validates(Learner)
 def check_learner(session: Session, learner: Learner) -> list[str]:
     """A learner needs a valid identity, a name, a gender, a title the form keeps, a birth
-    date neither in the future nor before any learner's and a positive height and weight (the
-    ID and the title are normalised first, so this rule also writes them back in their stored
-    form)."""
+    date (when set) neither in the future nor before any learner's and a positive height and
+    weight (the ID and the title are normalised first, so this rule also writes them back in
+    their stored form)."""
     return [problem for _field, problem in learner_field_problems(session, learner)]
 
 

@@ -147,7 +147,7 @@ def plan(session: Session, rows: list[tuple[int, dict[str, Any]]], institution: 
         merged["national_id"] = values["national_id"]
         # The learner rule reads attributes only: a plain record spares building ORM objects.
         record = SimpleNamespace(**merged)
-        keyed = learner_field_problems(session, record)
+        keyed = learner_field_problems(session, record, existing)
         # What the rule normalised (a title's abbreviation) is written as it would store it.
         learner = {k: getattr(record, k) for k in learner}
         keyed += [("grade", p) for p in grade_problems(values.get("grade"), institution.kind)]

@@ -3,22 +3,24 @@ document (a hand-written contract test with jsonschema: each path and method, it
 its status codes), the open counts equal the count reports, and the confirmation state carries
 the caller's actions for signed-in users and agency tokens."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from itertools import product
 
 import jsonschema
 import pytest
 from sqlalchemy import select
-from test_risk import YEAR, learner, make_round
+from test_risk import learner, make_round
 
 import clock
 from admin_views.reports import Scope, report_rows
 from models import Confirmation, Institution, Lao, Level, OtherSchoolCount, db
 from models.tokens import AgencyToken
-from rules import acting_as, confirmation, progress
+from rules import acting_as, confirmation, progress, windows
 from rules.permissions import may_confirm_now
 from rules.scope import Unit, covers, subtree
 from web.api import OPENAPI
+
+YEAR = clock.academic_year()
 
 
 def validate(path: str, method: str, response) -> None:  # noqa: ANN001
@@ -38,13 +40,13 @@ def validate(path: str, method: str, response) -> None:  # noqa: ANN001
 
 @pytest.fixture
 def confirmed(tree):  # noqa: ANN001, ANN201
-    """Round 2569/1 with the school and centre of province 33 confirmed, the rest not."""
+    """This year's round 1 with the school and centre of province 33 confirmed, the rest not."""
     round_ = make_round(YEAR)
     for grade, gender in product(("P1", "P2"), ("M", "F")):
-        learner(tree.a.school, grade, gender=gender)
-    learner(tree.a.school, "P1", gender="F")
-    learner(tree.a.cdc, "A3")
-    learner(tree.b.school, "P1")  # not confirmed: never published
+        learner(tree.a.school, grade, YEAR, gender=gender)
+    learner(tree.a.school, "P1", YEAR, gender="F")
+    learner(tree.a.cdc, "A3", YEAR)
+    learner(tree.b.school, "P1", YEAR)  # not confirmed: never published
     db.session.commit()
     with acting_as(None):
         confirmation.confirm_institution(db.session, round_, tree.a.school)
@@ -264,6 +266,6 @@ def test_may_confirm_is_what_the_progress_page_offers(confirmed, tree, browser, 
     assert _may_confirm(province, f"round={r}") == {"33 all": True}
     assert _button_offered(province, r)
     # Once the round has closed, neither offers it: the confirm would be refused.
-    monkeypatch.setattr(clock, "now", lambda: datetime(2030, 1, 2, 3, 0, tzinfo=UTC))
+    monkeypatch.setattr(clock, "now", lambda: windows.closes_at(confirmed))
     assert _may_confirm(province, f"round={r}") == {"33 all": False}
     assert not _button_offered(province, r)

@@ -2,17 +2,20 @@
 learner list the institution's confirmation froze."""
 
 
-from test_risk import YEAR, learner, make_round
+from test_risk import learner, make_round
 
+import clock
 from models import Enrolment, Institution, db
 from rules import acting_as, changes, confirmation
+
+YEAR = clock.academic_year()
 
 
 def test_a_cancel_shows_each_planted_change(tree, browser) -> None:  # noqa: ANN001
     a = tree.a
     round_ = make_round(YEAR)
     round_.institution_deadline = round_.lao_deadline
-    stays, leaves, moves, renamed, regraded = (learner(a.school, "P2") for _ in range(5))
+    stays, leaves, moves, renamed, regraded = (learner(a.school, "P2", YEAR) for _ in range(5))
     other = Institution(code="3033200009", name="โรงเรียนเทศบาล ๙", kind="school", lao=a.muni)
     db.session.add(other)
     db.session.commit()
@@ -22,7 +25,7 @@ def test_a_cancel_shows_each_planted_change(tree, browser) -> None:  # noqa: ANN
         confirmation.cancel(db.session, frozen, "แก้ไขรายชื่อ")
         db.session.commit()
     with acting_as(a.school_user):
-        added = learner(a.school, "P3", first_name="เด็กใหม่")
+        added = learner(a.school, "P3", YEAR, first_name="เด็กใหม่")
         leaves.status = "withdrawn"
         renamed.learner.first_name = "ชื่อใหม่"
         assert regraded.grade == "P2"  # loaded, as the edit form does: the log has the old value

@@ -28,7 +28,7 @@ from rules.enrolment import roll_over
 from rules.identity import check_digit
 from rules.progress import live_confirmation
 
-YEAR = 2569
+YEAR = clock.academic_year()
 _ids = count(1)
 
 

@@ -22,7 +22,7 @@ def open_round(year: int) -> Round:
 
 
 def make_round() -> Round:
-    round_ = open_round(2568)
+    round_ = open_round(clock.academic_year())
     db.session.add(round_)
     db.session.commit()
     return round_

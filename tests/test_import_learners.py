@@ -17,7 +17,7 @@ from rules.identity import check_digit
 from spreadsheets import learner_import as importer
 from spreadsheets.columns import LEARNER_FIELDS
 
-YEAR = 2568
+YEAR = clock.academic_year()
 HEADER = ["เลขประจำตัวประชาชน", "คำนำหน้าชื่อ", "ชื่อ", "นามสกุล", "เพศ", "วันเกิด",
           "ระดับชั้น", "ห้องเรียน"]
 

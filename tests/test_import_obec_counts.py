@@ -121,19 +121,20 @@ def test_a_count_beyond_any_school_in_the_obec_table_is_a_problem(tree, browser)
 
 
 def test_the_preview_warns_of_a_table_from_another_year_and_still_lets_it_be_saved(tree, browser):
-    round_ = make_round()  # academic year 2568; the table counts 10 June 2565
+    round_ = make_round()  # this academic year; the table counts 10 June 2565
+    year = round_.academic_year
     lao = browser(tree.a.sao_user)
     page = upload(lao, round_.id, raw_table(tree.a.other.code))
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert ("ตารางนี้เป็นจำนวนนักเรียนของ สพฐ. ณ วันที่ 10 มิ.ย. 2565 ซึ่งอยู่ในปีการศึกษา 2565 "
-            "แต่การเก็บข้อมูลครั้งที่ 2568/1 เป็นของปีการศึกษา 2568") in html
+            f"แต่การเก็บข้อมูลครั้งที่ {year}/1 เป็นของปีการศึกษา {year}") in html
     commit = re.search(r'action="(/admin/other_count/upload/[^"]+/)"', html).group(1)
     assert lao.post(commit).status_code == 302  # the LAO may still go on
     assert len(db.session.scalars(select(OtherSchoolCount)).all()) == 9
-    this_year = raw_table(tree.a.other.code).replace(b"2565", b"2568")
+    this_year = raw_table(tree.a.other.code).replace(b"2565", str(year).encode())
     html = upload(lao, round_.id, this_year).get_data(as_text=True)
-    assert "ณ วันที่ 10 มิถุนายน 2568" in html and "ตารางนี้เป็นจำนวนนักเรียนของ สพฐ." not in html
+    assert f"ณ วันที่ 10 มิถุนายน {year}" in html and "ตารางนี้เป็นจำนวนนักเรียนของ สพฐ." not in html
 
 
 @pytest.mark.parametrize("cell", ["1", "1" * 10], ids=["20,000 columns", "a 200 KB line"])

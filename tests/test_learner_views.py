@@ -1,9 +1,9 @@
 """Students and young children through HTTP: enrol by ID, duplicates, removal, rollover, scope."""
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, update
 
 import clock
 from models import Enrolment, Learner, Round, db
@@ -370,3 +370,32 @@ def test_a_birth_date_of_2400_is_refused_by_enrolment_and_by_the_edit_form(tree,
     assert "วันเกิด 01/01/2400 อยู่ก่อนวันที่" in page.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Learner, child.id).birth_date is None
+
+
+def test_a_birth_date_stored_before_the_rule_does_not_stop_other_changes(tree,  # noqa: ANN001
+                                                                        browser) -> None:  # noqa: ANN001
+    """A learner imported long ago born 01/01/2400 BE: the school fixes the guardian's phone
+    and enrols them again; only typing such a birth date is refused."""
+    _seed(tree, 1)
+    child = db.session.scalar(select(Learner))
+    db.session.execute(update(Learner.__table__).values(birth_date=date(1857, 1, 1)))
+    db.session.commit()
+    school = browser(tree.a.school_user)
+    form = {"national_id": child.national_id, "title": "เด็กหญิง", "first_name": child.first_name,
+            "last_name": child.last_name, "gender": "F", "birth_date": "01/01/2400",
+            "guardian_phone": "0812345678"}
+    page = school.post(f"/admin/learner/edit/?id={child.id}", data=form)
+    assert page.status_code == 302, page.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Learner, child.id).guardian_phone == "0812345678"
+    page = school.post(f"/admin/learner/edit/?id={child.id}", data=form | {
+        "birth_date": "01/01/2401"})
+    assert "วันเกิด 01/01/2401 อยู่ก่อนวันที่" in page.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Learner, child.id).birth_date == date(1857, 1, 1)
+    db.session.execute(update(Enrolment.__table__).values(status="withdrawn"))
+    db.session.commit()
+    page = enrol(school, child.national_id, first_name=child.first_name, gender="F",
+                 last_name=child.last_name, title="เด็กหญิง", birth_date="01/01/2400",
+                 confirm_age="y")
+    assert page.status_code == 302, page.get_data(as_text=True)

@@ -10,6 +10,7 @@ from types import SimpleNamespace
 import openpyxl
 import pytest
 
+import clock
 from admin_views.reports import MONEY
 from models import BudgetRate, Enrolment, Learner, OtherSchoolCount, Round, db
 from models.people import GRADE_LABELS
@@ -17,7 +18,7 @@ from rules import acting_as, windows
 from rules import confirmation as rules
 from rules.identity import check_digit
 
-YEAR = 2569
+YEAR = clock.academic_year()
 _ids = count(500)
 
 

@@ -40,7 +40,7 @@ def test_a_write_at_235959_on_the_closing_day_works(tree, round_2569, monkeypatc
     with acting_as(tree.a.sao_user):
         db.session.add(count(tree, round_2569))
         db.session.commit()
-        enrol(tree.a.cdc, "A3")
+        enrol(tree.a.cdc, "A3", year=2569)
 
 
 def test_a_write_at_midnight_is_refused(tree, round_2569, monkeypatch) -> None:
@@ -52,7 +52,7 @@ def test_a_write_at_midnight_is_refused(tree, round_2569, monkeypatch) -> None:
     db.session.rollback()
     assert "๒๔.๐๐ น." in str(closed.value) and "ติดต่อ สถ." in str(closed.value)
     with acting_as(tree.a.cdc_user), pytest.raises(RuleViolation):
-        enrol(tree.a.cdc, "A3")
+        enrol(tree.a.cdc, "A3", year=2569)
     db.session.rollback()
     with acting_as(tree.a.cdc_user), pytest.raises(RuleViolation):
         rules.confirm_institution(db.session, round_2569, tree.a.cdc)
