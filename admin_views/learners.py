@@ -4,14 +4,13 @@ are the mixins of enrol.py, removal.py and rollover.py), and the learner's ident
 from collections.abc import Callable
 from typing import Any
 
-from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy.orm import joinedload
 
-from models import Enrolment, Institution, Learner, Subdistrict, db
+from models import Enrolment, Institution, Learner, db
 from models.people import (
     GENDER_LABELS,
     GRADE_LABELS,
@@ -186,7 +185,3 @@ class LearnerView(ScopedModelView):
         if not may_reveal_id(current_user):
             del form.national_id
         return form
-
-    def _create_ajax_loader(self, name: str, options: dict[str, Any]) -> Any:
-        """Subdistricts are public reference data: every level may pick any of them."""
-        return QueryAjaxModelLoader(name, self.session, Subdistrict, **options)

@@ -239,18 +239,19 @@ PATHS[AuditEntry] = Path(
     writers=frozenset(),
 )
 
-# Reference data, exceptions and the agencies' API tokens belong to the department alone.
+# Code exceptions and the agencies' API tokens belong to the department alone.
 DEPARTMENT_ONLY = Path(province=lambda p: false(), lao=lambda lao_id: false(),
                        institution=lambda i: false(), unit=lambda s, get: Unit(),
                        writers=frozenset({Level.DEPARTMENT}))
-# National data: every level reads it, the department sets it (rounds, subsidy rates, OBEC's
-# published counts, the risk thresholds of each year).
+# National data: every level reads it, the department sets it (the country's provinces,
+# districts and subdistricts that forms pick from, rounds, subsidy rates, OBEC's published
+# counts, the risk thresholds of each year).
 NATIONAL = Path(province=lambda p: true(), lao=lambda lao_id: true(),
                 institution=lambda i: true(), unit=lambda s, get: Unit(),
                 writers=frozenset({Level.DEPARTMENT}))
-for _model in (Province, District, Subdistrict, CodeException, AgencyToken):
+for _model in (CodeException, AgencyToken):
     PATHS[_model] = DEPARTMENT_ONLY
-for _model in (Round, BudgetRate, ObecCount, RiskThreshold):
+for _model in (Province, District, Subdistrict, Round, BudgetRate, ObecCount, RiskThreshold):
     PATHS[_model] = NATIONAL
 
 # Confirmations carry their unit's place; snapshots are written only by rules/confirmation.py;

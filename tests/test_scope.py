@@ -174,3 +174,18 @@ def test_an_institution_cannot_move_itself_through_its_lao(app, tree):
     db.session.rollback()
     assert "lao_id" in str(refused.value)  # a locked field, not only a code that no longer fits
     assert snapshot(tree.a.cdc) == before
+
+
+@pytest.mark.parametrize(("actor", "view"), [("province_user", "institution"),
+                                             ("muni_user", "institution"),
+                                             ("school_user", "institution"),
+                                             ("school_user", "learner")])
+def test_every_level_picks_a_subdistrict_from_the_whole_country(app, tree, browser, actor,
+                                                                 view):
+    """Subdistricts are the country's reference data: the institution form's picker found
+    nothing for anyone but the department."""
+    found = browser(getattr(tree.a, actor)).get(
+        f"/admin/{view}/ajax/lookup/?name=subdistrict&query=330101"
+        if view == "institution" else
+        f"/admin/{view}/ajax/lookup/?name=registered_subdistrict&query=330101")
+    assert found.status_code == 200 and "330101" in found.get_data(as_text=True)

@@ -174,7 +174,7 @@ def test_subtree_and_covers_agree_for_every_model(app, world, level):
     for model in PATHS:
         if model in REFERENCE:
             shown = db.session.scalar(select(model).where(subtree(model, user)).limit(1))
-            assert (shown is not None) == (level == "department"), model.__name__
+            assert shown is not None, model.__name__  # every level picks from them
             continue
         rows = db.session.scalars(select(model)).all()
         inside = set(db.session.scalars(select(model).where(subtree(model, user))))
