@@ -1,5 +1,7 @@
 """Students and young children through HTTP: enrol by ID, duplicates, removal, rollover, scope."""
 
+import html
+import json
 import re
 from datetime import timedelta
 
@@ -370,3 +372,27 @@ def test_a_birth_date_of_2400_is_refused_by_enrolment_and_by_the_edit_form(tree,
     assert "วันเกิด 01/01/2400 อยู่ก่อนวันที่" in page.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Learner, child.id).birth_date is None
+
+
+def _filter_groups(page: str) -> dict:
+    found = re.search(r'id="filter-groups-data"[^>]*>(.*?)</', page, re.S)
+    return json.loads(html.unescape(found.group(1)))
+
+
+def test_grade_and_status_filters_offer_what_the_list_shows(tree, browser) -> None:  # noqa: ANN001
+    """A school filters on ป.๖ and กำลังศึกษา, not on codes it never sees (P6, active)."""
+    year = _seed(tree, 2, grade="P6")
+    first_grader = Learner(national_id=nid(2000), first_name="ป๑", last_name="สกุล", gender="M")
+    db.session.add(Enrolment(learner=first_grader, institution=tree.a.school, academic_year=year,
+                             grade="P1", status="active"))
+    db.session.commit()
+    school = browser(tree.a.school_user)
+    groups = _filter_groups(school.get("/admin/student/").get_data(as_text=True))
+    grade = next(f for f in groups["ระดับชั้น"] if f["operation"] == "เท่ากับ")
+    status = next(f for f in groups["สถานะ"] if f["operation"] == "เท่ากับ")
+    assert ["P6", "ป.๖"] in grade["options"] and ["active", "กำลังศึกษา"] in status["options"]
+    page = school.get(f"/admin/student/?flt0_{grade['arg']}=P6").get_data(as_text=True)
+    assert "ชื่อ0" in page and "ป๑" not in page
+    centre = _filter_groups(browser(tree.a.cdc_user).get("/admin/child/").get_data(as_text=True))
+    ages = next(f for f in centre["กลุ่มอายุ"] if f["operation"] == "เท่ากับ")["options"]
+    assert ["A3", "เด็กอายุ ๓ ปี"] in ages and ["P6", "ป.๖"] not in ages
