@@ -396,3 +396,18 @@ def test_grade_and_status_filters_offer_what_the_list_shows(tree, browser) -> No
     centre = _filter_groups(browser(tree.a.cdc_user).get("/admin/child/").get_data(as_text=True))
     ages = next(f for f in centre["กลุ่มอายุ"] if f["operation"] == "เท่ากับ")["options"]
     assert ["A3", "เด็กอายุ ๓ ปี"] in ages and ["P6", "ป.๖"] not in ages
+
+
+def test_rollover_with_a_filter_it_cannot_read_changes_nothing(tree, browser) -> None:  # noqa: ANN001
+    """The year filter reads no "ปี 2569": the list drops that filter, the rollover must not
+    fall back to every row of the list."""
+    year = _seed(tree, 3)
+    _open_round(year + 1)
+    school = browser(tree.a.school_user)
+    url = "/admin/student/rollover/?action=promote&flt0_0=ปี 2569"
+    page = school.get(url, follow_redirects=True).get_data(as_text=True)
+    assert "อ่านค่าตัวกรองของรายการไม่ได้ จึงยังไม่มีการเปลี่ยนแปลงข้อมูลใด" in page
+    assert "จะเปลี่ยนแปลงข้อมูลผู้เรียนที่กำลังศึกษา" not in page
+    school.post(url)
+    assert db.session.scalar(select(func.count()).select_from(Enrolment).where(
+        Enrolment.academic_year == year + 1)) == 0
