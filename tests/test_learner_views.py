@@ -411,3 +411,20 @@ def test_rollover_with_a_filter_it_cannot_read_changes_nothing(tree, browser) ->
     school.post(url)
     assert db.session.scalar(select(func.count()).select_from(Enrolment).where(
         Enrolment.academic_year == year + 1)) == 0
+
+
+def test_a_note_too_long_says_so_and_a_removed_learner_keeps_its_reason(tree, browser) -> None:  # noqa: ANN001
+    school = browser(tree.a.school_user)
+    assert enrol(school, nid(7)).status_code == 302
+    enrolment = db.session.scalar(select(Enrolment))
+    url = f"/admin/student/remove/{enrolment.id}/"
+    page = school.post(url, data={"reason": "never_came", "note": "ก" * 1001})
+    assert "ต้องมีความยาวไม่เกิน 1000 ตัวอักษร" in page.get_data(as_text=True)
+    assert db.session.get(Enrolment, enrolment.id).status == "active"
+    assert school.post(url, data={"reason": "never_came"}).status_code == 302
+    # The removal page of a removed learner offers no second removal with another reason.
+    page = school.get(url, follow_redirects=True).get_data(as_text=True)
+    assert "นำข้อมูลออกจากระบบได้เฉพาะผู้เรียนที่กำลังศึกษาอยู่" in page
+    school.post(url, data={"reason": "other", "note": "เปลี่ยนใจ"})
+    db.session.expire_all()
+    assert db.session.get(Enrolment, enrolment.id).removal_reason == "never_came"
