@@ -121,11 +121,19 @@ def _choices(kind: str) -> dict[str, Any]:
                        if k != EnrolmentStatus.REMOVED]}
 
 
+def _filter_choices(kind: str) -> dict[str, Any]:
+    """The list's grade and status filters offer the labels the list shows (ป.๖, กำลังศึกษา):
+    nobody types the stored codes (P6, active) into a text box."""
+    return {"grade": _choices(kind)["grade"],
+            "status": [(str(k), v) for k, v in STATUS_LABELS.items()]}
+
+
 class StudentView(EnrolmentView):
     """Students of schools, K1 to M6."""
 
     kind = "school"
     form_choices = _choices("school")
+    column_choices = _filter_choices("school")
 
 
 class ChildView(EnrolmentView):
@@ -133,6 +141,7 @@ class ChildView(EnrolmentView):
 
     kind = "cdc"
     form_choices = _choices("cdc")
+    column_choices = _filter_choices("cdc")
     column_labels = EnrolmentView.column_labels | {"grade": _l("Age group")}
 
 

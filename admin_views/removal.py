@@ -12,7 +12,12 @@ from wtforms import SelectField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from models import Enrolment, Learner, db
-from models.people import GRADE_LABELS, REMOVAL_REASON_LABELS, EnrolmentStatus
+from models.people import (
+    GRADE_LABELS,
+    REMOVAL_REASON_LABELS,
+    STATUS_LABELS,
+    EnrolmentStatus,
+)
 from rules import RuleViolation
 from rules.enrolment import carried_forward
 from web.forms import Form
@@ -25,7 +30,8 @@ REMOVE_TITLE = _l("Remove from the system")
 class RemovalForm(Form):
     reason = SelectField(_l("Reason"), choices=[(str(k), v) for k, v in
                                                 REMOVAL_REASON_LABELS.items()])
-    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=1000)])
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=1000)],
+                         render_kw={"maxlength": 1000})
 
 
 class RemovalMixin:
@@ -43,6 +49,13 @@ class RemovalMixin:
     def remove_view(self, id: int) -> Any:
         """Mark a non-existent learner removed, with one of the guideline's reasons."""
         enrolment = self.get_one(id)
+        if enrolment.status != EnrolmentStatus.ACTIVE:
+            # The list offers removal only on active rows; a removed row keeps its first reason.
+            flash(_("Only a learner who is studying can be removed from the system: %(name)s "
+                    "is recorded as %(status)s in academic year %(year)d.",
+                    name=enrolment.learner.full_name, year=enrolment.academic_year,
+                    status=STATUS_LABELS.get(enrolment.status, enrolment.status)), "error")
+            return redirect(self.get_url(".index_view"))
         form = RemovalForm(request.form if request.method == "POST" else None)
         later = carried_forward(db.session, enrolment)
         if request.method == "POST" and form.validate():

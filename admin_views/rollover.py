@@ -67,6 +67,12 @@ class RolloverMixin:
                 Enrolment.id.in_(request.values.getlist("rowid", type=int)))
         else:
             view_args = self._get_list_extra_args()
+            # A filter Flask-Admin cannot read is dropped from the list with a flash; dropped
+            # here it would turn "every row matching the filter" into every row of the list.
+            given = [arg for arg in request.args if arg.startswith("flt") and "_" in arg]
+            if len(view_args.filters or ()) != len(given):
+                raise RuleViolation(_("A filter of the list could not be read, so nothing was "
+                                      "changed. Correct the filter and try again."))
             _count, query = self.get_list(None, None, False, view_args.search,
                                           view_args.filters, execute=False)
         query = query.limit(None).offset(None).order_by(None)  # every matching row, not a page
@@ -78,7 +84,12 @@ class RolloverMixin:
         name = request.values.get("action", "")
         if name not in ROLLOVER_ACTIONS or not self.is_action_allowed(name):
             return redirect(self.get_url(".index_view"))
-        query = self._rollover_query()
+        try:
+            query = self._rollover_query()
+        except RuleViolation as exc:
+            flash(str(exc), "error")
+            return redirect(self.get_url(".index_view", **{
+                k: v for k, v in request.args.items() if k != "action"}))
         if request.method == "GET":
             count = query.order_by(None).count()
             return self.render("admin/learners/rollover.html", action=name, count=count,

@@ -76,7 +76,7 @@ USES: dict[str, frozenset[str]] = {
     "child": ABOVE_INSTITUTION | {CENTRE},
     "other_count": ABOVE_INSTITUTION,
     "centre_basic_data": ABOVE_INSTITUTION | {CENTRE},
-    "building": ABOVE_INSTITUTION | {CENTRE},
+    "building": ABOVE_INSTITUTION | EVERY_INSTITUTION,  # every institution's (SPEC §3)
     "budget": ABOVE_INSTITUTION,
     "budget_rate": DEPARTMENT,
     "spot_checks": OFFICES,

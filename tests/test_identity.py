@@ -1,5 +1,6 @@
 """SPEC §2 learner identity: the national ID checksum, G-codes, and list masking."""
 
+import re
 from datetime import date
 
 import pytest
@@ -38,6 +39,7 @@ def test_a_failed_checksum_asks_for_the_number_again_without_the_digit_that_woul
     assert f"เลขประจำตัวประชาชน {bad} ไม่ใช่เลขประจำตัวประชาชนที่ถูกต้อง" in message
     assert "บัตรประจำตัวประชาชนหรือทะเบียนบ้าน" in message
     assert "ควรเป็น" not in message and good[12] not in message.replace(bad, "")
+    assert not re.search(r"[A-Za-z]", message)  # no "checksum" left in English
 
 
 def test_leading_zero_is_valid() -> None:

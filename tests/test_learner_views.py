@@ -1,5 +1,7 @@
 """Students and young children through HTTP: enrol by ID, duplicates, removal, rollover, scope."""
 
+import html
+import json
 import re
 from datetime import date, timedelta
 
@@ -399,3 +401,58 @@ def test_a_birth_date_stored_before_the_rule_does_not_stop_other_changes(tree,  
                  last_name=child.last_name, title="เด็กหญิง", birth_date="01/01/2400",
                  confirm_age="y")
     assert page.status_code == 302, page.get_data(as_text=True)
+
+def _filter_groups(page: str) -> dict:
+    found = re.search(r'id="filter-groups-data"[^>]*>(.*?)</', page, re.S)
+    return json.loads(html.unescape(found.group(1)))
+
+
+def test_grade_and_status_filters_offer_what_the_list_shows(tree, browser) -> None:  # noqa: ANN001
+    """A school filters on ป.๖ and กำลังศึกษา, not on codes it never sees (P6, active)."""
+    year = _seed(tree, 2, grade="P6")
+    first_grader = Learner(national_id=nid(2000), first_name="ป๑", last_name="สกุล", gender="M")
+    db.session.add(Enrolment(learner=first_grader, institution=tree.a.school, academic_year=year,
+                             grade="P1", status="active"))
+    db.session.commit()
+    school = browser(tree.a.school_user)
+    groups = _filter_groups(school.get("/admin/student/").get_data(as_text=True))
+    grade = next(f for f in groups["ระดับชั้น"] if f["operation"] == "เท่ากับ")
+    status = next(f for f in groups["สถานะ"] if f["operation"] == "เท่ากับ")
+    assert ["P6", "ป.๖"] in grade["options"] and ["active", "กำลังศึกษา"] in status["options"]
+    page = school.get(f"/admin/student/?flt0_{grade['arg']}=P6").get_data(as_text=True)
+    assert "ชื่อ0" in page and "ป๑" not in page
+    centre = _filter_groups(browser(tree.a.cdc_user).get("/admin/child/").get_data(as_text=True))
+    ages = next(f for f in centre["กลุ่มอายุ"] if f["operation"] == "เท่ากับ")["options"]
+    assert ["A3", "เด็กอายุ ๓ ปี"] in ages and ["P6", "ป.๖"] not in ages
+
+
+def test_rollover_with_a_filter_it_cannot_read_changes_nothing(tree, browser) -> None:  # noqa: ANN001
+    """The year filter reads no "ปี 2569": the list drops that filter, the rollover must not
+    fall back to every row of the list."""
+    year = _seed(tree, 3)
+    _open_round(year + 1)
+    school = browser(tree.a.school_user)
+    url = "/admin/student/rollover/?action=promote&flt0_0=ปี 2569"
+    page = school.get(url, follow_redirects=True).get_data(as_text=True)
+    assert "อ่านค่าตัวกรองของรายการไม่ได้ จึงยังไม่มีการเปลี่ยนแปลงข้อมูลใด" in page
+    assert "จะเปลี่ยนแปลงข้อมูลผู้เรียนที่กำลังศึกษา" not in page
+    school.post(url)
+    assert db.session.scalar(select(func.count()).select_from(Enrolment).where(
+        Enrolment.academic_year == year + 1)) == 0
+
+
+def test_a_note_too_long_says_so_and_a_removed_learner_keeps_its_reason(tree, browser) -> None:  # noqa: ANN001
+    school = browser(tree.a.school_user)
+    assert enrol(school, nid(7)).status_code == 302
+    enrolment = db.session.scalar(select(Enrolment))
+    url = f"/admin/student/remove/{enrolment.id}/"
+    page = school.post(url, data={"reason": "never_came", "note": "ก" * 1001})
+    assert "ต้องมีความยาวไม่เกิน 1000 ตัวอักษร" in page.get_data(as_text=True)
+    assert db.session.get(Enrolment, enrolment.id).status == "active"
+    assert school.post(url, data={"reason": "never_came"}).status_code == 302
+    # The removal page of a removed learner offers no second removal with another reason.
+    page = school.get(url, follow_redirects=True).get_data(as_text=True)
+    assert "นำข้อมูลออกจากระบบได้เฉพาะผู้เรียนที่กำลังศึกษาอยู่" in page
+    school.post(url, data={"reason": "other", "note": "เปลี่ยนใจ"})
+    db.session.expire_all()
+    assert db.session.get(Enrolment, enrolment.id).removal_reason == "never_came"

@@ -43,7 +43,9 @@ def test_a_school_and_a_centre_see_only_their_own_learners(app, tree, browser) -
     school = menu_paths(browser(tree.a.school_user).get("/admin/").get_data(as_text=True))
     centre = menu_paths(browser(tree.a.cdc_user).get("/admin/").get_data(as_text=True))
     assert "/admin/student" in school and "/admin/child" not in school
-    assert "/admin/building" not in school and "/admin/province" not in school
+    assert "/admin/province" not in school
+    assert "/admin/building" in school and "/admin/building" in centre  # SPEC §3: every one's
+    assert "/admin/centre_basic_data" not in school
     assert "/admin/child" in centre and "/admin/student" not in centre
     assert "/admin/profile" not in school  # reached from the account links, not the menu
 

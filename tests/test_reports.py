@@ -158,6 +158,16 @@ def test_an_unconfirmed_institutions_workbook_has_the_counts_its_screen_shows(ap
     assert unit[2] == "ยังไม่ยืนยัน" and unit[-1] == 2
 
 
+def test_an_unconfirmed_institution_is_not_told_its_counts_are_confirmed(app, confirmed,
+                                                                          browser):
+    """The centre sees what it has recorded; the page must not call that confirmed data."""
+    html = page(browser, confirmed.tree.a.cdc_user, "/admin/reports/")
+    assert "ยังไม่ได้ยืนยันข้อมูล: ตัวเลขนี้คือจำนวนผู้เรียนที่บันทึกไว้ขณะนี้" in html
+    assert "จากข้อมูลที่ยืนยันแล้วเท่านั้น" not in html
+    confirmed_school = page(browser, confirmed.tree.a.school_user, "/admin/reports/")
+    assert "จากข้อมูลที่ยืนยันแล้วเท่านั้น" in confirmed_school
+
+
 def test_printable_confirmation_summary(app, confirmed, browser):
     tree = confirmed.tree
     html = page(browser, tree.a.school_user,

@@ -258,3 +258,18 @@ def test_the_date_range_filter_picker_speaks_thai_with_buddhist_era_years(app, t
     WebDriverWait(chrome, 10).until(ec.url_contains("%E0%B8%96%E0%B8%B6%E0%B8%87"))  # ถึง
     assert chrome.find_element(By.CSS_SELECTOR, "input.filter-val").get_attribute(
         "value") == "01/11/2569 00:00:00 ถึง 30/11/2569 23:59:59"
+
+
+def test_the_register_of_removed_learners_prints(app, tree, live_url, chrome):
+    """The policy runs no inline onclick: the Print button must be bound by a script."""
+    open_round()
+    ghost = enrol(tree.a.school)
+    ghost.status, ghost.removal_reason = "removed", "never_came"
+    db.session.commit()
+    size(chrome, DESK)
+    sign_in(chrome, live_url, tree.a.school_user.login)
+    chrome.get(f"{live_url}/admin/student/removed/")
+    assert ghost.learner.national_id in wait_for(chrome, "table").text
+    chrome.execute_script("window.print = function () { window.lecPrinted = true; };")
+    chrome.find_element(By.XPATH, "//button[normalize-space()='สั่งพิมพ์']").click()
+    assert chrome.execute_script("return window.lecPrinted === true;")
