@@ -27,6 +27,7 @@ from models.people import (
 )
 from rules import RuleViolation
 from rules.enrolment import ROLLOVER_ACTIONS, roll_over
+from rules.windows import intake_year_problem
 from web.forms import Form
 
 from .background import list_args, queued, rows_above, screen_request
@@ -95,7 +96,8 @@ class RolloverMixin:
             return self.render("admin/learners/rollover.html", action=name, count=count,
                                label=ROLLOVER_LABELS[name], form=Form(),
                                args=list(request.args.items(multi=True)),
-                               moves=rollover_moves(query, name))
+                               moves=rollover_moves(query, name),
+                               refusals=intake_refusals(query, name))
         if not Form(request.form).validate():
             flash(_("The form expired. Please try again."), "error")
             return redirect(self.get_url(".index_view"))
@@ -142,6 +144,16 @@ GRADE_ORDER = {g: i for i, g in enumerate(SCHOOL_GRADES + CDC_GRADES)}
 #: The grades a school's learners finish a level in (kindergarten, primary, lower and upper
 #: secondary); graduating from any other school grade is most likely a slip for promote.
 LEVEL_ENDS = frozenset({"K3", "P6", "M3", "M6"})
+
+
+def intake_refusals(query: Any, action: str) -> list[str]:
+    """Why the years a promote or repeat carries learners into may not take them now, said on
+    the second look rather than after its Confirm button."""
+    if action not in ("promote", "repeat"):
+        return []
+    years = {year for (year,) in query.order_by(None).with_entities(Enrolment.academic_year)
+             .distinct()}
+    return [p for year in sorted(years) if (p := intake_year_problem(db.session, year + 1))]
 
 
 def rollover_moves(query: Any, action: str) -> list[tuple[str, str, int, str | None]]:

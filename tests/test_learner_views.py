@@ -153,6 +153,9 @@ def test_rollover_into_a_year_without_a_round_is_refused_in_thai(tree, browser) 
     _open_round(year)
     province = browser(tree.a.province_user)
     url = f"/admin/student/rollover/?action=promote&flt0_30={tree.a.school.code}"
+    second_look = province.get(url).get_data(as_text=True)  # said before any button
+    assert f"ปีการศึกษา {year + 1} ยังไม่มีครั้งที่เก็บข้อมูล" in second_look
+    assert 'btn btn-primary" type="submit"' not in second_look  # no Confirm button
     assert province.post(url).status_code == 302
     page = province.get("/admin/student/").get_data(as_text=True)
     assert f"ปีการศึกษา {year + 1} ยังไม่มีครั้งที่เก็บข้อมูล" in page
