@@ -10,6 +10,7 @@ from .admission import check_application  # noqa: F401
 from .basic_data import check_centre_data  # noqa: F401
 from .budget import check_rate  # noqa: F401
 from .confirmation import made_by_the_rules  # noqa: F401
+from .contacts import check_contacts  # noqa: F401
 from .counts import check_count  # noqa: F401
 from .enrolment import check_enrolment  # noqa: F401
 from .identity import check_learner, check_learner_addresses  # noqa: F401

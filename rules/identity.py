@@ -15,6 +15,7 @@ from models import Enrolment, Learner, Province, Subdistrict
 from models.people import TITLES, Gender
 
 from . import current_actor, validates
+from .contacts import phone_problem
 from .scope import Unit, covers
 from .tree import holding_rank
 
@@ -230,6 +231,9 @@ def learner_field_problems(session: Session, learner: Any, stored: dict[str, Any
         problems += [("title", p) for p in title_problems(learner.title)]
     problems += [(key, p) for key in ("height_cm", "weight_kg")
                  if (p := measure_problem(key, getattr(learner, key)))]
+    if _setting(learner, "guardian_phone", stored) and (
+            p := phone_problem(learner.guardian_phone)):
+        problems.append(("guardian_phone", p))
     return problems
 
 
