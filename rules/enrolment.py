@@ -51,20 +51,29 @@ def age_at_year_start(birth_date: date, academic_year: int) -> int:
                                            < (birth_date.month, birth_date.day))
 
 
-def age_warning(birth_date: date | None, grade: str, academic_year: int) -> str | None:
-    """A warning (not a refusal) when a learner is two or more years off the usual age."""
+def age_warning(birth_date: date | None, grade: str, academic_year: int,
+                on_form: bool = True) -> str | None:
+    """A warning (not a refusal) when a learner is two or more years off the usual age; on a
+    form it asks for the confirmation box, in an import's lines to check for a second look."""
     if birth_date is None or grade not in GRADE_AGE:
         return None
     age = age_at_year_start(birth_date, academic_year)
     if age < 0:  # never show a negative age: say what is wrong with the date instead
+        if not on_form:
+            return _("By this birth date the learner was not yet born when academic year "
+                     "%(year)d began. Check the birth date.", year=academic_year)
         return _("By this birth date the learner was not yet born when academic year %(year)d "
                  "began. Check the birth date; tick the confirmation box only if it is correct.",
                  year=academic_year)
-    if abs(age - GRADE_AGE[grade]) >= 2:
+    if abs(age - GRADE_AGE[grade]) < 2:
+        return None
+    if not on_form:
         return _("The learner is %(age)d years old at the start of the year, unusual for "
-                 "%(grade)s (usually %(usual)d). Tick the confirmation box if this is correct.",
+                 "%(grade)s (usually %(usual)d). Check the birth date and the grade.",
                  age=age, grade=GRADE_LABELS[grade], usual=GRADE_AGE[grade])
-    return None
+    return _("The learner is %(age)d years old at the start of the year, unusual for "
+             "%(grade)s (usually %(usual)d). Tick the confirmation box if this is correct.",
+             age=age, grade=GRADE_LABELS[grade], usual=GRADE_AGE[grade])
 
 
 def _learner_keys(enrolment: Enrolment) -> set[tuple[str, int, int]]:

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 
 import clock
 from models.people import STATUS_LABELS, EnrolmentStatus
+from rules.enrolment import age_warning
 from rules.identity import title_gender_warning
 from spreadsheets import cells, formats, readers
 from spreadsheets.columns import ADDRESS_PARTS, BY_KEY, COLUMNS
@@ -59,11 +60,13 @@ class LearnerFile:
                 for key, title in self.layout.titles.items()]
 
 
-def read_learner_file(data: bytes, kind: str, bounded: bool = True) -> LearnerFile:
+def read_learner_file(data: bytes, kind: str, bounded: bool = True,
+                      year: int | None = None) -> LearnerFile:
     """Read every row of the first sheet that holds learners; raises Refused if none does.
 
     Uploads are `bounded` (size, rows, zip parts); DLA staff's command line reads a file of
-    their own from disk without those bounds.
+    their own from disk without those bounds. With the academic `year` the file is for, an
+    unusual age for the grade is a line to check, as the enrolment form asks about it.
     """
     if bounded and len(data) > MAX_BYTES:
         raise whole(_("The file is larger than %(size)d MB. Split it into smaller files.",
@@ -81,14 +84,14 @@ def read_learner_file(data: bytes, kind: str, bounded: bool = True) -> LearnerFi
         layout, _above, ahead = formats.locate(rows)
         keys = set(layout.fields.values())
         if {"first_name", "last_name"} <= keys or "national_id" in keys:
-            return _read_rows(layout, kind, ahead, rows)
+            return _read_rows(layout, kind, ahead, rows, year)
     raise whole(_("No table of learners was found: the file needs a header row with at least "
                   "the columns %(columns)s.",
                   columns=", ".join(str(BY_KEY[k].label) for k in REQUIRED)))
 
 
 def _read_rows(layout: formats.Layout, kind: str, ahead: list[list[Any]],
-               rows: Iterator[list[Any]]) -> LearnerFile:
+               rows: Iterator[list[Any]], year: int | None) -> LearnerFile:
     found = LearnerFile(layout)
     missing = [k for k in REQUIRED if k not in layout.fields.values()]
     found.problems += [Problem(layout.header_line, str(BY_KEY[k].label), _(
@@ -133,6 +136,9 @@ def _read_rows(layout: formats.Layout, kind: str, ahead: list[list[Any]],
         warning = title_gender_warning(values.get("title"), values.get("gender"))
         if warning:
             found.warnings.append(Problem(line, reader.titles["title"], warning))
+        if year is not None and not problems and (warning := age_warning(
+                values.get("birth_date"), values.get("grade"), year, on_form=False)):
+            found.warnings.append(Problem(line, reader.titles["birth_date"], warning))
         found.rows.append((line, values))
     return found
 

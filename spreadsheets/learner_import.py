@@ -157,7 +157,7 @@ def _run(session: Session, data: bytes, institution: Institution, year: int, wri
         result.problems = [Problem(None, "", closed)]
         return result
     try:
-        found = read_learner_file(data, institution.kind, bounded)
+        found = read_learner_file(data, institution.kind, bounded, year)
         result.kind = found.layout.kind
         result.understood = found.understood()
         result.ignored = found.layout.ignored

@@ -22,6 +22,10 @@ HEADER = ["เลขประจำตัวประชาชน", "คำน�
           "ระดับชั้น", "ห้องเรียน"]
 
 
+#: The birth date `row` gives: a usual age for P1 in YEAR.
+BORN = date(clock.ce_year(YEAR - 7), 2, 1)
+
+
 def nid(n: int, first: str = "1") -> str:
     """A national ID with a valid checksum."""
     body = f"{first}{n:011d}"
@@ -30,7 +34,7 @@ def nid(n: int, first: str = "1") -> str:
 
 def row(n: int, **changes: str) -> list[str]:
     values = {"id": nid(n), "title": "เด็กชาย", "first": f"สมชาย{n}", "last": "ใจดี",
-              "gender": "ชาย", "birth": "01/02/2561", "grade": "P1", "room": "1/1"}
+              "gender": "ชาย", "birth": f"01/02/{YEAR - 7}", "grade": "P1", "room": "1/1"}
     values.update(changes)
     return list(values.values())
 
@@ -84,7 +88,7 @@ def test_school_imports_its_learners_over_http(app, tree, browser):
     assert sorted(e.learner.national_id for e in enrolments) == [nid(1), nid(2), nid(3)]
     assert {(e.academic_year, e.grade, e.classroom, e.status) for e in enrolments} == {
         (YEAR, "P1", "1/1", "active")}
-    assert enrolments[0].learner.birth_date == date(2018, 2, 1)  # 01/02/2561 BE
+    assert enrolments[0].learner.birth_date == BORN  # 01/02 of the BE year seven back
 
 
 def test_reimporting_the_same_file_adds_and_changes_nothing(app, tree):
@@ -359,7 +363,7 @@ def test_a_new_learner_without_a_birth_date_is_imported(app, tree, browser, birt
     response = upload_and_confirm(browser(tree.a.school_user), csv_bytes(rows, header=header))
     assert response.status_code == 200, response.get_data(as_text=True)
     births = dict(db.session.execute(select(Learner.national_id, Learner.birth_date)).all())
-    assert births == {nid(1): date(2018, 2, 1) if birth is not None else None, nid(2): None}
+    assert births == {nid(1): BORN if birth is not None else None, nid(2): None}
 
 
 SUBDISTRICT = "รหัสตำบลตามทะเบียนบ้าน"
@@ -460,6 +464,17 @@ def test_a_title_that_contradicts_the_gender_is_a_warning_not_a_refusal(app, tre
     assert "บรรทัดที่ 3" in warnings and "เด็กชาย" in warnings and "บรรทัดที่ 2" not in warnings
     assert upload_and_confirm(school, data).status_code == 200
     assert db.session.scalar(select(Learner.gender).where(Learner.national_id == nid(2))) == "F"
+
+
+def test_an_unusual_age_for_the_grade_is_a_line_to_check(app, tree, browser):
+    """A 7-year-old in M6 imported without a word, where the enrolment form asks."""
+    school = browser(tree.a.school_user)
+    data = csv_bytes([row(1), row(2, grade="M6")])
+    page = upload(school, data).get_data(as_text=True)
+    warnings = page[page.index('id="import-warnings"'):]
+    assert "บรรทัดที่ 3" in warnings and "ซึ่งผิดปกติสำหรับระดับชั้น ม.๖" in warnings
+    assert "บรรทัดที่ 2" not in warnings
+    assert upload_and_confirm(school, data).status_code == 200 and learner_count() == 2
 
 
 def test_invisible_control_characters_are_dropped_and_the_learner_stays_editable(
