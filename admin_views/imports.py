@@ -21,8 +21,10 @@ from models.jobs import Job, JobStatus
 from rules import RuleViolation
 from rules.enrolment import current_academic_year
 from rules.identity import mask_national_id
+from rules.locks import write_problems
 from rules.permissions import may_reveal_id, own_institution_id
 from rules.scope import subtree
+from rules.windows import intake_year_problem
 from spreadsheets import learner_import as importer
 from spreadsheets import writers
 from spreadsheets.columns import COLUMNS
@@ -98,6 +100,14 @@ class ImportView(PageView):
         year = request.values.get("year", type=int)
         return year if year in clock.BE_YEARS else current_academic_year(db.session)
 
+    def _refusals(self, year: int) -> list[str]:
+        """What would refuse the import now, said before a file is chosen: the year takes no
+        learners, or the user's own institution has confirmed it."""
+        if closed := intake_year_problem(db.session, year):
+            return [closed]
+        own = own_institution_id(current_user)
+        return write_problems(db.session, {own: {year}}, set()) if own is not None else []
+
     @expose("/", methods=("GET", "POST"))
     def index(self) -> Any:
         """Upload a file: it is kept on the server and checked by a job, nothing is written."""
@@ -107,7 +117,8 @@ class ImportView(PageView):
         context = {"year": year, "code": code, "max_mb": importer.MAX_BYTES // (1024 * 1024),
                    "columns": COLUMNS, "own_institution": own_institution_id(current_user)}
         if request.method == "GET":
-            return self.render("admin/imports/index.html", **context)
+            return self.render("admin/imports/index.html", refusals=self._refusals(year),
+                               **context)
         if too_big:
             # Refused before the rows are read: a 50 MB upload is never parsed.
             flash(_("The file is larger than %(size)d MB. Split it into smaller files.",

@@ -351,6 +351,12 @@ def test_a_confirmed_institution_cannot_import(app, tree, browser):
     page = upload(browser(tree.a.school_user), csv_bytes([row(1), row(2, grade="Z9")])
                   ).get_data(as_text=True)
     assert "พบปัญหา 2 รายการ ใน 1 แถว และที่เป็นปัญหาของการนำเข้าทั้งไฟล์" in page
+    # The import page says so before a file is chosen.
+    page = browser(tree.a.school_user).get(f"/admin/import/?year={YEAR}").get_data(as_text=True)
+    assert 'class="alert alert-warning"' in page and "ยกเลิกการยืนยันข้อมูล" in page
+    page = browser(tree.a.school_user).get(f"/admin/import/?year={YEAR - 1}").get_data(
+        as_text=True)
+    assert "ยกเลิกการยืนยันข้อมูล" not in page  # another year is not under it
 
 
 @pytest.mark.parametrize("birth", ["", "-", None])
