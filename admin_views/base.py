@@ -328,6 +328,13 @@ class ScopedModelView(ExportMixin, ListRowsMixin, ModelView):
         args.filters = kept if args.filters is not None else None
         return args
 
+    def every_filter_read(self, args: Any) -> bool:
+        """Whether each filter in the address survived `_get_list_extra_args`: the list shows
+        what it can with a notice, but a rollover or an export of "every row matching the
+        filter" must not quietly become every row of the list."""
+        given = [arg for arg in request.args if arg.startswith("flt") and "_" in arg]
+        return len(args.filters or ()) == len(given)
+
     def get_one(self, id: Any) -> Any:
         """Flask-Admin's own get_one ignores get_query; outside the subtree is not found."""
         pk = self.model.__mapper__.primary_key[0]

@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from flask import abort, request
+from flask import abort, flash, redirect, request
 from flask_admin import expose
 from flask_admin.model import typefmt
 from flask_babel import gettext as _
@@ -100,6 +100,10 @@ class ExportMixin:
         """Download the current list (filters, search and sort of the page) as CSV or XLSX."""
         if export_type not in ("csv", "xlsx"):
             abort(404)
+        if not self.every_filter_read(self._get_list_extra_args()):
+            flash(_("A filter of the list could not be read, so nothing was exported. Correct "
+                    "the filter and try again."), "error")
+            return redirect(self.get_url(".index_view", **request.args.to_dict(flat=False)))
         queued = export_in_background(self, export_type)
         if queued is not None:
             return queued

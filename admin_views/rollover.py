@@ -68,10 +68,7 @@ class RolloverMixin:
                 Enrolment.id.in_(request.values.getlist("rowid", type=int)))
         else:
             view_args = self._get_list_extra_args()
-            # A filter Flask-Admin cannot read is dropped from the list with a flash; dropped
-            # here it would turn "every row matching the filter" into every row of the list.
-            given = [arg for arg in request.args if arg.startswith("flt") and "_" in arg]
-            if len(view_args.filters or ()) != len(given):
+            if not self.every_filter_read(view_args):
                 raise RuleViolation(_("A filter of the list could not be read, so nothing was "
                                       "changed. Correct the filter and try again."))
             _count, query = self.get_list(None, None, False, view_args.search,

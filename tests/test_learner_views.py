@@ -444,6 +444,17 @@ def test_rollover_with_a_filter_it_cannot_read_changes_nothing(tree, browser) ->
         Enrolment.academic_year == year + 1)) == 0
 
 
+def test_an_export_with_a_filter_it_cannot_read_exports_nothing(tree, browser) -> None:  # noqa: ANN001
+    """An LAO exporting "P6 of one school" with a mistyped filter got its whole list."""
+    _seed(tree, 3)
+    school = browser(tree.a.school_user)
+    response = school.get("/admin/student/export/csv/?flt0_0=ปี 2569")
+    assert response.status_code == 302 and "flt0_0" in response.location
+    page = school.get(response.location).get_data(as_text=True)
+    assert "อ่านค่าตัวกรองของรายการไม่ได้ จึงยังไม่ได้ส่งออกข้อมูล" in page
+    assert school.get("/admin/student/export/csv/").status_code == 200
+
+
 def test_a_note_too_long_says_so_and_a_removed_learner_keeps_its_reason(tree, browser) -> None:  # noqa: ANN001
     school = browser(tree.a.school_user)
     assert enrol(school, nid(7)).status_code == 302
