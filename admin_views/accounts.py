@@ -39,6 +39,7 @@ class UserView(ScopedModelView):
     form_columns = ("login", "name", "level", "province_code", "lao", "institution", "active",
                     "new_password")
     form_choices = {"level": LEVEL_CHOICES}
+    column_choices = form_choices  # the filter picks from the levels the list names
     form_extra_fields = {
         "new_password": PasswordField(_l("New one-time password"),
                                       validators=[Optional(), Length(min=10, max=200)]),

@@ -15,6 +15,7 @@ from flask_admin.babel import lazy_gettext as admin_lazy_gettext
 from flask_admin.babel import ngettext as admin_ngettext
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
+from flask_admin.contrib.sqla.filters import FilterGreater, FilterLike, FilterNotLike, FilterSmaller
 from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.model import typefmt
 from flask_admin.model.form import converts
@@ -42,6 +43,9 @@ from .widgets import ListEditWidget
 
 #: Lists count at most this many rows and page no deeper; past it the user narrows the list.
 COUNT_CAP = 10_000
+
+#: Operations on free text or an order, which a value picked from a list of labels cannot feed.
+TYPED_ONLY = (FilterLike, FilterNotLike, FilterGreater, FilterSmaller)
 
 #: Flask-Admin's translations, each word looked up once per request.
 ADMIN_WORDS = remembered(admin_gettext)
@@ -334,6 +338,17 @@ class ScopedModelView(ExportMixin, ListRowsMixin, ModelView):
         filter" must not quietly become every row of the list."""
         given = [arg for arg in request.args if arg.startswith("flt") and "_" in arg]
         return len(args.filters or ()) == len(given)
+
+    def _refresh_filters_cache(self) -> None:
+        """A filter over a fixed set of values (its `column_choices`) is picked from the labels
+        and compares the stored code, so its index serves it: "contains" or "greater than" are
+        not offered. They keep their place in `_filters`, so the flt0_N of a link made before
+        still means what it meant."""
+        super()._refresh_filters_cache()
+        for group in (self._filter_groups or {}).values():
+            group.filters = [item for item in group.filters
+                             if not (item["options"]
+                                     and isinstance(self._filters[item["index"]], TYPED_ONLY))]
 
     def get_one(self, id: Any) -> Any:
         """Flask-Admin's own get_one ignores get_query; outside the subtree is not found."""

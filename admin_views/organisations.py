@@ -46,6 +46,7 @@ class LaoView(ScopedModelView):
     column_formatters_detail = column_formatters
     form_columns = ("code", "name", "lao_type", "province", "district", "phone", "email")
     form_choices = {"lao_type": LAO_TYPE_CHOICES}
+    column_choices = form_choices  # the filter picks from the types the list names
     form_args = {"lao_type": {"coerce": int}, "province": {"validators": [DataRequired()]}}
     form_ajax_refs = {"province": LOOKUP | {"fields": ("code", "name_th")},
                       "district": LOOKUP | {"fields": ("code", "name_th")}}
@@ -71,6 +72,7 @@ class InstitutionView(ScopedModelView):
     form_columns = ("code", "name", "kind", "lao", "subdistrict", "address", "phone", "email",
                     "active")
     form_choices = {"kind": KIND_CHOICES}
+    column_choices = form_choices  # the filter picks from the kinds the list names
     form_args = {"lao": {"validators": [DataRequired()]}}
     form_ajax_refs = {"lao": LOOKUP, "subdistrict": LOOKUP | {"fields": ("code", "name_th")}}
     editable_columns = ("code", "name", "phone", "active")
@@ -124,6 +126,7 @@ class OtherSchoolView(ScopedModelView):
     column_formatters_detail = column_formatters
     form_columns = ("code", "name", "affiliation", "lao", "closed")
     form_choices = {"affiliation": AFFILIATION_CHOICES}
+    column_choices = form_choices  # the filter picks from the affiliations the list names
     form_args = {"lao": {"validators": [DataRequired()]}}
     form_ajax_refs = {"lao": LOOKUP}
     editable_columns = ("name", "closed")
