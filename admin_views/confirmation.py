@@ -363,6 +363,8 @@ class SpotCheckView(PageView):
     @expose("/<int:check_id>", methods=("GET", "POST"))
     def detail(self, check_id: int) -> Any:
         check = self._check(check_id)
+        # Each row's form starts from what is recorded, so saving one row again keeps the rest.
+        forms = {item.id: OutcomeForm(formdata=None, obj=item) for item in check.items}
         form = OutcomeForm()
         item_id = request.form.get("item_id", type=int)
         if item_id and form.validate_on_submit():
@@ -382,6 +384,6 @@ class SpotCheckView(PageView):
             Learner.id.in_([i.learner_id for i in check.items])))}
         institutions = {i.id: i for i in db.session.scalars(select(Institution).where(
             Institution.id.in_([i.institution_id for i in check.items])))}
-        return self.render("admin/confirmation/spot_check.html", check=check, form=form,
+        return self.render("admin/confirmation/spot_check.html", check=check, forms=forms,
                            learners=learners, institutions=institutions,
                            outcomes=SPOT_OUTCOME_LABELS, rules=risk.RULES)

@@ -1,6 +1,7 @@
 """SPEC §5 step by step: institutions confirm, then LAOs per database, then the province; cancels
 come from above with a reason; nothing under a live confirmation changes, by any path."""
 
+import re
 from datetime import date, timedelta
 from itertools import count
 
@@ -506,6 +507,39 @@ def test_spot_checks_are_reproducible_and_record_outcomes(tree, browser) -> None
     assert item.outcome == "data_wrong" and item.checked_by == "33"
     assert browser(tree.b.province_user).get(f"/admin/spot_checks/{first.id}").status_code == 404
     assert browser(tree.a.muni_user).get("/admin/spot_checks/").status_code == 403
+
+
+def draw_spot_check(tree, browser, size: int = 3):  # noqa: ANN001, ANN201
+    """The province of A samples its school: (its signed-in client, the check)."""
+    from models import SpotCheck
+
+    open_round()
+    for _ in range(size):
+        enrol(tree.a.school)
+    province = browser(tree.a.province_user)
+    page = province.post("/admin/spot_checks/", {"unit_code": tree.a.school.code, "size": size,
+                                                 "seed": 4242})
+    assert page.status_code == 302
+    return province, db.session.scalars(select(SpotCheck)).one()
+
+
+def outcome_row(page: str, item_id: int) -> str:
+    """The outcome form of one sampled learner on the spot check's page."""
+    start = page.index(f'name="item_id" value="{item_id}"')
+    return page[start:page.index("</form>", start)]
+
+
+def test_a_spot_check_page_shows_each_recorded_outcome_and_note(tree, browser) -> None:
+    """Saving one row again must not turn another's outcome back into the first choice."""
+    province, check = draw_spot_check(tree, browser)
+    first, second, _third = check.items
+    province.post(f"/admin/spot_checks/{check.id}", {"item_id": second.id,
+                                                      "outcome": "not_found", "note": "ย้ายแล้ว"})
+    page = province.get(f"/admin/spot_checks/{check.id}").get_data(as_text=True)
+    row = outcome_row(page, second.id)
+    assert re.search(r'<option selected value="not_found">', row), row
+    assert 'value="ย้ายแล้ว"' in row
+    assert "selected" not in outcome_row(page, first.id)
 
 
 def test_inline_edit_and_bulk_action_obey_the_lao_lock(tree, browser) -> None:
