@@ -385,5 +385,6 @@ class SpotCheckView(PageView):
         institutions = {i.id: i for i in db.session.scalars(select(Institution).where(
             Institution.id.in_([i.institution_id for i in check.items])))}
         return self.render("admin/confirmation/spot_check.html", check=check, forms=forms,
+                           unit=_sampled_units([check])[check.id],
                            learners=learners, institutions=institutions,
                            outcomes=SPOT_OUTCOME_LABELS, rules=risk.RULES)

@@ -542,6 +542,16 @@ def test_a_spot_check_page_shows_each_recorded_outcome_and_note(tree, browser) -
     assert "selected" not in outcome_row(page, first.id)
 
 
+def test_a_spot_check_page_names_the_unit_and_the_seed(tree, browser) -> None:
+    """Drawing the sample again needs the unit, the round, the size and the seed."""
+    province, check = draw_spot_check(tree, browser)
+    page = province.get(f"/admin/spot_checks/{check.id}").get_data(as_text=True)
+    assert f"{tree.a.school.code} {tree.a.school.name}" in page
+    assert re.search(r"ค่าตั้งต้นการสุ่ม \(Seed\)</dt><dd[^>]*>4242</dd>", page)
+    assert "ค่าเริ่มต้นการสุ่ม" not in page  # one word for the seed on the page
+    assert f"ปีการศึกษา {YEAR} ครั้งที่ 1" in page
+
+
 def test_inline_edit_and_bulk_action_obey_the_lao_lock(tree, browser) -> None:
     """Even the department cannot slip an institution out of (or into) a confirmed LAO."""
     round_ = open_round()
