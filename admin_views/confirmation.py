@@ -358,7 +358,8 @@ class SpotCheckView(PageView):
                                             subtree(SpotCheck, current_user))
             checks = db.session.scalars(query.order_by(SpotCheck.id.desc()).limit(100)).all()
         return self.render("admin/confirmation/spot_checks.html", round_=round_, form=form,
-                           checks=checks, units=_sampled_units(checks))
+                           checks=checks, units=_sampled_units(checks),
+                           checked=spotchecks.checked_counts(db.session, [c.id for c in checks]))
 
     @expose("/<int:check_id>", methods=("GET", "POST"))
     def detail(self, check_id: int) -> Any:

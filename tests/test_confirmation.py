@@ -552,6 +552,14 @@ def test_a_spot_check_page_names_the_unit_and_the_seed(tree, browser) -> None:
     assert f"ปีการศึกษา {YEAR} ครั้งที่ 1" in page
 
 
+def test_the_spot_check_list_shows_how_many_learners_are_checked(tree, browser) -> None:
+    province, check = draw_spot_check(tree, browser)
+    assert "ตรวจสอบแล้ว 0 จาก 3 คน" in province.get("/admin/spot_checks/").get_data(as_text=True)
+    province.post(f"/admin/spot_checks/{check.id}", {"item_id": check.items[0].id,
+                                                      "outcome": "found", "note": ""})
+    assert "ตรวจสอบแล้ว 1 จาก 3 คน" in province.get("/admin/spot_checks/").get_data(as_text=True)
+
+
 def test_inline_edit_and_bulk_action_obey_the_lao_lock(tree, browser) -> None:
     """Even the department cannot slip an institution out of (or into) a confirmed LAO."""
     round_ = open_round()
