@@ -22,6 +22,7 @@ from models import (
     Institution,
     Lao,
     Learner,
+    Level,
     Province,
     Round,
     SpotCheck,
@@ -59,6 +60,13 @@ class DrawForm(Form):
     seed = IntegerField(_l("Seed"), default=1, validators=[
         InputRequired(), NumberRange(min=0, max=10**9, message=_l(
             "The seed must be a whole number from %(min)d to %(max)d."))])
+
+
+#: What a sampler is told of a code it may not sample: a province sees only its own units.
+UNKNOWN_UNIT = {
+    Level.DEPARTMENT: _l("No LAO or institution with this code."),
+    Level.PROVINCE: _l("No LAO or institution with this code in your province."),
+}
 
 
 class OutcomeForm(Form):
@@ -342,7 +350,7 @@ class SpotCheckView(PageView):
             unit = Unit(lao.province_code, lao.id, institution.id if institution else None
                         ) if lao is not None else None
             if unit is None or not permissions.may_sample(current_user, unit):
-                flash(_("No LAO or institution with this code in your province."), "error")
+                flash(UNKNOWN_UNIT[current_user.level], "error")
             else:
                 try:
                     check = spotchecks.draw(db.session, round_, lao, institution, form.seed.data,

@@ -560,6 +560,19 @@ def test_the_spot_check_list_shows_how_many_learners_are_checked(tree, browser) 
     assert "ตรวจสอบแล้ว 1 จาก 3 คน" in province.get("/admin/spot_checks/").get_data(as_text=True)
 
 
+def test_an_unknown_unit_code_is_worded_for_the_samplers_level(tree, browser) -> None:
+    """The department has no province: it is told only that the code names no unit."""
+    open_round()
+    staff = browser(tree.department)
+    page = staff.post("/admin/spot_checks/", {"unit_code": "9999999999", "size": 3, "seed": 1})
+    text = page.get_data(as_text=True)
+    assert "ไม่พบ อปท. หรือสถานศึกษาที่มีรหัสนี้" in text and "จังหวัดของท่าน" not in text
+    province = browser(tree.a.province_user)
+    page = province.post("/admin/spot_checks/", {"unit_code": tree.b.school.code, "size": 3,
+                                                 "seed": 1})
+    assert "ไม่พบ อปท. หรือสถานศึกษาที่มีรหัสนี้ในจังหวัดของท่าน" in page.get_data(as_text=True)
+
+
 def test_inline_edit_and_bulk_action_obey_the_lao_lock(tree, browser) -> None:
     """Even the department cannot slip an institution out of (or into) a confirmed LAO."""
     round_ = open_round()
