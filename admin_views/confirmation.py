@@ -22,6 +22,7 @@ from models import (
     Institution,
     Lao,
     Learner,
+    Level,
     Province,
     Round,
     SpotCheck,
@@ -59,6 +60,13 @@ class DrawForm(Form):
     seed = IntegerField(_l("Seed"), default=1, validators=[
         InputRequired(), NumberRange(min=0, max=10**9, message=_l(
             "The seed must be a whole number from %(min)d to %(max)d."))])
+
+
+#: What a sampler is told of a code it may not sample: a province sees only its own units.
+UNKNOWN_UNIT = {
+    Level.DEPARTMENT: _l("No LAO or institution with this code."),
+    Level.PROVINCE: _l("No LAO or institution with this code in your province."),
+}
 
 
 class OutcomeForm(Form):
@@ -342,7 +350,7 @@ class SpotCheckView(PageView):
             unit = Unit(lao.province_code, lao.id, institution.id if institution else None
                         ) if lao is not None else None
             if unit is None or not permissions.may_sample(current_user, unit):
-                flash(_("No LAO or institution with this code in your province."), "error")
+                flash(UNKNOWN_UNIT[current_user.level], "error")
             else:
                 try:
                     check = spotchecks.draw(db.session, round_, lao, institution, form.seed.data,
@@ -358,11 +366,14 @@ class SpotCheckView(PageView):
                                             subtree(SpotCheck, current_user))
             checks = db.session.scalars(query.order_by(SpotCheck.id.desc()).limit(100)).all()
         return self.render("admin/confirmation/spot_checks.html", round_=round_, form=form,
-                           checks=checks, units=_sampled_units(checks))
+                           checks=checks, units=_sampled_units(checks),
+                           checked=spotchecks.checked_counts(db.session, [c.id for c in checks]))
 
     @expose("/<int:check_id>", methods=("GET", "POST"))
     def detail(self, check_id: int) -> Any:
         check = self._check(check_id)
+        # Each row's form starts from what is recorded, so saving one row again keeps the rest.
+        forms = {item.id: OutcomeForm(formdata=None, obj=item) for item in check.items}
         form = OutcomeForm()
         item_id = request.form.get("item_id", type=int)
         if item_id and form.validate_on_submit():
@@ -382,6 +393,7 @@ class SpotCheckView(PageView):
             Learner.id.in_([i.learner_id for i in check.items])))}
         institutions = {i.id: i for i in db.session.scalars(select(Institution).where(
             Institution.id.in_([i.institution_id for i in check.items])))}
-        return self.render("admin/confirmation/spot_check.html", check=check, form=form,
+        return self.render("admin/confirmation/spot_check.html", check=check, forms=forms,
+                           unit=_sampled_units([check])[check.id],
                            learners=learners, institutions=institutions,
                            outcomes=SPOT_OUTCOME_LABELS, rules=risk.RULES)

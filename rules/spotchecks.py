@@ -1,7 +1,7 @@
 """Spot checks (SPEC §5): a province draws a reproducible sample of an LAO's or institution's
 learners, weighted by the round's risk flags, and records what it finds for each."""
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import clock
@@ -43,3 +43,14 @@ def draw(session: Session, round_: Round, lao: Lao, institution: Institution | N
                                    flags=" ".join(flags)[:200] or None)
                      for n, (learner, inst, weight, flags) in enumerate(drawn, start=1)])
     return check
+
+
+def checked_counts(session: Session, check_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """(learners with an outcome, learners drawn) per check, for the list to show how far each
+    has got; a unit with fewer active learners than asked for draws fewer than its size."""
+    if not check_ids:
+        return {}
+    rows = session.execute(select(SpotCheckItem.spot_check_id, func.count(SpotCheckItem.outcome),
+                                  func.count()).where(SpotCheckItem.spot_check_id.in_(check_ids))
+                           .group_by(SpotCheckItem.spot_check_id))
+    return {check_id: (checked, drawn) for check_id, checked, drawn in rows}
