@@ -216,10 +216,15 @@ class ConfirmationView(DrillDownView):
         except RuleViolation as exc:
             db.session.rollback()
             flash(str(exc), "error")
-        back = ({"lao_id": confirmation.lao_id}
-                if confirmation.level == ConfirmLevel.INSTITUTION else {})
-        return redirect(url_for(".index", round=confirmation.round_id,
-                                lao=back.get("lao_id"), province=confirmation.province_code))
+        # Back to the page above the confirmation, where its cancel button is; a unit refused
+        # the cancel of its own confirmation may not open that page: back to its own.
+        above = (Unit(confirmation.province_code, confirmation.lao_id)
+                 if confirmation.level == ConfirmLevel.INSTITUTION
+                 else Unit(confirmation.province_code))
+        if not permissions.may_see(current_user, above):
+            return redirect(url_for(".index", round=confirmation.round_id))
+        return redirect(url_for(".index", round=confirmation.round_id, lao=above.lao_id,
+                                province=confirmation.province_code))
 
 
 def _refusal(exc: RuleViolation, round_: Round) -> str:
