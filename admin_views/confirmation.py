@@ -264,11 +264,15 @@ OWING: dict[str, tuple[str, Callable[[Any], bool]]] = {
 def arrange(round_: Round, context: dict[str, Any]) -> dict[str, Any]:
     """Totals of the progress tables, then the late-only filter and the sort the URL asks for,
     all on the rows already read: the page's query count stays the same."""
-    totals = {name: (sum(not owes(r) for r in context[name]), len(context[name]))
-              for name, (_level, owes) in OWING.items() if name in context}
+    totals: dict[str, Any] = {
+        name: (sum(not owes(r) for r in context[name]), len(context[name]))
+        for name, (_level, owes) in OWING.items() if name in context and name != "laos"}
+    if "laos" in context:
+        totals["laos"] = progress.lao_tally(context["laos"])
     if "provinces" in context:
         rows = context["provinces"]
-        totals["province_laos"] = (sum(r["done"] for r in rows), sum(r["laos"] for r in rows))
+        totals["province_laos"] = progress.LaoTally(
+            *(sum(r[key] for r in rows) for key in ("done", "laos", "idle")))
     late_only = request.args.get("late") == "1"
     sort = request.args.get("sort", "")
     descending = request.args.get("desc") == "1"

@@ -2,9 +2,9 @@
 back and with which databases, as set-based queries whose count does not grow with the units."""
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import case, exists, func, select
+from sqlalchemy import case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from models import (
@@ -114,6 +114,33 @@ def pending_databases(row: Any) -> list[str]:
             if getattr(row, f"has_{d}") and not getattr(row, f"done_{d}")]
 
 
+class LaoTally(NamedTuple):
+    """"LAOs confirmed", as every page counts them: `done` of the `total` LAOs that have
+    something to confirm. The `idle` LAOs (no active institution of either kind, no open
+    other-affiliation school) have nothing to confirm, so they are in neither number."""
+
+    done: int
+    total: int
+    idle: int
+
+
+def lao_tally(rows: list[dict[str, Any]]) -> LaoTally:
+    """The tally of the LAO rows of `lao_rows`."""
+    counted = [r for r in rows if r["applies"]]
+    return LaoTally(sum(not r["pending"] for r in counted), len(counted),
+                    len(rows) - len(counted))
+
+
+def lao_tally_columns(flags: Any) -> list[Any]:
+    """The same tally in SQL, as sums over a subquery of `lao_flags` (its `GROUP BY` picks
+    whose LAOs are tallied): labelled `done`, `total` and `idle`."""
+    applies = or_(*(flags.c[f"has_{d}"] for d in LAO_DATABASES))
+    pending = or_(*(flags.c[f"has_{d}"] & ~flags.c[f"done_{d}"] for d in LAO_DATABASES))
+    return [func.sum(case((applies & ~pending, 1), else_=0)).label("done"),
+            func.sum(case((applies, 1), else_=0)).label("total"),
+            func.sum(case((applies, 0), else_=1)).label("idle")]
+
+
 def lao_confirmed_all(session: Session, round_id: int, lao_id: int) -> bool:
     """Whether the LAO has confirmed the overall data of every database that applies to it:
     the status the province's pages give it, so its own pages say the same."""
@@ -153,19 +180,14 @@ def _live_by(session: Session, round_id: int, level: str, key: Any, *where: Any
 
 
 def province_rows(session: Session, round_: Round) -> list[dict[str, Any]]:
-    """The nation: per province, LAOs that owe nothing, and the province's confirmation."""
+    """The nation: per province with LAOs, its `LaoTally` and the province's confirmation."""
     flags = select(Lao.province_code, *lao_flags(round_.id)).subquery()
-    pending = ((flags.c.has_students & ~flags.c.done_students)
-               | (flags.c.has_children & ~flags.c.done_children)
-               | (flags.c.has_other & ~flags.c.done_other))
-    counts = {r.province_code: r for r in session.execute(
-        select(flags.c.province_code, func.count().label("laos"),
-               func.sum(case((pending, 0), else_=1)).label("done"))
-        .group_by(flags.c.province_code))}
+    counts = {r.province_code: LaoTally(int(r.done or 0), int(r.total or 0), int(r.idle or 0))
+              for r in session.execute(select(flags.c.province_code, *lao_tally_columns(flags))
+                                       .group_by(flags.c.province_code))}
     live = _live_by(session, round_.id, ConfirmLevel.PROVINCE, "province_code")
-    return [{"province": p, "laos": counts[p.code].laos if p.code in counts else 0,
-             "done": counts[p.code].done if p.code in counts else 0,
-             "confirmation": (live.get(p.code) or [None])[0]}
+    return [{"province": p, "laos": counts[p.code].total, "done": counts[p.code].done,
+             "idle": counts[p.code].idle, "confirmation": (live.get(p.code) or [None])[0]}
             for p in session.scalars(select(Province).order_by(Province.code))
             if p.code in counts]
 
