@@ -86,6 +86,11 @@ class ConfirmationView(DrillDownView):
             "may_confirm_now": lambda level, confirmation, waiting: permissions.may_confirm_now(
                 current_user, level, confirmation, waiting, windows.is_open(round_)),
         }
+        if permissions.confirms(current_user) == scope.level:  # the unit's own page
+            context["cancelled"] = progress.cancelled_confirmations(
+                db.session, round_.id, scope.level, province_code=scope.province,
+                lao_id=scope.lao and scope.lao.id,
+                institution_id=scope.institution and scope.institution.id)
         if scope.institution is not None:
             context["institution"] = scope.institution
             context["own"] = [r for r in progress.institution_rows(db.session, round_,

@@ -111,6 +111,8 @@ def institution_home(round_: Round, unit: Unit) -> dict[str, Any]:
             "boys": sum(n for (_g, s), n in counts.items() if s == "M"),
             "girls": sum(n for (_g, s), n in counts.items() if s == "F"),
             "confirmation": confirmation, "step": step,
+            "cancelled": progress.cancelled_confirmations(
+                db.session, round_.id, ConfirmLevel.INSTITUTION, institution_id=institution.id),
             "enrol_endpoint": "child.enrol_view" if institution.kind == "cdc"
             else "student.enrol_view"}
 
@@ -135,7 +137,9 @@ def lao_home(round_: Round, unit: Unit) -> dict[str, Any]:
         if row.code in people:
             profile = people[row.code]
             row.person, row.phone = profile.full_name, profile.phone or row.phone
-    return {"lao": lao, "databases": databases, "late": sorted(late, key=lambda r: r.code)}
+    return {"lao": lao, "databases": databases, "late": sorted(late, key=lambda r: r.code),
+            "cancelled": progress.cancelled_confirmations(db.session, round_.id,
+                                                          ConfirmLevel.LAO, lao_id=lao.id)}
 
 
 def province_home(round_: Round, unit: Unit) -> dict[str, Any]:
@@ -161,7 +165,9 @@ def province_home(round_: Round, unit: Unit) -> dict[str, Any]:
     confirmation = progress.live_confirmation(db.session, round_.id, ConfirmLevel.PROVINCE,
                                            Database.ALL, province_code=province_code)
     return {"province": db.session.get(Province, province_code), "bars": bars, "late": late,
-            "laos": progress.lao_tally(rows), "confirmation": confirmation}
+            "laos": progress.lao_tally(rows), "confirmation": confirmation,
+            "cancelled": progress.cancelled_confirmations(
+                db.session, round_.id, ConfirmLevel.PROVINCE, province_code=province_code)}
 
 
 def department_home(round_: Round, unit: Unit) -> dict[str, Any]:
@@ -208,7 +214,7 @@ def home_context() -> dict[str, Any]:
     context: dict[str, Any] = {"round_": round_, "deadline": deadline,
                                "closes_on": round_.closes_on,
                                "days": windows.days_to(deadline or round_.closes_on),
-                               "is_open": windows.is_open(round_)}
+                               "is_open": windows.is_open(round_), "labels": DATABASE_LABELS}
     context.update(HOMES[confirms(current_user)](round_, unit_of(current_user)))
     return context
 

@@ -2,6 +2,7 @@
 back and with which databases, as set-based queries whose count does not grow with the units."""
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import case, exists, func, or_, select
@@ -17,8 +18,11 @@ from models import (
     OtherSchoolCount,
     Province,
     Round,
+    User,
 )
+from models.accounts import LEVEL_LABELS, Level
 from models.people import EnrolmentStatus
+from models.profiles import Profile, held_at
 from models.rounds import DATABASE_LABELS, ConfirmLevel, Database
 
 DATABASE_OF_KIND = {InstitutionKind.SCHOOL: Database.STUDENTS,
@@ -40,6 +44,52 @@ def live_confirmation(session: Session, round_id: int, level: str, database: str
             ConfirmLevel.PROVINCE: Confirmation.province_code == province_code}[level]
     return session.scalars(_live(Confirmation.round_id == round_id, Confirmation.level == level,
                                  Confirmation.database == database, unit)).first()
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    """A unit's confirmation cancelled from above, and not made again since: who cancelled it
+    (the person answering for the account then, and that account's unit) and why."""
+
+    level: str
+    database: str
+    cancelled_at: datetime
+    person: str
+    unit: str
+    reason: str
+
+
+def cancelled_confirmations(session: Session, round_id: int, level: str, *,
+                            institution_id: int | None = None, lao_id: int | None = None,
+                            province_code: str | None = None) -> list[Cancelled]:
+    """Per database, the unit's latest confirmation of the round when it stands cancelled: what
+    the unit is told until it confirms again. One query, whoever cancelled and however often."""
+    unit = {ConfirmLevel.INSTITUTION: Confirmation.institution_id == institution_id,
+            ConfirmLevel.LAO: Confirmation.lao_id == lao_id,
+            ConfirmLevel.PROVINCE: Confirmation.province_code == province_code}[level]
+    rows = session.execute(
+        select(Confirmation, Lao, Province, Profile)
+        .outerjoin(User, User.login == Confirmation.cancelled_by)
+        .outerjoin(Lao, Lao.id == User.lao_id)
+        .outerjoin(Province, Province.code == User.province_code)
+        .outerjoin(Profile, Profile.user_id == User.id)
+        .where(Confirmation.round_id == round_id, Confirmation.level == level, unit)
+        .order_by(Confirmation.id.desc()))
+    latest: dict[str, Confirmation] = {}
+    units: dict[int, str] = {}
+    names: dict[int, str] = {}
+    for confirmation, lao, province, profile in rows:  # a row per term of the canceller
+        seen = latest.setdefault(confirmation.database, confirmation)
+        if seen is not confirmation or seen.live:
+            continue
+        # Only an LAO or a province cancel below them; anyone else acts as the department.
+        units[seen.id] = (str(lao) if lao is not None else province.title
+                          if province is not None else str(LEVEL_LABELS[Level.DEPARTMENT]))
+        if profile is not None and held_at(profile, seen.cancelled_at):
+            names[seen.id] = profile.full_name
+    return [Cancelled(level, c.database, c.cancelled_at, names.get(c.id, c.cancelled_by or ""),
+                      units[c.id], c.cancel_reason or "")
+            for c in latest.values() if not c.live]
 
 
 @dataclass(frozen=True)
