@@ -94,6 +94,11 @@ class ConfirmationView(DrillDownView):
             "may_confirm_now": lambda level, confirmation, waiting: permissions.may_confirm_now(
                 current_user, level, confirmation, waiting, windows.is_open(round_)),
         }
+        if permissions.confirms(current_user) == scope.level:  # the unit's own page
+            context["cancelled"] = progress.cancelled_confirmations(
+                db.session, round_.id, scope.level, province_code=scope.province,
+                lao_id=scope.lao and scope.lao.id,
+                institution_id=scope.institution and scope.institution.id)
         if scope.institution is not None:
             context["institution"] = scope.institution
             context["own"] = [r for r in progress.institution_rows(db.session, round_,
@@ -224,10 +229,15 @@ class ConfirmationView(DrillDownView):
         except RuleViolation as exc:
             db.session.rollback()
             flash(str(exc), "error")
-        back = ({"lao_id": confirmation.lao_id}
-                if confirmation.level == ConfirmLevel.INSTITUTION else {})
-        return redirect(url_for(".index", round=confirmation.round_id,
-                                lao=back.get("lao_id"), province=confirmation.province_code))
+        # Back to the page above the confirmation, where its cancel button is; a unit refused
+        # the cancel of its own confirmation may not open that page: back to its own.
+        above = (Unit(confirmation.province_code, confirmation.lao_id)
+                 if confirmation.level == ConfirmLevel.INSTITUTION
+                 else Unit(confirmation.province_code))
+        if not permissions.may_see(current_user, above):
+            return redirect(url_for(".index", round=confirmation.round_id))
+        return redirect(url_for(".index", round=confirmation.round_id, lao=above.lao_id,
+                                province=confirmation.province_code))
 
 
 def _refusal(exc: RuleViolation, round_: Round) -> str:
@@ -267,11 +277,15 @@ OWING: dict[str, tuple[str, Callable[[Any], bool]]] = {
 def arrange(round_: Round, context: dict[str, Any]) -> dict[str, Any]:
     """Totals of the progress tables, then the late-only filter and the sort the URL asks for,
     all on the rows already read: the page's query count stays the same."""
-    totals = {name: (sum(not owes(r) for r in context[name]), len(context[name]))
-              for name, (_level, owes) in OWING.items() if name in context}
+    totals: dict[str, Any] = {
+        name: (sum(not owes(r) for r in context[name]), len(context[name]))
+        for name, (_level, owes) in OWING.items() if name in context and name != "laos"}
+    if "laos" in context:
+        totals["laos"] = progress.lao_tally(context["laos"])
     if "provinces" in context:
         rows = context["provinces"]
-        totals["province_laos"] = (sum(r["done"] for r in rows), sum(r["laos"] for r in rows))
+        totals["province_laos"] = progress.LaoTally(
+            *(sum(r[key] for r in rows) for key in ("done", "laos", "idle")))
     late_only = request.args.get("late") == "1"
     sort = request.args.get("sort", "")
     descending = request.args.get("desc") == "1"

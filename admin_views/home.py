@@ -111,6 +111,8 @@ def institution_home(round_: Round, unit: Unit) -> dict[str, Any]:
             "boys": sum(n for (_g, s), n in counts.items() if s == "M"),
             "girls": sum(n for (_g, s), n in counts.items() if s == "F"),
             "confirmation": confirmation, "step": step,
+            "cancelled": progress.cancelled_confirmations(
+                db.session, round_.id, ConfirmLevel.INSTITUTION, institution_id=institution.id),
             "enrol_endpoint": "child.enrol_view" if institution.kind == "cdc"
             else "student.enrol_view"}
 
@@ -135,7 +137,9 @@ def lao_home(round_: Round, unit: Unit) -> dict[str, Any]:
         if row.code in people:
             profile = people[row.code]
             row.person, row.phone = profile.full_name, profile.phone or row.phone
-    return {"lao": lao, "databases": databases, "late": sorted(late, key=lambda r: r.code)}
+    return {"lao": lao, "databases": databases, "late": sorted(late, key=lambda r: r.code),
+            "cancelled": progress.cancelled_confirmations(db.session, round_.id,
+                                                          ConfirmLevel.LAO, lao_id=lao.id)}
 
 
 def province_home(round_: Round, unit: Unit) -> dict[str, Any]:
@@ -161,39 +165,32 @@ def province_home(round_: Round, unit: Unit) -> dict[str, Any]:
     confirmation = progress.live_confirmation(db.session, round_.id, ConfirmLevel.PROVINCE,
                                            Database.ALL, province_code=province_code)
     return {"province": db.session.get(Province, province_code), "bars": bars, "late": late,
-            "laos_done": len(rows) - len(pending), "laos": len(rows),
-            "confirmation": confirmation}
+            "laos": progress.lao_tally(rows), "confirmation": confirmation,
+            "cancelled": progress.cancelled_confirmations(
+                db.session, round_.id, ConfirmLevel.PROVINCE, province_code=province_code)}
 
 
 def department_home(round_: Round, unit: Unit) -> dict[str, Any]:
-    """Per database the LAOs confirmed nationally; per province the share of LAOs done."""
+    """Per database the LAOs confirmed nationally; per province the share of LAOs done, as the
+    national progress page counts them."""
     flags = select(Lao.province_code, *progress.lao_flags(round_.id)).subquery()
     sums = [func.sum(case((flags.c[f"has_{d}"], 1), else_=0)) for d in progress.LAO_DATABASES]
     sums += [func.sum(case((flags.c[f"has_{d}"] & flags.c[f"done_{d}"], 1), else_=0))
              for d in progress.LAO_DATABASES]
-    pending = ((flags.c.has_students & ~flags.c.done_students)
-               | (flags.c.has_children & ~flags.c.done_children)
-               | (flags.c.has_other & ~flags.c.done_other))
-    applies = flags.c.has_students | flags.c.has_children | flags.c.has_other
-    per_province = db.session.execute(
-        select(flags.c.province_code, Province.name_th,
-               func.sum(case((applies, 1), else_=0)).label("laos"),
-               func.sum(case((applies & ~pending, 1), else_=0)).label("done"))
-        .join(Province, Province.code == flags.c.province_code)
-        .group_by(flags.c.province_code, Province.name_th)).all()
     totals = db.session.execute(select(*sums)).one()
     n = len(progress.LAO_DATABASES)
     bars = [Bar(str(DATABASE_LABELS[Database(d)]), int(totals[n + i] or 0), int(totals[i] or 0))
             for i, d in enumerate(progress.LAO_DATABASES) if totals[i]]
-    confirmed = set(db.session.scalars(select(Confirmation.province_code).where(
-        Confirmation.round_id == round_.id, Confirmation.level == ConfirmLevel.PROVINCE,
-        Confirmation.cancelled_at.is_(None))))
-    provinces = [Bar(f"{r.province_code} {r.name_th}", int(r.done or 0), int(r.laos or 0))
-                 for r in per_province if r.laos]
+    rows = progress.province_rows(db.session, round_)
+    provinces = [Bar(f"{r['province'].code} {r['province'].name_th}", r["done"], r["laos"])
+                 for r in rows if r["laos"]]
     provinces.sort(key=lambda b: (b.percent, b.label))
-    return {"bars": bars, "provinces": provinces, "provinces_confirmed": len(confirmed),
+    return {"bars": bars, "provinces": provinces,
+            "provinces_confirmed": sum(r["confirmation"] is not None for r in rows),
+            "provinces_total": len(rows), "idle": sum(r["idle"] for r in rows),
             "late": [p for p in provinces if p.done < p.total][:20],
-            "codes": {f"{r.province_code} {r.name_th}": r.province_code for r in per_province}}
+            "codes": {f"{r['province'].code} {r['province'].name_th}": r["province"].code
+                      for r in rows}}
 
 
 #: Each home is built around the confirmation its user makes; the department makes none.
@@ -217,7 +214,7 @@ def home_context() -> dict[str, Any]:
     context: dict[str, Any] = {"round_": round_, "deadline": deadline,
                                "closes_on": round_.closes_on,
                                "days": windows.days_to(deadline or round_.closes_on),
-                               "is_open": windows.is_open(round_)}
+                               "is_open": windows.is_open(round_), "labels": DATABASE_LABELS}
     context.update(HOMES[confirms(current_user)](round_, unit_of(current_user)))
     return context
 

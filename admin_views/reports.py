@@ -119,7 +119,8 @@ def report_rows(round_: Round, scope: Scope) -> tuple[Row, list[Row]]:
         provinces = progress.province_rows(db.session, round_)
         names = confirmers(r["confirmation"] for r in provinces)
         rows = [Row(r["province"].code, r["province"].name_th, r["confirmation"] is not None,
-                    _("%(done)d of %(laos)d LAOs confirmed", done=r["done"], laos=r["laos"])
+                    _("Not confirmed (%(done)d of %(laos)d LAOs confirmed)", done=r["done"],
+                      laos=r["laos"])
                     if r["confirmation"] is None else _when(r["confirmation"], names),
                     {"province": r["province"].code}, counts.get(r["province"].code, {}))
                 for r in provinces]

@@ -2,9 +2,10 @@
 back and with which databases, as set-based queries whose count does not grow with the units."""
 
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
-from sqlalchemy import case, exists, func, select
+from sqlalchemy import case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from models import (
@@ -17,8 +18,11 @@ from models import (
     OtherSchoolCount,
     Province,
     Round,
+    User,
 )
+from models.accounts import LEVEL_LABELS, Level
 from models.people import EnrolmentStatus
+from models.profiles import Profile, held_at
 from models.rounds import DATABASE_LABELS, ConfirmLevel, Database
 
 DATABASE_OF_KIND = {InstitutionKind.SCHOOL: Database.STUDENTS,
@@ -40,6 +44,52 @@ def live_confirmation(session: Session, round_id: int, level: str, database: str
             ConfirmLevel.PROVINCE: Confirmation.province_code == province_code}[level]
     return session.scalars(_live(Confirmation.round_id == round_id, Confirmation.level == level,
                                  Confirmation.database == database, unit)).first()
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    """A unit's confirmation cancelled from above, and not made again since: who cancelled it
+    (the person answering for the account then, and that account's unit) and why."""
+
+    level: str
+    database: str
+    cancelled_at: datetime
+    person: str
+    unit: str
+    reason: str
+
+
+def cancelled_confirmations(session: Session, round_id: int, level: str, *,
+                            institution_id: int | None = None, lao_id: int | None = None,
+                            province_code: str | None = None) -> list[Cancelled]:
+    """Per database, the unit's latest confirmation of the round when it stands cancelled: what
+    the unit is told until it confirms again. One query, whoever cancelled and however often."""
+    unit = {ConfirmLevel.INSTITUTION: Confirmation.institution_id == institution_id,
+            ConfirmLevel.LAO: Confirmation.lao_id == lao_id,
+            ConfirmLevel.PROVINCE: Confirmation.province_code == province_code}[level]
+    rows = session.execute(
+        select(Confirmation, Lao, Province, Profile)
+        .outerjoin(User, User.login == Confirmation.cancelled_by)
+        .outerjoin(Lao, Lao.id == User.lao_id)
+        .outerjoin(Province, Province.code == User.province_code)
+        .outerjoin(Profile, Profile.user_id == User.id)
+        .where(Confirmation.round_id == round_id, Confirmation.level == level, unit)
+        .order_by(Confirmation.id.desc()))
+    latest: dict[str, Confirmation] = {}
+    units: dict[int, str] = {}
+    names: dict[int, str] = {}
+    for confirmation, lao, province, profile in rows:  # a row per term of the canceller
+        seen = latest.setdefault(confirmation.database, confirmation)
+        if seen is not confirmation or seen.live:
+            continue
+        # Only an LAO or a province cancel below them; anyone else acts as the department.
+        units[seen.id] = (str(lao) if lao is not None else province.title
+                          if province is not None else str(LEVEL_LABELS[Level.DEPARTMENT]))
+        if profile is not None and held_at(profile, seen.cancelled_at):
+            names[seen.id] = profile.full_name
+    return [Cancelled(level, c.database, c.cancelled_at, names.get(c.id, c.cancelled_by or ""),
+                      units[c.id], c.cancel_reason or "")
+            for c in latest.values() if not c.live]
 
 
 @dataclass(frozen=True)
@@ -114,6 +164,33 @@ def pending_databases(row: Any) -> list[str]:
             if getattr(row, f"has_{d}") and not getattr(row, f"done_{d}")]
 
 
+class LaoTally(NamedTuple):
+    """"LAOs confirmed", as every page counts them: `done` of the `total` LAOs that have
+    something to confirm. The `idle` LAOs (no active institution of either kind, no open
+    other-affiliation school) have nothing to confirm, so they are in neither number."""
+
+    done: int
+    total: int
+    idle: int
+
+
+def lao_tally(rows: list[dict[str, Any]]) -> LaoTally:
+    """The tally of the LAO rows of `lao_rows`."""
+    counted = [r for r in rows if r["applies"]]
+    return LaoTally(sum(not r["pending"] for r in counted), len(counted),
+                    len(rows) - len(counted))
+
+
+def lao_tally_columns(flags: Any) -> list[Any]:
+    """The same tally in SQL, as sums over a subquery of `lao_flags` (its `GROUP BY` picks
+    whose LAOs are tallied): labelled `done`, `total` and `idle`."""
+    applies = or_(*(flags.c[f"has_{d}"] for d in LAO_DATABASES))
+    pending = or_(*(flags.c[f"has_{d}"] & ~flags.c[f"done_{d}"] for d in LAO_DATABASES))
+    return [func.sum(case((applies & ~pending, 1), else_=0)).label("done"),
+            func.sum(case((applies, 1), else_=0)).label("total"),
+            func.sum(case((applies, 0), else_=1)).label("idle")]
+
+
 def lao_confirmed_all(session: Session, round_id: int, lao_id: int) -> bool:
     """Whether the LAO has confirmed the overall data of every database that applies to it:
     the status the province's pages give it, so its own pages say the same."""
@@ -153,19 +230,14 @@ def _live_by(session: Session, round_id: int, level: str, key: Any, *where: Any
 
 
 def province_rows(session: Session, round_: Round) -> list[dict[str, Any]]:
-    """The nation: per province, LAOs that owe nothing, and the province's confirmation."""
+    """The nation: per province with LAOs, its `LaoTally` and the province's confirmation."""
     flags = select(Lao.province_code, *lao_flags(round_.id)).subquery()
-    pending = ((flags.c.has_students & ~flags.c.done_students)
-               | (flags.c.has_children & ~flags.c.done_children)
-               | (flags.c.has_other & ~flags.c.done_other))
-    counts = {r.province_code: r for r in session.execute(
-        select(flags.c.province_code, func.count().label("laos"),
-               func.sum(case((pending, 0), else_=1)).label("done"))
-        .group_by(flags.c.province_code))}
+    counts = {r.province_code: LaoTally(int(r.done or 0), int(r.total or 0), int(r.idle or 0))
+              for r in session.execute(select(flags.c.province_code, *lao_tally_columns(flags))
+                                       .group_by(flags.c.province_code))}
     live = _live_by(session, round_.id, ConfirmLevel.PROVINCE, "province_code")
-    return [{"province": p, "laos": counts[p.code].laos if p.code in counts else 0,
-             "done": counts[p.code].done if p.code in counts else 0,
-             "confirmation": (live.get(p.code) or [None])[0]}
+    return [{"province": p, "laos": counts[p.code].total, "done": counts[p.code].done,
+             "idle": counts[p.code].idle, "confirmation": (live.get(p.code) or [None])[0]}
             for p in session.scalars(select(Province).order_by(Province.code))
             if p.code in counts]
 

@@ -460,6 +460,33 @@ def test_pages_confirm_and_cancel_step_by_step(tree, browser) -> None:
     assert db.session.get(Confirmation, first.id).cancel_reason == "ขอแก้ไข"
 
 
+def test_a_unit_refused_a_cancel_is_sent_back_to_its_own_page(tree, browser) -> None:
+    round_ = open_round()
+    enrol(tree.a.school)
+    with acting_as(tree.a.school_user):
+        school_confirmation = rules.confirm_institution(db.session, round_, tree.a.school)
+        db.session.commit()
+    with acting_as(tree.a.muni_user):
+        lao_confirmation = rules.confirm_lao(db.session, round_, tree.a.muni, "students")
+        db.session.commit()
+    for user, confirmation, told in (
+            (tree.a.school_user, school_confirmation, "ต้องทำโดย อปท. (หรือระดับที่สูงกว่า)"),
+            (tree.a.muni_user, lao_confirmation, "ต้องทำโดยสำนักงานส่งเสริมการปกครองท้องถิ่นจังหวัด")):
+        client = browser(user)
+        refused = client.post(f"/admin/confirmation/cancel/{confirmation.id}",
+                              {"reason": "ขอแก้ไข"})
+        assert refused.headers["Location"] == f"/admin/confirmation/?round={round_.id}"
+        page = client.get(refused.headers["Location"])
+        assert page.status_code == 200, user.login
+        assert told in page.get_data(as_text=True)  # the refusal, flashed on the page
+    db.session.expire_all()
+    assert db.session.get(Confirmation, lao_confirmation.id).live
+    # The level above still goes back to the page it cancelled from.
+    done = browser(tree.a.province_user).post(
+        f"/admin/confirmation/cancel/{lao_confirmation.id}", {"reason": "ขอแก้ไข"})
+    assert done.headers["Location"] == f"/admin/confirmation/?round={round_.id}&province=33"
+
+
 def test_other_provinces_cannot_touch_a_confirmation(tree, browser) -> None:
     round_ = open_round()
     with acting_as(None):

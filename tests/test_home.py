@@ -55,6 +55,8 @@ def test_an_lao_is_offered_the_overall_confirmation_only_of_a_database_that_is_r
     assert "ยืนยันแล้ว 0 จาก 1 แห่ง" in children
     assert "?database=children" not in children  # no confirm button
     assert "อีก 1 แห่ง" in children  # says what is missing
+    # …ภาพรวมของฐานข้อมูลเด็กเล็กได้, without a space before ได้
+    assert "ซึ่งต้องยืนยันข้อมูลก่อนจึงจะยืนยันภาพรวมของฐานข้อมูลเด็กเล็กได้</p>" in children
     assert "ทุกหน่วยยืนยันข้อมูลแล้ว" not in page
     assert "กรอกจำนวนนักเรียนแล้ว 1 จาก 1 โรงเรียน" in other and "ยืนยันแล้ว" not in other
     assert f"/admin/confirmation/confirm/{round_.id}?database=other" in other

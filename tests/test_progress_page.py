@@ -161,3 +161,34 @@ def test_a_confirmation_id_that_is_no_number_is_dropped_not_a_server_error(tree,
     assert done.status_code == 302
     db.session.expire_all()
     assert db.session.get(Confirmation, lao_confirmation.id).cancelled_at is not None
+
+
+def test_every_page_counts_the_laos_that_have_something_to_confirm(tree, browser):
+    """An LAO with no institution and no other-affiliation school has nothing to confirm. The
+    province's pages and the national table counted it as confirmed (2 / 3), the department's
+    home left it out (1 / 2): now every page leaves it out, and says so."""
+    from models import Lao
+
+    round_ = open_round()
+    _confirm_muni(tree, round_)
+    db.session.add(Lao(code="06330199", name="อบต. ไม่มีสถานศึกษา", lao_type=6,
+                       province_code="33", district_code="3301"))
+    db.session.commit()
+    not_counted = ("ไม่นับ อปท. ที่ไม่มีข้อมูลที่ต้องยืนยัน (ไม่มีสถานศึกษาและสถานศึกษาสังกัดอื่น) "
+                   "อีก 1 แห่ง")
+    province = browser(tree.a.province_user)
+    for url in ("/admin/", "/admin/confirmation/"):
+        page = province.get(url).get_data(as_text=True)
+        assert "อปท. ยืนยันแล้ว 1 / 2 แห่ง" in page, url
+        assert not_counted in page, url
+    department = browser(tree.department)
+    national = department.get("/admin/confirmation/").get_data(as_text=True)
+    assert "อปท. ยืนยันแล้ว 1 / 4 แห่ง" in national and not_counted in national
+    assert "<td>1 / 2</td>" in national  # province 33's row
+    home = department.get("/admin/").get_data(as_text=True)
+    assert ">1/2</text>" in home and not_counted in home
+    assert "ยืนยันแล้ว 1 จาก 2 แห่ง" in home.split("ฐานข้อมูลนักเรียน", 1)[1]  # the students bar
+    report = department.get("/admin/reports/").get_data(as_text=True)
+    assert "ยังไม่ยืนยัน (อปท. ยืนยันข้อมูลแล้ว 1 จาก 2 แห่ง)" in report
+    lao_table = _lao_table(province.get("/admin/confirmation/").get_data(as_text=True))
+    assert "06330199" in lao_table and "ไม่มีข้อมูลที่ต้องยืนยัน" in lao_table

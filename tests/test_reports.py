@@ -4,6 +4,7 @@ All figures come from confirmation snapshots; units that have not confirmed are 
 """
 
 import io
+import re
 from itertools import count
 from types import SimpleNamespace
 
@@ -267,3 +268,26 @@ def test_an_laos_workbook_calls_it_confirmed_only_once_it_has_confirmed(app, con
         rules.confirm_lao(db.session, confirmed.round, tree.a.muni, "students")
         db.session.commit()
     assert own_status() == "ยืนยันข้อมูลแล้ว"
+
+
+def _status_cells(html: str) -> dict[str, str]:
+    """The status cell of each row of the units-below table, as text, by the row's code."""
+    table = html.split("lec-grade-table", 1)[1].split("<tbody>", 2)[2].split("</tbody>", 1)[0]
+    cells = {}
+    for row in table.split("</tr>")[:-1]:
+        tds = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+        cells[tds[0]] = re.sub(r"<[^>]+>", "", tds[2]).strip()
+    return cells
+
+
+def test_the_units_below_say_not_confirmed_once(app, confirmed, browser):
+    """The status cell said it twice: a badge, then the same words ("ยังไม่ยืนยัน ยังไม่ยืนยัน:
+    ฐานข้อมูลนักเรียน")."""
+    tree = confirmed.tree
+    laos = _status_cells(page(browser, tree.a.province_user, "/admin/reports/"))
+    assert laos[tree.a.muni.code] == "ยังไม่ยืนยัน: ฐานข้อมูลนักเรียน"
+    assert laos[tree.a.sao.code] == "ยังไม่ยืนยัน: ฐานข้อมูลเด็กเล็ก"
+    institutions = _status_cells(page(browser, tree.a.sao_user, "/admin/reports/"))
+    assert institutions[tree.a.cdc.code] == "ยังไม่ยืนยัน"
+    provinces = _status_cells(page(browser, tree.department, "/admin/reports/"))
+    assert provinces["33"] == "ยังไม่ยืนยัน (อปท. ยืนยันข้อมูลแล้ว 0 จาก 2 แห่ง)"
