@@ -14,6 +14,7 @@ from rules.passwords import set_password
 from rules.permissions import levels_granted
 
 from .base import ScopedModelView, labelled
+from .geography import province_choices
 from .organisations import LOOKUP
 
 LEVEL_CHOICES = [(str(k), v) for k, v in LEVEL_LABELS.items()]
@@ -39,7 +40,8 @@ class UserView(ScopedModelView):
     form_columns = ("login", "name", "level", "province_code", "lao", "institution", "active",
                     "new_password")
     form_choices = {"level": LEVEL_CHOICES}
-    column_choices = form_choices  # the filter picks from the levels the list names
+    # The filters pick from the levels and provinces the list names.
+    column_choices = {**form_choices, "province_code": province_choices()}
     form_extra_fields = {
         "new_password": PasswordField(_l("New one-time password"),
                                       validators=[Optional(), Length(min=10, max=200)]),

@@ -1,6 +1,9 @@
 """Read-only screens for the DOPA reference data: provinces, districts, subdistricts."""
 
+import geothai
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from markupsafe import Markup
 
 from .base import ScopedModelView
@@ -8,6 +11,18 @@ from .base import ScopedModelView
 LABELS = {"code": _l("Code"), "name_th": _l("Thai name"), "name_en": _l("English name"),
           "province": _l("Province"), "district": _l("District"),
           "postal_code": _l("Postal code")}
+
+
+def _province_label(code: str, name_th: str, name_en: str) -> str:
+    locale = get_locale()
+    return f"{code} {name_en if locale is not None and locale.language == 'en' else name_th}"
+
+
+def province_choices() -> list[tuple[str, LazyString]]:
+    """Every province as the lists show it ("33 ศรีสะเกษ"), in the reader's language, for a
+    filter that picks one instead of a code typed from memory."""
+    return [(p.code, LazyString(_province_label, p.code, p.name_th, p.name_en))
+            for p in geothai.provinces()]
 
 
 class ReferenceView(ScopedModelView):

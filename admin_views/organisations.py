@@ -24,6 +24,7 @@ from models.organisations import (
 from rules.permissions import locked_fields
 
 from .base import ScopedModelView, labelled, primary_key_values
+from .geography import province_choices
 
 LAO_TYPE_CHOICES = [(int(k), v) for k, v in LAO_TYPE_LABELS.items()]
 KIND_CHOICES = [(str(k), v) for k, v in INSTITUTION_KIND_LABELS.items()]
@@ -46,7 +47,8 @@ class LaoView(ScopedModelView):
     column_formatters_detail = column_formatters
     form_columns = ("code", "name", "lao_type", "province", "district", "phone", "email")
     form_choices = {"lao_type": LAO_TYPE_CHOICES}
-    column_choices = form_choices  # the filter picks from the types the list names
+    # The filters pick from the types and provinces the list names.
+    column_choices = {**form_choices, "province_code": province_choices()}
     form_args = {"lao_type": {"coerce": int}, "province": {"validators": [DataRequired()]}}
     form_ajax_refs = {"province": LOOKUP | {"fields": ("code", "name_th")},
                       "district": LOOKUP | {"fields": ("code", "name_th")}}

@@ -67,3 +67,17 @@ def test_the_labels_follow_the_readers_language(tree, browser) -> None:  # noqa:
     levels = filter_groups(department.get("/admin/user/").get_data(as_text=True))["Level"]
     assert ["lao", "LAO"] in levels[0]["options"]
     assert ["institution", "Institution"] in levels[0]["options"]
+
+
+def test_a_province_is_picked_by_its_name_on_the_lao_and_account_lists(tree, browser) -> None:  # noqa: ANN001
+    """The lists show "33 ศรีสะเกษ"; the filter was a text box wanting the code typed."""
+    department = browser(tree.department)
+    for url, name in (("/admin/lao/", "จังหวัด"), ("/admin/user/", "จังหวัด")):
+        offered = filter_groups(department.get(url).get_data(as_text=True))[name][0]
+        assert offered["operation"] == "เท่ากับ" and ["33", "33 ศรีสะเกษ"] in offered["options"]
+        assert len(offered["options"]) == 77
+    narrowed = department.get(f"/admin/user/?flt0_{offered['arg']}=33").get_data(as_text=True)
+    assert set(cells(narrowed, "province_code")) == {"33 ศรีสะเกษ"}
+    department.get("/language/en")
+    offered = filter_groups(department.get("/admin/lao/").get_data(as_text=True))["Province"][0]
+    assert ["33", "33 Si Sa Ket"] in offered["options"]
