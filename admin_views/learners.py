@@ -20,7 +20,8 @@ from models.people import (
     TITLES,
     EnrolmentStatus,
 )
-from rules.identity import mask_national_id
+from rules.audit import record
+from rules.identity import mask_national_id, owning_enrolment
 from rules.permissions import may_reveal_id
 from rules.scope import spans_many_laos, whole_country
 from spreadsheets import learner_export
@@ -47,6 +48,16 @@ _masked = PageFormatter(_ids_on_page)
 def _shown_id(national_id: str | None) -> str:
     """The ID as this user may read it in a heading: whole for the institution, else masked."""
     return mask_national_id(national_id, reveal=may_reveal_id(current_user))
+
+
+def _log_opening(obj: Any, learner: Learner, institution_id: int | None) -> None:
+    """A learner's record shown whole on a page is a look-up of a child's data: one audit row
+    naming the learner (ID masked) and the institution holding them, whose LAO and province
+    read it in their log. Lists show IDs masked and are not logged row by row."""
+    masked = mask_national_id(learner.national_id)
+    record("learner_opened", f"{learner.full_name} ({masked})" if masked else learner.full_name,
+           concerning=obj, subject_institution_id=institution_id, institution_id=institution_id)
+    db.session.commit()
 
 
 class EnrolmentView(EnrolByIdMixin, RemovalMixin, RolloverMixin, ScopedModelView):
@@ -98,6 +109,9 @@ class EnrolmentView(EnrolByIdMixin, RemovalMixin, RolloverMixin, ScopedModelView
                  name=obj.learner.full_name, id=_shown_id(obj.learner.national_id),
                  grade=GRADE_LABELS.get(obj.grade, obj.grade), year=obj.academic_year,
                  institution=obj.institution)
+
+    def record_opened(self, obj: Enrolment) -> None:
+        _log_opening(obj, obj.learner, obj.institution_id)
 
     def export_select(self) -> tuple[list[str], Any]:
         """Every field of the learner record, formatted by the database (see learner_export)."""
@@ -186,6 +200,10 @@ class LearnerView(ScopedModelView):
 
     def record_subject(self, obj: Learner) -> str:
         return _("%(name)s (%(id)s)", name=obj.full_name, id=_shown_id(obj.national_id))
+
+    def record_opened(self, obj: Learner) -> None:
+        owner = owning_enrolment(db.session, obj.id)
+        _log_opening(obj, obj, owner.institution_id if owner is not None else None)
 
     def edit_form(self, obj: Any = None) -> Any:
         """Above the institution the whole ID is only read through a logged reveal, so the

@@ -6,7 +6,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from test_import_learners import YEAR, csv_bytes, row, upload
 
-from models import Enrolment, Learner, db
+from models import AuditEntry, Enrolment, Learner, db
 from models.jobs import Job
 from rules.identity import check_digit, mask_national_id
 
@@ -93,3 +93,32 @@ def test_the_audit_log_keeps_no_whole_id_from_an_address(app, tree, browser):
             text = b.get(page).get_data(as_text=True)
             assert mask_national_id(NATIONAL_ID) in text, (user.login, page)
             assert NATIONAL_ID not in text and dashed not in text, (user.login, page)
+
+
+def test_opening_a_learners_record_is_logged_for_the_levels_above(app, tree, browser):
+    """Every look-up of a child's data is audited: each showing of a learner's details or edit
+    form writes one entry naming the learner (ID masked), which the LAO and province of the
+    learner's institution read even when someone above them opened it; lists write none."""
+    enrol_one(tree)
+    learner = db.session.query(Learner).filter_by(national_id=NATIONAL_ID).one()
+    enrolment = db.session.query(Enrolment).filter_by(learner_id=learner.id).one()
+
+    def opened() -> list[AuditEntry]:
+        return db.session.scalars(select(AuditEntry).where(
+            AuditEntry.action == "learner_opened")).all()
+
+    department = browser(tree.department)
+    assert department.get("/admin/student/").status_code == 200 and opened() == []
+    pages = [f"/admin/learner/details/?id={learner.id}", f"/admin/learner/edit/?id={learner.id}",
+             f"/admin/student/details/?id={enrolment.id}",
+             f"/admin/student/edit/?id={enrolment.id}"]
+    for n, page in enumerate(pages, 1):
+        assert department.get(page).status_code == 200
+        assert len(opened()) == n, page
+    assert {e.subject_institution_id for e in opened()} == {tree.a.school.id}
+    named = f"ทดสอบ ความลับ ({mask_national_id(NATIONAL_ID)})"
+    for user in (tree.a.muni_user, tree.a.province_user):
+        text = browser(user).get("/admin/audit/").get_data(as_text=True)
+        assert "เปิดดูข้อมูลผู้เรียน" in text and text.count(named) == len(pages), user.login
+        assert NATIONAL_ID not in text
+    assert named not in browser(tree.b.province_user).get("/admin/audit/").get_data(as_text=True)
