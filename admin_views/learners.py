@@ -21,8 +21,8 @@ from models.people import (
     EnrolmentStatus,
 )
 from rules.audit import record
-from rules.identity import mask_national_id, owning_enrolment
-from rules.permissions import may_reveal_id
+from rules.identity import CONTACT_FIELDS, mask_contact, mask_national_id, owning_enrolment
+from rules.permissions import may_reveal_id, may_see_contacts
 from rules.scope import spans_many_laos, whole_country
 from spreadsheets import learner_export
 
@@ -48,6 +48,11 @@ _masked = PageFormatter(_ids_on_page)
 def _shown_id(national_id: str | None) -> str:
     """The ID as this user may read it in a heading: whole for the institution, else masked."""
     return mask_national_id(national_id, reveal=may_reveal_id(current_user))
+
+
+def _contact(view: Any, context: Any, model: Learner, name: str) -> str:
+    """A guardian's name or phone, or an address line: whole for the institution, else masked."""
+    return mask_contact(name, getattr(model, name), reveal=may_see_contacts(current_user))
 
 
 def _log_opening(obj: Any, learner: Learner, institution_id: int | None) -> None:
@@ -118,7 +123,8 @@ class EnrolmentView(EnrolByIdMixin, RemovalMixin, RolloverMixin, ScopedModelView
         dialect = db.session.get_bind().dialect.name
         return learner_export.headers(), learner_export.select_cells(
             self.export_query(), reveal_ids=may_reveal_id(current_user),
-            dialect=dialect, whole_country=whole_country(current_user))
+            dialect=dialect, whole_country=whole_country(current_user),
+            reveal_contacts=may_see_contacts(current_user))
 
     def get_query(self) -> Any:
         # One query per page: learner and institution are eager-loaded in the same SELECT.
@@ -178,7 +184,7 @@ class LearnerView(ScopedModelView):
     column_formatters = {
         "national_id": lambda v, c, m, n: id_with_reveal(Learner, m.id, m.national_id),
         "gender": labelled(GENDER_LABELS),
-    }
+    } | dict.fromkeys(CONTACT_FIELDS, _contact)
     column_formatters_export = column_formatters | {
         "national_id": lambda v, c, m, n: _shown_id(m.national_id)}
     column_searchable_list = ("national_id", "first_name", "last_name")
@@ -206,9 +212,13 @@ class LearnerView(ScopedModelView):
         _log_opening(obj, obj, owner.institution_id if owner is not None else None)
 
     def edit_form(self, obj: Any = None) -> Any:
-        """Above the institution the whole ID is only read through a logged reveal, so the
-        form leaves it out; the heading shows it masked and the ID keeps its stored value."""
+        """Above the institution the whole ID is only read through a logged reveal, and the
+        family's contacts not at all, so the form leaves them out; the heading shows the ID
+        masked, the details the contacts masked, and they keep their stored values."""
         form = super().edit_form(obj)
         if not may_reveal_id(current_user):
             del form.national_id
+        if not may_see_contacts(current_user):
+            for name in CONTACT_FIELDS:
+                delattr(form, name)
         return form
