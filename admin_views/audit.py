@@ -40,6 +40,7 @@ ACTION_LABELS = {
     "check_by_id": _l("Learner checked by ID"),
     "check_by_id_refused": _l("Check by ID refused: too many checks"),
     "reveal_refused": _l("National ID not revealed: too many reveals"),
+    "learner_opened": _l("Learner's record opened"),
 }
 
 

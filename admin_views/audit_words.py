@@ -17,6 +17,7 @@ from urllib.parse import unquote_plus
 from flask import g, has_request_context
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
@@ -40,6 +41,8 @@ from models.people import (
     STATUS_LABELS,
 )
 from models.rounds import DATABASE_LABELS, SPOT_OUTCOME_LABELS
+from rules.identity import CONTACT_FIELDS, mask_contact
+from rules.permissions import may_see_contacts
 from rules.risk import RULES as RISK_RULES
 from rules.risk import SETTING_LABELS
 
@@ -374,10 +377,14 @@ def lines(admin: Any, entry: AuditEntry, column: str = "changes",
         return []
     found = entry_words(admin, entry)
     model = entry.model or ACTION_RECORDS.get(entry.action) or ""
+    contacts = has_request_context() and may_see_contacts(current_user)
     out = []
     for key, item in pairs.items():
         if key in HIDDEN or f"{model}.{key}" in HIDDEN or key in hidden:
             continue
+        if key in CONTACT_FIELDS:  # a guardian's name or phone, an address: as the lists show
+            item = ([mask_contact(key, v, contacts) for v in item] if isinstance(item, list)
+                    else mask_contact(key, item, contacts))
         label, codes = found.fields.get(key, key), found.values.get(key)
         if key in UNIT_FIELDS:
             codes = unit_codes(UNIT_FIELDS[key], _logged(item))

@@ -171,9 +171,19 @@ class ScopedModelView(ExportMixin, ListRowsMixin, ModelView):
         return None
 
     def render(self, template: str, **kwargs: Any) -> str:
-        """Flask-Admin's own words translated once per page: a list asks some for every row."""
+        """Flask-Admin's own words translated once per page: a list asks some for every row.
+        A record's details or edit form, once shown, is handed to `record_opened`."""
         self._template_args.setdefault("_gettext", ADMIN_WORDS)
-        return super().render(template, **kwargs)
+        page = super().render(template, **kwargs)
+        record_pages = (self.details_template, self.details_modal_template, self.edit_template,
+                        self.edit_modal_template)
+        if request.method == "GET" and template in record_pages and "model" in kwargs:
+            self.record_opened(kwargs["model"])
+        return page
+
+    def record_opened(self, obj: Any) -> None:
+        """Called when `obj`'s details or edit form was shown: views of records holding a
+        child's data log it (admin_views/learners.py); other records need no trace."""
 
     def _once(self, question: str, answer: Callable[[], Any]) -> Any:
         """A permission asked once per request: a list page asks it again for every cell."""

@@ -25,13 +25,14 @@ from models.people import (
 from rules import RuleViolation
 from rules.enrolment import age_warning, commit_enrolment, current_academic_year, enrol
 from rules.identity import (
+    CONTACT_FIELDS,
     birth_date_problems,
     g_code_province_problems,
     national_id_problems,
     normalise_national_id,
 )
 from rules.lookups import check_by_id
-from rules.permissions import own_institution_id
+from rules.permissions import may_see_contacts, own_institution_id
 from rules.scope import subtree
 from web import security
 from web.fields import BEDateField
@@ -107,11 +108,16 @@ class EnrolByIdMixin:
             except RuleViolation as exc:
                 problems += exc.messages
             db.session.commit()  # the look-up's audit row
+        # Above the institution a learner already recorded is shown without the family's
+        # contacts, which keep their values; a new learner's are typed in here.
+        if learner is not None and not may_see_contacts(current_user):
+            for name in [n for n in CONTACT_FIELDS if n in form]:
+                delattr(form, name)
         if request.method == "GET":
             form.national_id.data = typed
             if learner is not None:
                 shown = IDENTITY_FIELDS if whole else NAME_FIELDS
-                for name in shown:
+                for name in (n for n in shown if n in form):
                     form[name].data = getattr(learner, name)
                 if last is not None and last.grade in GRADES_BY_KIND[self.kind]:
                     carry = last.academic_year < year and last.status == EnrolmentStatus.ACTIVE
@@ -150,11 +156,12 @@ class EnrolByIdMixin:
     def _enrol(self, national_id: str, learner: Learner | None, institution: Institution,
                form: EnrolForm, year: int, whole: bool = True) -> Enrolment:
         """Save learner and enrolment together; a lost race reads as the rule's message.
-        A learner held elsewhere keeps the identity that institution recorded."""
+        A learner held elsewhere keeps the identity that institution recorded; one enrolled
+        from above the institution keeps the family's contacts, which the form leaves out."""
         if learner is None:
             learner = Learner(national_id=national_id)
             db.session.add(learner)
-        for name in IDENTITY_FIELDS if whole else ():
+        for name in (n for n in IDENTITY_FIELDS if whole and n in form):
             setattr(learner, name, form[name].data or None)
         enrolment = enrol(learner, institution, year, form.grade.data,
                           classroom=form.classroom.data or None, enrolled_on=clock.today())

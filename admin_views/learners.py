@@ -20,8 +20,9 @@ from models.people import (
     TITLES,
     EnrolmentStatus,
 )
-from rules.identity import mask_national_id
-from rules.permissions import may_reveal_id
+from rules.audit import record
+from rules.identity import CONTACT_FIELDS, mask_contact, mask_national_id, owning_enrolment
+from rules.permissions import may_reveal_id, may_see_contacts
 from rules.scope import spans_many_laos, whole_country
 from spreadsheets import learner_export
 
@@ -47,6 +48,21 @@ _masked = PageFormatter(_ids_on_page)
 def _shown_id(national_id: str | None) -> str:
     """The ID as this user may read it in a heading: whole for the institution, else masked."""
     return mask_national_id(national_id, reveal=may_reveal_id(current_user))
+
+
+def _contact(view: Any, context: Any, model: Learner, name: str) -> str:
+    """A guardian's name or phone, or an address line: whole for the institution, else masked."""
+    return mask_contact(name, getattr(model, name), reveal=may_see_contacts(current_user))
+
+
+def _log_opening(obj: Any, learner: Learner, institution_id: int | None) -> None:
+    """A learner's record shown whole on a page is a look-up of a child's data: one audit row
+    naming the learner (ID masked) and the institution holding them, whose LAO and province
+    read it in their log. Lists show IDs masked and are not logged row by row."""
+    masked = mask_national_id(learner.national_id)
+    record("learner_opened", f"{learner.full_name} ({masked})" if masked else learner.full_name,
+           concerning=obj, subject_institution_id=institution_id, institution_id=institution_id)
+    db.session.commit()
 
 
 class EnrolmentView(EnrolByIdMixin, RemovalMixin, RolloverMixin, ScopedModelView):
@@ -99,12 +115,16 @@ class EnrolmentView(EnrolByIdMixin, RemovalMixin, RolloverMixin, ScopedModelView
                  grade=GRADE_LABELS.get(obj.grade, obj.grade), year=obj.academic_year,
                  institution=obj.institution)
 
+    def record_opened(self, obj: Enrolment) -> None:
+        _log_opening(obj, obj.learner, obj.institution_id)
+
     def export_select(self) -> tuple[list[str], Any]:
         """Every field of the learner record, formatted by the database (see learner_export)."""
         dialect = db.session.get_bind().dialect.name
         return learner_export.headers(), learner_export.select_cells(
             self.export_query(), reveal_ids=may_reveal_id(current_user),
-            dialect=dialect, whole_country=whole_country(current_user))
+            dialect=dialect, whole_country=whole_country(current_user),
+            reveal_contacts=may_see_contacts(current_user))
 
     def get_query(self) -> Any:
         # One query per page: learner and institution are eager-loaded in the same SELECT.
@@ -164,7 +184,7 @@ class LearnerView(ScopedModelView):
     column_formatters = {
         "national_id": lambda v, c, m, n: id_with_reveal(Learner, m.id, m.national_id),
         "gender": labelled(GENDER_LABELS),
-    }
+    } | dict.fromkeys(CONTACT_FIELDS, _contact)
     column_formatters_export = column_formatters | {
         "national_id": lambda v, c, m, n: _shown_id(m.national_id)}
     column_searchable_list = ("national_id", "first_name", "last_name")
@@ -187,10 +207,18 @@ class LearnerView(ScopedModelView):
     def record_subject(self, obj: Learner) -> str:
         return _("%(name)s (%(id)s)", name=obj.full_name, id=_shown_id(obj.national_id))
 
+    def record_opened(self, obj: Learner) -> None:
+        owner = owning_enrolment(db.session, obj.id)
+        _log_opening(obj, obj, owner.institution_id if owner is not None else None)
+
     def edit_form(self, obj: Any = None) -> Any:
-        """Above the institution the whole ID is only read through a logged reveal, so the
-        form leaves it out; the heading shows it masked and the ID keeps its stored value."""
+        """Above the institution the whole ID is only read through a logged reveal, and the
+        family's contacts not at all, so the form leaves them out; the heading shows the ID
+        masked, the details the contacts masked, and they keep their stored values."""
         form = super().edit_form(obj)
         if not may_reveal_id(current_user):
             del form.national_id
+        if not may_see_contacts(current_user):
+            for name in CONTACT_FIELDS:
+                delattr(form, name)
         return form

@@ -73,12 +73,21 @@ def _row(action: str, actor: Any, **values: Any) -> dict[str, Any]:
     return row
 
 
-def record(action: str, target: str = "", **details: Any) -> None:
+def _key(obj: Any) -> str:
+    """A record's primary key as the log keeps it."""
+    return ",".join(str(k) for k in inspect(obj).mapper.primary_key_from_instance(obj))
+
+
+def record(action: str, target: str = "", *, concerning: Any = None,
+           subject_institution_id: int | None = None, **details: Any) -> None:
     """Log an event (sign-in, refusal, confirmation, cancel, export, reveal...).
 
     It is written with the caller's transaction: commit it (views that refuse or only read
     should call db.session.commit() after this). A `user` detail names the account concerned
-    when nobody is signed in, e.g. for a failed sign-in.
+    when nobody is signed in, e.g. for a failed sign-in. `concerning` is the record the event
+    is about (the record's history then lists it, as it lists changes), and
+    `subject_institution_id` the institution holding its learner, whose LAO and province then
+    read the entry in their log.
     """
     actor = details.pop("actor", None) or current_actor()
     subject = details.pop("user", None)
@@ -86,7 +95,10 @@ def record(action: str, target: str = "", **details: Any) -> None:
     if subject is not None:
         unit = {"province_code": subject.province_code, "lao_id": subject.lao_id,
                 "institution_id": subject.institution_id}
-    row = _row(action, actor, target=target or None,
+    about = {} if concerning is None else {"model": type(concerning).__name__,
+                                           "object_id": _key(concerning)}
+    row = _row(action, actor, target=target or None, **about,
+               subject_institution_id=subject_institution_id,
                details={k: _plain(k, v) for k, v in details.items()} or None)
     if actor is None:
         row.update(unit)
@@ -151,11 +163,10 @@ def log_flush(session: Session, flush_context: Any) -> None:
             changes = _changes(obj, kind)
             if kind == "update" and not changes:
                 continue
-            key = inspect(obj).mapper.primary_key_from_instance(obj)
             subject = (obj.institution_id if isinstance(obj, Enrolment)
                        else owners.get(obj.id) if isinstance(obj, Learner) else None)
             rows.append(_row(kind, actor, model=type(obj).__name__, changes=changes,
-                             object_id=",".join(str(k) for k in key), target=str(obj),
+                             object_id=_key(obj), target=str(obj),
                              subject_institution_id=subject))
     if rows:
         session.connection().execute(insert(AuditEntry), rows)

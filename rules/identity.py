@@ -63,6 +63,23 @@ def mask_national_id(value: str | None, reveal: bool = False) -> str:
     return f"x-xxxx-xxxxx-{value[10:12]}-{value[12]}"
 
 
+#: How a learner's family is reached: the guardian's name and phone and the two address lines
+#: (the subdistricts stay whole: they say where, not who).
+CONTACT_FIELDS = ("guardian_name", "guardian_phone", "registered_address", "current_address")
+PHONE_MASK = "xxx-xxx-xx"
+CUT = "…"
+
+
+def mask_contact(key: str, value: str | None, reveal: bool = False) -> str:
+    """A contact field as it shows above the institution: a phone keeps its last two characters
+    (xxx-xxx-xx78), a name or an address its first letter (ส…); enough to tell one was recorded
+    and to match a paper record, not to reach the family."""
+    text = (value or "").strip()
+    if reveal or not text:
+        return value or ""
+    return PHONE_MASK + text[-2:] if key == "guardian_phone" else text[0] + CUT
+
+
 #: A national ID or G-code inside free text (an address searched by ID, a form's value), as
 #: typed: 13 characters, with or without the dashes, spaces or "+" of a query string between.
 ID_IN_TEXT = re.compile(r"(?<!\d)(?:[Gg]\d(?:[-\s+]?\d){11}|\d(?:[-\s+]?\d){12})(?!\d)")

@@ -191,6 +191,13 @@ def may_reveal_id(user: Any) -> bool:
     return user is not None and user.level == Level.INSTITUTION
 
 
+def may_see_contacts(user: Any) -> bool:
+    """Whether pages, forms, exports and the log show `user` how to reach a learner's family
+    (rules.identity.CONTACT_FIELDS) whole: as with IDs, only the institution's own staff, who
+    call the family; above it they are masked (PDPA) and the forms leave them out."""
+    return user is not None and user.level == Level.INSTITUTION
+
+
 def confirms(user: Any) -> str | None:
     """The confirmation level the user's own button makes, or None (the department)."""
     return CONFIRMS.get(user.level) if user is not None else None

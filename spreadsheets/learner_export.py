@@ -2,8 +2,9 @@
 
 Every field we keep, in `spreadsheets.columns` order (the legacy LEC report's), after the
 institution it belongs to, so the file re-imports as it is. The database formats the cells
-(labels, BE dates, masked IDs, a leading apostrophe before formula characters), so a million rows
-stream out of PostgreSQL's COPY, or out of a plain cursor on SQLite, with no Python per cell.
+(labels, BE dates, masked IDs and contacts, a leading apostrophe before formula characters), so
+a million rows stream out of PostgreSQL's COPY, or out of a plain cursor on SQLite, with no
+Python per cell.
 """
 
 from typing import Any
@@ -17,6 +18,7 @@ from sqlalchemy.sql import ColumnElement
 import clock
 from models import Enrolment, Institution, Learner
 from models.people import GENDER_LABELS, GRADE_LABELS, STATUS_LABELS
+from rules.identity import CONTACT_FIELDS, CUT, PHONE_MASK
 from rules.tree import holds_learner
 from spreadsheets.columns import COLUMNS, WHO_WAS_THERE
 from spreadsheets.writers import FORMULA_STARTS
@@ -55,14 +57,24 @@ def _masked(column: ColumnElement[Any]) -> ColumnElement[Any]:
                 else_=func.substr(literal("x" * 13), 1, func.length(column)))
 
 
+def _masked_contact(key: str, column: ColumnElement[Any]) -> ColumnElement[Any]:
+    """A guardian's name or phone, or an address line, as rules.identity.mask_contact, in SQL."""
+    text = func.trim(column)
+    masked = (literal(PHONE_MASK).concat(func.substr(text, func.length(text) - 1, 2))
+              if key == "guardian_phone" else func.substr(text, 1, 1).concat(CUT))
+    return case((func.length(text) > 0, masked), else_=column)
+
+
 def headers() -> list[str]:
     """The header row in the user's language."""
     return ([str(label) for label, _key in INSTITUTION_HEADERS] + [str(YEAR_HEADER)]
             + [str(column.label) for column in COLUMNS])
 
 
-def select_cells(query: Any, reveal_ids: bool, dialect: str, whole_country: bool) -> Any:
-    """The list's query (scope, search, filters, order) turned into rows of final text cells.
+def select_cells(query: Any, reveal_ids: bool, dialect: str, whole_country: bool,
+                 reveal_contacts: bool) -> Any:
+    """The list's query (scope, search, filters, order) turned into rows of final text cells;
+    IDs and the family's contacts (rules.identity.CONTACT_FIELDS) masked unless revealed.
 
     A school the learner left keeps who was there (ID, name, gender, birth date) but not the
     learner's guardian, phone, addresses or health: those come from an outer join that finds
@@ -78,6 +90,8 @@ def select_cells(query: Any, reveal_ids: bool, dialect: str, whole_country: bool
         source = getattr(Enrolment if column.on_enrolment else owner, column.key)
         if column.kind == "id":
             cells.append(source if reveal_ids else _masked(source))
+        elif column.key in CONTACT_FIELDS and not reveal_contacts:
+            cells.append(_safe(_masked_contact(column.key, source)))
         elif column.kind == "date":
             cells.append(_be_date(source, dialect))
         elif column.kind == "number":

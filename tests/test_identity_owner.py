@@ -12,7 +12,7 @@ from sqlalchemy import select
 import clock
 from models import AuditEntry, Enrolment, Institution, Learner, Level, Round, db
 from rules import RuleViolation, acting_as
-from rules.identity import check_digit
+from rules.identity import check_digit, mask_contact
 from spreadsheets import learner_import as importer
 
 HEADER = ["เลขประจำตัวประชาชน", "คำนำหน้าชื่อ", "ชื่อ", "นามสกุล", "เพศ", "วันเกิด",
@@ -126,12 +126,13 @@ def test_the_owner_sees_the_audit_row_of_a_change_made_above_it(app, tree, forei
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.model == "Learner",
                                                        AuditEntry.action == "update"))
     assert entry.subject_institution_id == tree.b.school.id
-    # The audit log is for the levels above the institution: the school's own LAO sees it,
-    # another LAO does not.
-    assert "นายดำ ศรีสุข" in browser(tree.b.muni_user).get("/admin/audit/").get_data(
-        as_text=True)
-    assert "นายดำ ศรีสุข" not in browser(tree.a.muni_user).get("/admin/audit/").get_data(
-        as_text=True)
+    # The audit log is for the levels above the institution: the school's own LAO sees it
+    # (the guardian masked, as on the learner's page), another LAO does not.
+    own_lao = browser(tree.b.muni_user).get("/admin/audit/").get_data(as_text=True)
+    assert "เด็กหญิง มะลิ ศรีสุข" in own_lao and "น…" in own_lao
+    assert "นายดำ ศรีสุข" not in own_lao
+    assert "เด็กหญิง มะลิ ศรีสุข" not in browser(tree.a.muni_user).get(
+        "/admin/audit/").get_data(as_text=True)
 
 
 NEW_PHONE, NEW_ADDRESS = "0822222222", "99 หมู่ 9 บ้านใหม่"
@@ -198,10 +199,12 @@ def test_the_school_a_learner_left_keeps_its_rows_but_not_the_learner(app, tree,
     assert row.status_code == 200 and "มะปราง" in row.get_data(as_text=True)
     assert NEW_PHONE not in row.get_data(as_text=True)
     assert NEW_ADDRESS not in row.get_data(as_text=True)
-    # Nor does the LAO above the old school see the learner; the province above both does.
+    # Nor does the LAO above the old school see the learner; the province above both does
+    # (the family's contacts masked, as above any institution).
     assert browser(tree.a.muni_user).get(
         f"/admin/learner/details/?id={moved_child.learner_id}").status_code == 404
-    assert NEW_PHONE in _learner_pages(browser(tree.a.province_user), moved_child.learner_id)
+    province = _learner_pages(browser(tree.a.province_user), moved_child.learner_id)
+    assert "มะปราง" in province and mask_contact("guardian_phone", NEW_PHONE) in province
 
 
 def test_the_school_the_learner_moved_to_sees_the_whole_record(app, tree, browser,
@@ -209,7 +212,9 @@ def test_the_school_the_learner_moved_to_sees_the_whole_record(app, tree, browse
     seen = _learner_pages(moved_child.new, moved_child.learner_id)
     assert seen.startswith("200") and "มะปราง" in seen
     assert NEW_PHONE in seen and NEW_ADDRESS in seen and moved_child.national_id in seen
-    assert NEW_PHONE in _learner_pages(browser(tree.a.sao_user), moved_child.learner_id)
+    lao = _learner_pages(browser(tree.a.sao_user), moved_child.learner_id)
+    assert "มะปราง" in lao and mask_contact("guardian_phone", NEW_PHONE) in lao
+    assert NEW_PHONE not in lao and NEW_ADDRESS not in lao
     page = moved_child.new.get(f"/admin/student/enrol/?national_id={moved_child.national_id}")
     assert NEW_PHONE in page.get_data(as_text=True)  # check by ID: the whole record
     page = browser(tree.a.school_user).get(

@@ -6,7 +6,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from test_import_learners import YEAR, csv_bytes, row, upload
 
-from models import Enrolment, Learner, db
+from models import AuditEntry, Enrolment, Learner, db
 from models.jobs import Job
 from rules.identity import check_digit, mask_national_id
 
@@ -93,3 +93,124 @@ def test_the_audit_log_keeps_no_whole_id_from_an_address(app, tree, browser):
             text = b.get(page).get_data(as_text=True)
             assert mask_national_id(NATIONAL_ID) in text, (user.login, page)
             assert NATIONAL_ID not in text and dashed not in text, (user.login, page)
+
+
+def test_opening_a_learners_record_is_logged_for_the_levels_above(app, tree, browser):
+    """Every look-up of a child's data is audited: each showing of a learner's details or edit
+    form writes one entry naming the learner (ID masked), which the LAO and province of the
+    learner's institution read even when someone above them opened it; lists write none."""
+    enrol_one(tree)
+    learner = db.session.query(Learner).filter_by(national_id=NATIONAL_ID).one()
+    enrolment = db.session.query(Enrolment).filter_by(learner_id=learner.id).one()
+
+    def opened() -> list[AuditEntry]:
+        return db.session.scalars(select(AuditEntry).where(
+            AuditEntry.action == "learner_opened")).all()
+
+    department = browser(tree.department)
+    assert department.get("/admin/student/").status_code == 200 and opened() == []
+    pages = [f"/admin/learner/details/?id={learner.id}", f"/admin/learner/edit/?id={learner.id}",
+             f"/admin/student/details/?id={enrolment.id}",
+             f"/admin/student/edit/?id={enrolment.id}"]
+    for n, page in enumerate(pages, 1):
+        assert department.get(page).status_code == 200
+        assert len(opened()) == n, page
+    assert {e.subject_institution_id for e in opened()} == {tree.a.school.id}
+    named = f"ทดสอบ ความลับ ({mask_national_id(NATIONAL_ID)})"
+    for user in (tree.a.muni_user, tree.a.province_user):
+        text = browser(user).get("/admin/audit/").get_data(as_text=True)
+        assert "เปิดดูข้อมูลผู้เรียน" in text and text.count(named) == len(pages), user.login
+        assert NATIONAL_ID not in text
+    assert named not in browser(tree.b.province_user).get("/admin/audit/").get_data(as_text=True)
+
+
+FAMILY = {"guardian_name": "สมชาย ใจดี", "guardian_phone": "081-234-5678",
+          "registered_address": "12 หมู่ 3 ถนนราษฎร์", "current_address": "99 ถนนสุขใจ"}
+MASKED_FAMILY = ("ส…", "xxx-xxx-xx78", "1…", "9…")
+
+
+def enrol_with_family(tree, year: int = 2569) -> Enrolment:
+    learner = Learner(national_id=NATIONAL_ID, first_name="ทดสอบ", last_name="ความลับ",
+                      gender="F", **FAMILY)
+    enrolment = Enrolment(learner=learner, institution=tree.a.school, academic_year=year,
+                          grade="P1", status="active")
+    db.session.add(enrolment)
+    db.session.commit()
+    return enrolment
+
+
+def test_the_familys_contacts_show_whole_only_to_the_institution(app, tree, browser):
+    """The guardian's name and phone and the addresses are the institution's to call the
+    family: the levels above read them masked on the learner's page and in the exports, and
+    the edit form leaves them out, as it does the whole ID; what they save keeps them."""
+    learner = enrol_with_family(tree).learner
+    own = browser(tree.a.school_user)
+    for page in (f"/admin/learner/details/?id={learner.id}",
+                 f"/admin/learner/edit/?id={learner.id}", "/admin/student/export/csv/"):
+        text = own.get(page).get_data(as_text=True)
+        assert all(value in text for value in FAMILY.values()), page
+    for user in (tree.a.muni_user, tree.a.province_user, tree.department):
+        b = browser(user)
+        details = b.get(f"/admin/learner/details/?id={learner.id}").get_data(as_text=True)
+        csv_text = b.get("/admin/student/export/csv/").get_data(as_text=True)
+        sheet = load_workbook(io.BytesIO(b.get("/admin/student/export/xlsx/").get_data())).active
+        cells = " ".join(str(c) for row in sheet.iter_rows(values_only=True) for c in row)
+        for text in (details, csv_text, cells):
+            assert "ความลับ" in text and all(m in text for m in MASKED_FAMILY), user.login
+            assert not any(value in text for value in FAMILY.values()), user.login
+        edit = b.get(f"/admin/learner/edit/?id={learner.id}").get_data(as_text=True)
+        assert "ความลับ" in edit and 'name="guardian_name"' not in edit
+        assert 'name="guardian_phone"' not in edit and 'name="current_address"' not in edit
+        assert not any(value in edit for value in FAMILY.values()), user.login
+    form = {"title": "เด็กหญิง", "first_name": "ทดสอบ", "last_name": "ความลับ", "gender": "F",
+            "guardian_name": "ผู้ปกครองใหม่", "guardian_phone": "x", "current_address": "x"}
+    browser(tree.a.muni_user).post(f"/admin/learner/edit/?id={learner.id}", data=form)
+    db.session.expire_all()
+    kept = db.session.get(Learner, learner.id)
+    assert {key: getattr(kept, key) for key in FAMILY} == FAMILY
+
+
+def test_the_enrol_form_above_the_institution_neither_shows_nor_overwrites_the_contacts(
+        app, tree, browser):
+    """Checking an ID from above fills in who the learner is, not how to reach the family;
+    enrolling them for the new year keeps the contacts the institution recorded. A learner
+    new to the system gets the fields, for whoever enrols them to type in."""
+    learner = enrol_with_family(tree, year=2568).learner
+    lao = browser(tree.a.muni_user)
+    page = lao.get(f"/admin/student/enrol/?national_id={NATIONAL_ID}").get_data(as_text=True)
+    assert 'name="first_name"' in page and "ทดสอบ" in page
+    assert 'name="guardian_name"' not in page and 'name="guardian_phone"' not in page
+    assert not any(value in page for value in FAMILY.values())
+    own = browser(tree.a.school_user).get(f"/admin/student/enrol/?national_id={NATIONAL_ID}")
+    assert FAMILY["guardian_name"] in own.get_data(as_text=True)
+    saved = lao.post(f"/admin/student/enrol/?national_id={NATIONAL_ID}", data={
+        "national_id": NATIONAL_ID, "institution_code": tree.a.school.code, "title": "เด็กหญิง",
+        "first_name": "ทดสอบ", "last_name": "ความลับ", "gender": "F", "grade": "P2",
+        "guardian_name": "ผู้ปกครองใหม่", "guardian_phone": "0899999999"})
+    assert saved.status_code == 302, saved.get_data(as_text=True)
+    db.session.expire_all()
+    kept = db.session.get(Learner, learner.id)
+    assert (kept.guardian_name, kept.guardian_phone) == (FAMILY["guardian_name"],
+                                                         FAMILY["guardian_phone"])
+    other = FIRST12[:-1] + "9"
+    other += str(check_digit(other))
+    new = lao.get(f"/admin/student/enrol/?national_id={other}").get_data(as_text=True)
+    assert 'name="guardian_name"' in new and 'name="guardian_phone"' in new
+
+
+def test_the_audit_log_shows_the_familys_contacts_masked_above_the_institution(
+        app, tree, browser):
+    """A change of guardian is logged with its old and new values; the LAO and province who
+    read the log see them masked, as on the learner's page."""
+    learner = enrol_with_family(tree).learner
+    own = browser(tree.a.school_user)
+    assert own.post(f"/admin/learner/edit/?id={learner.id}", data={
+        "national_id": NATIONAL_ID, "title": "เด็กหญิง", "first_name": "ทดสอบ",
+        "last_name": "ความลับ", "gender": "F", **FAMILY,
+        "guardian_name": "มานี มีนา", "guardian_phone": "089-999-1111"}).status_code == 302
+    for user in (tree.a.muni_user, tree.a.province_user):
+        b = browser(user)
+        for page in ("/admin/audit/", "/admin/audit/export/csv/"):
+            text = b.get(page).get_data(as_text=True)
+            assert "xxx-xxx-xx78" in text and "xxx-xxx-xx11" in text and "ม…" in text, page
+            assert not any(v in text for v in (*FAMILY.values(), "มานี มีนา", "089-999-1111"))
