@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import ORMExecuteState, Session
 
-from models import Institution, Lao, Level, User
+from models import Institution, Lao, Level, Province, User
 
 from . import RuleViolation, validates
 
@@ -49,7 +49,8 @@ def login_problems(session: Session, user: User) -> list[str]:
 
 @validates(User)
 def place_account(session: Session, user: User) -> list[str]:
-    """Fill the account's province and LAO from its unit, and refuse an account with no unit."""
+    """Fill the account's province and LAO from its unit, and refuse an account with no unit
+    or with a province that does not exist."""
     with session.no_autoflush:
         if user.level == Level.INSTITUTION:
             institution = user.institution or (
@@ -62,8 +63,13 @@ def place_account(session: Session, user: User) -> list[str]:
             if lao is None:
                 return [_("An LAO account needs its LAO.")]
             user.province_code = lao.province_code
-        if user.level == Level.PROVINCE and not user.province_code:
-            return [_("A province account needs its province.")]
+        if user.level == Level.PROVINCE:
+            user.province_code = (user.province_code or "").strip() or None
+            if not user.province_code:
+                return [_("A province account needs its province.")]
+            # Else the database refuses it as a broken reference, which reads as a clash.
+            if session.get(Province, user.province_code) is None:
+                return [_("There is no province with code %(code)s.", code=user.province_code)]
         if user.level == Level.DEPARTMENT:
             user.province_code = user.lao_id = user.institution_id = None
         if user.level not in Level.__members__.values():
