@@ -77,6 +77,18 @@ def place_account(session: Session, user: User) -> list[str]:
     return []
 
 
+@validates(User)
+def department_password(session: Session, user: User) -> list[str]:
+    """No credential card is ever issued for a department account, so one made without a
+    password could never sign in."""
+    state = inspect(user)
+    if user.level != Level.DEPARTMENT or user.password_hash or not (
+            state.pending or state.attrs.level.history.has_changes()):
+        return []
+    return [_("A department account needs a password: no credential card is issued for it. "
+              "Type one in New one-time password and give it to its holder.")]
+
+
 def never_deleted() -> str:
     """Why an account cannot be deleted, and what to do instead, in the user's words."""
     return _("An account is never deleted: the audit log, the confirmations and the history of "

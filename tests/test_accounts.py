@@ -181,3 +181,12 @@ def test_an_account_for_a_province_that_does_not_exist_says_so(app, tree, browse
     assert "ไม่มีจังหวัดรหัส 99" in page
     assert "ต้องไม่ซ้ำ" not in page
     assert db.session.scalar(select(User).where(User.login == "99")) is None
+
+
+def test_a_department_account_without_a_password_is_refused(app, tree, browser):
+    """It was created, and could never sign in: no card is issued for a department account."""
+    page = browser(tree.department).post("/admin/user/new/", {
+        "login": "dla.nopass", "level": "department", "new_password": "",
+        "active": "y"}).get_data(as_text=True)
+    assert "บัญชีระดับ สถ. ต้องมีรหัสผ่าน" in page
+    assert db.session.scalar(select(User).where(User.login == "dla.nopass")) is None
