@@ -190,3 +190,18 @@ def test_a_department_account_without_a_password_is_refused(app, tree, browser):
         "active": "y"}).get_data(as_text=True)
     assert "บัญชีระดับ สถ. ต้องมีรหัสผ่าน" in page
     assert db.session.scalar(select(User).where(User.login == "dla.nopass")) is None
+
+
+def test_bangkok_gets_no_province_account(app, tree, browser):
+    """Bangkok has no Provincial Office of Local Administration and no LAOs under DLA."""
+    b = browser(tree.department)
+    page = b.post("/admin/user/new/", {
+        "login": "10", "level": "province", "province_code": "10",
+        "new_password": "a-long-password-1", "active": "y"}).get_data(as_text=True)
+    assert "กรุงเทพมหานครไม่มีบัญชีระดับจังหวัด" in page
+    assert db.session.scalar(select(User).where(User.login == "10")) is None
+    account = tree.a.province_user
+    page = b.post(f"/admin/user/edit/?id={account.id}",
+                  account_form(account, province_code="10")).get_data(as_text=True)
+    assert "กรุงเทพมหานครไม่มีบัญชีระดับจังหวัด" in page
+    assert snapshot(account)["province_code"] == "33"
