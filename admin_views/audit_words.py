@@ -26,6 +26,7 @@ from models import AuditEntry, Institution, Lao, Round, db
 from models.accounts import LEVEL_LABELS
 from models.admission import APPLICATION_STATUS_LABELS
 from models.jobs import STATUS_LABELS as JOB_STATUS_LABELS
+from models.jobs import title_in_language
 from models.organisations import (
     AFFILIATION_LABELS,
     CODE_RULE_LABELS,
@@ -354,7 +355,7 @@ def _job_title(text: Any, values: Any) -> Any:
     if not (text and isinstance(values, dict)):
         return text
     try:
-        return _(text, **values)
+        return title_in_language(text, values)
     except (KeyError, ValueError, TypeError):  # values that do not fit the sentence
         return text
 

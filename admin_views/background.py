@@ -69,7 +69,9 @@ def export_in_background(view: Any, export_type: str) -> Response | None:
         return None
     from flask_login import current_user
 
-    job = jobs.submit("export", current_user, title=f"{view.name} ({export_type.upper()})",
+    title = jobs.Title("Export: %(list)s (%(format)s)", list=view.name,
+                       format=export_type.upper())
+    job = jobs.submit("export", current_user, title=title,
                       endpoint=view.endpoint, export_type=export_type, args=list_args())
     return queued(job)
 

@@ -74,9 +74,15 @@ class Card:
     qr: Markup
 
 
-def issuable(actor: Any) -> Any:
-    """The accounts `actor` may issue cards for: one level down, inside the actor's subtree."""
+def below(actor: Any) -> Any:
+    """The accounts one level down from `actor`, inside the actor's subtree."""
     return select(User).where(subtree(User, actor), User.level.in_(issues_cards_for(actor)))
+
+
+def issuable(actor: Any) -> Any:
+    """The accounts `actor` may issue cards for: the active ones below, since a deactivated
+    account's card would print a password that cannot sign in."""
+    return below(actor).where(User.active.is_(True))
 
 
 def issue(actor: Any, users: Sequence[User], done: Callable[[int], None] | None = None
@@ -155,8 +161,11 @@ class CardsView(PageView):
                 User.institution_id.in_(select(Institution.id).where(
                     Institution.name.contains(wanted, autoescape=True)))))
         accounts = db.session.scalars(query.order_by(User.login).limit(LISTED + 1)).all()
+        inactive = db.session.scalar(select(func.count()).select_from(
+            below(current_user).where(User.active.is_(False)).subquery()))
         return self.render("cards/index.html", groups=self._groups(), accounts=accounts[:LISTED],
-                           more=len(accounts) > LISTED, listed=LISTED, wanted=wanted)
+                           more=len(accounts) > LISTED, listed=LISTED, wanted=wanted,
+                           inactive=inactive)
 
     @expose("/preview")
     def preview(self) -> str:

@@ -100,7 +100,8 @@ class RolloverMixin:
             return redirect(self.get_url(".index_view"))
         if not request.values.getlist("rowid") and rows_above(
                 query, current_app.config["LEC_ROLLOVER_JOB_ROWS"]):
-            return queued(jobs.submit("rollover", current_user, title=str(ROLLOVER_LABELS[name]),
+            title = jobs.Title("Year rollover: %(action)s", action=ROLLOVER_LABELS[name])
+            return queued(jobs.submit("rollover", current_user, title=title,
                                       endpoint=self.endpoint, action=name, args=list_args()))
         try:
             changed = self.roll_over_rows(query, name)

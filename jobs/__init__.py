@@ -22,6 +22,7 @@ from typing import Any
 from flask import Flask, current_app
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
+from flask_babel.speaklater import LazyString
 from huey import Huey
 from redis.exceptions import RedisError
 from sqlalchemy import update
@@ -58,10 +59,14 @@ REGISTRY: dict[str, Kind] = {}
 
 class Title:
     """A job's title as its English sentence and values, so each reader sees it in their own
-    language (`-k Title` in the Makefile extracts the sentence)."""
+    language (`-k Title` in the Makefile extracts the sentence). A value that is a message
+    itself (a lazy string, such as a list's name) is kept in English and translated too."""
 
     def __init__(self, msgid: str, **values: Any) -> None:
-        self.msgid, self.values = msgid, values
+        self.msgid = msgid
+        with force_locale("en"):
+            self.values = {key: {"message": str(value)} if isinstance(value, LazyString)
+                           else value for key, value in values.items()}
 
 
 def task(kind: str, private: bool = False, page: str | None = None

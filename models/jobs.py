@@ -80,4 +80,11 @@ class Job(db.Model):
         """The title in the reader's language; an older job's was stored already translated."""
         if self.title_values is None:
             return self.title or self.kind
-        return gettext(self.title, **self.title_values)
+        return title_in_language(self.title, self.title_values)
+
+
+def title_in_language(text: str, values: dict[str, Any]) -> str:
+    """A job title's English sentence in the reader's language, with each value that is a
+    message itself (a list's name, kept as {"message": its English}) translated too."""
+    return gettext(text, **{key: gettext(value["message"]) if isinstance(value, dict) else value
+                            for key, value in values.items()})

@@ -7,9 +7,13 @@ from flask_babel import gettext as _
 from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import ORMExecuteState, Session
 
-from models import Institution, Lao, Level, User
+from models import Institution, Lao, Level, Province, User
 
 from . import RuleViolation, validates
+
+#: Bangkok's DOPA code: 76 provinces have a Provincial Office of Local Administration (SPEC §1);
+#: Bangkok has none and no LAOs under the department, so it has no province account.
+BANGKOK_PROVINCE = "10"
 
 # No 0/O or 1/l/I: a one-time password is read off a printed card.
 PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -47,9 +51,18 @@ def login_problems(session: Session, user: User) -> list[str]:
     return []
 
 
+def _placed_anew(user: User) -> bool:
+    """Whether the account is new or moves to another level or province (an account saved
+    as it was, say to deactivate it, is not judged again)."""
+    state = inspect(user)
+    return state.pending or any(state.attrs[name].history.has_changes()
+                                for name in ("level", "province_code"))
+
+
 @validates(User)
 def place_account(session: Session, user: User) -> list[str]:
-    """Fill the account's province and LAO from its unit, and refuse an account with no unit."""
+    """Fill the account's province and LAO from its unit, and refuse an account with no unit
+    or with a province that does not exist."""
     with session.no_autoflush:
         if user.level == Level.INSTITUTION:
             institution = user.institution or (
@@ -62,13 +75,31 @@ def place_account(session: Session, user: User) -> list[str]:
             if lao is None:
                 return [_("An LAO account needs its LAO.")]
             user.province_code = lao.province_code
-        if user.level == Level.PROVINCE and not user.province_code:
-            return [_("A province account needs its province.")]
+        if user.level == Level.PROVINCE:
+            user.province_code = (user.province_code or "").strip() or None
+            if not user.province_code:
+                return [_("A province account needs its province.")]
+            # Else the database refuses it as a broken reference, which reads as a clash.
+            if session.get(Province, user.province_code) is None:
+                return [_("There is no province with code %(code)s.", code=user.province_code)]
+            if user.province_code == BANGKOK_PROVINCE and _placed_anew(user):
+                return [_("Bangkok has no province account: it has no Provincial Office of "
+                          "Local Administration and no LAOs under the department.")]
         if user.level == Level.DEPARTMENT:
             user.province_code = user.lao_id = user.institution_id = None
         if user.level not in Level.__members__.values():
             return [_("Unknown account level.")]
     return []
+
+
+@validates(User)
+def department_password(session: Session, user: User) -> list[str]:
+    """No credential card is ever issued for a department account, so one made without a
+    password could never sign in."""
+    if user.level != Level.DEPARTMENT or user.password_hash or not _placed_anew(user):
+        return []
+    return [_("A department account needs a password: no credential card is issued for it. "
+              "Type one in New one-time password and give it to its holder.")]
 
 
 def never_deleted() -> str:

@@ -239,6 +239,22 @@ def renaming_problem(session: Session, round_: Round) -> str | None:
              round=f"{stored.academic_year}/{stored.number}", recorded=", ".join(recorded))
 
 
+def taken_name(session: Session, round_: Round) -> str | None:
+    """A year and number name one round only: said in those words, not as the database's
+    clash of a code or name that must be unique."""
+    state = inspect(round_)
+    if state.has_identity and not (state.attrs.academic_year.history.has_changes()
+                                   or state.attrs.number.history.has_changes()):
+        return None
+    with session.no_autoflush:
+        other = session.scalar(select(Round.id).where(
+            Round.academic_year == round_.academic_year, Round.number == round_.number,
+            Round.id != round_.id if round_.id is not None else True).limit(1))
+    if other is None:
+        return None
+    return _("Round %(round)s already exists.", round=f"{round_.academic_year}/{round_.number}")
+
+
 @validates(Round)
 def check_round(session: Session, round_: Round) -> list[str]:
     """A round is named by its BE academic year and a small number, and its dates follow the
@@ -251,6 +267,8 @@ def check_round(session: Session, round_: Round) -> list[str]:
     if round_.number not in ROUND_NUMBERS:
         found.append(_("The round number is a whole number from %(low)d to %(high)d.",
                        low=ROUND_NUMBERS[0], high=ROUND_NUMBERS[-1]))
+    elif (taken := taken_name(session, round_)) is not None:
+        found.append(taken)
     if None in (round_.opens_on, round_.closes_on, round_.institution_deadline,
                 round_.lao_deadline, round_.province_deadline):
         return [*found, _("Enter every date of the round: its opening, each level's deadline "

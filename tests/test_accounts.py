@@ -171,3 +171,37 @@ def test_a_login_is_one_word_found_in_any_case(app, tree, browser):
     assert "dla.somchai" in page.get_data(as_text=True)
     assert db.session.scalar(select(User).where(User.login == "DLA.Somchai")) is None
     Browser(app.test_client()).login(" DLA.SomChai ", "a-long-password-1")  # signs in
+
+
+def test_an_account_for_a_province_that_does_not_exist_says_so(app, tree, browser):
+    """Province 99 was refused as "a code or name that must be unique is already used"."""
+    page = browser(tree.department).post("/admin/user/new/", {
+        "login": "99", "level": "province", "province_code": "99",
+        "new_password": "a-long-password-1", "active": "y"}).get_data(as_text=True)
+    assert "ไม่มีจังหวัดรหัส 99" in page
+    assert "ต้องไม่ซ้ำ" not in page
+    assert db.session.scalar(select(User).where(User.login == "99")) is None
+
+
+def test_a_department_account_without_a_password_is_refused(app, tree, browser):
+    """It was created, and could never sign in: no card is issued for a department account."""
+    page = browser(tree.department).post("/admin/user/new/", {
+        "login": "dla.nopass", "level": "department", "new_password": "",
+        "active": "y"}).get_data(as_text=True)
+    assert "บัญชีระดับ สถ. ต้องมีรหัสผ่าน" in page
+    assert db.session.scalar(select(User).where(User.login == "dla.nopass")) is None
+
+
+def test_bangkok_gets_no_province_account(app, tree, browser):
+    """Bangkok has no Provincial Office of Local Administration and no LAOs under DLA."""
+    b = browser(tree.department)
+    page = b.post("/admin/user/new/", {
+        "login": "10", "level": "province", "province_code": "10",
+        "new_password": "a-long-password-1", "active": "y"}).get_data(as_text=True)
+    assert "กรุงเทพมหานครไม่มีบัญชีระดับจังหวัด" in page
+    assert db.session.scalar(select(User).where(User.login == "10")) is None
+    account = tree.a.province_user
+    page = b.post(f"/admin/user/edit/?id={account.id}",
+                  account_form(account, province_code="10")).get_data(as_text=True)
+    assert "กรุงเทพมหานครไม่มีบัญชีระดับจังหวัด" in page
+    assert snapshot(account)["province_code"] == "33"

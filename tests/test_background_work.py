@@ -106,6 +106,18 @@ def test_a_large_xlsx_export_job_finishes_and_downloads(app, tree, browser, smal
     assert sheet.max_row == 4 and all(names), names
 
 
+def test_an_export_jobs_title_reads_in_each_readers_language(app, tree, browser, small_jobs):
+    """It was stored translated, "นักเรียน (XLSX)", and stayed Thai on the English page."""
+    seed(tree, 3)
+    school = browser(tree.a.school_user)
+    school.get("/admin/student/export/xlsx/")
+    school.get("/language/en")
+    page = school.get("/admin/jobs/").get_data(as_text=True)
+    assert "Export: Students (XLSX)" in page and "นักเรียน" not in page
+    school.get("/language/th")
+    assert "ส่งออกข้อมูล: นักเรียน (XLSX)" in school.get("/admin/jobs/").get_data(as_text=True)
+
+
 def test_rollover_of_every_filtered_row_runs_as_a_job_through_the_rules(
         app, tree, browser, small_jobs):
     year = seed(tree, 3)
@@ -116,6 +128,11 @@ def test_rollover_of_every_filtered_row_runs_as_a_job_through_the_rules(
     assert job.status == JobStatus.DONE and (job.rows_done, job.rows_total) == (3, 3)
     rows = db.session.scalars(select(Enrolment).where(Enrolment.academic_year == year + 1)).all()
     assert sorted(r.grade for r in rows) == ["P2", "P2", "P2"]
+    # Its title reads in each reader's language, not in the submitter's Thai.
+    school.get("/language/en")
+    assert "Year rollover: Promote" in school.get("/admin/jobs/").get_data(as_text=True)
+    school.get("/language/th")
+    assert "ขึ้นปีการศึกษาใหม่: เลื่อนชั้น" in school.get("/admin/jobs/").get_data(as_text=True)
 
 
 def test_a_refused_rollover_job_writes_nothing_and_says_why_in_thai(

@@ -202,3 +202,21 @@ def test_a_provinces_card_job_shows_its_progress_as_the_cards_are_made(
     done = [d for d, total in seen if total == 60]
     assert len(seen) == len(done) and done == sorted(done)
     assert len({d for d in done if 0 < d < 60}) >= 2
+
+
+def test_an_inactive_account_gets_no_card_and_the_page_says_so(app, tree, browser):
+    """A card for a deactivated account printed a password that could never sign in."""
+    inactive = tree.a.sao_user
+    db.session.get(User, inactive.id).active = False
+    db.session.commit()
+    before = db.session.scalar(select(User.password_hash).where(User.id == inactive.id))
+    b = browser(tree.a.province_user)
+    page = b.get("/admin/cards/").get_data(as_text=True)
+    assert "บัญชีที่ไม่ได้เปิดใช้งานจะไม่ได้รับบัตรรหัสผ่าน (1 บัญชี)" in page
+    assert f"user_id={inactive.id}" not in page
+    html = b.post("/admin/cards/issue", data={"group": f"lao:{tree.a.sao.id}"}).get_data(
+        as_text=True)
+    assert set(_cards(html)) == {tree.a.cdc_user.login}
+    assert b.post("/admin/cards/issue", data={"user_id": inactive.id}).status_code == 403
+    db.session.expire_all()
+    assert db.session.scalar(select(User.password_hash).where(User.id == inactive.id)) == before

@@ -193,3 +193,15 @@ def test_the_province_home_names_the_province(tree, browser) -> None:
     page = browser(tree.a.province_user).get("/admin/").get_data(as_text=True)
     assert '<p class="text-muted">จังหวัดศรีสะเกษ (33)</p>' in page
     assert 'title="จังหวัดศรีสะเกษ (33)"' in page  # the header, without the login twice
+
+
+def test_the_department_home_counts_the_provinces_its_chart_shows(tree, browser) -> None:
+    """It said "the 20 provinces furthest behind" over a chart of two."""
+    open_round()
+    department = browser(tree.department)
+    page = department.get("/admin/").get_data(as_text=True)
+    assert "จังหวัดที่ดำเนินการช้าที่สุด 2 จังหวัด: อปท. ที่ยืนยันแล้ว" in page
+    assert "20 จังหวัด" not in page
+    department.get("/language/en")
+    page = department.get("/admin/").get_data(as_text=True)
+    assert "The 2 provinces furthest behind: LAOs confirmed" in page

@@ -291,3 +291,22 @@ def test_the_units_below_say_not_confirmed_once(app, confirmed, browser):
     assert institutions[tree.a.cdc.code] == "ยังไม่ยืนยัน"
     provinces = _status_cells(page(browser, tree.department, "/admin/reports/"))
     assert provinces["33"] == "ยังไม่ยืนยัน (อปท. ยืนยันข้อมูลแล้ว 0 จาก 2 แห่ง)"
+
+def test_counts_and_pupils_are_written_with_thousands_separators(app, tree, browser):
+    """The count report wrote 1234 where the budget page wrote its money 1,234.00."""
+    first, last = windows.round_date_bounds(YEAR)
+    round_ = Round(academic_year=YEAR, number=1, opens_on=first, closes_on=last,
+                   institution_deadline=last, lao_deadline=last, province_deadline=last)
+    db.session.add_all([round_, BudgetRate.fy2566(YEAR), OtherSchoolCount(
+        round=round_, other_school_id=tree.a.other.id, grade="P1", boys=1200, girls=34)])
+    db.session.commit()
+    with acting_as(tree.a.sao_user):
+        rules.confirm_lao(db.session, round_, tree.a.sao, "other")
+    db.session.commit()
+    for user in (tree.a.sao_user, tree.a.province_user):
+        html = page(browser, user, "/admin/reports/")
+        assert ">1,200<" in html and ">1,234<" in html and ">1234<" not in html, user.login
+    summary = page(browser, tree.a.sao_user, f"/admin/reports/summary/?lao={tree.a.sao.id}")
+    assert ">1,234<" in summary and ">1234<" not in summary
+    budget = page(browser, tree.a.province_user, "/admin/budget/")
+    assert ">1,234<" in budget and ">1234<" not in budget

@@ -468,3 +468,11 @@ def test_the_department_uploads_obecs_table(clean, browser) -> None:  # noqa: AN
     assert db.session.scalars(select(ObecCount.boys)).all() == [21]
     rows = risk.find(db.session, clean.round, "obec_mismatch")
     assert [row["other_school_id"] for row, _ in rows] == [b.other.id]
+
+
+def test_the_risk_page_introduces_its_rows_in_plain_thai(clean, browser) -> None:  # noqa: ANN001
+    """It read "…หน่วยที่การตรวจพบว่าผิดปกติ", which no one writes."""
+    page = browser(clean.tree.department).get("/admin/risk/").get_data(as_text=True)
+    assert ("แต่ละแถวคือข้อมูลหรือหน่วยงานที่ระบบตรวจพบว่าผิดปกติ "
+            "ซึ่งอาจถูกต้องก็ได้ แต่ต้องตรวจสอบให้แน่ใจก่อนยืนยันข้อมูล") in page
+    assert "การตรวจพบว่า" not in page

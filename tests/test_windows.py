@@ -283,3 +283,20 @@ def test_a_round_with_nothing_recorded_can_be_renamed(tree, round_2569, browser)
     db.session.expire_all()
     saved = db.session.get(Round, round_2569.id)
     assert (saved.academic_year, saved.number) == (2570, 2)
+
+
+def test_a_second_round_of_the_same_year_and_number_is_refused_by_name(
+        tree, round_2569, browser) -> None:
+    """Round 2569/1 added again was refused as "a code or name that must be unique"."""
+    staff = browser(tree.department)
+    page = staff.post("/admin/round/new/", ROUND_FORM).get_data(as_text=True)
+    assert "ครั้งที่ 2569/1 มีอยู่แล้ว" in page
+    assert "ต้องไม่ซ้ำ" not in page
+    assert db.session.query(Round).count() == 1
+    second = staff.post("/admin/round/new/", ROUND_FORM | {"number": "2"})
+    assert second.status_code == 302
+    page = staff.post(f"/admin/round/edit/?id={round_2569.id}",
+                      ROUND_FORM | {"number": "2"}).get_data(as_text=True)
+    assert "ครั้งที่ 2569/2 มีอยู่แล้ว" in page
+    db.session.expire_all()
+    assert db.session.get(Round, round_2569.id).number == 1
