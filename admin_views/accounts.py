@@ -33,7 +33,8 @@ class UserView(ScopedModelView):
         "active": _l("Active"), "must_change_password": _l("Must change password"),
         "new_password": _l("New one-time password"),
     }
-    column_formatters = {"level": labelled(LEVEL_CHOICES)}
+    column_formatters = {"level": labelled(LEVEL_CHOICES),
+                         "province_code": labelled(province_choices())}
     column_formatters_detail = column_formatters
     # The province shows once, by its code (the account's `province` is the same row).
     column_details_exclude_list = ("password_hash", "session_version", "province")
