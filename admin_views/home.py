@@ -173,7 +173,7 @@ def province_home(round_: Round, unit: Unit) -> dict[str, Any]:
 def department_home(round_: Round, unit: Unit) -> dict[str, Any]:
     """Per database the LAOs confirmed nationally; per province the share of LAOs done, as the
     national progress page counts them."""
-    flags = select(Lao.province_code, *progress.lao_flags(round_.id)).subquery()
+    flags = progress.lao_flag_rows(round_.id)
     sums = [func.sum(case((flags.c[f"has_{d}"], 1), else_=0)) for d in progress.LAO_DATABASES]
     sums += [func.sum(case((flags.c[f"has_{d}"] & flags.c[f"done_{d}"], 1), else_=0))
              for d in progress.LAO_DATABASES]

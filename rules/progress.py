@@ -158,6 +158,13 @@ def lao_flags(round_id: int) -> list[Any]:
             done(Database.OTHER).label("done_other")]
 
 
+def lao_flag_rows(round_id: int) -> Any:
+    """Per LAO its province and `lao_flags`, worked out once per LAO: OFFSET 0 keeps PostgreSQL
+    from pulling the subquery up and running each EXISTS again wherever a sum names it (the
+    national tally took 0.5 s that way, not 50 ms)."""
+    return select(Lao.province_code, *lao_flags(round_id)).offset(0).subquery()
+
+
 def pending_databases(row: Any) -> list[str]:
     """The databases that apply to an LAO row of `lao_flags` and are not confirmed yet."""
     return [str(d) for d in LAO_DATABASES
@@ -231,7 +238,7 @@ def _live_by(session: Session, round_id: int, level: str, key: Any, *where: Any
 
 def province_rows(session: Session, round_: Round) -> list[dict[str, Any]]:
     """The nation: per province with LAOs, its `LaoTally` and the province's confirmation."""
-    flags = select(Lao.province_code, *lao_flags(round_.id)).subquery()
+    flags = lao_flag_rows(round_.id)
     counts = {r.province_code: LaoTally(int(r.done or 0), int(r.total or 0), int(r.idle or 0))
               for r in session.execute(select(flags.c.province_code, *lao_tally_columns(flags))
                                        .group_by(flags.c.province_code))}
