@@ -86,5 +86,12 @@ class Job(db.Model):
 def title_in_language(text: str, values: dict[str, Any]) -> str:
     """A job title's English sentence in the reader's language, with each value that is a
     message itself (a list's name, kept as {"message": its English}) translated too."""
-    return gettext(text, **{key: gettext(value["message"]) if isinstance(value, dict) else value
-                            for key, value in values.items()})
+    return gettext(text, **{key: _translated(value) for key, value in values.items()})
+
+
+def _translated(value: Any) -> Any:
+    """A title's value in the reader's language: a message is kept as {"message": English}."""
+    if not isinstance(value, dict):
+        return value
+    english = value["message"]
+    return gettext(english)
