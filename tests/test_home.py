@@ -22,6 +22,18 @@ def test_a_school_sees_its_live_counts_unconfirmed_and_the_next_step(tree, brows
     assert f"/admin/confirmation/?round={round_.id}" in page
 
 
+def test_a_centre_counts_by_age_group_and_is_pointed_to_its_basic_data(tree, browser) -> None:
+    """A centre's table was headed "ระดับชั้น" and its steps never named its basic data."""
+    open_round()
+    enrol(tree.a.cdc, "A3", "F")
+    db.session.commit()
+    centre = browser(tree.a.cdc_user).get("/admin/").get_data(as_text=True)
+    assert '<th scope="col">กลุ่มอายุ</th>' in centre and "ตามกลุ่มอายุ" in centre
+    assert "/admin/centre_basic_data/" in centre
+    school = browser(tree.a.school_user).get("/admin/").get_data(as_text=True)
+    assert '<th scope="col">ระดับชั้น</th>' in school and "/admin/centre_basic_data/" not in school
+
+
 def test_after_confirming_the_school_is_led_to_its_summary(tree, browser) -> None:
     round_ = open_round()
     enrol(tree.a.school)
