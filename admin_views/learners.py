@@ -4,6 +4,7 @@ are the mixins of enrol.py, removal.py and rollover.py), and the learner's ident
 from collections.abc import Callable
 from typing import Any
 
+from flask_admin.contrib.sqla.validators import Unique
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -21,7 +22,13 @@ from models.people import (
     EnrolmentStatus,
 )
 from rules.audit import record
-from rules.identity import CONTACT_FIELDS, mask_contact, mask_national_id, owning_enrolment
+from rules.identity import (
+    CONTACT_FIELDS,
+    ID_TAKEN,
+    mask_contact,
+    mask_national_id,
+    owning_enrolment,
+)
 from rules.permissions import may_reveal_id, may_see_contacts
 from rules.scope import spans_many_laos, whole_country
 from spreadsheets import learner_export
@@ -210,6 +217,15 @@ class LearnerView(ScopedModelView):
     def record_opened(self, obj: Learner) -> None:
         owner = owning_enrolment(db.session, obj.id)
         _log_opening(obj, obj, owner.institution_id if owner is not None else None)
+
+    def scaffold_form(self) -> Any:
+        """The form's own check that an ID is unique says what the rule says (ID_TAKEN), not
+        a bare "already exists"."""
+        form_class = super().scaffold_form()
+        for validator in form_class.national_id.kwargs.get("validators", ()):
+            if isinstance(validator, Unique):
+                validator.message = ID_TAKEN
+        return form_class
 
     def edit_form(self, obj: Any = None) -> Any:
         """Above the institution the whole ID is only read through a logged reveal, and the

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
@@ -261,6 +262,27 @@ def check_learner(session: Session, learner: Learner) -> list[str]:
     weight (the ID and the title are normalised first, so this rule also writes them back in
     their stored form)."""
     return [problem for _field, problem in learner_field_problems(session, learner)]
+
+
+#: Why an ID typed over a saved learner's is refused when another learner has it.
+ID_TAKEN = _l("This national ID is already another learner's record. If that is this child, "
+              "keep this record's ID as it was and enrol the child by that ID (check by ID); "
+              "otherwise check the digits.")
+
+
+@validates(Learner)
+def check_new_id(session: Session, learner: Learner) -> list[str]:
+    """An ID typed over a saved learner's that another learner already has is a second record
+    of that child (or a typing slip), said in words rather than as a clash of unique values."""
+    state = inspect(learner)
+    if not state.persistent or not state.attrs.national_id.history.has_changes():
+        return []
+    with session.no_autoflush:
+        taken = session.scalar(select(Learner.id).where(
+            Learner.national_id == learner.national_id, Learner.id != learner.id).limit(1))
+    if taken is None:
+        return []
+    return [str(ID_TAKEN)]
 
 
 @validates(Learner)

@@ -5,10 +5,12 @@ import json
 import re
 from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import event, func, select, update
 
 import clock
 from models import Enrolment, Learner, Round, db
+from rules import RuleViolation, acting_as
 from rules.enrolment import current_academic_year
 from rules.identity import check_digit
 
@@ -346,6 +348,24 @@ def test_graduating_a_grade_that_ends_no_level_is_questioned(tree, browser) -> N
     assert "อ.๑ ไม่ใช่ชั้นสุดท้ายของระดับการศึกษา" in text and 'class="table-warning"' in text
     last = school.get("/admin/student/rollover/?action=promote").get_data(as_text=True)
     assert "ไม่ใช่ชั้นสุดท้าย" not in last  # promote is what K1 learners usually need
+
+
+def test_an_id_typed_over_a_learners_that_another_has_says_what_to_do(tree, browser) -> None:  # noqa: ANN001
+    """It said only "this already exists", not which field or what to do instead."""
+    _seed(tree, 2)
+    first, second = db.session.scalars(select(Learner).order_by(Learner.id)).all()
+    form = {"national_id": second.national_id, "title": "เด็กหญิง", "first_name": first.first_name,
+            "last_name": first.last_name, "gender": "F"}
+    page = browser(tree.a.school_user).post(f"/admin/learner/edit/?id={first.id}", data=form)
+    text = page.get_data(as_text=True)
+    assert "เลขประจำตัวประชาชนนี้เป็นของผู้เรียนอีกรายหนึ่ง" in text
+    db.session.expire_all()
+    assert db.session.get(Learner, first.id).national_id != second.national_id
+    with acting_as(tree.a.school_user), pytest.raises(RuleViolation) as refused:  # any path
+        db.session.get(Learner, first.id).national_id = second.national_id
+        db.session.commit()
+    db.session.rollback()
+    assert "เลขประจำตัวประชาชนนี้เป็นของผู้เรียนอีกรายหนึ่ง" in str(refused.value)
 
 
 def test_a_birth_date_in_the_future_is_refused_without_a_negative_age(tree,  # noqa: ANN001
