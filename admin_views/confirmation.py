@@ -70,8 +70,11 @@ UNKNOWN_UNIT = {
 
 
 class OutcomeForm(Form):
-    outcome = SelectField(_l("Outcome"), choices=[(str(k), v) for k, v in
-                                                  SPOT_OUTCOME_LABELS.items()])
+    # A learner not checked yet shows no outcome: the list starts on a choice to make, not on
+    # the first outcome, which read as already found.
+    outcome = SelectField(_l("Outcome"), choices=[("", _l("Choose the outcome"))] + [
+        (str(k), v) for k, v in SPOT_OUTCOME_LABELS.items()],
+        validators=[DataRequired(message=_l("Choose the outcome of the check."))])
     note = StringField(_l("Note"), validators=[Length(max=500)])
 
 
@@ -403,6 +406,9 @@ class SpotCheckView(PageView):
                 db.session.rollback()
                 flash(str(exc), "error")
             return redirect(url_for(".detail", check_id=check.id))
+        for errors in form.errors.values() if item_id else ():
+            for error in errors:
+                flash(str(error), "error")
         learners = {lr.id: lr for lr in db.session.scalars(select(Learner).where(
             Learner.id.in_([i.learner_id for i in check.items])))}
         institutions = {i.id: i for i in db.session.scalars(select(Institution).where(

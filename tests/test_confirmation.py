@@ -569,6 +569,21 @@ def test_a_spot_check_page_shows_each_recorded_outcome_and_note(tree, browser) -
     assert "selected" not in outcome_row(page, first.id)
 
 
+def test_a_spot_checked_learner_not_seen_yet_shows_no_outcome_and_a_blank_one_is_refused(
+        tree, browser) -> None:
+    """The outcome list of an unchecked learner started on "พบตัว", as if found already."""
+    province, check = draw_spot_check(tree, browser)
+    page = province.get(f"/admin/spot_checks/{check.id}").get_data(as_text=True)
+    row = outcome_row(page, check.items[0].id)
+    assert '<option value="">เลือกผลการตรวจสอบ</option><option value="found">' in row
+    assert "selected" not in row
+    refused = province.post(f"/admin/spot_checks/{check.id}", {
+        "item_id": check.items[0].id, "outcome": "", "note": ""}).get_data(as_text=True)
+    assert "กรุณาเลือกผลการตรวจสอบ" in refused
+    db.session.expire_all()
+    assert check.items[0].outcome is None
+
+
 def test_a_spot_check_page_names_the_unit_and_the_seed(tree, browser) -> None:
     """Drawing the sample again needs the unit, the round, the size and the seed."""
     province, check = draw_spot_check(tree, browser)
