@@ -365,3 +365,23 @@ def test_an_id_typed_in_thai_digits_finds_the_child_already_registered(client, t
         f"/admin/application/details/?id={application.id}").get_data(as_text=True)
     staff.post(f"/admin/application/accept/{application.id}")
     assert db.session.scalar(select(func.count()).select_from(Learner)) == 1
+
+
+def test_the_same_child_is_sent_once_until_the_institution_says_no(client, tree,
+                                                                    browser) -> None:
+    open_for_applications(tree.a.school)
+    assert submit(client, tree.a.school, child()).status_code == 302
+    again = submit(client, tree.a.school, child(national_id=f"{national_id()[:1]}-"
+                                                             f"{national_id()[1:]}"))
+    assert again.status_code == 422
+    assert "ได้ส่งไว้แล้ว" in again.get_data(as_text=True)
+    assert applications() == 1
+    # Another institution, or another year, is another application.
+    open_for_applications(tree.b.school)
+    assert submit(client, tree.b.school, child()).status_code == 302
+    # Once refused, the parent may send a corrected application.
+    first = db.session.scalar(select(Application).order_by(Application.id))
+    browser(tree.a.school_user).post(f"/admin/application/reject/{first.id}",
+                                     data={"reason": "กรุณาแนบสำเนาทะเบียนบ้าน"})
+    assert submit(client, tree.a.school, child()).status_code == 302
+    assert applications() == 3
