@@ -385,3 +385,9 @@ def test_the_same_child_is_sent_once_until_the_institution_says_no(client, tree,
                                      data={"reason": "กรุณาแนบสำเนาทะเบียนบ้าน"})
     assert submit(client, tree.a.school, child()).status_code == 302
     assert applications() == 3
+
+
+def test_a_phone_number_in_thai_digits_is_taken(client, tree) -> None:
+    open_for_applications(tree.a.school)
+    assert submit(client, tree.a.school, child(contact_phone="๐๘๑ ๒๓๔ ๕๖๗๘")).status_code == 302
+    assert db.session.scalar(select(Application.contact_phone)) == "081 234 5678"

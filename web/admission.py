@@ -32,7 +32,7 @@ from models.organisations import InstitutionKind
 from models.people import GENDER_LABELS, GRADE_LABELS, GRADES_BY_KIND, TITLES
 from rules import RuleViolation
 from rules.admission import CHILD_TITLES, age_group
-from rules.identity import normalise_national_id
+from rules.identity import THAI_DIGITS, normalise_national_id
 from web import security
 from web.fields import BEDateField
 from web.forms import Form
@@ -83,6 +83,11 @@ def _strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
 
 
+def _phone(value: str | None) -> str | None:
+    """A phone number typed on a Thai keyboard comes in Thai digits."""
+    return _strip(value.translate(THAI_DIGITS)) if isinstance(value, str) else value
+
+
 def academic_years(today: date | None = None) -> list[int]:
     """The BE years a parent may apply for: the current academic year first, then the next."""
     this = clock.academic_year(today)
@@ -112,7 +117,7 @@ class ApplicationForm(Form):
     contact_name = StringField(_l("Parent or guardian's name"), filters=[_strip],
                                validators=[DataRequired(), Length(max=200)])
     contact_phone = StringField(
-        _l("Phone number"), filters=[_strip],
+        _l("Phone number"), filters=[_phone],
         validators=[DataRequired(), Length(max=20),
                     Regexp(r"^\+?[0-9][0-9 -]{7,}$",
                            message=_l("Enter a phone number of at least 8 digits."))],
