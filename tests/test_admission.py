@@ -391,3 +391,12 @@ def test_a_phone_number_in_thai_digits_is_taken(client, tree) -> None:
     open_for_applications(tree.a.school)
     assert submit(client, tree.a.school, child(contact_phone="๐๘๑ ๒๓๔ ๕๖๗๘")).status_code == 302
     assert db.session.scalar(select(Application.contact_phone)) == "081 234 5678"
+
+
+def test_a_tracking_code_copied_with_dashes_is_found(client, tree) -> None:
+    open_for_applications(tree.a.school)
+    submit(client, tree.a.school, child())
+    code = db.session.scalar(select(Application.tracking_code))
+    response = track(client, f"{code[:5]}-{code[5:]}".lower())
+    assert response.status_code == 200
+    assert "มะลิ" in response.get_data(as_text=True)

@@ -6,6 +6,7 @@ CSRF, and submissions and look-ups are rate-limited per real client address by t
 throttle (rules.throttle), whose counts every worker shares.
 """
 
+import re
 from datetime import date, timedelta
 
 from flask import (
@@ -139,7 +140,8 @@ APPLICANT_FIELDS = ("national_id", "title", "first_name", "last_name", "birth_da
 
 class TrackForm(Form):
     code = StringField(_l("Tracking code"),
-                       filters=[lambda v: (v or "").strip().upper().replace(" ", "")],
+                       # Copied by hand, a code gets spaces or dashes between its groups.
+                       filters=[lambda v: re.sub(r"[\s-]", "", v or "").upper()],
                        validators=[DataRequired(), Length(max=TRACKING_LENGTH)],
                        render_kw={"autocomplete": "off", "autocapitalize": "characters"})
 
