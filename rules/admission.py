@@ -86,6 +86,22 @@ def child_problems(application: Application, institution: Institution) -> list[s
     return problems
 
 
+def _already_sent(session: Session, application: Application) -> list[str]:
+    """A second application of the same child to the same institution and year (a double tap
+    on send, or a parent who forgot the first) would only wait for a decision already due."""
+    with session.no_autoflush:
+        earlier = session.scalar(select(Application.id).where(
+            Application.national_id == application.national_id,
+            Application.institution_id == application.institution_id,
+            Application.academic_year == application.academic_year,
+            Application.status != ApplicationStatus.REJECTED).limit(1))
+    if earlier is None:
+        return []
+    return [_("An application for this child to this institution for academic year %(year)d "
+              "has already been sent. Check its status with the tracking code you received, "
+              "or contact the institution.", year=application.academic_year)]
+
+
 @validates(Application)
 def check_application(session: Session, application: Application) -> list[str]:
     """A new application needs an open institution and a valid child; a refusal needs a reason.
@@ -102,6 +118,7 @@ def check_application(session: Session, application: Application) -> list[str]:
         application.status = application.status or ApplicationStatus.SUBMITTED
         problems += child_problems(application, institution)
         problems += g_code_province_problems(session, application.national_id)
+        problems += _already_sent(session, application)
         if not (application.contact_name or "").strip() or not (
                 application.contact_phone or "").strip():
             problems.append(_("Enter the name and phone number of a parent or guardian."))

@@ -20,6 +20,9 @@ from .contacts import phone_problem
 from .scope import Unit, covers
 from .tree import holding_rank
 
+#: Thai digits to Arabic ones: IDs, phone numbers and dates are often typed with a Thai keyboard.
+THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
+
 
 def check_digit(first12: str) -> int:
     """The 13th digit of a national ID: (11 - sum(d[i] * (13 - i)) mod 11) mod 10."""
@@ -31,11 +34,11 @@ def national_id_problems(value: str | None) -> list[str]:
     """What is wrong with a national ID or G-code, naming the rule it breaks."""
     value = (value or "").strip()
     if value[:1] in ("G", "g"):
-        if not re.fullmatch(r"[Gg]\d{12}", value):
+        if not re.fullmatch(r"[Gg][0-9]{12}", value):
             return [_("A G-code is the letter G followed by exactly 12 digits "
                       "(year 2, province 2, sequence 8).")]
         return []
-    if not re.fullmatch(r"\d{13}", value):
+    if not re.fullmatch(r"[0-9]{13}", value):
         return [_("The national ID must be exactly 13 digits, or a G-code (G and 12 digits).")]
     if int(value[12]) != check_digit(value[:12]):
         # Naming the digit that would pass invites "fixing" the last digit of a number whose
@@ -47,8 +50,9 @@ def national_id_problems(value: str | None) -> list[str]:
 
 
 def normalise_national_id(value: str | None) -> str:
-    """IDs are typed with dashes and spaces; store 13 characters, G upper-case."""
-    cleaned = re.sub(r"[\s-]", "", value or "")
+    """IDs are typed with dashes and spaces, and in Thai digits; store 13 characters, Arabic
+    digits, G upper-case, so one child never gets a second record under the same number."""
+    cleaned = re.sub(r"[\s-]", "", value or "").translate(THAI_DIGITS)
     return cleaned[:1].upper() + cleaned[1:]
 
 

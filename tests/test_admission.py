@@ -53,6 +53,15 @@ def submit(client, institution, data: dict[str, str], address: str = "127.0.0.1"
                        data={"csrf_token": csrf_token(page.get_data(as_text=True)), **data})
 
 
+def known_last_year(tree) -> None:  # noqa: ANN001
+    """The child of `child()`, registered at another province's centre last year."""
+    learner = Learner(national_id=national_id(), title="เด็กหญิง", first_name="มะลิ",
+                      last_name="ใจดี", gender="F", birth_date=p1_birth_date())
+    db.session.add(Enrolment(learner=learner, institution=tree.b.cdc, academic_year=YEAR - 1,
+                             grade="A5", status="active"))
+    db.session.commit()
+
+
 def applications() -> int:
     return db.session.scalar(select(func.count()).select_from(Application))
 
@@ -296,11 +305,7 @@ def test_the_rule_guards_every_write_path_not_just_the_form(app, tree) -> None:
 
 
 def test_accept_reuses_a_learner_known_from_last_year(client, tree, browser) -> None:
-    learner = Learner(national_id=national_id(), title="เด็กหญิง", first_name="มะลิ",
-                      last_name="ใจดี", gender="F", birth_date=p1_birth_date())
-    db.session.add(Enrolment(learner=learner, institution=tree.b.cdc, academic_year=YEAR - 1,
-                             grade="A5", status="active"))
-    db.session.commit()
+    known_last_year(tree)
     open_for_applications(tree.a.school)
     submit(client, tree.a.school, child())
     application_id = db.session.scalar(select(Application.id))
@@ -345,3 +350,53 @@ def test_a_centre_says_when_a_child_is_too_young_or_too_old(client, tree, born, 
     assert response.status_code == 422
     assert message in text and "ระดับชั้น -" not in text
     assert applications() == 0
+
+
+def test_an_id_typed_in_thai_digits_finds_the_child_already_registered(client, tree,
+                                                                       browser) -> None:
+    known_last_year(tree)
+    open_for_applications(tree.a.school)
+    thai = national_id().translate(str.maketrans("0123456789", "๐๑๒๓๔๕๖๗๘๙"))
+    assert submit(client, tree.a.school, child(national_id=thai)).status_code == 302
+    application = db.session.scalar(select(Application))
+    assert application.national_id == national_id()
+    staff = browser(tree.a.school_user)
+    assert national_id() in staff.get(
+        f"/admin/application/details/?id={application.id}").get_data(as_text=True)
+    staff.post(f"/admin/application/accept/{application.id}")
+    assert db.session.scalar(select(func.count()).select_from(Learner)) == 1
+
+
+def test_the_same_child_is_sent_once_until_the_institution_says_no(client, tree,
+                                                                    browser) -> None:
+    open_for_applications(tree.a.school)
+    assert submit(client, tree.a.school, child()).status_code == 302
+    again = submit(client, tree.a.school, child(national_id=f"{national_id()[:1]}-"
+                                                             f"{national_id()[1:]}"))
+    assert again.status_code == 422
+    assert "ได้ส่งไว้แล้ว" in again.get_data(as_text=True)
+    assert applications() == 1
+    # Another institution, or another year, is another application.
+    open_for_applications(tree.b.school)
+    assert submit(client, tree.b.school, child()).status_code == 302
+    # Once refused, the parent may send a corrected application.
+    first = db.session.scalar(select(Application).order_by(Application.id))
+    browser(tree.a.school_user).post(f"/admin/application/reject/{first.id}",
+                                     data={"reason": "กรุณาแนบสำเนาทะเบียนบ้าน"})
+    assert submit(client, tree.a.school, child()).status_code == 302
+    assert applications() == 3
+
+
+def test_a_phone_number_in_thai_digits_is_taken(client, tree) -> None:
+    open_for_applications(tree.a.school)
+    assert submit(client, tree.a.school, child(contact_phone="๐๘๑ ๒๓๔ ๕๖๗๘")).status_code == 302
+    assert db.session.scalar(select(Application.contact_phone)) == "081 234 5678"
+
+
+def test_a_tracking_code_copied_with_dashes_is_found(client, tree) -> None:
+    open_for_applications(tree.a.school)
+    submit(client, tree.a.school, child())
+    code = db.session.scalar(select(Application.tracking_code))
+    response = track(client, f"{code[:5]}-{code[5:]}".lower())
+    assert response.status_code == 200
+    assert "มะลิ" in response.get_data(as_text=True)

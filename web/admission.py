@@ -6,6 +6,7 @@ CSRF, and submissions and look-ups are rate-limited per real client address by t
 throttle (rules.throttle), whose counts every worker shares.
 """
 
+import re
 from datetime import date, timedelta
 
 from flask import (
@@ -32,7 +33,7 @@ from models.organisations import InstitutionKind
 from models.people import GENDER_LABELS, GRADE_LABELS, GRADES_BY_KIND, TITLES
 from rules import RuleViolation
 from rules.admission import CHILD_TITLES, age_group
-from rules.identity import normalise_national_id
+from rules.identity import THAI_DIGITS, normalise_national_id
 from web import security
 from web.fields import BEDateField
 from web.forms import Form
@@ -83,6 +84,11 @@ def _strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
 
 
+def _phone(value: str | None) -> str | None:
+    """A phone number typed on a Thai keyboard comes in Thai digits."""
+    return _strip(value.translate(THAI_DIGITS)) if isinstance(value, str) else value
+
+
 def academic_years(today: date | None = None) -> list[int]:
     """The BE years a parent may apply for: the current academic year first, then the next."""
     this = clock.academic_year(today)
@@ -112,7 +118,7 @@ class ApplicationForm(Form):
     contact_name = StringField(_l("Parent or guardian's name"), filters=[_strip],
                                validators=[DataRequired(), Length(max=200)])
     contact_phone = StringField(
-        _l("Phone number"), filters=[_strip],
+        _l("Phone number"), filters=[_phone],
         validators=[DataRequired(), Length(max=20),
                     Regexp(r"^\+?[0-9][0-9 -]{7,}$",
                            message=_l("Enter a phone number of at least 8 digits."))],
@@ -134,7 +140,8 @@ APPLICANT_FIELDS = ("national_id", "title", "first_name", "last_name", "birth_da
 
 class TrackForm(Form):
     code = StringField(_l("Tracking code"),
-                       filters=[lambda v: (v or "").strip().upper().replace(" ", "")],
+                       # Copied by hand, a code gets spaces or dashes between its groups.
+                       filters=[lambda v: re.sub(r"[\s-]", "", v or "").upper()],
                        validators=[DataRequired(), Length(max=TRACKING_LENGTH)],
                        render_kw={"autocomplete": "off", "autocapitalize": "characters"})
 
