@@ -135,7 +135,8 @@ def load_obec_command(file: Path, day: Any) -> None:
 
 
 def _read_password() -> str:
-    return sys.stdin.readline().rstrip("\n")
+    """One line; a Windows line end (CR LF, as `echo` in cmd or PowerShell gives) is not kept."""
+    return sys.stdin.readline().rstrip("\r\n")
 
 
 def _set_chosen_password(user: User, password: str) -> None:

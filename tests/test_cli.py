@@ -2,6 +2,8 @@
 
 import csv
 
+import click.testing
+import pytest
 from conftest import Browser
 from sqlalchemy import func, select
 
@@ -67,3 +69,34 @@ def test_create_user_with_unknown_unit_is_refused(app, runner, tree):
                                  "--unit", "3099999999"])
     assert result.exit_code != 0
     assert db.session.scalar(select(User).where(User.login == "ghost")) is None
+
+
+
+@pytest.fixture
+def piped_stdin(monkeypatch):
+    """Standard input as a pipe gives it, line ends untouched: CliRunner's reader turns CR LF
+    into LF, which the real one does not."""
+
+    class Piped(click.testing._NamedTextIOWrapper):
+        def __init__(self, buffer, **kwargs):  # noqa: ANN001, ANN003
+            super().__init__(buffer, **kwargs, **({"newline": ""} if kwargs["mode"] == "r"
+                                                  else {}))
+
+    monkeypatch.setattr(click.testing, "_NamedTextIOWrapper", Piped)
+
+
+def test_set_password_from_a_windows_pipe_signs_in_without_the_line_end(app, runner, tree,
+                                                                         piped_stdin):
+    login = tree.a.school_user.login
+    result = runner.invoke(args=["lec", "set-password", login],
+                           input="a brand new password\r\n")
+    assert result.exit_code == 0, result.output
+    Browser(app.test_client()).login(login, "a brand new password")
+
+
+def test_create_user_from_a_windows_pipe_signs_in_without_the_line_end(app, runner,
+                                                                        piped_stdin):
+    result = runner.invoke(args=["lec", "create-user", "dla.somchai", "--level", "department",
+                                 "--password-stdin"], input="a brand new password\r\n")
+    assert result.exit_code == 0, result.output
+    Browser(app.test_client()).login("dla.somchai", "a brand new password")
