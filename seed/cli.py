@@ -7,9 +7,10 @@ from typing import Any
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, ScriptInfo
+from flask_babel import gettext as _
 from flask_migrate import upgrade
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 
 from models import Institution, Lao, Level, User, db
@@ -22,7 +23,25 @@ from .geography import load_geography
 from .laos import import_laos
 from .national import build_national, registry_path
 
-lec = AppGroup("lec", help="LEC administration commands.")
+
+class _Commands(AppGroup):
+    """The `lec` group: every command but init needs the tables `init` makes (a worker may
+    start before them, beside a new install: its jobs come only once the site runs)."""
+
+    def resolve_command(self, ctx: click.Context, args: list[str]
+                        ) -> tuple[str | None, click.Command | None, list[str]]:
+        """Say a database not made yet is so, instead of a trace (a --help needs no database)."""
+        name, command, rest = super().resolve_command(ctx, args)
+        if name not in ("init", "worker") and not ctx.resilient_parsing and not any(
+                arg in ctx.help_option_names for arg in rest):
+            with ctx.ensure_object(ScriptInfo).load_app().app_context():
+                if not inspect(db.engine).has_table(User.__tablename__):
+                    _fail(_("The database has no tables yet: run “flask --app app lec init” "
+                            "first."))
+        return name, command, rest
+
+
+lec = _Commands("lec", help="LEC administration commands.")
 
 
 def _fail(message: str) -> None:

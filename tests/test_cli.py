@@ -7,6 +7,7 @@ import pytest
 from conftest import Browser
 from sqlalchemy import func, select
 
+from app import create_app
 from models import Institution, Lao, OtherSchool, User, db
 
 
@@ -100,3 +101,20 @@ def test_create_user_from_a_windows_pipe_signs_in_without_the_line_end(app, runn
                                  "--password-stdin"], input="a brand new password\r\n")
     assert result.exit_code == 0, result.output
     Browser(app.test_client()).login("dla.somchai", "a brand new password")
+
+
+def test_a_command_before_init_says_to_run_init(tmp_path):
+    app = create_app({"TESTING": True, "SECRET_KEY": "x",
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/new.sqlite"})
+    app.instance_path = str(tmp_path)
+    runner = app.test_cli_runner()
+    for args in (["create-user", "dla.somchai", "--level", "department"],
+                 ["import-learners", "3033100001", __file__]):
+        result = runner.invoke(args=["lec", *args])
+        assert result.exit_code == 1
+        assert result.output == ("Error: ฐานข้อมูลยังไม่มีตาราง กรุณาสั่ง "
+                                 "“flask --app app lec init” ก่อน\n")
+    assert runner.invoke(args=["lec", "create-user", "--help"]).exit_code == 0
+    assert runner.invoke(args=["lec", "init"]).exit_code == 0
+    result = runner.invoke(args=["lec", "create-user", "dla.somchai", "--level", "department"])
+    assert result.exit_code == 0, result.output
