@@ -13,7 +13,7 @@ from flask_migrate import upgrade
 from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 
-from models import Institution, Lao, Level, User, db
+from models import Institution, Lao, Level, Province, User, db
 from rules import RuleViolation
 from rules.accounts import by_login, one_time_password
 from rules.passwords import set_password
@@ -98,6 +98,8 @@ def demo_command(province: str, national: bool, learners: int, registry: Path | 
                    f"LAOs, {report.institutions} institutions, {report.learners} learners, "
                    f"{report.accounts} accounts; passwords in {report.passwords}")
         return
+    if db.session.get(Province, province) is None:
+        _fail(_("There is no province with code %(code)s.", code=province))
     out = build_demo(province, Path(current_app.instance_path))
     click.echo(f"Demo province {province} ready; accounts and passwords in {out}")
 

@@ -118,3 +118,10 @@ def test_a_command_before_init_says_to_run_init(tmp_path):
     assert runner.invoke(args=["lec", "init"]).exit_code == 0
     result = runner.invoke(args=["lec", "create-user", "dla.somchai", "--level", "department"])
     assert result.exit_code == 0, result.output
+
+
+def test_demo_of_an_unknown_province_is_refused_in_words(app, runner):
+    result = runner.invoke(args=["lec", "demo", "--province", "99"])
+    assert result.exit_code == 1
+    assert result.output == "Error: ไม่มีจังหวัดรหัส 99\n"
+    assert db.session.scalar(select(func.count()).select_from(User)) == 0
