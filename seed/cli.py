@@ -168,6 +168,16 @@ def _set_chosen_password(user: User, password: str) -> None:
         _fail(" ".join(str(m) for m in exc.messages))
 
 
+def _institution(code: str | None) -> Institution | None:
+    """The institution a command names by code; a code that is none is refused in words."""
+    if code is None:
+        return None
+    institution = db.session.scalar(select(Institution).where(Institution.code == code.strip()))
+    if institution is None:
+        _fail(_("There is no institution with code %(code)s.", code=code))
+    return institution
+
+
 @lec.command("create-user")
 @click.argument("login")
 @click.option("--level", type=click.Choice([str(level) for level in Level]), required=True)
@@ -182,9 +192,11 @@ def create_user_command(login: str, level: str, unit: str | None, name: str | No
         user.province_code = unit
     elif level == Level.LAO:
         user.lao = db.session.scalar(select(Lao).where(Lao.code == unit))
+        if unit and user.lao is None:
+            _fail(_("There is no LAO with code %(code)s.", code=unit))
         user.lao_id = user.lao.id if user.lao else None
     elif level == Level.INSTITUTION:
-        user.institution = db.session.scalar(select(Institution).where(Institution.code == unit))
+        user.institution = _institution(unit)
         user.institution_id = user.institution.id if user.institution else None
     password = _read_password() if password_stdin else one_time_password()
     if password_stdin:
@@ -224,10 +236,7 @@ def import_learners_command(institution_code: str, file: Path, year: int | None)
     from rules.enrolment import current_academic_year
     from spreadsheets import learner_import
 
-    institution = db.session.scalar(select(Institution).where(
-        Institution.code == institution_code.strip()))
-    if institution is None:
-        _fail(f"No institution has the code {institution_code}.")
+    institution = _institution(institution_code)
     # A file of DLA's own from disk: not bounded like an upload (100,000 rows are fine).
     result = learner_import.import_learners(db.session, file.read_bytes(), institution,
                                             year or current_academic_year(db.session),

@@ -66,10 +66,13 @@ def test_create_user_for_an_lao(app, runner, tree):
 
 
 def test_create_user_with_unknown_unit_is_refused(app, runner, tree):
-    result = runner.invoke(args=["lec", "create-user", "ghost", "--level", "institution",
-                                 "--unit", "3099999999"])
-    assert result.exit_code != 0
-    assert db.session.scalar(select(User).where(User.login == "ghost")) is None
+    for level, code, said in (("institution", "3099999999", "ไม่มีสถานศึกษารหัส 3099999999"),
+                              ("lao", "09999999", "ไม่มี อปท. รหัส 09999999")):
+        result = runner.invoke(args=["lec", "create-user", "ghost", "--level", level,
+                                     "--unit", code])
+        assert result.exit_code == 1
+        assert result.output == f"Error: {said}\n"
+        assert db.session.scalar(select(User).where(User.login == "ghost")) is None
 
 
 
@@ -125,3 +128,11 @@ def test_demo_of_an_unknown_province_is_refused_in_words(app, runner):
     assert result.exit_code == 1
     assert result.output == "Error: ไม่มีจังหวัดรหัส 99\n"
     assert db.session.scalar(select(func.count()).select_from(User)) == 0
+
+
+def test_import_learners_into_an_unknown_institution_is_refused_in_words(app, runner, tmp_path):
+    file = tmp_path / "learners.csv"
+    file.write_text("ชื่อ,นามสกุล\n", encoding="utf-8")
+    result = runner.invoke(args=["lec", "import-learners", "3099999999", str(file)])
+    assert result.exit_code == 1
+    assert result.output == "Error: ไม่มีสถานศึกษารหัส 3099999999\n"
