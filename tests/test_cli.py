@@ -136,3 +136,9 @@ def test_import_learners_into_an_unknown_institution_is_refused_in_words(app, ru
     result = runner.invoke(args=["lec", "import-learners", "3099999999", str(file)])
     assert result.exit_code == 1
     assert result.output == "Error: ไม่มีสถานศึกษารหัส 3099999999\n"
+
+
+def test_a_worker_without_threads_is_refused(app, runner):
+    result = runner.invoke(args=["lec", "worker", "--threads", "0"])
+    assert result.exit_code == 2
+    assert "Invalid value for '--threads': 0 is not in the range x>=1." in result.output
