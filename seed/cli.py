@@ -230,7 +230,8 @@ def set_password_command(login: str) -> None:
 @lec.command("import-learners")
 @click.argument("institution_code")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--year", type=int, help="Academic year (BE); the current one by default.")
+@click.option("--year", type=click.IntRange(2500, 2700),
+              help="Academic year (BE, e.g. 2569); the current one by default.")
 def import_learners_command(institution_code: str, file: Path, year: int | None) -> None:
     """Import a learner file (own template, LEC report or DMC; XLSX, XLS, CSV): all or nothing."""
     from rules.enrolment import current_academic_year

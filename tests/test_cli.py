@@ -142,3 +142,12 @@ def test_a_worker_without_threads_is_refused(app, runner):
     result = runner.invoke(args=["lec", "worker", "--threads", "0"])
     assert result.exit_code == 2
     assert "Invalid value for '--threads': 0 is not in the range x>=1." in result.output
+
+
+def test_import_learners_into_a_common_era_year_is_refused(app, runner, tree, tmp_path):
+    file = tmp_path / "learners.csv"
+    file.write_text("ชื่อ,นามสกุล\n", encoding="utf-8")
+    result = runner.invoke(args=["lec", "import-learners", tree.a.school.code, str(file),
+                                 "--year", "2026"])
+    assert result.exit_code == 2
+    assert "Invalid value for '--year': 2026 is not in the range 2500<=x<=2700." in result.output
