@@ -98,7 +98,8 @@ def _watch_parent(parent: int) -> None:
 
 
 @click.command("worker")
-@click.option("--threads", type=int, default=lambda: int(os.environ.get("LEC_JOB_THREADS", "2")),
+@click.option("--threads", type=click.IntRange(1),
+              default=lambda: int(os.environ.get("LEC_JOB_THREADS", "2")),
               show_default="LEC_JOB_THREADS or 2", help="Jobs run at once by this worker.")
 @click.option("--parent", type=int, default=None, metavar="PID",
               help="Stop when process PID, which started this one, ends (used by `make run`).")

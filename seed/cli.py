@@ -7,12 +7,13 @@ from typing import Any
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, ScriptInfo
+from flask_babel import gettext as _
 from flask_migrate import upgrade
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 
-from models import Institution, Lao, Level, User, db
+from models import Institution, Lao, Level, Province, User, db
 from rules import RuleViolation
 from rules.accounts import by_login, one_time_password
 from rules.passwords import set_password
@@ -22,7 +23,25 @@ from .geography import load_geography
 from .laos import import_laos
 from .national import build_national, registry_path
 
-lec = AppGroup("lec", help="LEC administration commands.")
+
+class _Commands(AppGroup):
+    """The `lec` group: every command but init needs the tables `init` makes (a worker may
+    start before them, beside a new install: its jobs come only once the site runs)."""
+
+    def resolve_command(self, ctx: click.Context, args: list[str]
+                        ) -> tuple[str | None, click.Command | None, list[str]]:
+        """Say a database not made yet is so, instead of a trace (a --help needs no database)."""
+        name, command, rest = super().resolve_command(ctx, args)
+        if name not in ("init", "worker") and not ctx.resilient_parsing and not any(
+                arg in ctx.help_option_names for arg in rest):
+            with ctx.ensure_object(ScriptInfo).load_app().app_context():
+                if not inspect(db.engine).has_table(User.__tablename__):
+                    _fail(_("The database has no tables yet: run “flask --app app lec init” "
+                            "first."))
+        return name, command, rest
+
+
+lec = _Commands("lec", help="LEC administration commands.")
 
 
 def _fail(message: str) -> None:
@@ -79,6 +98,8 @@ def demo_command(province: str, national: bool, learners: int, registry: Path | 
                    f"LAOs, {report.institutions} institutions, {report.learners} learners, "
                    f"{report.accounts} accounts; passwords in {report.passwords}")
         return
+    if db.session.get(Province, province) is None:
+        _fail(_("There is no province with code %(code)s.", code=province))
     out = build_demo(province, Path(current_app.instance_path))
     click.echo(f"Demo province {province} ready; accounts and passwords in {out}")
 
@@ -135,7 +156,8 @@ def load_obec_command(file: Path, day: Any) -> None:
 
 
 def _read_password() -> str:
-    return sys.stdin.readline().rstrip("\n")
+    """One line; a Windows line end (CR LF, as `echo` in cmd or PowerShell gives) is not kept."""
+    return sys.stdin.readline().rstrip("\r\n")
 
 
 def _set_chosen_password(user: User, password: str) -> None:
@@ -144,6 +166,16 @@ def _set_chosen_password(user: User, password: str) -> None:
         set_password(user, password)
     except RuleViolation as exc:
         _fail(" ".join(str(m) for m in exc.messages))
+
+
+def _institution(code: str | None) -> Institution | None:
+    """The institution a command names by code; a code that is none is refused in words."""
+    if code is None:
+        return None
+    institution = db.session.scalar(select(Institution).where(Institution.code == code.strip()))
+    if institution is None:
+        _fail(_("There is no institution with code %(code)s.", code=code))
+    return institution
 
 
 @lec.command("create-user")
@@ -160,9 +192,11 @@ def create_user_command(login: str, level: str, unit: str | None, name: str | No
         user.province_code = unit
     elif level == Level.LAO:
         user.lao = db.session.scalar(select(Lao).where(Lao.code == unit))
+        if unit and user.lao is None:
+            _fail(_("There is no LAO with code %(code)s.", code=unit))
         user.lao_id = user.lao.id if user.lao else None
     elif level == Level.INSTITUTION:
-        user.institution = db.session.scalar(select(Institution).where(Institution.code == unit))
+        user.institution = _institution(unit)
         user.institution_id = user.institution.id if user.institution else None
     password = _read_password() if password_stdin else one_time_password()
     if password_stdin:
@@ -196,16 +230,14 @@ def set_password_command(login: str) -> None:
 @lec.command("import-learners")
 @click.argument("institution_code")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--year", type=int, help="Academic year (BE); the current one by default.")
+@click.option("--year", type=click.IntRange(2500, 2700),
+              help="Academic year (BE, e.g. 2569); the current one by default.")
 def import_learners_command(institution_code: str, file: Path, year: int | None) -> None:
     """Import a learner file (own template, LEC report or DMC; XLSX, XLS, CSV): all or nothing."""
     from rules.enrolment import current_academic_year
     from spreadsheets import learner_import
 
-    institution = db.session.scalar(select(Institution).where(
-        Institution.code == institution_code.strip()))
-    if institution is None:
-        _fail(f"No institution has the code {institution_code}.")
+    institution = _institution(institution_code)
     # A file of DLA's own from disk: not bounded like an upload (100,000 rows are fine).
     result = learner_import.import_learners(db.session, file.read_bytes(), institution,
                                             year or current_academic_year(db.session),

@@ -2,9 +2,12 @@
 
 import csv
 
+import click.testing
+import pytest
 from conftest import Browser
 from sqlalchemy import func, select
 
+from app import create_app
 from models import Institution, Lao, OtherSchool, User, db
 
 
@@ -63,7 +66,88 @@ def test_create_user_for_an_lao(app, runner, tree):
 
 
 def test_create_user_with_unknown_unit_is_refused(app, runner, tree):
-    result = runner.invoke(args=["lec", "create-user", "ghost", "--level", "institution",
-                                 "--unit", "3099999999"])
-    assert result.exit_code != 0
-    assert db.session.scalar(select(User).where(User.login == "ghost")) is None
+    for level, code, said in (("institution", "3099999999", "ไม่มีสถานศึกษารหัส 3099999999"),
+                              ("lao", "09999999", "ไม่มี อปท. รหัส 09999999")):
+        result = runner.invoke(args=["lec", "create-user", "ghost", "--level", level,
+                                     "--unit", code])
+        assert result.exit_code == 1
+        assert result.output == f"Error: {said}\n"
+        assert db.session.scalar(select(User).where(User.login == "ghost")) is None
+
+
+
+@pytest.fixture
+def piped_stdin(monkeypatch):
+    """Standard input as a pipe gives it, line ends untouched: CliRunner's reader turns CR LF
+    into LF, which the real one does not."""
+
+    class Piped(click.testing._NamedTextIOWrapper):
+        def __init__(self, buffer, **kwargs):  # noqa: ANN001, ANN003
+            super().__init__(buffer, **kwargs, **({"newline": ""} if kwargs["mode"] == "r"
+                                                  else {}))
+
+    monkeypatch.setattr(click.testing, "_NamedTextIOWrapper", Piped)
+
+
+def test_set_password_from_a_windows_pipe_signs_in_without_the_line_end(app, runner, tree,
+                                                                         piped_stdin):
+    login = tree.a.school_user.login
+    result = runner.invoke(args=["lec", "set-password", login],
+                           input="a brand new password\r\n")
+    assert result.exit_code == 0, result.output
+    Browser(app.test_client()).login(login, "a brand new password")
+
+
+def test_create_user_from_a_windows_pipe_signs_in_without_the_line_end(app, runner,
+                                                                        piped_stdin):
+    result = runner.invoke(args=["lec", "create-user", "dla.somchai", "--level", "department",
+                                 "--password-stdin"], input="a brand new password\r\n")
+    assert result.exit_code == 0, result.output
+    Browser(app.test_client()).login("dla.somchai", "a brand new password")
+
+
+def test_a_command_before_init_says_to_run_init(tmp_path):
+    app = create_app({"TESTING": True, "SECRET_KEY": "x",
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/new.sqlite"})
+    app.instance_path = str(tmp_path)
+    runner = app.test_cli_runner()
+    for args in (["create-user", "dla.somchai", "--level", "department"],
+                 ["import-learners", "3033100001", __file__]):
+        result = runner.invoke(args=["lec", *args])
+        assert result.exit_code == 1
+        assert result.output == ("Error: ฐานข้อมูลยังไม่มีตาราง กรุณาสั่ง "
+                                 "“flask --app app lec init” ก่อน\n")
+    assert runner.invoke(args=["lec", "create-user", "--help"]).exit_code == 0
+    assert runner.invoke(args=["lec", "init"]).exit_code == 0
+    result = runner.invoke(args=["lec", "create-user", "dla.somchai", "--level", "department"])
+    assert result.exit_code == 0, result.output
+
+
+def test_demo_of_an_unknown_province_is_refused_in_words(app, runner):
+    result = runner.invoke(args=["lec", "demo", "--province", "99"])
+    assert result.exit_code == 1
+    assert result.output == "Error: ไม่มีจังหวัดรหัส 99\n"
+    assert db.session.scalar(select(func.count()).select_from(User)) == 0
+
+
+def test_import_learners_into_an_unknown_institution_is_refused_in_words(app, runner, tmp_path):
+    file = tmp_path / "learners.csv"
+    file.write_text("ชื่อ,นามสกุล\n", encoding="utf-8")
+    result = runner.invoke(args=["lec", "import-learners", "3099999999", str(file)])
+    assert result.exit_code == 1
+    assert result.output == "Error: ไม่มีสถานศึกษารหัส 3099999999\n"
+
+
+def test_a_worker_without_threads_is_refused(app, runner):
+    result = runner.invoke(args=["lec", "worker", "--threads", "0"])
+    assert result.exit_code == 2
+    assert "Invalid value for '--threads': 0 is not in the range x>=1." in result.output
+
+
+def test_import_learners_into_a_common_era_year_is_refused(app, runner, tree, tmp_path):
+    file = tmp_path / "learners.csv"
+    file.write_text("ชื่อ,นามสกุล\n", encoding="utf-8")
+    result = runner.invoke(args=["lec", "import-learners", tree.a.school.code, str(file),
+                                 "--year", "2026"])
+    assert result.exit_code == 2
+    assert "Invalid value for '--year': 2026 is not in the range 2500<=x<=2700." in result.output
