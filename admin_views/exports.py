@@ -83,8 +83,13 @@ class ExportMixin:
                 return text
             return value
 
+        years = {n for n, name in enumerate(names) if name.endswith("year")}
         for obj in self.export_query().yield_per(YIELD_PER):
-            yield [plain(self.get_export_value(obj, name)) for name in names]
+            row = [plain(self.get_export_value(obj, name)) for name in names]
+            for n in years:  # a year is not a count: 2569, never 2,569
+                if type(row[n]) is int:
+                    row[n] = writers.Plain(row[n])
+            yield row
 
     def export_filename(self, export_type: str) -> str:
         """`<view>_<BE date>.<ext>`, ASCII so every browser keeps it."""
