@@ -19,7 +19,7 @@ from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
 import clock
-from i18n import be_date
+from i18n import be_cell_date
 from models import db
 from rules.audit import record
 from rules.scope import whole_country
@@ -29,8 +29,8 @@ from .background import export_in_background
 
 EXPORT_FORMATTERS = dict(typefmt.EXPORT_FORMATTERS)
 EXPORT_FORMATTERS.update({
-    date: lambda view, value, name: be_date(value),
-    datetime: lambda view, value, name: be_date(value),
+    date: lambda view, value, name: be_cell_date(value),
+    datetime: lambda view, value, name: be_cell_date(value),
     bool: lambda view, value, name: _("Yes") if value else _("No"),
 })
 YIELD_PER = 1000

@@ -20,7 +20,7 @@ from flask import Response, stream_with_context
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-from i18n import be_date
+from i18n import be_cell_date
 
 from .xlsx_text import SHEET_ROWS, write_text_xlsx
 
@@ -50,7 +50,7 @@ def neutralise(text: str) -> str:
 
 
 def cell(value: Any) -> Cell:
-    """One value as a spreadsheet cell: numbers stay numbers, dates in BE, text made safe."""
+    """One value as a spreadsheet cell: numbers stay numbers, dates dd/mm/BBBB, text made safe."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -60,7 +60,7 @@ def cell(value: Any) -> Cell:
     if isinstance(value, Decimal):
         return float(value)
     if isinstance(value, date | datetime):
-        return be_date(value)
+        return be_cell_date(value)
     if isinstance(value, Markup):
         value = value.striptags()
     return neutralise(str(value))
