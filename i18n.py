@@ -22,12 +22,25 @@ def be_date(value: date | datetime | None) -> str:
     """A date as `21 พ.ย. 2569` (or `21 Nov 2569` in English); datetimes in Bangkok time.
 
     A naive datetime is UTC: SQLite hands stored timestamps back without their zone."""
+    return _be(value, "d MMM ")
+
+
+def be_cell_date(value: date | datetime | None) -> str:
+    """A date as spreadsheets write it, `21/11/2569` (with `14:05` for a datetime, in Bangkok
+    time), in every language: the same as the learner file, so a column sorts and re-imports."""
+    return _be(value, "dd/MM/")
+
+
+def _be(value: date | datetime | None, day_month: str) -> str:
+    """The day and month by the pattern `day_month`, the BE year, and a datetime's hour."""
     if value is None:
         return ""
+    hour = ""
     if isinstance(value, datetime):
         value = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(BANGKOK)
-        return f"{format_date(value.date(), 'd MMM')} {be_year(value.year)} {value:%H:%M}"
-    return f"{format_date(value, 'd MMM')} {be_year(value.year)}"
+        hour = f" {value:%H:%M}"
+        value = value.date()
+    return f"{format_date(value, day_month)}{be_year(value.year)}{hour}"
 
 
 def thousands(value: int | None) -> str:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
 import clock
-from i18n import be_date
+from i18n import be_cell_date
 from models import db
 from rules.audit import record
 from rules.scope import whole_country
@@ -29,8 +29,8 @@ from .background import export_in_background
 
 EXPORT_FORMATTERS = dict(typefmt.EXPORT_FORMATTERS)
 EXPORT_FORMATTERS.update({
-    date: lambda view, value, name: be_date(value),
-    datetime: lambda view, value, name: be_date(value),
+    date: lambda view, value, name: be_cell_date(value),
+    datetime: lambda view, value, name: be_cell_date(value),
     bool: lambda view, value, name: _("Yes") if value else _("No"),
 })
 YIELD_PER = 1000
@@ -83,8 +83,13 @@ class ExportMixin:
                 return text
             return value
 
+        years = {n for n, name in enumerate(names) if name.endswith("year")}
         for obj in self.export_query().yield_per(YIELD_PER):
-            yield [plain(self.get_export_value(obj, name)) for name in names]
+            row = [plain(self.get_export_value(obj, name)) for name in names]
+            for n in years:  # a year is not a count: 2569, never 2,569
+                if type(row[n]) is int:
+                    row[n] = writers.Plain(row[n])
+            yield row
 
     def export_filename(self, export_type: str) -> str:
         """`<view>_<BE date>.<ext>`, ASCII so every browser keeps it."""

@@ -189,7 +189,8 @@ class ImportView(PageView):
         job = visible_job(job_id)
         if job.kind != "import" or export_type not in ("csv", "xlsx"):
             abort(404)
-        rows = ([p.line or "", p.column, p.reason] for p in _result(job).problems)
+        rows = ([writers.Plain(p.line) if p.line else "", p.column, p.reason]
+                for p in _result(job).problems)
         header = [_("Line"), _("Column"), _("Problem")]
         name = f"import-problems.{export_type}"
         if export_type == "csv":

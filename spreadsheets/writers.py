@@ -20,7 +20,7 @@ from flask import Response, stream_with_context
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-from i18n import be_date
+from i18n import be_cell_date
 
 from .xlsx_text import SHEET_ROWS, write_text_xlsx
 
@@ -39,13 +39,18 @@ MAX_WIDTH = 60
 Cell = str | int | float
 
 
+class Plain(int):
+    """A whole number that is not a count (a year, a line of a file): written without a thousands
+    separator, so a sheet shows 2569, not 2,569."""
+
+
 def neutralise(text: str) -> str:
     """Text a spreadsheet would read as a formula gets a leading apostrophe, so it stays text."""
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def cell(value: Any) -> Cell:
-    """One value as a spreadsheet cell: numbers stay numbers, dates in BE, text made safe."""
+    """One value as a spreadsheet cell: numbers stay numbers, dates dd/mm/BBBB, text made safe."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -55,7 +60,7 @@ def cell(value: Any) -> Cell:
     if isinstance(value, Decimal):
         return float(value)
     if isinstance(value, date | datetime):
-        return be_date(value)
+        return be_cell_date(value)
     if isinstance(value, Markup):
         value = value.striptags()
     return neutralise(str(value))
@@ -104,6 +109,7 @@ def write_xlsx(target: str | IO[bytes], headers: Sequence[str], rows: Iterable[S
     try:
         styles = {"bold": book.add_format({"bold": True, "bg_color": "#E9ECEF", "border": 1}),
                   "count": book.add_format({"num_format": "#,##0"}),
+                  "plain": book.add_format({"num_format": "0"}),
                   "money": book.add_format({"num_format": "#,##0.00"})}
         counts = [_write_sheet(book, styles, name, head, body)
                   for name, head, body in [(sheet, headers, rows), *more]]
@@ -149,9 +155,10 @@ def _write_sheet(book: Any, styles: dict[str, Any], name: str, headers: Sequence
             value = cell(value)
             if isinstance(value, str):
                 write_string(line, col, value)
-            else:  # whole numbers are counts, the others money (baht and satang)
-                write_number(line, col, value,
-                             styles["count" if isinstance(value, int) else "money"])
+            else:  # whole numbers are counts (but Plain ones), the others money (baht, satang)
+                write_number(line, col, value, styles[
+                    "plain" if isinstance(value, Plain)
+                    else "count" if isinstance(value, int) else "money"])
         if count <= WIDTH_SAMPLE:
             for col, value in enumerate(row[:len(widths)]):
                 widths[col] = max(widths[col], len(str(cell(value))))

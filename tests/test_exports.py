@@ -5,12 +5,13 @@ import io
 import os
 import shutil
 import subprocess
+from datetime import date
 
 import openpyxl
 import pytest
 from flask_admin.contrib.sqla.filters import FilterEqual
 
-from models import Lao, OtherSchool, db
+from models import Building, Lao, OtherSchool, Round, db
 from spreadsheets import writers
 
 FORMULAS = ["=1+1", "+1+1", "-1+1", "@SUM(A1)", "\t=1", "\r=1", "=HYPERLINK(\"http://x\")"]
@@ -153,3 +154,31 @@ def test_every_export_is_written_to_the_audit_log(app, tree, browser):
     entry = db.session.query(AuditEntry).filter_by(action="export").one()
     assert (entry.target, entry.actor_login) == ("lao", tree.a.province_user.login)
     assert entry.details["format"] == "xlsx" and entry.details["query"] == "search=x"
+
+
+def test_a_year_in_a_workbook_reads_2552_not_2_552_while_counts_keep_their_separator(
+        app, tree, browser):
+    db.session.add(Building(institution=tree.a.school, name="อาคารเรียน ๑", built_year=2552,
+                            rooms=1200))
+    db.session.commit()
+    response = browser(tree.department).get("/admin/building/export/xlsx/")
+    sheet = openpyxl.load_workbook(io.BytesIO(response.get_data())).active
+    header = [c.value for c in sheet[1]]
+    year = sheet.cell(2, header.index("ปีที่สร้าง (พ.ศ.)") + 1)
+    rooms = sheet.cell(2, header.index("จำนวนห้อง") + 1)
+    assert (year.value, year.number_format) == (2552, "0")
+    assert (rooms.value, rooms.number_format) == (1200, "#,##0")
+    as_csv = read_csv(browser(tree.department).get("/admin/building/export/csv/"))
+    assert as_csv[1][header.index("ปีที่สร้าง (พ.ศ.)")] == "2552"
+
+
+def test_dates_in_list_exports_read_dd_mm_bbbb_like_the_learner_file_in_either_language(
+        app, tree, browser):
+    day = date(2026, 5, 1)
+    db.session.add(Round(academic_year=2569, number=1, opens_on=day, closes_on=day,
+                         institution_deadline=day, lao_deadline=day, province_deadline=day))
+    db.session.commit()
+    dept = browser(tree.department)
+    assert read_csv(dept.get("/admin/round/export/csv/"))[1][2] == "01/05/2569"
+    dept.get("/language/en")
+    assert read_xlsx(dept.get("/admin/round/export/xlsx/"))[1][2] == "01/05/2569"

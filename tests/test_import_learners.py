@@ -213,6 +213,9 @@ def test_bad_row_report_downloads_for_the_uploader_only(app, tree, browser):
     assert [r[0] for r in lines[1:]] == ["2", "3"]
     other = browser(tree.b.school_user)
     assert other.get(link).status_code == 404
+    book = openpyxl.load_workbook(io.BytesIO(school.get(link.replace("csv", "xlsx")).data))
+    line = book.active.cell(2, 1)  # a line of the file, not a count: 12345, never 12,345
+    assert (line.value, line.number_format) == (2, "0")
 
 
 def test_a_birth_date_of_2400_or_in_the_future_is_refused_under_its_column(app, tree, browser):

@@ -273,3 +273,27 @@ def test_the_register_of_removed_learners_prints(app, tree, live_url, chrome):
     chrome.execute_script("window.print = function () { window.lecPrinted = true; };")
     chrome.find_element(By.XPATH, "//button[normalize-space()='สั่งพิมพ์']").click()
     assert chrome.execute_script("return window.lecPrinted === true;")
+
+
+def test_the_signed_summary_and_the_register_print_at_the_width_of_a4(app, tree, live_url,
+                                                                      chrome):
+    """Printed on A4 (15 mm margins: 680 px), the page is the paper's width, not shrunk from
+    992 px; the screen's own title is left off the printout."""
+    round_ = open_round()
+    enrol(tree.a.school, "P1", "F")
+    ghost = enrol(tree.a.school)
+    ghost.status, ghost.removal_reason = "removed", "never_came"
+    db.session.commit()
+    with acting_as(None):
+        rules.confirm_institution(db.session, round_, tree.a.school)
+        db.session.commit()
+    sign_in(chrome, live_url, tree.a.school_user.login)
+    chrome.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    chrome.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": 680, "height": 960, "deviceScaleFactor": 1, "mobile": False})
+    for page, title in ((f"/admin/reports/summary/?round={round_.id}", "สรุปข้อมูล"),
+                        ("/admin/student/removed/", "ทะเบียน")):
+        chrome.get(f"{live_url}{page}")
+        assert title in wait_for(chrome, "h2").text
+        assert chrome.execute_script("return document.documentElement.scrollWidth") <= 680
+        assert not chrome.find_element(By.CSS_SELECTOR, "h4.mb-4").is_displayed()
