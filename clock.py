@@ -36,6 +36,13 @@ def be_year(year: int) -> int:
     return year + BE_OFFSET
 
 
+def be_stamp(day: date | None = None) -> str:
+    """`day` (today in Bangkok by default) as 25690515, the BE date a downloaded file's name
+    carries so that files of different days sort and do not overwrite each other."""
+    day = day or today()
+    return f"{be_year(day.year)}{day:%m%d}"
+
+
 def ce_year(year_be: int) -> int:
     """A Buddhist-Era year as a Gregorian one, for building dates."""
     return year_be - BE_OFFSET

@@ -213,7 +213,7 @@ def cards_job(job: Job, group: str, login_url: str) -> str:
         jobs.report_progress(job, 0, len(users))
         cards = issue(job.owner, users, lambda n: jobs.report_progress(job, n, len(users)))
         sheet = render_template("cards/sheet.html", cards=cards, login_url=login_url)
-    name = f"cards_{clock.be_year(clock.today().year)}{clock.today():%m%d}.html"
+    name = f"cards_{clock.be_stamp()}.html"
     jobs.result_file(job, name).write_text(sheet, encoding="utf-8")
     jobs.report_progress(job, len(users), len(users))
     return name

@@ -93,8 +93,7 @@ class ExportMixin:
 
     def export_filename(self, export_type: str) -> str:
         """`<view>_<BE date>.<ext>`, ASCII so every browser keeps it."""
-        today = clock.today()
-        return f"{self.endpoint}_{clock.be_year(today.year)}{today:%m%d}.{export_type}"
+        return f"{self.endpoint}_{clock.be_stamp()}.{export_type}"
 
     def export_select(self) -> tuple[list[str], Any] | None:
         """Headers and a SELECT of final text cells for a bulk export; None: the ORM path."""

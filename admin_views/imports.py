@@ -192,7 +192,10 @@ class ImportView(PageView):
         rows = ([writers.Plain(p.line) if p.line else "", p.column, p.reason]
                 for p in _result(job).problems)
         header = [_("Line"), _("Column"), _("Problem")]
-        name = f"import-problems.{export_type}"
+        # Named like the other exports: whose file it was and the day, in the Buddhist Era.
+        institution = db.session.get(Institution, job.params["institution_id"])
+        unit = f"_{institution.code}" if institution is not None else ""
+        name = f"import-problems{unit}_{clock.be_stamp()}.{export_type}"
         if export_type == "csv":
             return writers.csv_response(name, header, rows)
         return writers.xlsx_response(name, header, rows, sheet=_("Problems"))

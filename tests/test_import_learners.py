@@ -3,7 +3,7 @@
 import csv
 import io
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import openpyxl
@@ -216,6 +216,20 @@ def test_bad_row_report_downloads_for_the_uploader_only(app, tree, browser):
     book = openpyxl.load_workbook(io.BytesIO(school.get(link.replace("csv", "xlsx")).data))
     line = book.active.cell(2, 1)  # a line of the file, not a count: 12345, never 12,345
     assert (line.value, line.number_format) == (2, "0")
+
+
+def test_bad_row_report_is_named_by_institution_and_be_date(app, tree, browser, monkeypatch):
+    """Two schools' reports, or one school's of two days, no longer land as the same
+    import-problems.csv: the name says whose file it was and the day, as other exports do."""
+    monkeypatch.setattr(clock, "now", lambda: datetime(2026, 6, 3, 18, 30, tzinfo=UTC))  # 4 June
+    school = browser(tree.a.school_user)
+    html = upload(school, csv_bytes([row(1, gender="?")])).get_data(as_text=True)
+    link = re.search(r'href="(/admin/import/job/\d+/report/csv/)"', html).group(1)
+    for export_type in ("csv", "xlsx"):
+        response = school.get(link.replace("csv", export_type))
+        assert response.get_data()  # read to the end: the streamed file closes its context
+        expected = f"import-problems_{tree.a.school.code}_25690604.{export_type}"
+        assert f'filename="{expected}"' in response.headers["Content-Disposition"]
 
 
 def test_a_birth_date_of_2400_or_in_the_future_is_refused_under_its_column(app, tree, browser):
