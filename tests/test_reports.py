@@ -31,14 +31,19 @@ def enrol(institution, grade: str, gender: str) -> None:
                              grade=grade, status="active"))
 
 
+def open_round() -> Round:
+    """Round 1 of this academic year, open all year, every deadline at its close."""
+    first, last = windows.round_date_bounds(YEAR)
+    return Round(academic_year=YEAR, number=1, opens_on=first, closes_on=last,
+                 institution_deadline=last, lao_deadline=last, province_deadline=last)
+
+
 @pytest.fixture
 def confirmed(tree):
     """School A: 3 boys and 2 girls in P1, 1 girl in M1, confirmed. CDC A: 2 children, not
     confirmed. SAO A's other-affiliation school: 3 boys and 4 girls in P1, confirmed. School B
     (province 34): 1 boy in P1, confirmed."""
-    first, last = windows.round_date_bounds(YEAR)
-    round_ = Round(academic_year=YEAR, number=1, opens_on=first, closes_on=last,
-                   institution_deadline=last, lao_deadline=last, province_deadline=last)
+    round_ = open_round()
     db.session.add(round_)
     for gender, n in (("M", 3), ("F", 2)):
         for _ in range(n):
@@ -201,6 +206,34 @@ def test_budget_estimate_pages_match_a_hand_calculation(app, confirmed, browser)
     assert rows[-1][-1] == pytest.approx(68110.60)
 
 
+def test_an_lao_with_only_secondary_pupils_is_listed_at_zero_on_page_and_workbook(app, tree,
+                                                                                 browser):
+    """M1-M6 get neither lunch nor milk (SPEC §7), but an LAO that confirmed only secondary
+    pupils is still a row of its province's estimate, at 0, on the screen and in the workbook
+    alike, so the department sees it was counted and funds nothing."""
+    round_ = open_round()
+    db.session.add_all([round_, BudgetRate.fy2566(YEAR), OtherSchoolCount(
+        round=round_, other_school_id=tree.a.other.id, grade="P1", boys=1, girls=0)])
+    enrol(tree.a.school, "M1", "F")
+    enrol(tree.a.school, "M4", "M")
+    db.session.commit()
+    with acting_as(tree.a.school_user):
+        rules.confirm_institution(db.session, round_, tree.a.school)
+    with acting_as(tree.a.sao_user):
+        rules.confirm_lao(db.session, round_, tree.a.sao, "other")
+    db.session.commit()
+    html = page(browser, tree.a.province_user, "/admin/budget/")
+    muni = html[html.index(f"<td>{tree.a.muni.code}</td>"):]
+    assert re.findall(r'text-right">([^<]*)<', muni[:muni.index("</tr>")]) == [
+        "0", "0.00", "0", "0.00", "0.00"]
+    book = openpyxl.load_workbook(io.BytesIO(
+        browser(tree.a.province_user).get("/admin/budget/xlsx/").get_data()))
+    rows = list(book.active.iter_rows(min_row=2, values_only=True))
+    assert [r[0] for r in rows] == [tree.a.muni.code, tree.a.sao.code, ""]
+    assert rows[0][2:] == (0, 0, 0, 0, 0)
+    assert rows[1][4] == 1 and rows[2][4] == 1  # the SAO's one P1 pupil gets milk
+
+
 def test_budget_without_rates_says_so(app, confirmed, browser):
     html = page(browser, confirmed.tree.department, "/admin/budget/")
     assert str(YEAR) in html and "alert-warning" in html
@@ -294,9 +327,7 @@ def test_the_units_below_say_not_confirmed_once(app, confirmed, browser):
 
 def test_counts_and_pupils_are_written_with_thousands_separators(app, tree, browser):
     """The count report wrote 1234 where the budget page wrote its money 1,234.00."""
-    first, last = windows.round_date_bounds(YEAR)
-    round_ = Round(academic_year=YEAR, number=1, opens_on=first, closes_on=last,
-                   institution_deadline=last, lao_deadline=last, province_deadline=last)
+    round_ = open_round()
     db.session.add_all([round_, BudgetRate.fy2566(YEAR), OtherSchoolCount(
         round=round_, other_school_id=tree.a.other.id, grade="P1", boys=1200, girls=34)])
     db.session.commit()
