@@ -32,7 +32,7 @@ from models.admission import APPLICATION_STATUS_LABELS, TRACKING_LENGTH
 from models.organisations import InstitutionKind
 from models.people import GENDER_LABELS, GRADE_LABELS, GRADES_BY_KIND, TITLES
 from rules import RuleViolation
-from rules.admission import CHILD_TITLES, age_group
+from rules.admission import CHILD_TITLES, age_group, commit_application
 from rules.identity import THAI_DIGITS, normalise_national_id
 from web import security
 from web.fields import BEDateField
@@ -220,7 +220,7 @@ def _submit(institution: Institution, form: ApplicationForm) -> tuple[str, int] 
     application.contact_email = application.contact_email or None
     try:
         db.session.add(application)
-        db.session.commit()
+        commit_application(db.session, application)
     except RuleViolation as exc:
         db.session.rollback()
         return render_template("admission/apply.html", institution=institution, form=form,
