@@ -77,7 +77,7 @@ class Application(db.Model):
     grade: Mapped[str] = mapped_column(String(3))
     academic_year: Mapped[int] = mapped_column(Integer)
     contact_name: Mapped[str] = mapped_column(String(200))
-    contact_phone: Mapped[str] = mapped_column(String(20))
+    contact_phone: Mapped[str] = mapped_column(String(50))
     contact_email: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(10), default=ApplicationStatus.SUBMITTED)
     reject_reason: Mapped[str | None] = mapped_column(Text)
