@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     func,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -45,6 +46,10 @@ APPLICATION_STATUS_LABELS = {
 }
 
 
+#: An application still waiting for, or given, a yes; a refused one may be sent again.
+LIVE = "status != 'rejected'"
+
+
 class Application(db.Model):
     """One child's application to one institution for one academic year."""
 
@@ -53,6 +58,10 @@ class Application(db.Model):
         CheckConstraint("status IN ('submitted', 'accepted', 'rejected')", name="status"),
         CheckConstraint("gender IN ('M', 'F')", name="gender"),
         Index("ix_application_institution_status", "institution_id", "status", "created_at"),
+        # One live application per child, institution and year (rules.admission), held by the
+        # database too, so two sends at the same moment cannot both be saved.
+        Index("uq_application_one_live", "national_id", "institution_id", "academic_year",
+              unique=True, postgresql_where=text(LIVE), sqlite_where=text(LIVE)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -68,7 +77,7 @@ class Application(db.Model):
     grade: Mapped[str] = mapped_column(String(3))
     academic_year: Mapped[int] = mapped_column(Integer)
     contact_name: Mapped[str] = mapped_column(String(200))
-    contact_phone: Mapped[str] = mapped_column(String(20))
+    contact_phone: Mapped[str] = mapped_column(String(50))
     contact_email: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(10), default=ApplicationStatus.SUBMITTED)
     reject_reason: Mapped[str | None] = mapped_column(Text)

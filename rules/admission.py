@@ -5,6 +5,7 @@ from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import inspect, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import clock
@@ -19,7 +20,7 @@ from models.people import (
     Gender,
 )
 
-from . import validates
+from . import RuleViolation, validates
 from .enrolment import age_at_year_start, age_warning, enrol, grade_problems
 from .identity import g_code_province_problems, national_id_problems, normalise_national_id
 
@@ -86,20 +87,44 @@ def child_problems(application: Application, institution: Institution) -> list[s
     return problems
 
 
+def _live_application(session: Session, national_id: str, institution_id: int,
+                      academic_year: int) -> int | None:
+    """The id of an application of this child to this institution and year not refused."""
+    with session.no_autoflush:
+        return session.scalar(select(Application.id).where(
+            Application.national_id == national_id,
+            Application.institution_id == institution_id,
+            Application.academic_year == academic_year,
+            Application.status != ApplicationStatus.REJECTED).limit(1))
+
+
+def already_sent(academic_year: int) -> str:
+    """The refusal of a second application, in the same words however it was caught."""
+    return _("An application for this child to this institution for academic year %(year)d "
+             "has already been sent. Check its status with the tracking code you received, "
+             "or contact the institution.", year=academic_year)
+
+
 def _already_sent(session: Session, application: Application) -> list[str]:
     """A second application of the same child to the same institution and year (a double tap
     on send, or a parent who forgot the first) would only wait for a decision already due."""
-    with session.no_autoflush:
-        earlier = session.scalar(select(Application.id).where(
-            Application.national_id == application.national_id,
-            Application.institution_id == application.institution_id,
-            Application.academic_year == application.academic_year,
-            Application.status != ApplicationStatus.REJECTED).limit(1))
-    if earlier is None:
+    if _live_application(session, application.national_id, application.institution_id,
+                         application.academic_year) is None:
         return []
-    return [_("An application for this child to this institution for academic year %(year)d "
-              "has already been sent. Check its status with the tracking code you received, "
-              "or contact the institution.", year=application.academic_year)]
+    return [already_sent(application.academic_year)]
+
+
+def commit_application(session: Session, application: Application) -> None:
+    """Save a new application; one of the same child sent at the same moment passed the check
+    too, and the unique index refuses this one: roll back and say so as the check would."""
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        if _live_application(session, normalise_national_id(application.national_id),
+                             application.institution_id, application.academic_year) is None:
+            raise
+        raise RuleViolation(already_sent(application.academic_year)) from None
 
 
 @validates(Application)

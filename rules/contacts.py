@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
-from models import CentreBasicData, Institution, Lao, Profile
+from models import Application, CentreBasicData, Institution, Lao, Profile
 
 from . import validates
 
@@ -25,6 +25,7 @@ CONTACTS: dict[type, tuple[tuple[str, str], ...]] = {
     Lao: (("phone", "phone"), ("email", "email")),
     CentreBasicData: (("head_phone", "phone"), ("email", "email")),
     Profile: (("phone", "phone"),),
+    Application: (("contact_phone", "phone"), ("contact_email", "email")),
 }
 
 

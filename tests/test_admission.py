@@ -5,11 +5,14 @@ from datetime import date
 
 import pytest
 from conftest import csrf_token
+from flask_babel import force_locale
+from markupsafe import escape
 from sqlalchemy import func, select
 
 import clock
 from models import Application, Enrolment, Learner, db
 from rules import RuleViolation
+from rules.contacts import email_problem, phone_problem
 from rules.identity import check_digit
 from web.admission import REFUSED_LIMIT, SUBMIT_LIMIT, academic_years
 
@@ -175,7 +178,7 @@ def test_institution_opens_and_closes_its_own_admission(client, tree, browser) -
     ({"birth_date": date(clock.ce_year(YEAR) - 3, 1, 10).isoformat()}, "ไม่เหมาะกับ"),
     ({"first_name": ""}, "กรุณากรอก"),
     ({"last_name": "ก" * 101}, "ต้องมีความยาวไม่เกิน 100 ตัวอักษร"),
-    ({"contact_phone": "1" * 21}, "ต้องมีความยาวไม่เกิน 20 ตัวอักษร"),
+    ({"contact_phone": "1" * 51}, "ต้องมีความยาวไม่เกิน 50 ตัวอักษร"),
     ({"grade": "A3"}, "ตัวเลือกไม่ถูกต้อง"),
     ({"birth_date": "01/06/2023"}, "กรุณาใส่ปีเป็นพุทธศักราช"),  # the field's own reason
     ({"birth_date": "31/02/2566"}, "ไม่มีวันนี้ในปฏิทิน"),
@@ -304,6 +307,18 @@ def test_the_rule_guards_every_write_path_not_just_the_form(app, tree) -> None:
     db.session.rollback()
 
 
+def test_a_contact_written_past_the_form_is_checked_too(app, tree) -> None:
+    open_for_applications(tree.a.school)
+    db.session.add(Application(institution_id=tree.a.school.id, **{
+        k: v for k, v in child(contact_phone="โทรหาแม่").items()
+        if k not in ("website", "birth_date", "academic_year", "contact_email")},
+        birth_date=p1_birth_date(), academic_year=YEAR))
+    with pytest.raises(RuleViolation, match="ไม่ใช่หมายเลขโทรศัพท์|not a phone number"):
+        db.session.commit()
+    db.session.rollback()
+    assert applications() == 0
+
+
 def test_accept_reuses_a_learner_known_from_last_year(client, tree, browser) -> None:
     known_last_year(tree)
     open_for_applications(tree.a.school)
@@ -391,6 +406,31 @@ def test_a_phone_number_in_thai_digits_is_taken(client, tree) -> None:
     open_for_applications(tree.a.school)
     assert submit(client, tree.a.school, child(contact_phone="๐๘๑ ๒๓๔ ๕๖๗๘")).status_code == 302
     assert db.session.scalar(select(Application.contact_phone)) == "081 234 5678"
+
+
+@pytest.mark.parametrize("phone", ["045 123 456 ต่อ 12", "02 123 4567 ext. 1234",
+                                   "045 123 456, 081 234 5678"])
+def test_a_phone_number_taken_elsewhere_is_taken_here(client, tree, phone) -> None:
+    """The number a school or a guardian may have on record is not refused to a parent."""
+    assert phone_problem(phone) is None
+    open_for_applications(tree.a.school)
+    assert submit(client, tree.a.school, child(contact_phone=phone)).status_code == 302
+    assert db.session.scalar(select(Application.contact_phone)) == phone
+
+
+@pytest.mark.parametrize(("field", "value", "problem"), [
+    ("contact_phone", "0812345", phone_problem), ("contact_phone", "โทรหาแม่", phone_problem),
+    ("contact_email", "somsri@example.org.", email_problem)])
+def test_a_bad_contact_is_refused_in_the_words_used_everywhere(client, tree, field, value,
+                                                              problem) -> None:
+    open_for_applications(tree.a.school)
+    response = submit(client, tree.a.school, child(**{field: value}))
+    assert response.status_code == 422
+    with force_locale("th"):
+        words = escape(problem(value))
+    assert "ไม่ใช่" in words
+    assert words in response.get_data(as_text=True)
+    assert applications() == 0
 
 
 def test_a_tracking_code_copied_with_dashes_is_found(client, tree) -> None:

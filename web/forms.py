@@ -1,10 +1,12 @@
 """The base of every form in LEC, admin and public alike."""
 
+from collections.abc import Callable
 from typing import Any
 
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, FloatField, IntegerField
+from wtforms import DecimalField, Field, FloatField, IntegerField
+from wtforms.validators import ValidationError
 
 from i18n import wtforms_translations
 from web.params import fits_column
@@ -36,3 +38,16 @@ class Form(FlaskForm):
         for field in too_large:
             field.errors = [*field.errors, _("This number is too large.")]
         return valid and not too_large
+
+
+class RuleCheck:
+    """A field checked by the rule's own function (value → problem or None), so a form takes
+    and refuses exactly what every other write path does, in the rule's words."""
+
+    def __init__(self, problem: Callable[[str | None], str | None]) -> None:
+        self.problem = problem
+
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        """Refuse the field with the rule's message."""
+        if (problem := self.problem(field.data)) is not None:
+            raise ValidationError(problem)
