@@ -18,11 +18,11 @@ from models.people import GENDER_LABELS, GRADE_LABELS
 from rules import RuleViolation
 from rules.admission import accept
 from rules.enrolment import commit_enrolment
-from rules.identity import mask_national_id
+from rules.identity import APPLICATION_CONTACTS, mask_national_id
 from rules.permissions import may_reveal_id, may_write, own_institution_id
 from web.forms import Form
 
-from .base import ScopedModelView, labelled
+from .base import ScopedModelView, contact, labelled
 
 
 class OnlineForm(Form):
@@ -70,7 +70,7 @@ class ApplicationView(ScopedModelView):
         "gender": labelled(GENDER_LABELS),
         "grade": labelled(GRADE_LABELS),
         "status": labelled(APPLICATION_STATUS_LABELS),
-    }
+    } | dict.fromkeys(APPLICATION_CONTACTS, contact)  # the institution calls the parent back
     column_formatters_detail = column_formatters
     column_choices = {
         "status": [(str(k), v) for k, v in APPLICATION_STATUS_LABELS.items()],

@@ -42,7 +42,7 @@ from models.people import (
     STATUS_LABELS,
 )
 from models.rounds import DATABASE_LABELS, SPOT_OUTCOME_LABELS
-from rules.identity import CONTACT_FIELDS, mask_contact
+from rules.identity import APPLICATION_CONTACTS, CONTACT_FIELDS, mask_contact
 from rules.permissions import may_see_contacts
 from rules.risk import RULES as RISK_RULES
 from rules.risk import SETTING_LABELS
@@ -383,7 +383,7 @@ def lines(admin: Any, entry: AuditEntry, column: str = "changes",
     for key, item in pairs.items():
         if key in HIDDEN or f"{model}.{key}" in HIDDEN or key in hidden:
             continue
-        if key in CONTACT_FIELDS:  # a guardian's name or phone, an address: as the lists show
+        if key in CONTACT_FIELDS or key in APPLICATION_CONTACTS:  # as the lists show them
             item = ([mask_contact(key, v, contacts) for v in item] if isinstance(item, list)
                     else mask_contact(key, item, contacts))
         label, codes = found.fields.get(key, key), found.values.get(key)

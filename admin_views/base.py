@@ -29,7 +29,15 @@ from werkzeug.wrappers import Response
 from i18n import be_date, remembered, translated
 from models import Institution, Lao, Level, Province, db
 from rules import RuleViolation
-from rules.permissions import may_bulk_edit, may_create, may_open, may_see, may_write
+from rules.identity import mask_contact
+from rules.permissions import (
+    may_bulk_edit,
+    may_create,
+    may_open,
+    may_see,
+    may_see_contacts,
+    may_write,
+)
 from rules.scope import Unit, subtree
 from web.fields import BEDateField
 from web.forms import Form
@@ -70,6 +78,12 @@ def yes_no(view: Any, value: bool, name: str) -> Markup:
 FORMATTERS = dict(typefmt.BASE_FORMATTERS)
 FORMATTERS.update({bool: yes_no, date: lambda view, value, name: be_date(value),
                    datetime: lambda view, value, name: be_date(value)})
+
+
+def contact(view: Any, context: Any, model: Any, name: str) -> str:
+    """How to reach a learner's family (a guardian, an address, a parent's application):
+    whole for the institution that calls them, masked above it (may_see_contacts)."""
+    return mask_contact(name, getattr(model, name), reveal=may_see_contacts(current_user))
 
 
 def labelled(labels: dict[Any, Any] | list[tuple[Any, Any]]) -> PageFormatter:

@@ -25,7 +25,6 @@ from rules.audit import record
 from rules.identity import (
     CONTACT_FIELDS,
     ID_TAKEN,
-    mask_contact,
     mask_national_id,
     owning_enrolment,
 )
@@ -34,7 +33,7 @@ from rules.scope import spans_many_laos, whole_country
 from spreadsheets import learner_export
 
 from .audit import id_with_reveal, ids_with_reveal
-from .base import ScopedModelView, labelled
+from .base import ScopedModelView, contact, labelled
 from .enrol import GRADE_HELP, ID_HELP, EnrolByIdMixin
 from .list_rows import PageFormatter
 from .removal import RemovalMixin
@@ -55,11 +54,6 @@ _masked = PageFormatter(_ids_on_page)
 def _shown_id(national_id: str | None) -> str:
     """The ID as this user may read it in a heading: whole for the institution, else masked."""
     return mask_national_id(national_id, reveal=may_reveal_id(current_user))
-
-
-def _contact(view: Any, context: Any, model: Learner, name: str) -> str:
-    """A guardian's name or phone, or an address line: whole for the institution, else masked."""
-    return mask_contact(name, getattr(model, name), reveal=may_see_contacts(current_user))
 
 
 def _log_opening(obj: Any, learner: Learner, institution_id: int | None) -> None:
@@ -191,7 +185,7 @@ class LearnerView(ScopedModelView):
     column_formatters = {
         "national_id": lambda v, c, m, n: id_with_reveal(Learner, m.id, m.national_id),
         "gender": labelled(GENDER_LABELS),
-    } | dict.fromkeys(CONTACT_FIELDS, _contact)
+    } | dict.fromkeys(CONTACT_FIELDS, contact)
     column_formatters_export = column_formatters | {
         "national_id": lambda v, c, m, n: _shown_id(m.national_id)}
     column_searchable_list = ("national_id", "first_name", "last_name")

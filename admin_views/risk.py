@@ -21,7 +21,7 @@ from models.jobs import Job
 from models.people import GRADE_LABELS
 from models.risk import ObecCount, QualityScore, RiskFlag
 from rules import RuleViolation, quality, risk
-from rules.permissions import may_see, may_write
+from rules.permissions import may_see, may_see_contacts, may_write
 from rules.progress import current_round
 from rules.scope import Unit, subtree, whole_country
 from spreadsheets.obec_counts import read_obec_counts
@@ -75,13 +75,14 @@ def flag_rows(round_: Round, *where: Any, page: int = 0) -> list[dict[str, Any]]
              .outerjoin(OtherSchool, OtherSchool.id == RiskFlag.other_school_id)
              .where(RiskFlag.round_id == round_.id, subtree(RiskFlag, current_user), *where)
              .order_by(RiskFlag.id).limit(PAGE + 1).offset(page * PAGE))
-    rows = []
+    rows, contacts = [], may_see_contacts(current_user)
     for r in db.session.execute(query):
         flag = r[0]
         rule = risk.RULES[flag.rule]
         name = " ".join(p for p in (r.title, r.first_name, r.last_name) if p)
         rows.append({
-            "flag": flag, "rule": rule.label, "reason": rule.reason(flag, round_),
+            "flag": flag, "rule": rule.label,
+            "reason": rule.reason_for(flag, round_, reveal_contacts=contacts),
             "learner": name,
             "national_id": id_with_reveal(Learner, flag.learner_id, r.national_id),
             "grade": GRADE_LABELS.get(r.grade, "") if r.grade else "",

@@ -71,6 +71,11 @@ def mask_national_id(value: str | None, reveal: bool = False) -> str:
 #: How a learner's family is reached: the guardian's name and phone and the two address lines
 #: (the subdistricts stay whole: they say where, not who).
 CONTACT_FIELDS = ("guardian_name", "guardian_phone", "registered_address", "current_address")
+#: The same, as a parent gives them on an online application: the institution deciding it
+#: calls the family back; the LAO and above only oversee.
+APPLICATION_CONTACTS = ("contact_name", "contact_phone", "contact_email")
+#: The contact fields that hold a phone number, masked to their last two characters.
+PHONES = frozenset({"guardian_phone", "contact_phone"})
 PHONE_MASK = "xxx-xxx-xx"
 CUT = "…"
 
@@ -82,7 +87,7 @@ def mask_contact(key: str, value: str | None, reveal: bool = False) -> str:
     text = (value or "").strip()
     if reveal or not text:
         return value or ""
-    return PHONE_MASK + text[-2:] if key == "guardian_phone" else text[0] + CUT
+    return PHONE_MASK + text[-2:] if key in PHONES else text[0] + CUT
 
 
 #: A national ID or G-code inside free text (an address searched by ID, a form's value), as

@@ -193,8 +193,9 @@ def may_reveal_id(user: Any) -> bool:
 
 def may_see_contacts(user: Any) -> bool:
     """Whether pages, forms, exports and the log show `user` how to reach a learner's family
-    (rules.identity.CONTACT_FIELDS) whole: as with IDs, only the institution's own staff, who
-    call the family; above it they are masked (PDPA) and the forms leave them out."""
+    (rules.identity.CONTACT_FIELDS, and APPLICATION_CONTACTS on a parent's online application)
+    whole: as with IDs, only the institution's own staff, who call the family; above it they
+    are masked (PDPA) and the forms leave them out."""
     return user is not None and user.level == Level.INSTITUTION
 
 

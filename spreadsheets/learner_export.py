@@ -18,7 +18,7 @@ from sqlalchemy.sql import ColumnElement
 import clock
 from models import Enrolment, Institution, Learner
 from models.people import GENDER_LABELS, GRADE_LABELS, STATUS_LABELS
-from rules.identity import CONTACT_FIELDS, CUT, PHONE_MASK
+from rules.identity import CONTACT_FIELDS, CUT, PHONE_MASK, PHONES
 from rules.tree import holds_learner
 from spreadsheets.columns import COLUMNS, WHO_WAS_THERE
 from spreadsheets.writers import FORMULA_STARTS
@@ -61,7 +61,7 @@ def _masked_contact(key: str, column: ColumnElement[Any]) -> ColumnElement[Any]:
     """A guardian's name or phone, or an address line, as rules.identity.mask_contact, in SQL."""
     text = func.trim(column)
     masked = (literal(PHONE_MASK).concat(func.substr(text, func.length(text) - 1, 2))
-              if key == "guardian_phone" else func.substr(text, 1, 1).concat(CUT))
+              if key in PHONES else func.substr(text, 1, 1).concat(CUT))
     return case((func.length(text) > 0, masked), else_=column)
 
 

@@ -440,3 +440,33 @@ def test_a_tracking_code_copied_with_dashes_is_found(client, tree) -> None:
     response = track(client, f"{code[:5]}-{code[5:]}".lower())
     assert response.status_code == 200
     assert "มะลิ" in response.get_data(as_text=True)
+
+
+def test_the_parents_contact_shows_whole_only_to_the_institution_deciding(client, tree,
+                                                                          browser) -> None:
+    """The institution decides an application and calls the parent back; the LAO, province
+    and department only follow it, so its list, page, export and log show them the parent's
+    name, phone and e-mail masked, as they show a guardian's on a learner's record."""
+    open_for_applications(tree.a.school)
+    contact = {"contact_name": "นางสมศรี ใจดี", "contact_phone": "081 234 5678",
+               "contact_email": "somsri@example.com"}
+    assert submit(client, tree.a.school, child(**contact)).status_code == 302
+    application_id = db.session.scalar(select(Application.id))
+    pages = ("/admin/application/", f"/admin/application/details/?id={application_id}",
+             "/admin/application/export/csv/")
+    staff = browser(tree.a.school_user)
+    for page in pages:
+        text = staff.get(page).get_data(as_text=True)
+        assert contact["contact_phone"] in text and "xxx-xxx-xx78" not in text, page
+    details = staff.get(pages[1]).get_data(as_text=True)
+    assert contact["contact_name"] in details and contact["contact_email"] in details
+    for user in (tree.a.muni_user, tree.a.province_user, tree.department):
+        b = browser(user)
+        for page in pages:
+            text = b.get(page).get_data(as_text=True)
+            assert "มะลิ" in text and "xxx-xxx-xx78" in text, (user.login, page)
+            assert not any(value in text for value in contact.values()), (user.login, page)
+        details = b.get(pages[1]).get_data(as_text=True)
+        assert "น…" in details and "s…" in details
+    log = browser(tree.department).get("/admin/audit/?search=").get_data(as_text=True)
+    assert "xxx-xxx-xx78" in log and not any(value in log for value in contact.values())

@@ -305,6 +305,27 @@ def test_the_flag_page_lists_reasons_in_scope(clean, browser) -> None:  # noqa: 
     assert response.status_code == 302
 
 
+def test_a_shared_guardian_phone_shows_whole_only_to_the_institution(clean, browser
+                                                                   ) -> None:  # noqa: ANN001
+    """The flag still says how many learners share the phone and lists each of them; the LAO
+    and province read the phone masked, as on the learner's page, the school reads it whole."""
+    a = clean.tree.a
+    for n in range(5):
+        learner(a.school, "P2", guardian_phone="081-111 2222", first_name=f"ร่วมเบอร์{n}")
+    db.session.commit()
+    risk.compute(db.session, clean.round)
+    db.session.commit()
+    path = f"/admin/risk/?round={clean.round.id}&rule=shared_phone"
+    for user in (a.muni_user, a.province_user, clean.tree.department):
+        html = browser(user).get(path).get_data(as_text=True)
+        assert all(f"ร่วมเบอร์{n}" in html for n in range(5)), user.login
+        assert html.count("xxx-xxx-xx22") == 5 and "ผู้เรียน 5 คน" in html, user.login
+        assert "0811112222" not in html and "081-111 2222" not in html, user.login
+    school = browser(a.school_user).get(path).get_data(as_text=True)
+    assert school.count("0811112222") == 5 and "xxx-xxx-xx22" not in school
+    assert all(f"ร่วมเบอร์{n}" in school for n in range(5))
+
+
 def test_the_flag_page_says_not_checked_yet_until_the_first_check(clean, browser
                                                                   ) -> None:  # noqa: ANN001
     school = browser(clean.tree.a.school_user)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from models import Round
 from models.risk import RiskFlag
 
+from ..identity import mask_contact
 from . import reasons
 from .learner_checks import age_grade, incomplete, late_enrolment, same_person, shared_phone
 from .rows import COLUMNS
@@ -28,6 +29,15 @@ class RiskRule:
     rows: Callable[[Round, dict[str, float], Collection[int] | None], Select]
     reason: Callable[[Any, Round], str]
     per_institution: bool = True
+    contact: str | None = None  # the family's contact (rules.identity) the detail holds
+
+    def reason_for(self, flag: Any, round_: Round, reveal_contacts: bool) -> str:
+        """The reason as `flag`'s reader may see it: a contact of the family it names is
+        masked, as everywhere else, for whoever rules.permissions.may_see_contacts refuses."""
+        if self.contact is not None and not reveal_contacts:
+            flag = _Row({key: getattr(flag, key) for key in COLUMNS}
+                        | {"detail": mask_contact(self.contact, flag.detail)})
+        return self.reason(flag, round_)
 
 
 RULES: dict[str, RiskRule] = {r.key: r for r in (
@@ -38,7 +48,7 @@ RULES: dict[str, RiskRule] = {r.key: r for r in (
     RiskRule("late_enrolment", _l("Enrolled after the count date"), "validity", late_enrolment,
              reasons.late_enrolment),
     RiskRule("shared_phone", _l("One guardian phone behind many learners"), "consistency",
-             shared_phone, reasons.shared_phone),
+             shared_phone, reasons.shared_phone, contact="guardian_phone"),
     RiskRule("same_person", _l("Same name and birth date under another ID"), "consistency",
              same_person, reasons.same_person),
     RiskRule("g_code_share", _l("G-code share far above the province"), "unit", g_code_share,
