@@ -17,6 +17,7 @@ from flask import abort, request
 from flask_admin import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import case, func, select, true
 from werkzeug.wrappers import Response
 
@@ -272,9 +273,48 @@ class ReportView(DrillDownView):
 
 # --- budget ----------------------------------------------------------------------------------
 
+@dataclass
+class BudgetRow:
+    """One unit of the estimate: what it costs from the data it has confirmed (None while it has
+    confirmed nothing, so that it does not read as funding nothing) and how many units
+    (`waiting`: LAOs, or institutions on an LAO's page) have not confirmed yet."""
+
+    code: str
+    name: str
+    args: dict[str, Any]
+    estimate: budget.Estimate | None
+    waiting: int = 0
+
+
+Names = dict[Any, tuple[str, str, dict[str, Any]]]
+
+
+def _waiting_below(round_: Round, scope: Scope, confirmed: Any) -> tuple[dict[Any, int], Names]:
+    """Per unit below with something to confirm, how many have not confirmed yet, as the
+    progress pages count them (a constant number of statements), and the names known on the
+    way. `confirmed` holds the units the estimate has sums for."""
+    if scope.level == Level.DEPARTMENT:
+        tallies = progress.province_tallies(db.session, round_.id)
+        return {code: t.total - t.done for code, t in tallies.items() if t.total}, {}
+    if scope.level == Level.PROVINCE:
+        laos = [r for r in progress.province_laos(db.session, round_.id, scope.province)
+                if any(getattr(r, f"has_{d}") for d in progress.LAO_DATABASES)]
+        return ({r[0].id: int(bool(progress.pending_databases(r))) for r in laos},
+                {r[0].id: (r[0].code, r[0].name, {"lao": r[0].id}) for r in laos})
+    if scope.level == Level.LAO:
+        rows = progress.institution_rows(db.session, round_, scope.lao.id)
+        return ({r["institution"].id: int(r["confirmation"] is None) for r in rows},
+                {r["institution"].id: (r["institution"].code, r["institution"].name,
+                                       {"institution": r["institution"].id}) for r in rows})
+    institution = scope.institution
+    return ({institution.id: int(institution.id not in confirmed)},
+            {institution.id: (institution.code, institution.name, {"institution": institution.id})})
+
+
 def budget_rows(round_: Round, rate: BudgetRate, scope: Scope
-                ) -> tuple[budget.Estimate, list[tuple[str, str, dict[str, Any], Any]]]:
-    """The estimate per unit directly below the scope, from confirmed snapshots only."""
+                ) -> tuple[budget.Estimate, list[BudgetRow]]:
+    """The estimate per unit directly below the scope, from confirmed snapshots only, and per
+    unit how many have not confirmed yet: every unit with something to confirm is a row."""
     key = {Level.DEPARTMENT: "province_code", Level.PROVINCE: "lao_id",
            Level.LAO: "institution_id", Level.INSTITUTION: "institution_id"}[scope.level]
     unit = getattr(Confirmation, key)
@@ -288,14 +328,39 @@ def budget_rows(round_: Round, rate: BudgetRate, scope: Scope
     sums: dict[Any, budget.Estimate] = defaultdict(budget.Estimate)
     for unit_key, database, pupils, units in db.session.execute(query):
         sums[unit_key] += budget.estimate(database, rate, int(pupils or 0)).times(units)
-    names = _names(key, [k for k in sums if k is not None])
+    waiting, names = _waiting_below(round_, scope, sums)
+    unnamed = [k for k in [*sums, *waiting] if k is not None and k not in names]
+    if unnamed:
+        names.update(_names(key, unnamed))
     rows = []
-    for unit_key, estimate in sorted(sums.items(),
-                                     key=lambda kv: names.get(kv[0], ("~", "", {}))[0]):
+    for unit_key in sorted({*sums, *waiting}, key=lambda k: names.get(k, ("~", "", {}))[0]):
         code, name, args = names.get(unit_key, ("", str(DATABASE_LABELS[Database.OTHER]), {}))
-        rows.append((code, name, args, estimate))
-    total = sum((e for *_rest, e in rows), budget.Estimate())
+        rows.append(BudgetRow(code, name, args, sums.get(unit_key), waiting.get(unit_key, 0)))
+    total = sum((r.estimate for r in rows if r.estimate is not None), budget.Estimate())
     return total, rows
+
+
+def waiting_sentence(level: str, waiting: int) -> str:
+    """Above the estimate: how many units have not confirmed yet, so that what they have not
+    confirmed is not taken for a unit funding nothing. Empty once every unit has confirmed."""
+    if not waiting:
+        return ""
+    if level in (Level.LAO, Level.INSTITUTION):
+        return ngettext("%(num)d institution has not confirmed yet; its learners are not in "
+                        "this estimate.",
+                        "%(num)d institutions have not confirmed yet; their learners are not "
+                        "in this estimate.", waiting)
+    return ngettext("%(num)d LAO has not confirmed yet; learners it has not confirmed are not "
+                    "in this estimate.",
+                    "%(num)d LAOs have not confirmed yet; learners they have not confirmed are "
+                    "not in this estimate.", waiting)
+
+
+def waiting_header(level: str) -> str:
+    """The column of the units not confirmed yet: LAOs, or institutions on an LAO's page."""
+    if level in (Level.LAO, Level.INSTITUTION):
+        return _("Institutions not confirmed")
+    return _("LAOs not confirmed")
 
 
 def _names(key: str, ids: list[Any]) -> dict[Any, tuple[str, str, dict[str, Any]]]:
@@ -321,6 +386,9 @@ class BudgetView(DrillDownView):
                                    "rate": rate, "baht": budget.baht}
         if rate is not None:
             context["total"], context["rows"] = budget_rows(round_, rate, scope)
+            context["waiting"] = waiting_sentence(scope.level,
+                                                  sum(r.waiting for r in context["rows"]))
+            context["waiting_header"] = waiting_header(scope.level)
         return context
 
     @expose("/")
@@ -336,15 +404,21 @@ class BudgetView(DrillDownView):
             abort(404)
         round_, scope = context["round_"], context["scope"]
         audit("export", target="report:budget", round_id=round_.id, **scope.args)
-        header = [_("Code"), _("Name"), _("Children with lunch"), _("Lunch (baht)"),
-                  _("Children with milk"), _("Milk (baht)"), _("Total (baht)")]
+        header = [_("Code"), _("Name"), context["waiting_header"], _("Children with lunch"),
+                  _("Lunch (baht)"), _("Children with milk"), _("Milk (baht)"),
+                  _("Total (baht)")]
 
-        def line(code: str, name: str, e: budget.Estimate) -> list[Any]:
-            return [code, name, e.lunch_pupils, e.lunch / 100, e.milk_pupils, e.milk / 100,
-                    e.total / 100]
+        def line(code: str, name: str, waiting: int, e: budget.Estimate | None) -> list[Any]:
+            if e is None:  # as on the screen: not a unit funding nothing
+                return [code, name, waiting, _("Nothing confirmed yet")]
+            return [code, name, waiting, e.lunch_pupils, e.lunch / 100, e.milk_pupils,
+                    e.milk / 100, e.total / 100]
 
-        rows = [line(code, name, e) for code, name, _args, e in context["rows"]]
-        rows.append(line("", _("Total"), context["total"]))
+        rows = [line(r.code, r.name, r.waiting, r.estimate) for r in context["rows"]]
+        rows.append(line("", _("Total"), sum(r.waiting for r in context["rows"]),
+                         context["total"]))
+        if context["waiting"]:
+            rows.append(["", context["waiting"]])
         name = f"budget_{round_.academic_year}-{round_.number}_{scope.code or 'all'}.xlsx"
         return writers.xlsx_response(name, header, rows, sheet=_("Budget estimate"))
 

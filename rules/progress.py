@@ -236,12 +236,17 @@ def _live_by(session: Session, round_id: int, level: str, key: Any, *where: Any
     return found
 
 
+def province_tallies(session: Session, round_id: int) -> dict[str, LaoTally]:
+    """Per province with LAOs its `LaoTally`, in one statement whatever the number of LAOs."""
+    flags = lao_flag_rows(round_id)
+    return {r.province_code: LaoTally(int(r.done or 0), int(r.total or 0), int(r.idle or 0))
+            for r in session.execute(select(flags.c.province_code, *lao_tally_columns(flags))
+                                     .group_by(flags.c.province_code))}
+
+
 def province_rows(session: Session, round_: Round) -> list[dict[str, Any]]:
     """The nation: per province with LAOs, its `LaoTally` and the province's confirmation."""
-    flags = lao_flag_rows(round_.id)
-    counts = {r.province_code: LaoTally(int(r.done or 0), int(r.total or 0), int(r.idle or 0))
-              for r in session.execute(select(flags.c.province_code, *lao_tally_columns(flags))
-                                       .group_by(flags.c.province_code))}
+    counts = province_tallies(session, round_.id)
     live = _live_by(session, round_.id, ConfirmLevel.PROVINCE, "province_code")
     return [{"province": p, "laos": counts[p.code].total, "done": counts[p.code].done,
              "idle": counts[p.code].idle, "confirmation": (live.get(p.code) or [None])[0]}
@@ -249,14 +254,19 @@ def province_rows(session: Session, round_: Round) -> list[dict[str, Any]]:
             if p.code in counts]
 
 
+def province_laos(session: Session, round_id: int, province_code: str) -> list[Any]:
+    """A province's LAOs, each with its `lao_flags`: one statement, as every page reads them."""
+    return session.execute(select(Lao, *lao_flags(round_id))
+                           .where(Lao.province_code == province_code)
+                           .order_by(Lao.code)).all()
+
+
 def lao_rows(session: Session, round_: Round, province_code: str) -> list[dict[str, Any]]:
     """A province's LAOs: which databases apply, which are confirmed (when, by whom), how many
     of their institutions have confirmed and learners recorded, and per database how many units
     below still hold the LAO back (`waiting`, as lao_status counts them). Five queries whatever
     the number of LAOs."""
-    laos = session.execute(select(Lao, *lao_flags(round_.id))
-                              .where(Lao.province_code == province_code)
-                              .order_by(Lao.code)).all()
+    laos = province_laos(session, round_.id, province_code)
     live = _live_by(session, round_.id, ConfirmLevel.LAO, "lao_id",
                     Confirmation.province_code == province_code)
     confirmed = select(Confirmation.institution_id).where(

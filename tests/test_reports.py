@@ -203,7 +203,8 @@ def test_budget_estimate_pages_match_a_hand_calculation(app, confirmed, browser)
     response = browser(confirmed.tree.department).get("/admin/budget/xlsx/")
     rows = list(openpyxl.load_workbook(io.BytesIO(response.get_data())).active
                 .iter_rows(values_only=True))
-    assert rows[-1][-1] == pytest.approx(68110.60)
+    total = next(r for r in rows if r[1] == "รวม")
+    assert total[-1] == pytest.approx(68110.60)
 
 
 def test_an_lao_with_only_secondary_pupils_is_listed_at_zero_on_page_and_workbook(app, tree,
@@ -225,13 +226,14 @@ def test_an_lao_with_only_secondary_pupils_is_listed_at_zero_on_page_and_workboo
     html = page(browser, tree.a.province_user, "/admin/budget/")
     muni = html[html.index(f"<td>{tree.a.muni.code}</td>"):]
     assert re.findall(r'text-right">([^<]*)<', muni[:muni.index("</tr>")]) == [
-        "0", "0.00", "0", "0.00", "0.00"]
+        "1", "0", "0.00", "0", "0.00", "0.00"]  # the LAO has not confirmed its own data
     book = openpyxl.load_workbook(io.BytesIO(
         browser(tree.a.province_user).get("/admin/budget/xlsx/").get_data()))
     rows = list(book.active.iter_rows(min_row=2, values_only=True))
-    assert [r[0] for r in rows] == [tree.a.muni.code, tree.a.sao.code, ""]
-    assert rows[0][2:] == (0, 0, 0, 0, 0)
-    assert rows[1][4] == 1 and rows[2][4] == 1  # the SAO's one P1 pupil gets milk
+    assert [r[0] for r in rows] == [tree.a.muni.code, tree.a.sao.code, "", ""]
+    assert rows[-1][1].startswith("อปท. 2 แห่งยังไม่ยืนยันข้อมูล")  # neither LAO confirmed all
+    assert rows[0][3:] == (0, 0, 0, 0, 0)
+    assert rows[1][5] == 1 and rows[2][5] == 1  # the SAO's one P1 pupil gets milk
 
 
 def test_budget_without_rates_says_so(app, confirmed, browser):
@@ -277,7 +279,7 @@ def test_budget_export_money_cells_read_as_baht_with_separators(app, confirmed, 
     db.session.commit()
     response = browser(confirmed.tree.department).get("/admin/budget/xlsx/")
     sheet = openpyxl.load_workbook(io.BytesIO(response.get_data())).active
-    total = list(sheet.iter_rows())[-1]
+    total = next(row for row in sheet.iter_rows() if row[1].value == "รวม")
     assert total[-1].number_format == "#,##0.00" and total[2].number_format == "#,##0"
 
 
@@ -341,3 +343,106 @@ def test_counts_and_pupils_are_written_with_thousands_separators(app, tree, brow
     assert ">1,234<" in summary and ">1234<" not in summary
     budget = page(browser, tree.a.province_user, "/admin/budget/")
     assert ">1,234<" in budget and ">1234<" not in budget
+
+
+def _budget_table(html: str) -> dict[str, list[str]]:
+    """The cells of each row of the budget table, as text, by the row's code."""
+    body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    cells = {}
+    for row in body.split("</tr>")[:-1]:
+        tds = [re.sub(r"<[^>]+>", "", td).strip()
+               for td in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        cells[tds[0] or tds[1]] = tds[2:]
+    return cells
+
+
+def _budget_book(browser, user) -> list[tuple]:  # noqa: ANN001
+    response = browser(user).get("/admin/budget/xlsx/")
+    assert response.status_code == 200
+    return list(openpyxl.load_workbook(io.BytesIO(response.get_data())).active
+                .iter_rows(values_only=True))
+
+
+LAOS_WAITING = "อปท. %d แห่งยังไม่ยืนยันข้อมูล นักเรียนและเด็กเล็กที่ยังไม่ได้ยืนยันข้อมูลจึงยังไม่รวมอยู่ในประมาณการนี้"
+
+
+def test_the_budget_estimate_says_which_units_have_not_confirmed(app, tree, browser):
+    """It listed only the units with confirmed data: an LAO that had not confirmed was missing
+    from the total with nothing to say so. Province 34: the municipality confirmed (1 pupil),
+    the SAO has not (its CDC and other-affiliation school wait); province 33 confirmed nothing."""
+    round_ = open_round()
+    db.session.add_all([round_, BudgetRate.fy2566(YEAR)])
+    enrol(tree.b.school, "P1", "M")
+    enrol(tree.b.cdc, "A3", "F")
+    db.session.commit()
+    with acting_as(tree.b.school_user):
+        rules.confirm_institution(db.session, round_, tree.b.school)
+    with acting_as(tree.b.muni_user):
+        rules.confirm_lao(db.session, round_, tree.b.muni, "students")
+    db.session.commit()
+
+    national = page(browser, tree.department, "/admin/budget/")
+    assert LAOS_WAITING % 3 in national
+    provinces = _budget_table(national)
+    assert provinces["34"] == ["1", "1", "7,200.00", "1", "1,916.20", "9,116.20"]
+    assert provinces["33"] == ["2", "ยังไม่ได้ยืนยันข้อมูล"]  # not a province funding nothing
+    assert provinces["รวม"][0] == "3"
+
+    html = page(browser, tree.b.province_user, "/admin/budget/")
+    assert LAOS_WAITING % 1 in html
+    laos = _budget_table(html)
+    assert laos[tree.b.muni.code][0] == "0" and laos[tree.b.sao.code] == ["1", "ยังไม่ได้ยืนยันข้อมูล"]
+    book = _budget_book(browser, tree.b.province_user)
+    assert book[0][2] == "อปท. ที่ยังไม่ยืนยัน"
+    assert [r[:4] for r in book[1:3]] == [(tree.b.muni.code, tree.b.muni.name, 0, 1),
+                                          (tree.b.sao.code, tree.b.sao.name, 1,
+                                           "ยังไม่ได้ยืนยันข้อมูล")]
+    assert book[3][1:3] == ("รวม", 1) and book[-1][1] == LAOS_WAITING % 1
+
+    sao = page(browser, tree.b.sao_user, "/admin/budget/")
+    assert "สถานศึกษา 1 แห่งยังไม่ยืนยันข้อมูล" in sao
+    assert _budget_table(sao)[tree.b.cdc.code] == ["1", "ยังไม่ได้ยืนยันข้อมูล"]
+
+    db.session.add(OtherSchoolCount(round=round_, other_school_id=tree.b.other.id, grade="P1",
+                                    boys=2, girls=0))
+    db.session.commit()
+    with acting_as(tree.b.cdc_user):
+        rules.confirm_institution(db.session, round_, tree.b.cdc)
+    with acting_as(tree.b.sao_user):
+        rules.confirm_lao(db.session, round_, tree.b.sao, "children")
+        rules.confirm_lao(db.session, round_, tree.b.sao, "other")
+    db.session.commit()
+    html = page(browser, tree.b.province_user, "/admin/budget/")
+    assert "ยังไม่ยืนยันข้อมูล" not in html and "lec-unconfirmed" not in html
+    assert [row[0] for row in _budget_table(html).values()] == ["0", "0", "0"]
+    book = _budget_book(browser, tree.b.province_user)
+    assert book[-1][1:3] == ("รวม", 0) and [r[2] for r in book[1:]] == [0, 0, 0]
+
+
+def test_the_national_budget_estimate_costs_the_same_statements_with_more_laos(app, tree,
+                                                                              browser):
+    """Saying how many LAOs of each province have not confirmed reads the progress tally once,
+    not once per province or LAO."""
+    from test_dashboard_queries import counted
+
+    from models import Institution, Lao
+
+    round_ = open_round()
+    db.session.add_all([round_, BudgetRate.fy2566(YEAR)])
+    db.session.commit()
+    department = browser(tree.department)
+
+    def statements() -> int:
+        with counted() as seen:
+            assert department.get("/admin/budget/").status_code == 200
+        return len(seen)
+
+    before = statements()
+    for n in range(5):
+        lao = Lao(code=f"0630010{n}", name=f"อบต.เพิ่ม {n}", lao_type=6, province_code="30",
+                  district_code="3001")
+        db.session.add_all([lao, Institution(code=f"303030000{n}", name=f"ร.ร. เพิ่ม {n}",
+                                             kind="school", lao=lao)])
+    db.session.commit()
+    assert "อปท. 9 แห่ง" in department.get("/admin/budget/").get_data(as_text=True)
+    assert statements() == before
