@@ -28,7 +28,8 @@ def test_the_whole_registry_loads_with_its_three_exceptions(app, runner):
     assert len(set(db.session.scalars(select(Lao.province_code)))) == 76
 
     again = runner.invoke(args=["lec", "import-laos", str(REGISTRY)])
-    assert again.exit_code == 0 and "0 LAOs added, 0 updated, 0 code exceptions" in again.output
+    assert again.exit_code == 0
+    assert again.output == "เพิ่ม อปท. 0 แห่ง ปรับปรุง 0 แห่ง บันทึกข้อยกเว้นรหัส 0 รายการ\n"
     assert count_laos() == 7849
     assert db.session.scalar(select(func.count()).select_from(CodeException)) == 3
 
@@ -49,6 +50,7 @@ def test_a_broken_file_names_the_line_and_writes_nothing(app, runner, tmp_path, 
     result = runner.invoke(args=["lec", "import-laos", str(path)])
     assert result.exit_code != 0
     assert expected in result.output
+    assert result.output.endswith("\nError: ข้อมูลไม่ถูกต้อง 1 บรรทัด จึงไม่ได้นำเข้าข้อมูลใด ๆ\n")
     assert count_laos() == 0
 
 
