@@ -213,6 +213,9 @@ def _institution(code: str | None) -> Institution | None:
 def create_user_command(login: str, level: str, unit: str | None, name: str | None,
                         password_stdin: bool) -> None:
     """Create an account; without --password-stdin a one-time password is printed."""
+    if level == Level.DEPARTMENT and unit is not None:
+        _fail(_("A department account belongs to no unit: leave out --unit (it is for "
+                "province, LAO and institution accounts)."))
     user = User(login=login, level=level, name=name)
     if level == Level.PROVINCE:
         user.province_code = unit

@@ -76,6 +76,15 @@ def test_create_user_with_unknown_unit_is_refused(app, runner, tree):
 
 
 
+def test_create_user_refuses_a_unit_for_a_department_account(app, runner, tree):
+    result = runner.invoke(args=["lec", "create-user", "dla.somchai", "--level", "department",
+                                 "--unit", tree.a.sao.code])
+    assert result.exit_code == 1
+    assert result.output == ("Error: บัญชีระดับกรมไม่สังกัดหน่วยงานใด กรุณาไม่ระบุ --unit "
+                             "(ใช้กับบัญชีระดับจังหวัด อปท. และสถานศึกษาเท่านั้น)\n")
+    assert db.session.scalar(select(User).where(User.login == "dla.somchai")) is None
+
+
 def test_the_commands_speak_thai_by_default_and_english_when_asked(app, runner, tree):
     result = runner.invoke(args=["lec", "create-user", "dla.somchai", "--level", "department"])
     assert result.exit_code == 0, result.output
@@ -104,6 +113,10 @@ def test_the_commands_speak_thai_by_default_and_english_when_asked(app, runner, 
                            input="short\n")
     assert result.exit_code == 1
     assert "The new password must be at least" in result.output
+    result = runner.invoke(args=["lec", "--language", "en", "create-user", "dla.somsri",
+                                 "--level", "department", "--unit", "33"])
+    assert result.output == ("Error: A department account belongs to no unit: leave out --unit "
+                             "(it is for province, LAO and institution accounts).\n")
     result = runner.invoke(args=["lec", "risk"], env=english)
     assert result.output == "Error: There is no round yet.\n"
     # Thai again for the next command in the same process.
