@@ -18,6 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
 from huey import Huey, RedisExpireHuey, SqliteHuey
 
 #: Key prefix of the queue in Redis; workers and web servers must use the same one.
@@ -108,7 +109,7 @@ def worker(threads: int, parent: int | None) -> None:
     """Run queued jobs until stopped; start as many as you like, on any machine."""
     queue: Any = huey()
     if queue.immediate:
-        raise click.ClickException("LEC_JOBS_IMMEDIATE is set: jobs run inside the request.")
+        raise click.ClickException(_("LEC_JOBS_IMMEDIATE is set: jobs run inside the request."))
     if parent:
         threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
     # Each job's start, end and failure on stderr, for the service's log.

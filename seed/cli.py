@@ -2,17 +2,21 @@
 
 import sys
 import time
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
 import click
 from flask import current_app
 from flask.cli import AppGroup, ScriptInfo
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from flask_migrate import upgrade
 from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 
+from config import Config
+from i18n import be_date
 from models import Institution, Lao, Level, Province, User, db
 from rules import RuleViolation
 from rules.accounts import by_login, one_time_password
@@ -34,14 +38,29 @@ class _Commands(AppGroup):
         name, command, rest = super().resolve_command(ctx, args)
         if name not in ("init", "worker") and not ctx.resilient_parsing and not any(
                 arg in ctx.help_option_names for arg in rest):
-            with ctx.ensure_object(ScriptInfo).load_app().app_context():
+            with ctx.ensure_object(ScriptInfo).load_app().app_context(), _speaking(ctx):
                 if not inspect(db.engine).has_table(User.__tablename__):
                     _fail(_("The database has no tables yet: run “flask --app app lec init” "
                             "first."))
         return name, command, rest
 
 
-lec = _Commands("lec", help="LEC administration commands.")
+def _speaking(ctx: click.Context) -> AbstractContextManager[Any]:
+    """The commands speak --language's language, else the site's default (Thai)."""
+    language = ctx.params.get("language")
+    return force_locale(language) if language else nullcontext()
+
+
+@click.group("lec", cls=_Commands)
+@click.option("--language", type=click.Choice(Config.LANGUAGES), envvar="LEC_CLI_LANGUAGE",
+              help="Language of the messages (or LEC_CLI_LANGUAGE); Thai by default.")
+@click.pass_context
+def lec(ctx: click.Context, language: str | None) -> None:
+    """LEC administration commands."""
+    if language:  # the subcommand then runs in this app context, in that language
+        if not current_app:
+            ctx.with_resource(ctx.ensure_object(ScriptInfo).load_app().app_context())
+        ctx.with_resource(_speaking(ctx))
 
 
 def _fail(message: str) -> None:
@@ -53,7 +72,7 @@ def init_command() -> None:
     """Create or upgrade the schema and load the geography reference data."""
     upgrade(directory=current_app.extensions["migrate"].directory)
     added = load_geography()
-    click.echo(f"Schema is current; {added} geography rows added.")
+    click.echo(_("Schema is current; %(rows)d geography rows added.", rows=added))
 
 
 @lec.command("import-laos")
@@ -67,9 +86,11 @@ def import_laos_command(file: Path) -> None:
     if report.errors:
         for error in report.errors:
             click.echo(error, err=True)
-        _fail(f"{len(report.errors)} bad lines; nothing was imported.")
-    click.echo(f"{report.added} LAOs added, {report.updated} updated, "
-               f"{report.exceptions} code exceptions recorded.")
+        _fail(ngettext("%(num)d bad line; nothing was imported.",
+                       "%(num)d bad lines; nothing was imported.", len(report.errors)))
+    click.echo(_("%(added)d LAOs added, %(updated)d updated, %(exceptions)d code exceptions "
+                 "recorded.", added=report.added, updated=report.updated,
+                 exceptions=report.exceptions))
 
 
 @lec.command("demo")
@@ -94,14 +115,17 @@ def demo_command(province: str, national: bool, learners: int, registry: Path | 
                                     learners, force)
         except RuleViolation as exc:
             _fail(str(exc))
-        click.echo(f"National set ready in {time.monotonic() - started:.0f} s: {report.laos} "
-                   f"LAOs, {report.institutions} institutions, {report.learners} learners, "
-                   f"{report.accounts} accounts; passwords in {report.passwords}")
+        click.echo(_("National set ready in %(seconds)d s: %(laos)d LAOs, %(institutions)d "
+                     "institutions, %(learners)d learners, %(accounts)d accounts; passwords in "
+                     "%(file)s", seconds=round(time.monotonic() - started), laos=report.laos,
+                     institutions=report.institutions, learners=report.learners,
+                     accounts=report.accounts, file=report.passwords))
         return
     if db.session.get(Province, province) is None:
         _fail(_("There is no province with code %(code)s.", code=province))
     out = build_demo(province, Path(current_app.instance_path))
-    click.echo(f"Demo province {province} ready; accounts and passwords in {out}")
+    click.echo(_("Demo province %(code)s ready; accounts and passwords in %(file)s",
+                 code=province, file=out))
 
 
 @lec.command("risk")
@@ -114,12 +138,13 @@ def risk_command(round_id: int | None) -> None:
     query = select(Round).order_by(Round.academic_year.desc(), Round.number.desc())
     round_ = db.session.get(Round, round_id) if round_id else db.session.scalars(query).first()
     if round_ is None:
-        _fail("No such round.")
+        _fail(_("There is no round with id %(id)s.", id=round_id) if round_id
+              else _("There is no round yet."))
     risk.seed_thresholds(db.session, round_.academic_year)
     risk.compute(db.session, round_)
     quality.compute(db.session, round_)
     db.session.commit()
-    click.echo(f"Risk flags and quality scores of round {round_} computed.")
+    click.echo(_("Risk flags and quality scores of round %(round)s computed.", round=round_))
 
 
 @lec.command("totals")
@@ -131,7 +156,7 @@ def totals_command() -> None:
     for round_id in db.session.scalars(select(Round.id)):
         totals.rebuild(db.session, round_id)
     db.session.commit()
-    click.echo("Province totals rebuilt from the confirmed snapshots.")
+    click.echo(_("Province totals rebuilt from the confirmed snapshots."))
 
 
 @lec.command("load-obec")
@@ -149,10 +174,11 @@ def load_obec_command(file: Path, day: Any) -> None:
         _fail(str(exc))
     count_date = day.date() if day else table.as_of
     if count_date is None:
-        _fail("The file has no 'ข้อมูล ณ วันที่' row: give --date.")
+        _fail(_("The file has no 'ข้อมูล ณ วันที่' row: give --date."))
     rows = load_obec_counts(db.session, table.counts, count_date)
     db.session.commit()
-    click.echo(f"{rows} OBEC grade counts loaded for {count_date}.")
+    click.echo(_("%(rows)d OBEC grade counts loaded for %(date)s.", rows=rows,
+                 date=be_date(count_date)))
 
 
 def _read_password() -> str:
@@ -187,6 +213,9 @@ def _institution(code: str | None) -> Institution | None:
 def create_user_command(login: str, level: str, unit: str | None, name: str | None,
                         password_stdin: bool) -> None:
     """Create an account; without --password-stdin a one-time password is printed."""
+    if level == Level.DEPARTMENT and unit is not None:
+        _fail(_("A department account belongs to no unit: leave out --unit (it is for "
+                "province, LAO and institution accounts)."))
     user = User(login=login, level=level, name=name)
     if level == Level.PROVINCE:
         user.province_code = unit
@@ -209,8 +238,11 @@ def create_user_command(login: str, level: str, unit: str | None, name: str | No
         db.session.commit()
     except (RuleViolation, IntegrityError) as exc:
         db.session.rollback()
-        _fail(str(exc) if isinstance(exc, RuleViolation) else f"The login {login} is taken.")
-    click.echo(f"Created {login}." + ("" if password_stdin else f" One-time password: {password}"))
+        _fail(str(exc) if isinstance(exc, RuleViolation)
+              else _("The login %(login)s is taken.", login=login))
+    click.echo(_("Created %(login)s.", login=login) if password_stdin
+               else _("Created %(login)s. One-time password: %(password)s", login=login,
+                      password=password))
 
 
 @lec.command("set-password")
@@ -219,12 +251,12 @@ def set_password_command(login: str) -> None:
     """Set LOGIN's password from stdin (one line) and end its sessions."""
     user = by_login(db.session, login)
     if user is None:
-        _fail(f"No account {login}.")
+        _fail(_("There is no account %(login)s.", login=login))
     _set_chosen_password(user, _read_password())
     user.must_change_password = False
     user.session_version += 1
     db.session.commit()
-    click.echo(f"Password of {login} set.")
+    click.echo(_("Password of %(login)s set.", login=login))
 
 
 @lec.command("import-learners")

@@ -1,6 +1,7 @@
 """Import DLA's LAO registry (open data set dlads_05_01), all-or-nothing and idempotent."""
 
 import csv
+import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -9,6 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from models import CodeException, District, Lao, LaoType, Province, db
+from rules import RuleViolation
 from rules.codes import lao_code_problems
 
 COLUMNS = ["dla_code", "lao_type", "name_th", "province_code", "province_name_th",
@@ -32,6 +34,8 @@ NAME_PREFIX = {
     "อบต.": "องค์การบริหารส่วนตำบล",
 }
 GRANTOR = "lec import-laos (DLA registry dlads_05_01)"
+#: How a spreadsheet saved as a workbook begins: XLSX (a zip) and the older XLS.
+WORKBOOK_SIGNATURES = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
 
 
 @dataclass
@@ -59,24 +63,43 @@ def _row_problems(row: dict[str, str], provinces: set[str], districts: set[str])
     return problems
 
 
+def read_registry(path: Path) -> list[tuple[int, dict[str, str]]]:
+    """The registry's lines by number; a file that is not the registry at all (empty, a
+    workbook, not UTF-8, other columns) is refused whole, in one sentence, not as a bad line."""
+    data = path.read_bytes()
+    if not data.removeprefix(b"\xef\xbb\xbf").strip():
+        raise RuleViolation(_("The file is empty: it should be DLA's LAO registry, a CSV file "
+                              "whose first line is %(expected)s.", expected=",".join(COLUMNS)))
+    if data.startswith(WORKBOOK_SIGNATURES):
+        raise RuleViolation(_("The file is an Excel workbook, not a CSV file: open it in Excel, "
+                              "save it as \"CSV UTF-8\" and import that file."))
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise RuleViolation(_("The file is not UTF-8 text (line %(line)d): save it from Excel "
+                              "as \"CSV UTF-8\" and import it again.",
+                              line=data[:exc.start].count(b"\n") + 1)) from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        if reader.fieldnames != COLUMNS:
+            raise RuleViolation(_("The file is not DLA's LAO registry: its first line must be "
+                                  "the columns %(expected)s, but it is %(found)s.",
+                                  expected=",".join(COLUMNS),
+                                  found=",".join(reader.fieldnames or [])))
+        return list(enumerate(reader, start=2))
+    except csv.Error:
+        raise RuleViolation(_("The file cannot be read as CSV (line %(line)d): save it from "
+                              "Excel as \"CSV UTF-8\" and import it again.",
+                              line=reader.line_num + 1)) from None
+
+
 def import_laos(path: Path) -> ImportReport:
-    """Read the registry; write nothing unless every line is good."""
+    """Read the registry; write nothing unless every line is good (a file that is not the
+    registry raises RuleViolation before anything is written)."""
     report = ImportReport()
+    rows = read_registry(path)
     provinces = set(db.session.scalars(select(Province.code)))
     districts = set(db.session.scalars(select(District.code)))
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.DictReader(handle)
-            if reader.fieldnames != COLUMNS:
-                report.errors.append(_(
-                    "Line 1: the columns must be %(expected)s, found %(found)s.",
-                    expected=",".join(COLUMNS), found=",".join(reader.fieldnames or []),
-                ))
-                return report
-            rows = [(number, row) for number, row in enumerate(reader, start=2)]
-    except UnicodeDecodeError:
-        report.errors.append(_("The file is not UTF-8 text."))
-        return report
 
     existing = {lao.code: lao for lao in db.session.scalars(select(Lao))}
     waived: dict[str, set[str]] = {}

@@ -17,6 +17,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select, text
 
 import clock
@@ -282,8 +283,8 @@ def build_national(instance_path: Path, registry: Path, learners: int, force: bo
     """Build the national set on the configured database; refuse a database holding learners."""
     if holds_learners():
         if not force:
-            raise RuleViolation(["This database already holds learners; use --force to empty "
-                                 "it and build the national set anyway."])
+            raise RuleViolation(_("This database already holds learners; use --force to empty "
+                                  "it and build the national set anyway."))
         empty_everything()
     load_geography()
     report = import_laos(registry)

@@ -76,6 +76,54 @@ def test_create_user_with_unknown_unit_is_refused(app, runner, tree):
 
 
 
+def test_create_user_refuses_a_unit_for_a_department_account(app, runner, tree):
+    result = runner.invoke(args=["lec", "create-user", "dla.somchai", "--level", "department",
+                                 "--unit", tree.a.sao.code])
+    assert result.exit_code == 1
+    assert result.output == ("Error: บัญชีระดับกรมไม่สังกัดหน่วยงานใด กรุณาไม่ระบุ --unit "
+                             "(ใช้กับบัญชีระดับจังหวัด อปท. และสถานศึกษาเท่านั้น)\n")
+    assert db.session.scalar(select(User).where(User.login == "dla.somchai")) is None
+
+
+def test_the_commands_speak_thai_by_default_and_english_when_asked(app, runner, tree):
+    result = runner.invoke(args=["lec", "create-user", "dla.somchai", "--level", "department"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("สร้างบัญชี dla.somchai แล้ว รหัสผ่านใช้ครั้งเดียว: ")
+    result = runner.invoke(args=["lec", "create-user", "DLA.Somchai", "--level", "department"])
+    assert result.output.startswith("Error: ชื่อผู้ใช้ DLA.Somchai ซ้ำกับบัญชี dla.somchai")
+    result = runner.invoke(args=["lec", "set-password", "nobody"], input="a brand new password\n")
+    assert result.exit_code == 1
+    assert result.output == "Error: ไม่มีบัญชีชื่อผู้ใช้งาน nobody\n"
+    result = runner.invoke(args=["lec", "set-password", "dla.somchai"],
+                           input="a brand new password\n")
+    assert result.output == "ตั้งรหัสผ่านของ dla.somchai แล้ว\n"
+    result = runner.invoke(args=["lec", "totals"])
+    assert result.output == "คำนวณยอดรวมของจังหวัดใหม่จากข้อมูลที่ยืนยันแล้วเรียบร้อยแล้ว\n"
+
+    result = runner.invoke(args=["lec", "--language", "en", "create-user", "dla.somsri",
+                                 "--level", "department"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Created dla.somsri. One-time password: ")
+    english = {"LEC_CLI_LANGUAGE": "en"}
+    result = runner.invoke(args=["lec", "set-password", "nobody"], env=english,
+                           input="a brand new password\n")
+    assert result.output == "Error: There is no account nobody.\n"
+    # The rules' own refusals follow the same language.
+    result = runner.invoke(args=["lec", "set-password", "dla.somsri"], env=english,
+                           input="short\n")
+    assert result.exit_code == 1
+    assert "The new password must be at least" in result.output
+    result = runner.invoke(args=["lec", "--language", "en", "create-user", "dla.somsri",
+                                 "--level", "department", "--unit", "33"])
+    assert result.output == ("Error: A department account belongs to no unit: leave out --unit "
+                             "(it is for province, LAO and institution accounts).\n")
+    result = runner.invoke(args=["lec", "risk"], env=english)
+    assert result.output == "Error: There is no round yet.\n"
+    # Thai again for the next command in the same process.
+    result = runner.invoke(args=["lec", "risk"])
+    assert result.output == "Error: ยังไม่มีครั้งที่เก็บข้อมูล\n"
+
+
 @pytest.fixture
 def piped_stdin(monkeypatch):
     """Standard input as a pipe gives it, line ends untouched: CliRunner's reader turns CR LF
@@ -117,10 +165,23 @@ def test_a_command_before_init_says_to_run_init(tmp_path):
         assert result.exit_code == 1
         assert result.output == ("Error: ฐานข้อมูลยังไม่มีตาราง กรุณาสั่ง "
                                  "“flask --app app lec init” ก่อน\n")
+        result = runner.invoke(args=["lec", "--language", "en", *args])
+        assert result.exit_code == 1
+        assert result.output == ("Error: The database has no tables yet: run “flask --app app "
+                                 "lec init” first.\n")
     assert runner.invoke(args=["lec", "create-user", "--help"]).exit_code == 0
-    assert runner.invoke(args=["lec", "init"]).exit_code == 0
+    result = runner.invoke(args=["lec", "init"])
+    assert result.exit_code == 0
+    assert result.output.endswith("\nโครงสร้างฐานข้อมูลเป็นปัจจุบันแล้ว เพิ่มข้อมูลจังหวัด อำเภอ ตำบล "
+                                  "8441 แถว\n")
     result = runner.invoke(args=["lec", "create-user", "dla.somchai", "--level", "department"])
     assert result.exit_code == 0, result.output
+    assert result.output.startswith("สร้างบัญชี dla.somchai แล้ว")
+    # Outside any app context, as from a shell: the command runs in the language asked for.
+    result = runner.invoke(args=["lec", "--language", "en", "create-user", "dla.somsri",
+                                 "--level", "department"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Created dla.somsri. One-time password: ")
 
 
 def test_demo_of_an_unknown_province_is_refused_in_words(app, runner):

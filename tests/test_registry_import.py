@@ -28,13 +28,13 @@ def test_the_whole_registry_loads_with_its_three_exceptions(app, runner):
     assert len(set(db.session.scalars(select(Lao.province_code)))) == 76
 
     again = runner.invoke(args=["lec", "import-laos", str(REGISTRY)])
-    assert again.exit_code == 0 and "0 LAOs added, 0 updated, 0 code exceptions" in again.output
+    assert again.exit_code == 0
+    assert again.output == "เพิ่ม อปท. 0 แห่ง ปรับปรุง 0 แห่ง บันทึกข้อยกเว้นรหัส 0 รายการ\n"
     assert count_laos() == 7849
     assert db.session.scalar(select(func.count()).select_from(CodeException)) == 3
 
 
 @pytest.mark.parametrize("body,expected", [
-    (HEADER.replace("lao_type", "type"), "บรรทัดที่ 1: คอลัมน์ต้องเป็น"),
     (HEADER + "6330102,อบต.,ทดสอบ,33,ศรีสะเกษ,3301\n", "บรรทัดที่ 2: จำนวนช่องข้อมูลไม่ถูกต้อง"),
     (HEADER + "6330102,อบต.,ก,33,ศรีสะเกษ,3301,เมือง,,,\n633010X,อบต.,ข,33,ศรีสะเกษ,3301,เมือง,,,\n",
      "บรรทัดที่ 3: dla_code ต้องเป็นตัวเลข ๗ หลัก"),
@@ -49,15 +49,53 @@ def test_a_broken_file_names_the_line_and_writes_nothing(app, runner, tmp_path, 
     result = runner.invoke(args=["lec", "import-laos", str(path)])
     assert result.exit_code != 0
     assert expected in result.output
+    assert result.output.endswith("\nError: ข้อมูลไม่ถูกต้อง 1 บรรทัด จึงไม่ได้นำเข้าข้อมูลใด ๆ\n")
     assert count_laos() == 0
 
 
-def test_a_file_that_is_not_utf8_is_refused(app, runner, tmp_path):
+COLUMNS = HEADER.strip()
+RESAVE = "กรุณาบันทึกจาก Excel เป็น \"CSV UTF-8\" แล้วนำเข้าอีกครั้ง"
+
+
+@pytest.mark.parametrize("content,said", [
+    (b"", f"ไฟล์ว่างเปล่า ต้องเป็นไฟล์ทะเบียน อปท. ของ สถ. แบบ CSV ที่บรรทัดแรกเป็น {COLUMNS}"),
+    (b"\xef\xbb\xbf\r\n\r\n", f"ไฟล์ว่างเปล่า ต้องเป็นไฟล์ทะเบียน อปท. ของ สถ. แบบ CSV ที่บรรทัดแรกเป็น "
+                        f"{COLUMNS}"),
+    (b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00\xff\xfe[Content_Types].xml",
+     "ไฟล์นี้เป็นไฟล์ Excel ไม่ใช่ไฟล์ CSV กรุณาเปิดใน Excel บันทึกเป็น \"CSV UTF-8\" "
+     "แล้วนำเข้าไฟล์นั้น"),
+    (HEADER.replace("lao_type", "type").encode(),
+     f"ไฟล์นี้ไม่ใช่ทะเบียน อปท. ของ สถ. บรรทัดแรกต้องเป็นชื่อคอลัมน์ {COLUMNS} แต่พบ "
+     f"{COLUMNS.replace('lao_type', 'type')}"),
+    ("รายชื่อ อปท. จังหวัดศรีสะเกษ\n".encode(),
+     f"ไฟล์นี้ไม่ใช่ทะเบียน อปท. ของ สถ. บรรทัดแรกต้องเป็นชื่อคอลัมน์ {COLUMNS} แต่พบ "
+     "รายชื่อ อปท. จังหวัดศรีสะเกษ"),
+    (HEADER.encode() + "6330102,อบต.,ก,33,ศรีสะเกษ,3301,เมือง,,,\n".encode("cp874"),
+     f"ไฟล์ไม่ใช่ข้อความแบบ UTF-8 (บรรทัดที่ 2) {RESAVE}"),
+    (HEADER.encode() + b"6330102," + b"x" * 200_000 + b"\n",
+     f"อ่านไฟล์เป็น CSV ไม่ได้ (บรรทัดที่ 2) {RESAVE}"),
+])
+def test_a_file_that_is_not_the_registry_is_refused_whole(app, runner, tmp_path, content, said):
+    """Not "1 bad lines": one sentence saying what is wrong with the file, nothing written."""
     path = tmp_path / "laos.csv"
-    path.write_bytes(HEADER.encode() + "6330102,อบต.,ก,33,ศรีสะเกษ,3301,เมือง,,,\n".encode("cp874"))
+    path.write_bytes(content)
     result = runner.invoke(args=["lec", "import-laos", str(path)])
-    assert result.exit_code != 0 and "UTF-8" in result.output
+    assert result.exit_code == 1
+    assert result.output == f"Error: {said}\n"
     assert count_laos() == 0
+
+
+def test_a_file_problem_is_told_in_english_when_asked(app, runner, tmp_path):
+    path = tmp_path / "laos.csv"
+    path.write_text("", encoding="utf-8")
+    result = runner.invoke(args=["lec", "--language", "en", "import-laos", str(path)])
+    assert result.exit_code == 1
+    assert result.output == ("Error: The file is empty: it should be DLA's LAO registry, a CSV "
+                             f"file whose first line is {COLUMNS}.\n")
+    path.write_text(HEADER + "633010X,อบต.,ก,33,ศรีสะเกษ,3301,เมือง,,,\n", encoding="utf-8")
+    result = runner.invoke(args=["lec", "--language", "en", "import-laos", str(path)])
+    assert result.output == ("Line 2: dla_code must be 7 digits\n"
+                             "Error: 1 bad line; nothing was imported.\n")
 
 
 def test_each_lao_is_named_in_full_by_its_kind(app, runner):

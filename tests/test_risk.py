@@ -395,7 +395,8 @@ def test_an_obec_table_flags_the_one_school_whose_counts_differ(clean, tmp_path,
     path.write_bytes("\n".join(lines).encode("cp874"))
     result = runner.invoke(args=["lec", "load-obec", str(path)])
     assert result.exit_code == 0, result.output
-    assert "3 OBEC grade counts loaded for 2026-06-10" in result.output
+    assert result.output == ("นำเข้าจำนวนนักเรียนรายชั้นของ สพฐ. 3 รายการ ณ วันที่ 10 มิ.ย. 2569 "
+                             "เรียบร้อยแล้ว\n")
     rows = risk.find(db.session, clean.round, "obec_mismatch")
     assert {row["other_school_id"] for row, _ in rows} == {b.other.id}
     reasons = sorted(reason for _, reason in rows)
