@@ -161,7 +161,7 @@ def test_a_login_is_one_word_found_in_any_case(app, tree, browser):
     b = browser(tree.department)
     page = b.post("/admin/user/new/", {"login": "dla sp", "level": "department",
                                        "new_password": "a-long-password-1", "active": "y"})
-    assert "ชื่อผู้ใช้ต้องเป็นคำเดียว ไม่มีเว้นวรรค" in page.get_data(as_text=True)
+    assert "ชื่อผู้ใช้งานต้องเป็นคำเดียว ไม่มีเว้นวรรค" in page.get_data(as_text=True)
     b.post("/admin/user/new/", {"login": "  dla.somchai ", "level": "department",
                                 "new_password": "a-long-password-1", "active": "y"})
     created = db.session.scalar(select(User).where(User.login == "dla.somchai"))

@@ -90,7 +90,7 @@ def test_the_commands_speak_thai_by_default_and_english_when_asked(app, runner, 
     assert result.exit_code == 0, result.output
     assert result.output.startswith("สร้างบัญชี dla.somchai แล้ว รหัสผ่านใช้ครั้งเดียว: ")
     result = runner.invoke(args=["lec", "create-user", "DLA.Somchai", "--level", "department"])
-    assert result.output.startswith("Error: ชื่อผู้ใช้ DLA.Somchai ซ้ำกับบัญชี dla.somchai")
+    assert result.output.startswith("Error: ชื่อผู้ใช้งาน DLA.Somchai ซ้ำกับบัญชี dla.somchai")
     result = runner.invoke(args=["lec", "set-password", "nobody"], input="a brand new password\n")
     assert result.exit_code == 1
     assert result.output == "Error: ไม่มีบัญชีชื่อผู้ใช้งาน nobody\n"
