@@ -24,7 +24,7 @@ from sqlalchemy import select
 from i18n import be_date
 from models import AuditEntry, Institution, Lao, Round, db
 from models.accounts import LEVEL_LABELS
-from models.admission import APPLICATION_STATUS_LABELS
+from models.admission import APPLICATION_STATUS_LABELS, TRACKING_ALPHABET, TRACKING_LENGTH
 from models.jobs import STATUS_LABELS as JOB_STATUS_LABELS
 from models.jobs import title_in_language
 from models.organisations import (
@@ -163,8 +163,10 @@ RECORD_VALUE_LABELS: dict[str, dict[str, dict[Any, Any]]] = {
     "RiskThreshold": {"setting": SETTING_LABELS},
     "Building": {"condition": BUILDING_CONDITION_LABELS},
 }
-#: Fields that mean nothing to a reader (internal settings, server paths): not shown.
-HIDDEN = {"id", "Job.params", "Job.title_values", "Job.result_path", "Job.language"}
+#: Fields that mean nothing to a reader (internal settings, server paths), or that only the
+#: parent may hold (an application's tracking code, logged whole before): not shown.
+HIDDEN = {"id", "Job.params", "Job.title_values", "Job.result_path", "Job.language",
+          "Application.tracking_code"}
 #: Events about a job log its kind and number among their details.
 ACTION_RECORDS = {"job_submit": "Job", "job_rerun": "Job", "job_download": "Job"}
 
@@ -177,9 +179,13 @@ TARGET_SHAPES: dict[str, re.Pattern[str]] = {
     "CodeException": re.compile(r".* \((?P<rule>\w+)\)", re.S),
     "RiskThreshold": re.compile(r"\d+ (?P<setting>\S+)"),
 }
-#: What older entries logged for a part their record did not hold (an enrolment made by a
-#: rollover named its learner "None"): left out when shown.
-TARGET_NOTHING: dict[str, re.Pattern[str]] = {"Enrolment": re.compile(r" None$")}
+#: What older entries logged that is not shown: a part their record did not hold (an
+#: enrolment made by a rollover named its learner "None"), or an application's tracking code,
+#: which named it before its child; the code is the parent's only key to its status page.
+TARGET_NOTHING: dict[str, re.Pattern[str]] = {
+    "Enrolment": re.compile(r" None$"),
+    "Application": re.compile(rf"^[{TRACKING_ALPHABET}]{{{TRACKING_LENGTH}}} "),
+}
 #: Events name what they concern as "kind:key": a confirmation by its number in the system,
 #: an institution or its learner file by the institution's code.
 TARGET_KINDS = {"confirmation": (RECORD_NAMES["Confirmation"], "#"),

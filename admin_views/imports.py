@@ -22,7 +22,7 @@ from rules import RuleViolation
 from rules.enrolment import current_academic_year
 from rules.identity import mask_national_id
 from rules.locks import write_problems
-from rules.permissions import may_reveal_id, own_institution_id
+from rules.permissions import may_reveal_id, may_see_contacts, own_institution_id
 from rules.scope import subtree
 from rules.windows import intake_year_problem
 from spreadsheets import learner_import as importer
@@ -71,16 +71,22 @@ def problems_found(result: importer.Result) -> str:
 
 
 def _result(job: Job) -> importer.Result:
-    """The job's outcome as the current user may read it: the learners missing from the file
-    keep their whole IDs for the institution's own staff only, as in every list; above it
-    (an LAO's upload, or the institution's job opened from above) they are masked."""
+    """The job's outcome as the current user may read it: the learners missing from the file,
+    and the values its problems quote back (a guardian's phone, a national ID), stay whole for
+    the institution's own staff only, as in every list; above it (an LAO's upload, or the
+    institution's job opened from above) they are masked, on the page and in the report."""
     path = jobs.result_path(job)
     if path is None:
         abort(404)
     result = importer.Result.from_json(path.read_text(encoding="utf-8"))
-    if not may_reveal_id(current_user):
+    ids, contacts = may_reveal_id(current_user), may_see_contacts(current_user)
+    if not ids:
         result.missing = [f"{mask_national_id(national_id)}{space}{name}" for national_id, space,
                           name in (entry.partition(" ") for entry in result.missing)]
+    if not (ids and contacts):
+        result.problems, result.skipped, result.warnings = (
+            [p.shown(ids, contacts) for p in problems]
+            for problems in (result.problems, result.skipped, result.warnings))
     return result
 
 

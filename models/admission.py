@@ -95,4 +95,7 @@ class Application(db.Model):
         return f"{self.title}{self.first_name} {self.last_name}"
 
     def __str__(self) -> str:
-        return f"{self.tracking_code} {self.child_name}"
+        # The audit log keeps this text, and the LAO and province read it: the tracking code,
+        # the parent's only key to the status page, stays out; the entry's record number
+        # says which application it is.
+        return self.child_name

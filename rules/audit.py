@@ -23,7 +23,9 @@ from .identity import mask_ids_in, mask_national_id
 
 #: Tables whose writes are bookkeeping, not business records.
 UNAUDITED = {AuditEntry, ThrottleHit}
-SECRET_FIELDS = frozenset({"password_hash"})
+#: Kept as *** in the log: a password's hash, and an application's tracking code, the
+#: parent's only key to its status page (admin_views.audit_words hides older ones).
+SECRET_FIELDS = frozenset({"password_hash", "tracking_code"})
 
 
 def _plain(key: str, value: Any) -> Any:

@@ -160,7 +160,8 @@ def plan(session: Session, rows: list[tuple[int, dict[str, Any]]], institution: 
         found.problems += [Problem(line, titles["national_id"], p) for p in refused]
         keyed += [(k, p) for k in ADDRESS_CODES
                   if (p := subdistrict_problem(k, values.get(k), unknown))]
-        found.problems += [Problem(line, titles[k], p) for k, p in dict.fromkeys(keyed)]
+        found.problems += [Problem.of(line, titles[k], k, p, values.get(k))
+                           for k, p in dict.fromkeys(keyed)]
         if keyed or refused:
             continue
         _plan_row(found, values, learner, existing, enrolment, institution, year)

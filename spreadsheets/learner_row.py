@@ -2,7 +2,7 @@
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -18,7 +18,10 @@ from models.people import (
     EnrolmentStatus,
 )
 from rules.identity import (
+    CONTACT_FIELDS,
     TITLE_GENDERS,
+    mask_contact,
+    mask_ids_in,
     measure_problem,
     national_id_problems,
     normalise_national_id,
@@ -42,6 +45,28 @@ class Problem:
     line: int | None
     column: str
     reason: str
+    #: The field the column holds, and the family's contact the reason quotes, if it quotes
+    #: one (rules.identity.CONTACT_FIELDS): kept apart, so a page masks it when it shows it.
+    key: str = ""
+    value: str = ""
+
+    @classmethod
+    def of(cls, line: int | None, column: str, key: str, reason: str, value: Any) -> "Problem":
+        """A problem with a field's value: a contact the reason quotes is kept beside it."""
+        text = str(value or "").strip()
+        quoted = text if key in CONTACT_FIELDS and text and text in reason else ""
+        return cls(line, column, reason, key, quoted)
+
+    def shown(self, reveal_ids: bool, reveal_contacts: bool) -> "Problem":
+        """The problem as a user may read it: above the institution a quoted contact and any
+        national ID are masked, as the learner pages mask them; the institution that must
+        correct its file reads them whole."""
+        reason = self.reason
+        if self.value and not reveal_contacts:
+            reason = reason.replace(self.value, mask_contact(self.key, self.value))
+        if not reveal_ids:
+            reason = mask_ids_in(reason)
+        return replace(self, reason=reason, value=self.value if reveal_contacts else "")
 
 
 def _choices(labels: dict[Any, Any], extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -86,8 +111,8 @@ class RowReader:
         parts: dict[str, Any] = {}
         problems: list[Problem] = []
 
-        def refuse(key: str, reason: str) -> None:
-            problems.append(Problem(line, self.titles.get(key, key), reason))
+        def refuse(key: str, reason: str, value: Any = None) -> None:
+            problems.append(Problem.of(line, self.titles.get(key, key), key, reason, value))
 
         for index, key in self.layout.fields.items():
             raw = row[index] if index < len(row) else None
@@ -105,7 +130,7 @@ class RowReader:
             try:
                 values[key] = self._value(key, raw, _unquote(shown))
             except ValueError as exc:
-                refuse(key, str(exc))
+                refuse(key, str(exc), shown)
         _join_parts(values, parts)
         if not values.get("gender") and values.get("title"):
             values["gender"] = TITLE_GENDERS.get(values["title"])

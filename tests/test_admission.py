@@ -10,7 +10,7 @@ from markupsafe import escape
 from sqlalchemy import func, select
 
 import clock
-from models import Application, Enrolment, Learner, db
+from models import Application, AuditEntry, Enrolment, Learner, db
 from rules import RuleViolation
 from rules.contacts import email_problem, phone_problem
 from rules.identity import check_digit
@@ -470,3 +470,37 @@ def test_the_parents_contact_shows_whole_only_to_the_institution_deciding(client
         assert "น…" in details and "s…" in details
     log = browser(tree.department).get("/admin/audit/?search=").get_data(as_text=True)
     assert "xxx-xxx-xx78" in log and not any(value in log for value in contact.values())
+
+
+def test_the_log_names_a_decided_application_without_its_tracking_code(client, tree,
+                                                                        browser) -> None:
+    """The tracking code is the parent's only key to the status page; the LAO, province and
+    department who read the log learn which application an institution accepted or refused
+    by its record number and child, never by the code, in entries logged before too."""
+    open_for_applications(tree.a.school)
+    submit(client, tree.a.school, child())
+    submit(client, tree.a.school, child(national_id=national_id("110170012346"),
+                                        first_name="มะปราง"))
+    accepted, refused = db.session.scalars(select(Application).order_by(Application.id)).all()
+    codes = (accepted.tracking_code, refused.tracking_code)
+    staff = browser(tree.a.school_user)
+    assert staff.post(f"/admin/application/accept/{accepted.id}").status_code == 302
+    assert staff.post(f"/admin/application/reject/{refused.id}",
+                      data={"reason": "ชั้น ป.1 เต็มแล้ว"}).status_code == 302
+    logged = db.session.scalars(select(AuditEntry).where(AuditEntry.model == "Application"))
+    assert all(code not in f"{e.target} {e.changes}" for e in logged for code in codes)
+    # As the log named an application before: by its code, with the code among the values.
+    db.session.add(AuditEntry(
+        action="update", actor_login=tree.a.school_user.login, province_code="33",
+        lao_id=tree.a.school.lao_id, institution_id=tree.a.school.id, model="Application",
+        object_id=str(accepted.id), target=f"{codes[0]} เด็กหญิงมะลิ ใจดี",
+        changes={"tracking_code": [codes[0], codes[0]], "status": ["submitted", "accepted"]}))
+    db.session.commit()
+    for user in (tree.a.muni_user, tree.a.province_user, tree.department):
+        b = browser(user)
+        for page in ("/admin/audit/?flt0_model=Application", "/admin/audit/export/csv/"):
+            text = b.get(page).get_data(as_text=True)
+            assert "เด็กหญิงมะลิ ใจดี" in text and "เด็กหญิงมะปราง ใจดี" in text, page
+            assert "รับเข้าเรียนแล้ว" in text and "ไม่รับสมัคร" in text, page
+            assert "ชั้น ป.1 เต็มแล้ว" in text and tree.a.school_user.login in text, page
+            assert not any(code in text for code in codes), (user.login, page)

@@ -4,11 +4,11 @@ import io
 
 from openpyxl import load_workbook
 from sqlalchemy import select
-from test_import_learners import YEAR, csv_bytes, row, upload
+from test_import_learners import HEADER, YEAR, csv_bytes, row, upload
 
 from models import AuditEntry, Enrolment, Learner, db
 from models.jobs import Job
-from rules.identity import check_digit, mask_national_id
+from rules.identity import check_digit, mask_contact, mask_national_id
 
 FIRST12 = "110370012345"
 NATIONAL_ID = FIRST12 + str(check_digit(FIRST12))
@@ -76,6 +76,38 @@ def test_the_import_preview_masks_the_learners_missing_from_the_file_above_the_i
     for user in (tree.a.muni_user, tree.a.province_user):
         text = browser(user).get(f"/admin/import/job/{check.id}/").get_data(as_text=True)
         assert masked in text and NATIONAL_ID not in text
+
+
+def _problems(b, job: Job) -> list[str]:
+    """The import job's page and its problem report, as CSV and as XLSX, as `b` reads them."""
+    page = b.get(f"/admin/import/job/{job.id}/").get_data(as_text=True)
+    report = f"/admin/import/job/{job.id}/report/"
+    csv_text = b.get(report + "csv/").get_data().decode("utf-8-sig")
+    sheet = load_workbook(io.BytesIO(b.get(report + "xlsx/").get_data())).active
+    return [page, csv_text, " ".join(str(c) for r in sheet.iter_rows(values_only=True)
+                                     for c in r)]
+
+
+def test_an_import_problem_quotes_the_familys_phone_and_the_id_masked_above_the_institution(
+        app, tree, browser):
+    """A refused file's problems quote the bad values back for the institution to correct;
+    the LAO and province who open its check read a guardian's phone and a national ID there
+    masked, on the page and in the problem report, as on the learner's page."""
+    bad_id = FIRST12 + str((check_digit(FIRST12) + 1) % 10)  # fails the check digit
+    phone = "0812-3456"  # too few digits to call
+    header = [*HEADER, "โทรศัพท์ผู้ปกครอง"]
+    data = csv_bytes([[*row(1, id=bad_id), "081 234 5678"], [*row(2), phone]], header=header)
+    own = browser(tree.a.school_user)
+    assert upload(own, data).status_code == 422
+    check = db.session.scalars(select(Job).order_by(Job.id.desc())).first()
+    for text in _problems(own, check):
+        assert bad_id in text and f"{phone} ไม่ใช่หมายเลขโทรศัพท์" in text
+    masked = (mask_national_id(bad_id), f"{mask_contact('guardian_phone', phone)} ไม่ใช่")
+    for user in (tree.a.muni_user, tree.a.province_user, tree.department):
+        for text in _problems(browser(user), check):
+            assert "ไม่ใช่เลขประจำตัวประชาชนที่ถูกต้อง" in text, user.login
+            assert all(m in text for m in masked), user.login
+            assert bad_id not in text and phone not in text, user.login
 
 
 def test_the_audit_log_keeps_no_whole_id_from_an_address(app, tree, browser):
