@@ -38,7 +38,13 @@ from .enrol import GRADE_HELP, ID_HELP, EnrolByIdMixin
 from .list_rows import PageFormatter
 from .removal import RemovalMixin
 from .rollover import RolloverMixin
-from .search import SORT_FOUND, enrolment_condition, found_by_keys, learner_condition
+from .search import (
+    SORT_FOUND,
+    counted_from_learners,
+    enrolment_condition,
+    found_by_keys,
+    learner_condition,
+)
 
 
 def _ids_on_page(view: Any, name: str) -> Callable[[Enrolment], Markup]:
@@ -102,6 +108,15 @@ class EnrolmentView(EnrolByIdMixin, RemovalMixin, RolloverMixin, ScopedModelView
 
     def search_condition(self, term: str) -> Any:
         return enrolment_condition(term, wide=spans_many_laos(current_user))
+
+    def count_statement(self, keys: Any, most: int, search: Any, filters: Any) -> Any:
+        """Across the country, the rows of a name search too common to pass by key are counted
+        from the learners found (search.py); a subtree's own, or a filter's, lead otherwise."""
+        if search and not filters and whole_country(current_user):
+            counted = counted_from_learners(search, self.get_query(), most)
+            if counted is not None:
+                return counted
+        return super().count_statement(keys, most, search, filters)
 
     def _apply_sorting(self, query: Any, joins: dict, sort_column: Any, sort_desc: bool
                        ) -> tuple[Any, dict]:

@@ -10,6 +10,7 @@ from flask import g, has_request_context
 from sqlalchemy import (
     ColumnElement,
     Integer,
+    Select,
     Text,
     any_,
     bindparam,
@@ -18,8 +19,10 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    true,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Query
 
 from models import Enrolment, Learner, db
 from rules.identity import normalise_national_id
@@ -67,6 +70,27 @@ def enrolment_condition(term: str, wide: bool) -> ColumnElement[bool]:
     if by_keys is not None:
         return by_keys
     return Enrolment.learner_id.in_(select(Learner.id).where(condition))
+
+
+def counted_from_learners(search: str, enrolments: Query, most: int) -> Select | None:
+    """The statement counting up to `most` of `enrolments` whose learners `search` finds,
+    led by those learners, when its words found too many to pass by key; else None.
+
+    Led by the enrolments, PostgreSQL read the country's in the hope of meeting the learners
+    soon and looked each one's learner up (224,000 look-ups to count 10,000 for 'สม': 770 ms
+    under load). From the learners the name indexes find, each one's enrolments are read by
+    their index until `most` are met (150 ms), whatever the statistics say: a LATERAL subquery
+    with OFFSET 0 can only be a loop over the learners. The subtree and filters stay in
+    `enrolments`, so nothing outside them is counted."""
+    words = search.split()
+    if not words or found_by_keys() or db.session.get_bind().dialect.name != "postgresql":
+        return None
+    found = select(Learner.id).where(*map(learner_condition, words)).subquery("found")
+    theirs = (enrolments.enable_eagerloads(False).with_entities(Enrolment.id)
+              .filter(Enrolment.learner_id == found.c.id).order_by(None).offset(0)
+              .subquery("theirs").lateral())
+    counted = select(theirs.c.id).select_from(found).join(theirs, true()).limit(most)
+    return select(func.count()).select_from(counted.subquery())
 
 
 def found_by_keys() -> bool:

@@ -9,6 +9,7 @@ import clock
 from admin_views import base, search
 from admin_views.search import learner_condition
 from models import Enrolment, Learner, db
+from models.people import CDC_GRADES
 from rules.enrolment import current_academic_year
 from rules.identity import check_digit
 
@@ -20,7 +21,7 @@ def nid(n: int) -> str:
     return first12 + str(check_digit(first12))
 
 
-def fill(institution, count: int, start: int = 0) -> list[str]:  # noqa: ANN001
+def fill(institution, count: int, start: int = 0, grade: str = "P1") -> list[str]:  # noqa: ANN001
     """`count` learners in one grade and one classroom, so only the id tells them apart."""
     year = current_academic_year(db.session)
     ids = []
@@ -29,7 +30,7 @@ def fill(institution, count: int, start: int = 0) -> list[str]:  # noqa: ANN001
         learner = Learner(national_id=nid(n), first_name=first, last_name=last, gender="M",
                           title="เด็กชาย")
         db.session.add(Enrolment(learner=learner, institution=institution, academic_year=year,
-                                 grade="P1", classroom="1", enrolled_on=clock.today()))
+                                 grade=grade, classroom="1", enrolled_on=clock.today()))
         ids.append(learner.national_id)
     db.session.commit()
     return ids
@@ -109,12 +110,8 @@ def test_a_name_many_learners_share_lists_the_same_rows(tree, browser, monkeypat
     assert len(by_keys) == len(in_school) == 6 and by_subquery == by_keys
 
 
-@pytest.mark.postgresql_only
-def test_a_province_search_hands_postgresql_its_keys_as_one_constant(tree, browser) -> None:  # noqa: ANN001
-    """A constant array is hashed once; a cast the planner cannot fold was parsed again and
-    searched key by key for every enrolment of the province (0.7 s in a small one)."""
-    fill(tree.a.school, 12)
-    province = browser(tree.a.province_user)
+def page_and_statements(client, path: str) -> tuple[str, list[tuple[str, dict]]]:  # noqa: ANN001
+    """The page at `path`, and the SQL statements (with their parameters) it ran."""
     sent: list[tuple[str, dict]] = []
 
     def record(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
@@ -122,9 +119,17 @@ def test_a_province_search_hands_postgresql_its_keys_as_one_constant(tree, brows
 
     event.listen(db.engine, "before_cursor_execute", record)
     try:
-        page = province.get("/admin/student/?search=ใจ").get_data(as_text=True)
+        return client.get(path).get_data(as_text=True), sent
     finally:
         event.remove(db.engine, "before_cursor_execute", record)
+
+
+@pytest.mark.postgresql_only
+def test_a_province_search_hands_postgresql_its_keys_as_one_constant(tree, browser) -> None:  # noqa: ANN001
+    """A constant array is hashed once; a cast the planner cannot fold was parsed again and
+    searched key by key for every enrolment of the province (0.7 s in a small one)."""
+    fill(tree.a.school, 12)
+    page, sent = page_and_statements(browser(tree.a.province_user), "/admin/student/?search=ใจ")
     body = page.split("</thead>", 1)[-1].split("</table>")[0]
     assert len(re.findall(r"<tr.*?</tr>", body, re.S)) == 6
     listing = [(s, p) for s, p in sent if "learner_keys" in s and s.startswith("SELECT enrol")]
@@ -145,6 +150,51 @@ def test_a_name_search_is_planned_for_its_own_words_however_often_it_runs(tree) 
         "SELECT sum(generic_plans), sum(custom_plans) FROM pg_prepared_statements "
         "WHERE statement LIKE '%lower(learner.last_name) LIKE%'")).one()
     assert plans == (0, 7)  # prepared at the fifth run, then planned anew each time
+
+
+def listed_count(page: str) -> tuple[int, bool]:
+    """The count on the list's tab, and whether the page says the list was capped."""
+    count = re.search(r'nav-link active">[^<]*?\((\d+)\)', page)
+    return int(count.group(1)) if count else 0, "มากกว่า" in page or "More than" in page
+
+
+def test_a_wide_name_search_counts_its_rows_inside_the_subtree(tree, browser, monkeypatch) -> None:  # noqa: ANN001
+    """Above KEYS_FIRST the whole country's count is led by the learners found (search.py): it
+    counts the students of every province the words find, no centre's children, and says when
+    it stops at the cap; a province counts only its own."""
+    fill(tree.a.school, 12)  # สมชาย ใจดี and สมหญิง ใจงาม: 6 are สม, 3 of them สมหญิง
+    fill(tree.b.school, 8, start=100)  # 4 สม, 2 สมหญิง
+    fill(tree.a.cdc, 4, start=200, grade=CDC_GRADES[0])  # 2 สม, children: not students
+    monkeypatch.setattr(search, "KEYS_FIRST", {"postgresql": 2, "sqlite": 2})
+    department, province = browser(tree.department), browser(tree.a.province_user)
+
+    def counted(who, path: str) -> tuple[int, bool]:  # noqa: ANN001
+        return listed_count(who.get(path).get_data(as_text=True))
+
+    assert counted(department, "/admin/student/?search=สม") == (10, False)
+    assert counted(department, "/admin/student/?search=สมห ใจ") == (5, False)
+    assert counted(department, "/admin/child/?search=สม") == (2, False)
+    assert counted(province, "/admin/student/?search=สม") == (6, False)
+    assert counted(browser(tree.b.province_user), "/admin/student/?search=สม") == (4, False)
+    monkeypatch.setattr(base, "COUNT_CAP", 7)
+    assert counted(department, "/admin/student/?search=สม") == (7, True)
+    assert counted(province, "/admin/student/?search=สม") == (6, False)
+
+
+@pytest.mark.postgresql_only
+def test_a_national_name_search_is_counted_from_its_learners(tree, browser, monkeypatch) -> None:  # noqa: ANN001
+    """Led by the enrolments, the count read the country's enrolments and looked up each one's
+    learner (224,000 look-ups for 'สม' nationally); from the learners, it stops at the cap."""
+    fill(tree.a.school, 12)
+    monkeypatch.setattr(search, "KEYS_FIRST", {"postgresql": 2, "sqlite": 2})
+    page, sent = page_and_statements(browser(tree.department), "/admin/student/?search=สม")
+    assert listed_count(page) == (6, False)
+    ((statement, parameters),) = [(s, p) for s, p in sent if s.startswith("SELECT count(*)")
+                                  and "array_to_string" not in s]
+    plan = [line.strip() for line in db.session.connection().exec_driver_sql(
+        "EXPLAIN " + statement, parameters).scalars()]
+    scans = [line for line in plan if " on " in line and "Scan" in line]
+    assert "on learner" in scans[0] and not any("on learner" in s for s in scans[1:]), plan
 
 
 def test_search_stays_in_scope(tree, browser) -> None:  # noqa: ANN001
