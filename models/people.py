@@ -2,6 +2,7 @@
 
 import enum
 from datetime import date, datetime
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
@@ -18,6 +19,7 @@ from sqlalchemy import (
     UniqueConstraint,
     desc,
     func,
+    literal_column,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -99,6 +101,14 @@ REMOVAL_REASON_LABELS = {
 }
 
 
+def normalised_phone(column: Any) -> Any:
+    """A phone without its spaces and dashes, as the risk rules compare them. The constants are
+    written out, not bound, so that the query's expression is the index's (both databases find
+    the index only for the very same expression)."""
+    space, dash, nothing = (literal_column(f"'{c}'") for c in (" ", "-", ""))
+    return func.replace(func.replace(column, space, nothing), dash, nothing)
+
+
 class Learner(db.Model):
     """A child as the civil registry knows them; their schooling lives in `Enrolment`."""
 
@@ -111,6 +121,10 @@ class Learner(db.Model):
               postgresql_ops={"first": "text_pattern_ops"}),
         Index("ix_learner_last_name_prefix", func.lower(text("last_name")).label("last"),
               postgresql_ops={"last": "text_pattern_ops"}),
+        # A recompute of some institutions' risk flags looks up, nationally, only the names with
+        # birth dates and the guardian phones their learners have (rules/risk/learner_checks.py).
+        Index("ix_learner_name_birth_date", "last_name", "first_name", "birth_date"),
+        Index("ix_learner_normalised_phone", normalised_phone(text("guardian_phone"))),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -5,7 +5,7 @@ from itertools import count
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 import clock
 from models import (
@@ -498,3 +498,90 @@ def test_the_risk_page_introduces_its_rows_in_plain_thai(clean, browser) -> None
     assert ("แต่ละแถวคือข้อมูลหรือหน่วยงานที่ระบบตรวจพบว่าผิดปกติ "
             "ซึ่งอาจถูกต้องก็ได้ แต่ต้องตรวจสอบให้แน่ใจก่อนยืนยันข้อมูล") in page
     assert "การตรวจพบว่า" not in page
+
+
+def flags_at(round_: Round, institution: Institution) -> set[tuple]:
+    """An institution's stored learner flags, as its page lists them."""
+    return set(db.session.execute(select(
+        RiskFlag.rule, RiskFlag.enrolment_id, RiskFlag.learner_id, RiskFlag.province_code,
+        RiskFlag.lao_id, RiskFlag.measure, RiskFlag.expected, RiskFlag.detail).where(
+        RiskFlag.round_id == round_.id, RiskFlag.institution_id == institution.id)).all())
+
+
+def plant_duplicates(clean: SimpleNamespace) -> SimpleNamespace:
+    """One child at two schools of two provinces, one twice at one school, one guardian phone
+    behind learners of both schools (written two ways) and one behind one school's only."""
+    a, b = clean.tree.a, clean.tree.b
+    born = date(2018, 3, 3)
+    across = [learner(school, "P2", first_name="สมหญิง", last_name="ซ้ำชื่อ", birth_date=born)
+              for school in (a.school, b.school)]
+    at_b = [learner(b.school, "P2", first_name="สมชาย", last_name="ซ้ำที่บี", birth_date=born)
+            for _ in range(2)]
+    # Not the same person: left the school, or no birth date to compare.
+    learner(a.cdc, "A3", first_name="สมชาย", last_name="ซ้ำที่บี", birth_date=born
+            ).status = "withdrawn"
+    for school in (a.school, b.school):
+        learner(school, "P2", first_name="ไม่ทราบ", last_name="วันเกิด", birth_date=None)
+    phone = ([learner(a.school, "P2", guardian_phone="081-111 2222") for _ in range(3)]
+             + [learner(b.school, "P2", guardian_phone="0811112222") for _ in range(2)])
+    phone_b = [learner(b.school, "P2", guardian_phone="082 222 2222") for _ in range(5)]
+    for _ in range(4):
+        learner(a.school, "P2", guardian_phone="0833333333")
+    db.session.commit()
+    return SimpleNamespace(across=across, at_b=at_b, phone=phone, phone_b=phone_b)
+
+
+def test_recomputing_one_institution_finds_what_the_national_run_finds_there(clean
+                                                                             ) -> None:  # noqa: ANN001
+    a, b = clean.tree.a, clean.tree.b
+    planted = plant_duplicates(clean)
+    stored(clean.round, "same_person")
+    national = {school: flags_at(clean.round, school) for school in (a.school, b.school)}
+    assert {f[1] for f in national[a.school] if f[0] == "same_person"} == {
+        planted.across[0].id}
+    assert {f[1] for f in national[b.school] if f[0] == "same_person"} == {
+        planted.across[1].id, *(e.id for e in planted.at_b)}
+    assert {f[1] for f in national[a.school] if f[0] == "shared_phone"} == {
+        e.id for e in planted.phone[:3]}
+    assert {f[1] for f in national[b.school] if f[0] == "shared_phone"} == {
+        e.id for e in planted.phone[3:] + planted.phone_b}
+    for school in (a.school, b.school):  # whichever of the two re-imports
+        db.session.execute(RiskFlag.__table__.delete())
+        stored(clean.round, "same_person", [school.id])
+        assert flags_at(clean.round, school) == national[school], school.name
+        other = b.school if school is a.school else a.school
+        assert flags_at(clean.round, other) == set()
+
+
+def read_plans(query: object) -> list[str]:
+    """How SQLite reads `query`, as the app sends it (the same SQL, the same parameters)."""
+    connection = db.session.connection()
+
+    def explain(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001, ANN202
+        return "EXPLAIN QUERY PLAN " + statement, parameters
+
+    event.listen(connection, "before_cursor_execute", explain, retval=True)
+    try:
+        return [row[3] for row in connection.execute(query).all()]
+    finally:
+        event.remove(connection, "before_cursor_execute", explain)
+
+
+@pytest.mark.parametrize("key", ["same_person", "shared_phone"])
+def test_recomputing_one_institution_looks_its_keys_up_instead_of_reading_the_country(
+        clean, database_url: str, key: str) -> None:  # noqa: ANN001
+    """A recompute after one institution's import reads, on indexes, only its learners and the
+    learners sharing their names and birth dates or guardian phones, not the whole country."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL plans by table size: a handful of rows tells nothing here; "
+                    "benchmarks/risk_recompute.py measures it on a national set")
+    a = clean.tree.a
+    plant_duplicates(clean)
+    query = risk.RULES[key].rows(clean.round, risk.thresholds(db.session, YEAR), [a.school.id])
+    plans = read_plans(query)
+    # SEARCH finds rows on an index; SCAN reads the whole table.
+    read = [p for p in plans if p.split(" ")[1] in ("learner", "enrolment")]
+    assert read and all(p.startswith("SEARCH") for p in read), plans
+    index = {"same_person": "ix_learner_name_birth_date",
+             "shared_phone": "ix_learner_normalised_phone"}[key]
+    assert any(index in p for p in read), plans

@@ -10,7 +10,7 @@ from sqlalchemy import Select, String, and_, case, cast, distinct, func, literal
 
 import clock
 from models import Enrolment, Learner, Round
-from models.people import GRADE_AGE
+from models.people import GRADE_AGE, normalised_phone
 
 from .rows import active, blank, count_date, learner_rows, within
 
@@ -39,22 +39,31 @@ def incomplete(round_: Round, t: dict[str, float], ids: Collection[int] | None) 
     return within(query, Enrolment.institution_id, ids)
 
 
-def _phone() -> Any:
-    return func.replace(func.replace(Learner.guardian_phone, " ", ""), "-", "")
+def _groups(round_: Round, ids: Collection[int] | None, keys: dict[str, Any],
+            *where: Any) -> Select:
+    """The round's active learners grouped by `keys` (name: expression), with how many there
+    are and at how many institutions. For some institutions only, only the keys their own
+    learners have are grouped, each still counted against the whole country: the keys are looked
+    up on the learner table's indexes instead of grouping every learner of the country."""
+    counts = (func.count().label("n"), func.count(distinct(Enrolment.institution_id)).label("k"))
+    if ids is None:
+        return (select(*(value.label(name) for name, value in keys.items()), *counts)
+                .select_from(Enrolment).join(Learner, Learner.id == Enrolment.learner_id)
+                .where(*active(round_), *where).group_by(*keys.values()))
+    own = (select(*(value.label(name) for name, value in keys.items()))
+           .select_from(Enrolment).join(Learner, Learner.id == Enrolment.learner_id)
+           .where(*active(round_), *where, Enrolment.institution_id.in_(list(ids)))
+           .distinct().subquery())
+    return (select(*own.c, *counts).select_from(own)
+            .join(Learner, and_(*(own.c[name] == value for name, value in keys.items())))
+            .join(Enrolment, Enrolment.learner_id == Learner.id)
+            .where(*active(round_), *where).group_by(*own.c))
 
 
 def shared_phone(round_: Round, t: dict[str, float], ids: Collection[int] | None) -> Select:
     """One guardian phone behind many learners, across institutions too."""
-    phone = _phone()
-    groups = (select(phone.label("phone"), func.count().label("n"),
-                     func.count(distinct(Enrolment.institution_id)).label("k"))
-              .select_from(Enrolment).join(Learner, Learner.id == Enrolment.learner_id)
-              .where(*active(round_), ~blank(Learner.guardian_phone)))
-    if ids is not None:  # only the phones the institutions use, checked against everyone
-        groups = groups.where(phone.in_(
-            select(phone).select_from(Enrolment).join(Learner, Learner.id == Enrolment.learner_id)
-            .where(*active(round_), Enrolment.institution_id.in_(list(ids)))))
-    groups = (groups.group_by(phone)
+    phone = normalised_phone(Learner.guardian_phone)
+    groups = (_groups(round_, ids, {"phone": phone}, ~blank(Learner.guardian_phone))
               .having(func.count() >= t["shared_phone.learners"]).subquery())
     query = learner_rows(round_, "shared_phone", groups.c.n, groups.c.k, groups.c.phone).join(
         groups, groups.c.phone == phone)
@@ -64,19 +73,14 @@ def shared_phone(round_: Round, t: dict[str, float], ids: Collection[int] | None
 def same_person(round_: Round, t: dict[str, float], ids: Collection[int] | None) -> Select:
     """The same name and birth date under different national IDs, at one institution or more:
     a child paid for twice (a G-code, then the national ID issued later, is the usual case)."""
-    key = (Learner.first_name, Learner.last_name, Learner.birth_date)
+    key = {"first_name": Learner.first_name, "last_name": Learner.last_name,
+           "birth_date": Learner.birth_date}
     # A learner has one active enrolment a year, so two rows in a group are two learner IDs.
-    groups = (select(*key, func.count().label("n"),
-                     func.count(distinct(Enrolment.institution_id)).label("k"))
-              .select_from(Enrolment).join(Learner, Learner.id == Enrolment.learner_id)
-              .where(*active(round_), Learner.birth_date.is_not(None))
-              .group_by(*key).having(func.count() > 1)
-              .subquery())
+    groups = (_groups(round_, ids, key, Learner.birth_date.is_not(None))
+              .having(func.count() > 1).subquery())
     query = learner_rows(round_, "same_person", groups.c.n, groups.c.k,
                           Learner.first_name + literal(" ") + Learner.last_name).join(
-        groups, and_(groups.c.first_name == Learner.first_name,
-                     groups.c.last_name == Learner.last_name,
-                     groups.c.birth_date == Learner.birth_date))
+        groups, and_(*(groups.c[name] == value for name, value in key.items())))
     return within(query, Enrolment.institution_id, ids)
 
 
