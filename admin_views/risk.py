@@ -23,7 +23,7 @@ from models.risk import ObecCount, QualityScore, RiskFlag
 from rules import RuleViolation, quality, risk
 from rules.permissions import may_see, may_see_contacts, may_write
 from rules.progress import current_round
-from rules.scope import Unit, subtree, whole_country
+from rules.scope import Unit, spans_many_laos, subtree, whole_country
 from spreadsheets.obec_counts import read_obec_counts
 from spreadsheets.uploads import Expected, check_csv
 from web.auth import is_local_path
@@ -125,12 +125,12 @@ def filters(args: Any) -> tuple[list[Any], dict[str, Any]]:
     return where, kept
 
 
-def own_institution_ids() -> list[int] | None:
-    """The institutions a recompute by this user covers; None for the whole round."""
-    if whole_country(current_user):
+def own_institution_ids(user: Any) -> list[int] | None:
+    """The institutions a recompute by `user` covers; None for the whole round."""
+    if whole_country(user):
         return None
     return list(db.session.scalars(select(Institution.id).join(Lao).where(
-        subtree(Institution, current_user))))
+        subtree(Institution, user))))
 
 
 class RiskView(PageView):
@@ -180,10 +180,10 @@ class RiskView(PageView):
         round_ = db.session.get(Round, round_id) or abort(404)
         if not ComputeForm().validate_on_submit():
             abort(400)
-        ids = own_institution_ids()
-        if ids is None:  # the whole nation: minutes of work, so a background job
+        if spans_many_laos(current_user):  # a province (seconds) or the nation (minutes)
             title = jobs.Title("Risk flags and quality scores")
             return queued(jobs.submit("risk", current_user, title=title, round_id=round_.id))
+        ids = own_institution_ids(current_user)
         risk.compute(db.session, round_, ids)
         quality.compute(db.session, round_, ids)
         db.session.commit()
@@ -194,13 +194,16 @@ class RiskView(PageView):
 
 @jobs.task("risk")
 def risk_job(job: Job, round_id: int) -> None:
-    """A round's flags and scores for the whole nation, set-wise, in the worker."""
+    """A round's flags and scores for its owner's province or the nation, set-wise, in the
+    worker."""
     round_ = db.session.get(Round, round_id)
-    if round_ is None:
+    if round_ is None or job.owner is None:
         return None
-    risk.seed_thresholds(db.session, round_.academic_year)
-    risk.compute(db.session, round_)
-    quality.compute(db.session, round_)
+    ids = own_institution_ids(job.owner)
+    if ids is None:  # the department's run writes down the year's thresholds it used
+        risk.seed_thresholds(db.session, round_.academic_year)
+    risk.compute(db.session, round_, ids)
+    quality.compute(db.session, round_, ids)
     return None
 
 

@@ -473,6 +473,22 @@ def test_the_departments_national_recheck_runs_as_a_job(clean, browser) -> None:
     assert db.session.scalars(select(RiskFlag.rule)).all() == ["incomplete"]
 
 
+def test_a_provinces_recheck_runs_as_a_job_over_its_own_province(clean, browser) -> None:  # noqa: ANN001
+    """A province's recompute is seconds of work at national scale: it goes to the job queue,
+    and it flags only the province's institutions."""
+    from models.jobs import Job
+
+    learner(clean.tree.a.school, "P2", birth_date=None)
+    learner(clean.tree.b.school, "P2", birth_date=None)
+    db.session.commit()
+    response = browser(clean.tree.a.province_user).post(f"/admin/risk/compute/{clean.round.id}")
+    assert response.status_code == 302 and "/admin/jobs" in response.headers["Location"]
+    job = db.session.scalars(select(Job)).one()
+    db.session.refresh(job)
+    assert job.kind == "risk" and job.status == "done", job.message
+    assert db.session.scalars(select(RiskFlag.institution_id)).all() == [clean.tree.a.school.id]
+
+
 def test_the_department_uploads_obecs_table(clean, browser) -> None:  # noqa: ANN001
     from io import BytesIO
 
