@@ -490,3 +490,20 @@ def test_a_note_too_long_says_so_and_a_removed_learner_keeps_its_reason(tree, br
     school.post(url, data={"reason": "other", "note": "เปลี่ยนใจ"})
     db.session.expire_all()
     assert db.session.get(Enrolment, enrolment.id).removal_reason == "never_came"
+
+
+def test_the_identity_form_takes_an_id_as_printed_on_the_card(tree, browser) -> None:  # noqa: ANN001
+    """Typed with spaces or dashes it was refused as "at most 13 characters", while the
+    enrolment form took it."""
+    _seed(tree, 1)
+    child = db.session.scalar(select(Learner))
+    school = browser(tree.a.school_user)
+    new = nid(9)
+    for typed in (f"{new[0]} {new[1:5]} {new[5:10]} {new[10:12]} {new[12]}",
+                  f"{new[0]}-{new[1:5]}-{new[5:10]}-{new[10:12]}-{new[12]}"):
+        form = {"national_id": typed, "title": "เด็กหญิง", "first_name": child.first_name,
+                "last_name": child.last_name, "gender": "F"}
+        page = school.post(f"/admin/learner/edit/?id={child.id}", data=form)
+        assert page.status_code == 302, page.get_data(as_text=True)
+        db.session.expire_all()
+        assert db.session.get(Learner, child.id).national_id == new
