@@ -628,3 +628,16 @@ def test_only_the_latest_enrolment_here_up_to_the_year_decides(app, tree, browse
         db.session.commit()
     for year in (YEAR, YEAR + 1, YEAR + 2):
         assert removed_here(db.session, school, year, [learner.id]) == {}
+
+
+def test_an_enrolment_date_after_the_academic_year_is_refused_under_its_column(app, tree,
+                                                                               browser):
+    """A file's enrolment date three years ahead (a slipped BE year) was imported as it was."""
+    school = browser(tree.a.school_user)
+    header = [*HEADER, "วันที่เข้าเรียน"]
+    page = upload(school, csv_bytes([[*row(1), f"16/05/{YEAR}"], [*row(2), f"16/05/{YEAR + 3}"]],
+                                    header=header))
+    assert page.status_code == 422
+    html = page.get_data(as_text=True)
+    assert f"วันที่เข้าเรียน 16/05/{YEAR + 3} อยู่หลังวันสิ้นปีการศึกษา {YEAR}" in html
+    assert learner_count() == 0
