@@ -182,6 +182,18 @@ def enrolment_date_problems(enrolled_on: date | None, academic_year: int | None)
               date=be_cell_date(enrolled_on), year=academic_year, last=be_cell_date(last_day))]
 
 
+def file_year_warning(file_year: int | None, year: int) -> str | None:
+    """A file that names another academic year than the one imported into is most likely last
+    year's report: its grades are last year's. Said, not refused: a school may knowingly start
+    from it."""
+    if file_year is None or file_year == year:
+        return None
+    return _("The file is of academic year %(file_year)d, but it is being imported into "
+             "academic year %(year)d: its grades and classrooms would be recorded as this "
+             "year's. Check that this is the file of academic year %(year)d before you "
+             "confirm.", file_year=file_year, year=year)
+
+
 def _stored_status(session: Session, enrolment: Enrolment) -> str | None:
     """The status saved before this change, read only when a saved row's status changes."""
     state = inspect(enrolment)

@@ -25,6 +25,7 @@ from i18n import thousands
 from models import Enrolment, Institution, Learner
 from models.people import GENDER_LABELS, GRADE_LABELS, STATUS_LABELS, EnrolmentStatus
 from rules.audit import record
+from rules.enrolment import file_year_warning
 from rules.tree import holds_learner
 from rules.windows import intake_year_problem
 from spreadsheets import learner_bulk
@@ -164,6 +165,8 @@ def _run(session: Session, data: bytes, institution: Institution, year: int, wri
         result.skipped = found.skipped
         result.warnings = found.warnings
         _check_institution(found, institution, result)
+        if warning := file_year_warning(found.layout.academic_year, year):
+            result.notes.append(warning)
     except Refused as refused:
         result.problems = refused.problems
         return result
