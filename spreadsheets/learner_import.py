@@ -78,6 +78,12 @@ class Result:
         return not self.problems
 
     @property
+    def rows_in_file(self) -> int:
+        """Every learner row of the file, those not imported as not studying too, so that the
+        counts below it add up to it."""
+        return self.rows + len(self.skipped)
+
+    @property
     def refused_rows(self) -> int:
         return len({p.line for p in self.problems if p.line})
 
@@ -293,9 +299,10 @@ def export_row(enrolment: Enrolment, holds: bool = True) -> list[Any]:
 
 def report_text(result: Result) -> str:
     """The import's report as plain text lines (the command line prints it)."""
-    lines = [_("Rows in the file") + f": {result.rows}",
+    lines = [_("Rows in the file") + f": {result.rows_in_file}",
              _("New") + f": {result.new_rows}", _("Updated") + f": {result.updated_rows}",
-             _("Unchanged") + f": {result.unchanged}", _("Refused") + f": {result.refused_rows}"]
+             _("Unchanged") + f": {result.unchanged}", _("Refused") + f": {result.refused_rows}",
+             _("Not imported (not studying)") + f": {len(result.skipped)}"]
     lines += result.notes
     if result.ignored:
         lines.append(_("Columns not kept by LEC (ignored):") + " " + ", ".join(result.ignored))

@@ -641,3 +641,15 @@ def test_an_enrolment_date_after_the_academic_year_is_refused_under_its_column(a
     html = page.get_data(as_text=True)
     assert f"วันที่เข้าเรียน 16/05/{YEAR + 3} อยู่หลังวันสิ้นปีการศึกษา {YEAR}" in html
     assert learner_count() == 0
+
+
+def test_the_previews_rows_in_the_file_count_the_rows_not_studying_too(app, tree, browser):
+    """A file of three learners, one of them withdrawn, said "rows in the file: 2" above
+    "new: 2" and "not imported (not studying): 1", counts that did not add up."""
+    header = [*HEADER, "สภาพนักเรียน"]
+    data = csv_bytes([[*row(1), "กำลังศึกษา"], [*row(2), "กำลังศึกษา"], [*row(3), "จำหน่าย"]],
+                     header=header)
+    page = upload(browser(tree.a.school_user), data).get_data(as_text=True)
+    counts = dict(re.findall(r"<tr><th>([^<]+)</th><td>([^<]+)</td></tr>", page))
+    assert counts["จำนวนแถวในไฟล์"] == "3"
+    assert counts["เพิ่มใหม่"] == "2" and counts["ไม่นำเข้า (ไม่ได้กำลังศึกษา)"] == "1"
