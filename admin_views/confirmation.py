@@ -46,6 +46,10 @@ class ConfirmForm(Form):
     database = HiddenField()
 
 
+#: The longest cancel reason a refused cancel carries back to the page in its link.
+KEPT_REASON = 300
+
+
 class CancelForm(Form):
     reason = TextAreaField(_l("Reason for cancelling"), validators=[DataRequired(),
                                                                     Length(max=1000)])
@@ -196,6 +200,7 @@ class ConfirmationView(DrillDownView):
         """Cancel every ticked confirmation with one reason, all or none."""
         ids = request.form.getlist("confirmation", type=int)[:1000]  # drops what is not an id
         form = CancelForm()
+        kept: dict[str, Any] = {}
         chosen = db.session.scalars(select(Confirmation).where(Confirmation.id.in_(ids))).all()
         if any(not permissions.may_see(current_user, Unit(c.province_code, c.lao_id,
                                                           c.institution_id)) for c in chosen):
@@ -212,9 +217,15 @@ class ConfirmationView(DrillDownView):
         except RuleViolation as exc:
             db.session.rollback()
             flash(str(exc), "error")
+            # Refused: the page comes back with the boxes ticked and the reason typed (one
+            # longer than a link carries is not cut short: it is left out).
+            reason = form.reason.data or ""
+            kept = {"reason": reason if len(reason) <= KEPT_REASON else None,
+                    "confirmation": [c.id for c in chosen]}
         back = request.form
         return redirect(url_for(".index", round=back.get("round", type=int),
-                                lao=back.get("lao", type=int), province=back.get("province")))
+                                lao=back.get("lao", type=int), province=back.get("province"),
+                                **kept))
 
     @expose("/cancel/<int:confirmation_id>", methods=("POST",))
     def cancel(self, confirmation_id: int) -> Response:

@@ -26,6 +26,7 @@ from rules.identity import (
     CONTACT_FIELDS,
     ID_TAKEN,
     mask_national_id,
+    normalise_national_id,
     owning_enrolment,
 )
 from rules.permissions import may_reveal_id, may_see_contacts
@@ -210,7 +211,9 @@ class LearnerView(ScopedModelView):
                     "registered_subdistrict", "current_address", "current_subdistrict")
     form_choices = {"gender": [(str(k), v) for k, v in GENDER_LABELS.items()],
                     "title": [(t, t) for t in TITLES]}
-    form_args = {"national_id": {"description": ID_HELP}}
+    # Typed as printed on the card (1 2345 67890 12 1, dashes, Thai digits), as the enrolment
+    # form takes it: normalised before the column's 13-character limit is checked.
+    form_args = {"national_id": {"description": ID_HELP, "filters": [normalise_national_id]}}
     form_ajax_refs = {
         "registered_subdistrict": {"fields": ("code", "name_th"), "page_size": 20},
         "current_subdistrict": {"fields": ("code", "name_th"), "page_size": 20},

@@ -1,7 +1,7 @@
 """Enrolment rules of SPEC §3: grades, one active enrolment nationwide, removal, rollover."""
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import func, inspect, select
@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 import clock
-from i18n import be_date
+from i18n import be_cell_date, be_date
 from models import Enrolment, Institution, Learner, Round
 from models.people import (
     GRADE_AGE,
@@ -168,6 +168,32 @@ def commit_enrolment(session: Session, national_id: str, academic_year: int) -> 
         raise RuleViolation(duplicate_message(session, existing, academic_year)) from None
 
 
+def enrolment_date_problems(enrolled_on: date | None, academic_year: int | None) -> list[str]:
+    """An enrolment date after its academic year has ended is a mistyped year (16/05/2572 for
+    2569), not a date the learner came: it would also read as a late enrolment in every check.
+    A date years before is kept: old registers give the day the learner first came."""
+    if enrolled_on is None or academic_year not in clock.BE_YEARS:
+        return []
+    last_day = clock.term_start(academic_year + 1) - timedelta(days=1)
+    if enrolled_on <= last_day:
+        return []
+    return [_("The enrolment date %(date)s is after academic year %(year)d ends (%(last)s). "
+              "Check the year: it is a Buddhist Era year such as %(year)d.",
+              date=be_cell_date(enrolled_on), year=academic_year, last=be_cell_date(last_day))]
+
+
+def file_year_warning(file_year: int | None, year: int) -> str | None:
+    """A file that names another academic year than the one imported into is most likely last
+    year's report: its grades are last year's. Said, not refused: a school may knowingly start
+    from it."""
+    if file_year is None or file_year == year:
+        return None
+    return _("The file is of academic year %(file_year)d, but it is being imported into "
+             "academic year %(year)d: its grades and classrooms would be recorded as this "
+             "year's. Check that this is the file of academic year %(year)d before you "
+             "confirm.", file_year=file_year, year=year)
+
+
 def _stored_status(session: Session, enrolment: Enrolment) -> str | None:
     """The status saved before this change, read only when a saved row's status changes."""
     state = inspect(enrolment)
@@ -198,6 +224,10 @@ def check_enrolment(session: Session, enrolment: Enrolment) -> list[str]:
         problems.append(_("The academic year is a Buddhist Era year such as 2568."))
     if enrolment.status not in tuple(EnrolmentStatus):
         problems.append(_("Choose a valid status."))
+    state = inspect(enrolment)
+    if not state.persistent or state.attrs.enrolled_on.history.has_changes():
+        # One stored before the rule must not stop a change of grade or status.
+        problems += enrolment_date_problems(enrolment.enrolled_on, enrolment.academic_year)
     if enrolment.status == EnrolmentStatus.ACTIVE:
         other = active_elsewhere(session, enrolment)
         if other is not None:
@@ -214,7 +244,7 @@ def check_enrolment(session: Session, enrolment: Enrolment) -> list[str]:
                           "their ID."))
     elif enrolment.removal_reason:
         enrolment.removal_reason = None
-    if inspect(enrolment).attrs.status.history.has_changes():
+    if state.attrs.status.history.has_changes():
         enrolment.status_changed_at = clock.now()
     return problems
 

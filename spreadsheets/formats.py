@@ -13,6 +13,7 @@ from typing import Any
 
 from flask_babel import force_locale
 
+import clock
 from spreadsheets import cells
 from spreadsheets.columns import (
     ADDRESS_GROUPS,
@@ -64,6 +65,7 @@ class Layout:
     ignored: list[str] = field(default_factory=list)  # headers of columns we do not keep
     duplicated: list[str] = field(default_factory=list)  # headers given twice for one field
     institution_code: str | None = None  # from the lines above the table
+    academic_year: int | None = None  # the BE year the lines above the table name
     notes: list[str] = field(default_factory=list)
 
 
@@ -113,6 +115,7 @@ def locate(rows: Iterator[list[Any]]) -> tuple[Layout, list[list[Any]], list[lis
     layout.header_line = header_at + len(band)
     _map_columns(layout, band, data, aliases)
     layout.institution_code = _preamble_code(buffer[:header_at])
+    layout.academic_year = _preamble_year(buffer[:header_at])
     return layout, buffer[:header_at], data
 
 
@@ -203,6 +206,25 @@ def _holds_ids(data: list[list[Any]], c: int) -> bool:
     values = [cells.text(r[c]) for r in data if c < len(r) and not cells.is_empty(r[c])]
     ids = [v for v in values if re.fullmatch(r"[Gg]?\d{12,13}|[\d-]{17}", v)]
     return bool(values) and len(ids) * 5 >= len(values) * 4
+
+
+#: "ปีการศึกษา 2568", "ปีการศึกษา: ๒๕๖๘" or the year in the next cell, above the table.
+YEAR_LABEL = "ปีการศึกษา"
+
+
+def _preamble_year(rows: list[list[Any]]) -> int | None:
+    """The academic year a report's heading names (the LEC report writes it above its table)."""
+    for row in rows:
+        texts = [cells.text(c) for c in row]
+        for i, text in enumerate(texts):
+            if YEAR_LABEL not in text:
+                continue
+            rest = text.split(YEAR_LABEL, 1)[1].lstrip(" :") or next(
+                (t for t in texts[i + 1:] if t), "")
+            match = re.match(r"(\d{4})\b", rest.strip())
+            if match and int(match.group(1)) in clock.BE_YEARS:
+                return int(match.group(1))
+    return None
 
 
 def _preamble_code(rows: list[list[Any]]) -> str | None:

@@ -2,11 +2,11 @@
 
 The checks are the flush's own rule functions — `check_learner` (as `learner_field_problems`,
 which names each problem's column), `subdistrict_problem`, `grade_problems`,
-`already_active_message`, `removed_here`, `permissions.check_write`, `windows.year_problem`,
-`locks.write_problems` — called per row where they are pure and once per file where they depend
-on the unit (every row goes to one institution and year). What the database must answer
-(existing learners, active enrolments elsewhere, learners this institution removed as
-non-existent, unknown subdistrict codes) is read in a few set queries, not one per row.
+`enrolment_date_problems`, `already_active_message`, `removed_here`, `permissions.check_write`,
+`windows.year_problem`, `locks.write_problems` — called per row where they are pure and once per
+file where they depend on the unit (every row goes to one institution and year). What the
+database must answer (existing learners, active enrolments elsewhere, learners this institution
+removed as non-existent, unknown subdistrict codes) is read in a few set queries, not one per row.
 The writes are bulk INSERT/UPDATE statements in the caller's transaction, with one audit entry
 per row written, as the flush would log them; the unique index on active enrolments still guards
 a race.
@@ -29,7 +29,12 @@ from rules import current_actor, locks, windows
 from rules.audit import SECRET_FIELDS
 from rules.audit import _plain as audit_plain
 from rules.audit import _row as audit_row
-from rules.enrolment import already_active_message, grade_problems, removed_here
+from rules.enrolment import (
+    already_active_message,
+    enrolment_date_problems,
+    grade_problems,
+    removed_here,
+)
 from rules.identity import (
     ADDRESS_CODES,
     learner_field_problems,
@@ -152,6 +157,10 @@ def plan(session: Session, rows: list[tuple[int, dict[str, Any]]], institution: 
         learner = {k: getattr(record, k) for k in learner}
         keyed += [("grade", p) for p in grade_problems(values.get("grade"), institution.kind)]
         enrolment = active.get(existing["id"]) if existing else None
+        if enrolment is None or not _same(enrolment["enrolled_on"], values.get("enrolled_on")):
+            # As the flush judges it: a date the register already holds is not judged again.
+            keyed += [("enrolled_on", p) for p in enrolment_date_problems(
+                values.get("enrolled_on"), year)]
         refused: list[str] = []
         if enrolment is not None and enrolment["institution_id"] != institution.id:
             refused.append(already_active_message(holders[enrolment["id"]]))

@@ -25,6 +25,7 @@ from i18n import thousands
 from models import Enrolment, Institution, Learner
 from models.people import GENDER_LABELS, GRADE_LABELS, STATUS_LABELS, EnrolmentStatus
 from rules.audit import record
+from rules.enrolment import file_year_warning
 from rules.tree import holds_learner
 from rules.windows import intake_year_problem
 from spreadsheets import learner_bulk
@@ -75,6 +76,12 @@ class Result:
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    @property
+    def rows_in_file(self) -> int:
+        """Every learner row of the file, those not imported as not studying too, so that the
+        counts below it add up to it."""
+        return self.rows + len(self.skipped)
 
     @property
     def refused_rows(self) -> int:
@@ -164,6 +171,8 @@ def _run(session: Session, data: bytes, institution: Institution, year: int, wri
         result.skipped = found.skipped
         result.warnings = found.warnings
         _check_institution(found, institution, result)
+        if warning := file_year_warning(found.layout.academic_year, year):
+            result.notes.append(warning)
     except Refused as refused:
         result.problems = refused.problems
         return result
@@ -290,9 +299,10 @@ def export_row(enrolment: Enrolment, holds: bool = True) -> list[Any]:
 
 def report_text(result: Result) -> str:
     """The import's report as plain text lines (the command line prints it)."""
-    lines = [_("Rows in the file") + f": {result.rows}",
+    lines = [_("Rows in the file") + f": {result.rows_in_file}",
              _("New") + f": {result.new_rows}", _("Updated") + f": {result.updated_rows}",
-             _("Unchanged") + f": {result.unchanged}", _("Refused") + f": {result.refused_rows}"]
+             _("Unchanged") + f": {result.unchanged}", _("Refused") + f": {result.refused_rows}",
+             _("Not imported (not studying)") + f": {len(result.skipped)}"]
     lines += result.notes
     if result.ignored:
         lines.append(_("Columns not kept by LEC (ignored):") + " " + ", ".join(result.ignored))

@@ -239,3 +239,16 @@ def test_cli_imports_a_dmc_file_and_fails_with_nothing_written(app, tree, tmp_pa
                                  "--year", str(YEAR)])
     assert result.exit_code == 0, result.output
     assert db.session.scalar(select(Enrolment.academic_year)) == YEAR
+
+
+def test_a_report_of_another_academic_year_is_said_in_the_preview(app, tree):
+    """Last year's LEC report (ปีการศึกษา ๒๕๖๘ above its table) was previewed for the next year
+    without a word, though its grades are last year's."""
+    data = lec_report(tree.a.school.code, [(1, "เด็กชาย", "ก้อง", "ป.๑", "๑๒/๐๓/๒๕๖๑", "ปกติ")])
+    assert not [n for n in run(tree.a.school_user, tree.a.school, data, commit=False).notes
+                if "ปีการศึกษา" in n]
+    with acting_as(tree.a.school_user):
+        result = importer.preview(db.session, data, tree.a.school, YEAR + 1)
+    assert result.ok
+    assert any(f"ไฟล์นี้เป็นข้อมูลปีการศึกษา {YEAR}" in note
+               and f"ปีการศึกษา {YEAR + 1}" in note for note in result.notes), result.notes

@@ -628,3 +628,28 @@ def test_only_the_latest_enrolment_here_up_to_the_year_decides(app, tree, browse
         db.session.commit()
     for year in (YEAR, YEAR + 1, YEAR + 2):
         assert removed_here(db.session, school, year, [learner.id]) == {}
+
+
+def test_an_enrolment_date_after_the_academic_year_is_refused_under_its_column(app, tree,
+                                                                               browser):
+    """A file's enrolment date three years ahead (a slipped BE year) was imported as it was."""
+    school = browser(tree.a.school_user)
+    header = [*HEADER, "วันที่เข้าเรียน"]
+    page = upload(school, csv_bytes([[*row(1), f"16/05/{YEAR}"], [*row(2), f"16/05/{YEAR + 3}"]],
+                                    header=header))
+    assert page.status_code == 422
+    html = page.get_data(as_text=True)
+    assert f"วันที่เข้าเรียน 16/05/{YEAR + 3} อยู่หลังวันสิ้นปีการศึกษา {YEAR}" in html
+    assert learner_count() == 0
+
+
+def test_the_previews_rows_in_the_file_count_the_rows_not_studying_too(app, tree, browser):
+    """A file of three learners, one of them withdrawn, said "rows in the file: 2" above
+    "new: 2" and "not imported (not studying): 1", counts that did not add up."""
+    header = [*HEADER, "สภาพนักเรียน"]
+    data = csv_bytes([[*row(1), "กำลังศึกษา"], [*row(2), "กำลังศึกษา"], [*row(3), "จำหน่าย"]],
+                     header=header)
+    page = upload(browser(tree.a.school_user), data).get_data(as_text=True)
+    counts = dict(re.findall(r"<tr><th>([^<]+)</th><td>([^<]+)</td></tr>", page))
+    assert counts["จำนวนแถวในไฟล์"] == "3"
+    assert counts["เพิ่มใหม่"] == "2" and counts["ไม่นำเข้า (ไม่ได้กำลังศึกษา)"] == "1"

@@ -490,3 +490,41 @@ def test_a_note_too_long_says_so_and_a_removed_learner_keeps_its_reason(tree, br
     school.post(url, data={"reason": "other", "note": "เปลี่ยนใจ"})
     db.session.expire_all()
     assert db.session.get(Enrolment, enrolment.id).removal_reason == "never_came"
+
+
+def test_the_identity_form_takes_an_id_as_printed_on_the_card(tree, browser) -> None:  # noqa: ANN001
+    """Typed with spaces or dashes it was refused as "at most 13 characters", while the
+    enrolment form took it."""
+    _seed(tree, 1)
+    child = db.session.scalar(select(Learner))
+    school = browser(tree.a.school_user)
+    new = nid(9)
+    for typed in (f"{new[0]} {new[1:5]} {new[5:10]} {new[10:12]} {new[12]}",
+                  f"{new[0]}-{new[1:5]}-{new[5:10]}-{new[10:12]}-{new[12]}"):
+        form = {"national_id": typed, "title": "เด็กหญิง", "first_name": child.first_name,
+                "last_name": child.last_name, "gender": "F"}
+        page = school.post(f"/admin/learner/edit/?id={child.id}", data=form)
+        assert page.status_code == 302, page.get_data(as_text=True)
+        db.session.expire_all()
+        assert db.session.get(Learner, child.id).national_id == new
+
+
+def test_an_enrolment_date_after_its_academic_year_is_refused(tree, browser) -> None:  # noqa: ANN001
+    """16/05/2572 typed for 2569 (a slipped year) was saved: an enrolment three years ahead."""
+    year = _seed(tree, 1)
+    enrolment = db.session.scalar(select(Enrolment))
+    school = browser(tree.a.school_user)
+    typed = f"16/05/{year + 3}"
+    page = school.post(f"/admin/student/edit/?id={enrolment.id}",
+                       data={"grade": "P1", "classroom": "1", "enrolled_on": typed,
+                             "status": "active"})
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert f"วันที่เข้าเรียน {typed} อยู่หลังวันสิ้นปีการศึกษา {year}" in text
+    assert typed in text  # what was typed stays in the field
+    db.session.expire_all()
+    assert db.session.get(Enrolment, enrolment.id).enrolled_on is None
+    last_day = f"15/05/{year + 1}"  # the last day of the year is still in it
+    assert school.post(f"/admin/student/edit/?id={enrolment.id}",
+                       data={"grade": "P1", "classroom": "1", "enrolled_on": last_day,
+                             "status": "active"}).status_code == 302

@@ -192,3 +192,25 @@ def test_every_page_counts_the_laos_that_have_something_to_confirm(tree, browser
     assert "ยังไม่ยืนยัน (อปท. ยืนยันข้อมูลแล้ว 1 จาก 2 แห่ง)" in report
     lao_table = _lao_table(province.get("/admin/confirmation/").get_data(as_text=True))
     assert "06330199" in lao_table and "ไม่มีข้อมูลที่ต้องยืนยัน" in lao_table
+
+
+def test_a_refused_cancel_keeps_the_reason_typed_and_the_boxes_ticked(tree, browser):
+    """A cancel refused (no box ticked, or no reason) came back to an empty form: the reason
+    had to be typed again and the boxes found again."""
+    round_ = open_round()
+    _confirm_muni(tree, round_)
+    lao_confirmation = db.session.query(Confirmation).filter_by(level="lao").one()
+    province = browser(tree.a.province_user)
+    refused = province.post("/admin/confirmation/cancel/", data={
+        "reason": "จำนวนนักเรียนไม่ตรง", "round": round_.id, "province": "33"},
+        follow_redirects=True)
+    page = refused.get_data(as_text=True)
+    assert "กรุณาเลือกการยืนยันข้อมูลที่จะยกเลิก" in page
+    assert re.search(r'id="lec-cancel-reason"[^>]*value="จำนวนนักเรียนไม่ตรง"', page)
+    refused = province.post("/admin/confirmation/cancel/", data={
+        "confirmation": [lao_confirmation.id], "reason": "", "round": round_.id,
+        "province": "33"}, follow_redirects=True)
+    page = refused.get_data(as_text=True)
+    assert f'name="confirmation" value="{lao_confirmation.id}" checked' in page
+    db.session.expire_all()
+    assert db.session.get(Confirmation, lao_confirmation.id).cancelled_at is None
