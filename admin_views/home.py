@@ -214,7 +214,8 @@ def home_context() -> dict[str, Any]:
     context: dict[str, Any] = {"round_": round_, "deadline": deadline,
                                "closes_on": round_.closes_on,
                                "days": windows.days_to(deadline or round_.closes_on),
-                               "is_open": windows.is_open(round_), "labels": DATABASE_LABELS}
+                               "is_open": windows.is_open(round_),
+                               "is_closed": windows.is_closed(round_), "labels": DATABASE_LABELS}
     context.update(HOMES[confirms(current_user)](round_, unit_of(current_user)))
     return context
 
