@@ -34,7 +34,8 @@ class Bar:
 
     @property
     def percent(self) -> int:
-        return round(100 * self.done / self.total) if self.total else 0
+        """Rounded down: 205 of 206 is 99%, not a green 100% while one unit still owes."""
+        return 100 * self.done // self.total if self.total else 0
 
 
 @dataclass

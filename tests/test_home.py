@@ -254,3 +254,13 @@ def test_a_round_scheduled_ahead_does_not_hide_the_open_one(tree, browser) -> No
     text = province.get(f"/admin/confirmation/?round={later.id}").get_data(as_text=True)
     assert "ครั้งนี้ปิดการบันทึกข้อมูลแล้ว" not in text
     assert f"ครั้งนี้เปิดบันทึกข้อมูลวันที่ {opens}" in text
+
+
+def test_a_bar_shows_100_percent_only_when_every_unit_has_confirmed() -> None:
+    """205 of 206 LAOs showed a green 100% on the department's home."""
+    from admin_views.home import Bar
+
+    assert Bar("", 205, 206).percent == 99
+    assert Bar("", 7849, 7850).percent == 99
+    assert Bar("", 206, 206).percent == 100
+    assert Bar("", 0, 0).percent == 0
