@@ -264,3 +264,27 @@ def test_a_bar_shows_100_percent_only_when_every_unit_has_confirmed() -> None:
     assert Bar("", 7849, 7850).percent == 99
     assert Bar("", 206, 206).percent == 100
     assert Bar("", 0, 0).percent == 0
+
+
+def test_the_department_home_lists_every_province_still_owing_with_who_to_call(
+        tree, browser) -> None:
+    """It named no one to call, and left out a province whose LAOs had all confirmed."""
+    from models import OtherSchoolCount
+
+    round_ = open_round()
+    db.session.add(OtherSchoolCount(round_id=round_.id, other_school_id=tree.a.other.id,
+                                    grade="K1", boys=0, girls=0))
+    with acting_as(None):
+        for institution in (tree.a.school, tree.a.cdc):
+            rules.confirm_institution(db.session, round_, institution)
+        rules.confirm_lao(db.session, round_, tree.a.muni, "students")
+        for database in ("children", "other"):
+            rules.confirm_lao(db.session, round_, tree.a.sao, database)
+        db.session.commit()
+    page = browser(tree.department).get("/admin/").get_data(as_text=True)
+    late = page[page.index("ยังไม่ยืนยันข้อมูล ("):]
+    assert "ยังไม่ยืนยันข้อมูล (2)" in late
+    assert "การยืนยันภาพรวมของข้อมูลของจังหวัด (อปท. ยืนยันครบทุกแห่งแล้ว)" in late  # 33
+    assert "2 อปท." in late  # 34
+    assert "สมชาย ทดสอบ 33" in late and "สมชาย ทดสอบ 34" in late
+    assert 'href="tel:045000000"' in late
