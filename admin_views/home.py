@@ -7,6 +7,7 @@ from typing import Any
 
 from flask_admin import AdminIndexView, expose
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import and_, case, func, select
 from werkzeug.wrappers import Response
@@ -204,7 +205,7 @@ def _provinces_owing(rows: list[dict[str, Any]]) -> list[Late]:
         code, owed = r["province"].code, r["laos"] - r["done"]
         profile = people.get(code)
         late.append(Late(code, r["province"].name_th,
-                         _("%(n)d LAOs", n=owed) if owed
+                         ngettext("%(num)d LAO", "%(num)d LAOs", owed) if owed
                          else _("The province's own confirmation: every LAO has confirmed"),
                          profile.phone if profile else "",
                          profile.full_name if profile else "", {"province": code}))

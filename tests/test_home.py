@@ -280,11 +280,16 @@ def test_the_department_home_lists_every_province_still_owing_with_who_to_call(
         rules.confirm_lao(db.session, round_, tree.a.muni, "students")
         for database in ("children", "other"):
             rules.confirm_lao(db.session, round_, tree.a.sao, database)
+        rules.confirm_institution(db.session, round_, tree.b.school)
+        rules.confirm_lao(db.session, round_, tree.b.muni, "students")
         db.session.commit()
-    page = browser(tree.department).get("/admin/").get_data(as_text=True)
+    department = browser(tree.department)
+    page = department.get("/admin/").get_data(as_text=True)
     late = page[page.index("ยังไม่ยืนยันข้อมูล ("):]
     assert "ยังไม่ยืนยันข้อมูล (2)" in late
     assert "การยืนยันภาพรวมของข้อมูลของจังหวัด (อปท. ยืนยันครบทุกแห่งแล้ว)" in late  # 33
-    assert "2 อปท." in late  # 34
+    assert "<td>1 อปท.</td>" in late  # 34: its SAO
     assert "สมชาย ทดสอบ 33" in late and "สมชาย ทดสอบ 34" in late
     assert 'href="tel:045000000"' in late
+    department.get("/language/en")
+    assert "<td>1 LAO</td>" in department.get("/admin/").get_data(as_text=True)
