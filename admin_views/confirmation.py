@@ -96,6 +96,7 @@ class ConfirmationView(DrillDownView):
                 select(Round).order_by(Round.academic_year.desc(), Round.number.desc())).all(),
             "labels": DATABASE_LABELS, "days_to": windows.days_to, "today": clock.today(),
             "is_late": windows.is_late, "is_open": windows.is_open(round_),
+            "is_closed": windows.is_closed(round_),
             "cancel_form": CancelForm(), "confirm_form": ConfirmForm(),
             "confirms_here": lambda level: permissions.confirms(current_user) == level,
             "may_confirm_now": lambda level, confirmation, waiting: permissions.may_confirm_now(

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from models import OtherSchool, OtherSchoolCount, Round, db
 from models.organisations import AFFILIATION_LABELS
 from models.people import COUNT_GRADES, GRADE_LABELS
-from rules import RuleViolation
+from rules import RuleViolation, progress
 from rules.counts import as_of_warning, count_problem
 from rules.scope import subtree
 from spreadsheets import readers
@@ -34,8 +34,7 @@ class OtherSchoolCountView(PageView):
         wanted = request.args.get("round", type=int)
         if wanted:
             return db.session.get(Round, wanted)
-        return db.session.scalar(select(Round).order_by(Round.academic_year.desc(),
-                                                        Round.number.desc()).limit(1))
+        return progress.current_round(db.session)
 
     @expose("/")
     def index(self) -> str:

@@ -25,19 +25,42 @@ def iso(value: str) -> str:
     return _BE_DATE.sub(_iso, value.replace(" ถึง ", " to "))
 
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def with_times(value: str) -> str:
+    """An ISO date-time filter value in which a date typed without a time means that whole
+    day: a single date or a range's start from 00:00:00, a range's end to 23:59:59."""
+    parts = [part.strip() for part in value.split(" to ")]
+    if len(parts) > 2:
+        return value
+    ends = (" 00:00:00", " 23:59:59")
+    return " to ".join(part + end if _ISO_DATE.fullmatch(part) else part
+                       for part, end in zip(parts, ends, strict=False))
+
+
 class _ReadsBE:
     """A date filter that first turns the BE dates of its value into ISO ones."""
 
+    def read(self, value: str) -> str:
+        return iso(value)
+
     def validate(self, value: str) -> bool:
-        return super().validate(iso(value))  # type: ignore[misc]
+        return super().validate(self.read(value))  # type: ignore[misc]
 
     def clean(self, value: str) -> Any:
-        return super().clean(iso(value))  # type: ignore[misc]
+        return super().clean(self.read(value))  # type: ignore[misc]
 
 
 class _ReadsBangkokTimes(_ReadsBE):
     """A date-time filter: what "today 00:00 to 23:59" means in Bangkok, which UTC's day is
-    not from midnight to seven in the morning."""
+    not from midnight to seven in the morning; a date typed alone is that whole day."""
+
+    def read(self, value: str) -> str:
+        # "Equals" a date alone would silently match only its midnight: left to be refused.
+        if isinstance(self, filters.FilterEqual | filters.FilterNotEqual):
+            return iso(value)
+        return with_times(iso(value))
 
     def clean(self, value: str) -> Any:
         cleaned = super().clean(value)

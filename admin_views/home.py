@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask_admin import AdminIndexView, expose
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import and_, case, func, select
 from werkzeug.wrappers import Response
@@ -34,7 +36,8 @@ class Bar:
 
     @property
     def percent(self) -> int:
-        return round(100 * self.done / self.total) if self.total else 0
+        """Rounded down: 205 of 206 is 99%, not a green 100% while one unit still owes."""
+        return 100 * self.done // self.total if self.total else 0
 
 
 @dataclass
@@ -188,9 +191,25 @@ def department_home(round_: Round, unit: Unit) -> dict[str, Any]:
     return {"bars": bars, "provinces": provinces,
             "provinces_confirmed": sum(r["confirmation"] is not None for r in rows),
             "provinces_total": len(rows), "idle": sum(r["idle"] for r in rows),
-            "late": [p for p in provinces if p.done < p.total][:20],
-            "codes": {f"{r['province'].code} {r['province'].name_th}": r["province"].code
-                      for r in rows}}
+            "late": _provinces_owing(rows)}
+
+
+def _provinces_owing(rows: list[dict[str, Any]]) -> list[Late]:
+    """Every province not yet confirmed, furthest behind first, with its office's responsible
+    person: the list stopped at 20 and left out a province whose LAOs had all confirmed."""
+    people = _people(User.province_code, User.level == Level.PROVINCE)
+    late = []
+    for r in sorted(rows, key=lambda r: (r["done"] / r["laos"], r["province"].code)):
+        if r["confirmation"] is not None:
+            continue
+        code, owed = r["province"].code, r["laos"] - r["done"]
+        profile = people.get(code)
+        late.append(Late(code, r["province"].name_th,
+                         ngettext("%(num)d LAO", "%(num)d LAOs", owed) if owed
+                         else _("The province's own confirmation: every LAO has confirmed"),
+                         profile.phone if profile else "",
+                         profile.full_name if profile else "", {"province": code}))
+    return late
 
 
 #: Each home is built around the confirmation its user makes; the department makes none.
@@ -214,7 +233,8 @@ def home_context() -> dict[str, Any]:
     context: dict[str, Any] = {"round_": round_, "deadline": deadline,
                                "closes_on": round_.closes_on,
                                "days": windows.days_to(deadline or round_.closes_on),
-                               "is_open": windows.is_open(round_), "labels": DATABASE_LABELS}
+                               "is_open": windows.is_open(round_),
+                               "is_closed": windows.is_closed(round_), "labels": DATABASE_LABELS}
     context.update(HOMES[confirms(current_user)](round_, unit_of(current_user)))
     return context
 

@@ -15,7 +15,7 @@ from .counts import check_count  # noqa: F401
 from .enrolment import check_enrolment  # noqa: F401
 from .identity import check_learner, check_learner_addresses  # noqa: F401
 from .locks import check_locks
-from .permissions import check_write
+from .permissions import check_write, outside_unit
 from .windows import check_windows
 
 
@@ -29,9 +29,14 @@ def check_flush(session: Session, flush_context: Any, instances: Any) -> None:
     for obj in list(session.new) + [o for o in session.dirty if session.is_modified(o)]:
         # The validators first: some normalise the object (an account's province and LAO
         # follow its unit), and who may write it is judged on what will be saved.
-        for validator in VALIDATORS.get(type(obj), []):
-            problems += validator(session, obj)
-        problems += check_write(session, actor, obj)
+        refused = [p for validator in VALIDATORS.get(type(obj), [])
+                   for p in validator(session, obj)]
+        write = check_write(session, actor, obj)
+        # A record refused for lacking its unit (an LAO account without its LAO) lies outside
+        # every unit: the rule's words say what to fix, "outside your unit" only misled.
+        if refused and write == [outside_unit()]:
+            write = []
+        problems += refused + write
     for obj in session.deleted:
         problems += check_write(session, actor, obj, deleting=True)
     if problems:

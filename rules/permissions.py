@@ -270,6 +270,12 @@ def _keys_from_relations(state: InstanceState) -> dict[str, Any]:
     return keys
 
 
+def outside_unit() -> str:
+    """Why a write outside the user's subtree is refused (a record naming no unit lies there
+    too, until the rules that ask for its unit are satisfied)."""
+    return _("You may not change records outside your own unit.")
+
+
 def check_write(session: Session, user: Any, obj: Any, deleting: bool = False) -> list[str]:
     """What stops `user` from writing `obj`: its level, an account's level, or the object's
     place in the tree, before and after the change."""
@@ -285,7 +291,7 @@ def check_write(session: Session, user: Any, obj: Any, deleting: bool = False) -
     } | set(relations) if state.persistent else set()
     if model is User and obj.id == user.id and not deleting and changed <= OWN_ACCOUNT_FIELDS:
         return []
-    refused = [_("You may not change records outside your own unit.")]
+    refused = [outside_unit()]
     if not may_write(user, model) or ((state.pending or deleting)
                                       and not may_create(user, model)):
         return refused

@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
+import clock
 from models import (
     Confirmation,
     Enrolment,
@@ -215,14 +216,17 @@ def province_missing(session: Session, round_id: int, province_code: str) -> lis
 
 
 def current_round(session: Session, round_id: Any = None) -> Round | None:
-    """The round asked for, else the latest one (the one people are working on)."""
+    """The round asked for, else the one people are working on: the latest that has opened,
+    so a round the department enters ahead of its opening day does not hide the open one
+    (the latest of all while none has opened yet)."""
     if round_id:
         text = str(round_id)
         # ASCII digits of a 32-bit id only: '²' or 20 digits are "no such round", not a 500.
         fits = text.isascii() and text.isdigit() and len(text) <= 10 and int(text) < 2**31
         return session.get(Round, int(text)) if fits else None
-    return session.scalars(select(Round).order_by(Round.academic_year.desc(),
-                                                     Round.number.desc())).first()
+    latest_first = select(Round).order_by(Round.academic_year.desc(), Round.number.desc())
+    return (session.scalars(latest_first.where(Round.opens_on <= clock.today())).first()
+            or session.scalars(latest_first).first())
 
 
 def _live_by(session: Session, round_id: int, level: str, key: Any, *where: Any

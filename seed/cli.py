@@ -129,14 +129,15 @@ def demo_command(province: str, national: bool, learners: int, registry: Path | 
 
 
 @lec.command("risk")
-@click.option("--round", "round_id", type=int, help="Round id; the latest round by default.")
+@click.option("--round", "round_id", type=int,
+              help="Round id; by default the latest round that has opened.")
 def risk_command(round_id: int | None) -> None:
     """Compute a round's risk flags and quality scores (set-wise, the whole nation at once)."""
     from models import Round
-    from rules import quality, risk
+    from rules import progress, quality, risk
 
-    query = select(Round).order_by(Round.academic_year.desc(), Round.number.desc())
-    round_ = db.session.get(Round, round_id) if round_id else db.session.scalars(query).first()
+    round_ = (db.session.get(Round, round_id) if round_id
+              else progress.current_round(db.session))
     if round_ is None:
         _fail(_("There is no round with id %(id)s.", id=round_id) if round_id
               else _("There is no round yet."))

@@ -205,3 +205,14 @@ def test_bangkok_gets_no_province_account(app, tree, browser):
                   account_form(account, province_code="10")).get_data(as_text=True)
     assert "กรุงเทพมหานครไม่มีบัญชีระดับจังหวัด" in page
     assert snapshot(account)["province_code"] == "33"
+
+
+def test_an_account_without_its_unit_is_told_only_that(app, tree, browser):
+    """A province forgetting to pick the LAO was also told the account lay outside its unit."""
+    page = browser(tree.a.province_user).post("/admin/user/new/", {
+        "login": "lao.helper", "name": "ผู้ช่วย", "level": "lao",
+        "new_password": "a-long-password-1", "active": "y"}).get_data(as_text=True)
+    assert "บัญชีระดับ อปท. ต้องระบุ อปท." in page
+    assert "ท่านไม่มีสิทธิ์แก้ไขข้อมูลนอกหน่วยงานของท่าน" not in page
+    assert 'value="ผู้ช่วย"' in page  # what was typed is kept
+    assert db.session.scalar(select(User).where(User.login == "lao.helper")) is None

@@ -217,3 +217,79 @@ def test_the_department_home_counts_the_provinces_its_chart_shows(tree, browser)
     department.get("/language/en")
     page = department.get("/admin/").get_data(as_text=True)
     assert "The 2 provinces furthest behind: LAOs confirmed" in page
+
+
+def test_a_round_scheduled_ahead_does_not_hide_the_open_one(tree, browser) -> None:
+    """The department entered the next round before it opens: every page jumped to it, and
+    the province's home said "this round is closed for recording" with the open round gone."""
+    from datetime import timedelta
+
+    import clock
+    from i18n import be_date
+    from models import Round
+
+    current = open_round()
+    today = clock.today()
+    later = Round(academic_year=current.academic_year, number=2,
+                  opens_on=today + timedelta(days=10), closes_on=today + timedelta(days=40),
+                  institution_deadline=today + timedelta(days=30),
+                  lao_deadline=today + timedelta(days=32),
+                  province_deadline=today + timedelta(days=35))
+    db.session.add(later)
+    db.session.commit()
+    assert progress.current_round(db.session).id == current.id
+    province = browser(tree.a.province_user)
+    year = current.academic_year
+    for page, shown in (("/admin/", f"ครั้งที่ {year}/1"), ("/admin/confirmation/", f"ครั้งที่ {year}/1"),
+                        ("/admin/reports/", f"ปีการศึกษา {year} ครั้งที่ 1 ·"),
+                        ("/admin/budget/", f"ปีการศึกษา {year} ครั้งที่ 1 ·")):
+        text = province.get(page).get_data(as_text=True)
+        assert shown in text, page
+        assert "ครั้งนี้ปิดการบันทึกข้อมูลแล้ว" not in text, page
+    counts = browser(tree.a.sao_user).get("/admin/other_count/").get_data(as_text=True)
+    assert f'value="{current.id}" selected' in counts
+    # Asked for, the round not yet open says when it opens, not that it has closed.
+    with province.client.application.test_request_context():
+        opens = be_date(later.opens_on)
+    text = province.get(f"/admin/confirmation/?round={later.id}").get_data(as_text=True)
+    assert "ครั้งนี้ปิดการบันทึกข้อมูลแล้ว" not in text
+    assert f"ครั้งนี้เปิดบันทึกข้อมูลวันที่ {opens}" in text
+
+
+def test_a_bar_shows_100_percent_only_when_every_unit_has_confirmed() -> None:
+    """205 of 206 LAOs showed a green 100% on the department's home."""
+    from admin_views.home import Bar
+
+    assert Bar("", 205, 206).percent == 99
+    assert Bar("", 7849, 7850).percent == 99
+    assert Bar("", 206, 206).percent == 100
+    assert Bar("", 0, 0).percent == 0
+
+
+def test_the_department_home_lists_every_province_still_owing_with_who_to_call(
+        tree, browser) -> None:
+    """It named no one to call, and left out a province whose LAOs had all confirmed."""
+    from models import OtherSchoolCount
+
+    round_ = open_round()
+    db.session.add(OtherSchoolCount(round_id=round_.id, other_school_id=tree.a.other.id,
+                                    grade="K1", boys=0, girls=0))
+    with acting_as(None):
+        for institution in (tree.a.school, tree.a.cdc):
+            rules.confirm_institution(db.session, round_, institution)
+        rules.confirm_lao(db.session, round_, tree.a.muni, "students")
+        for database in ("children", "other"):
+            rules.confirm_lao(db.session, round_, tree.a.sao, database)
+        rules.confirm_institution(db.session, round_, tree.b.school)
+        rules.confirm_lao(db.session, round_, tree.b.muni, "students")
+        db.session.commit()
+    department = browser(tree.department)
+    page = department.get("/admin/").get_data(as_text=True)
+    late = page[page.index("ยังไม่ยืนยันข้อมูล ("):]
+    assert "ยังไม่ยืนยันข้อมูล (2)" in late
+    assert "การยืนยันภาพรวมของข้อมูลของจังหวัด (อปท. ยืนยันครบทุกแห่งแล้ว)" in late  # 33
+    assert "<td>1 อปท.</td>" in late  # 34: its SAO
+    assert "สมชาย ทดสอบ 33" in late and "สมชาย ทดสอบ 34" in late
+    assert 'href="tel:045000000"' in late
+    department.get("/language/en")
+    assert "<td>1 LAO</td>" in department.get("/admin/").get_data(as_text=True)
