@@ -40,7 +40,7 @@ from .list_rows import PageFormatter
 from .removal import RemovalMixin
 from .rollover import RolloverMixin
 from .search import (
-    SORT_FOUND,
+    SORT_BY_SUBSET,
     counted_from_learners,
     enrolment_condition,
     found_by_keys,
@@ -121,9 +121,10 @@ class EnrolmentView(EnrolByIdMixin, RemovalMixin, RolloverMixin, ScopedModelView
 
     def _apply_sorting(self, query: Any, joins: dict, sort_column: Any, sort_desc: bool
                        ) -> tuple[Any, dict]:
-        """After a search by keys the rows found are sorted, not met on a walk (search.py)."""
-        if found_by_keys():
-            query = query.order_by(SORT_FOUND)
+        """After a search by keys, and below the department, the rows are sorted, not met on a
+        walk of the national order index (search.py)."""
+        if found_by_keys() or not whole_country(current_user):
+            query = query.order_by(SORT_BY_SUBSET)
         return super()._apply_sorting(query, joins, sort_column, sort_desc)
 
     def record_subject(self, obj: Enrolment) -> str:
@@ -143,14 +144,20 @@ class EnrolmentView(EnrolByIdMixin, RemovalMixin, RolloverMixin, ScopedModelView
             dialect=dialect, whole_country=whole_country(current_user),
             reveal_contacts=may_see_contacts(current_user))
 
+    def of_kind(self) -> tuple[Any, ...]:
+        """The rows of this kind's institutions, in this kind's grades: the rules keep each
+        kind to its own grades, and the grades name the kind's own sort index (models/people.py).
+        """
+        return (Enrolment.institution.has(Institution.kind == self.kind),
+                Enrolment.grade.in_(GRADES_BY_KIND[self.kind]))
+
     def get_query(self) -> Any:
         # One query per page: learner and institution are eager-loaded in the same SELECT.
-        return (super().get_query().filter(Enrolment.institution.has(Institution.kind == self.kind))
+        return (super().get_query().filter(*self.of_kind())
                 .options(joinedload(Enrolment.learner), joinedload(Enrolment.institution)))
 
     def get_count_query(self) -> Any:
-        return super().get_count_query().filter(
-            Enrolment.institution.has(Institution.kind == self.kind))
+        return super().get_count_query().filter(*self.of_kind())
 
 def _choices(kind: str) -> dict[str, Any]:
     return {"grade": [(g, GRADE_LABELS[g]) for g in GRADES_BY_KIND[kind]],

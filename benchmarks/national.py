@@ -302,6 +302,9 @@ def main() -> None:
         ("province list, page 200 (deepest)", provincial, "/admin/student/?page=199",
          "/admin/plain/?page=199", "list"),
         ("national list, page 1", department, "/admin/student/", None, "list"),
+        # Young children: their centres come after every school in the national sort index.
+        ("province children, page 1", provincial, "/admin/child/", None, "list"),
+        ("national children, page 1", department, "/admin/child/", None, "list"),
         # Learners found through the enrolment holding them (rules.tree.holds_learner).
         ("province learner identities, page 1", provincial, "/admin/learner/", None, "list"),
     ]
