@@ -63,10 +63,14 @@ def queued(job: Job) -> Response:
 
 # --- exports ---------------------------------------------------------------------------------
 
-def export_in_background(view: Any, export_type: str) -> Response | None:
-    """Queue the export as a job when the list holds more rows than LEC_EXPORT_JOB_ROWS."""
-    if not rows_above(view.export_query(), current_app.config["LEC_EXPORT_JOB_ROWS"]):
+def export_in_background(view: Any, export_type: str) -> Response | str | None:
+    """Queue the export as a job when the list holds more rows than LEC_EXPORT_JOB_ROWS; a
+    link (GET) only asks, so no other site, crawler or prefetch starts one."""
+    most = current_app.config["LEC_EXPORT_JOB_ROWS"]
+    if not rows_above(view.export_query(), most):
         return None
+    if request.method != "POST":
+        return view.render("admin/jobs/export.html", export_type=export_type, rows=most)
     from flask_login import current_user
 
     title = jobs.Title("Export: %(list)s (%(format)s)", list=view.name,

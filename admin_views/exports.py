@@ -99,8 +99,8 @@ class ExportMixin:
         """Headers and a SELECT of final text cells for a bulk export; None: the ORM path."""
         return None
 
-    @expose("/export/<export_type>/")
-    def export(self, export_type: str) -> Response:
+    @expose("/export/<export_type>/", methods=("GET", "POST"))
+    def export(self, export_type: str) -> Response | str:
         """Download the current list (filters, search and sort of the page) as CSV or XLSX."""
         if export_type not in ("csv", "xlsx"):
             abort(404)

@@ -93,8 +93,9 @@ def main() -> None:
         url = args.pop(args.index("--url") + 1)
         args.remove("--url")
     if args and args[0] == "--download":  # the child process of one measurement
+        # The export itself, not the page that offers a job above LEC_EXPORT_JOB_ROWS.
         app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench",
-                          "TESTING": True})
+                          "TESTING": True, "LEC_EXPORT_JOB_ROWS": 10**9})
         with app.app_context():
             user = db.session.scalar(select(User).where(User.login == "bench.department"))
             download(app, user, args[1])

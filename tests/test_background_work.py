@@ -54,7 +54,7 @@ def test_a_large_export_becomes_a_job_with_the_same_rows(app, tree, browser, sma
     assert direct.status_code == 200  # one row: still a direct download
     direct_rows = list(csv.reader(io.StringIO(direct.get_data().decode("utf-8-sig"))))
     direct.close()
-    response = school.get("/admin/student/export/csv/")
+    response = school.post("/admin/student/export/csv/")
     assert response.status_code == 302 and response.location.endswith("/admin/jobs/")
     job = only_job()
     assert job.status == JobStatus.DONE and (job.rows_done, job.rows_total) == (3, 3)
@@ -70,13 +70,31 @@ def test_a_large_export_becomes_a_job_with_the_same_rows(app, tree, browser, sma
     assert browser(tree.b.province_user).get(state["download"]).status_code == 404
 
 
+def test_a_link_to_a_large_export_only_asks_and_the_button_starts_the_job(
+        app, tree, browser, small_jobs):
+    """A GET that queued a job let another site's link, a crawler or a prefetch start one in
+    the user's name; the link now shows what will happen and a button (POST, CSRF) does it."""
+    seed(tree, 3)
+    school = browser(tree.a.school_user)
+    asked = school.get("/admin/student/export/xlsx/?search=%E0%B8%8A%E0%B8%B7%E0%B9%88%E0%B8%AD")
+    page = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and 'id="export-job-intro"' in page
+    assert db.session.scalars(select(Job)).all() == []
+    assert 'method="post"' in page and "search=" in page  # the button keeps the list's search
+    without_token = school.client.post("/admin/student/export/xlsx/")
+    assert without_token.status_code == 400 and db.session.scalars(select(Job)).all() == []
+    started = school.post("/admin/student/export/xlsx/?search=%E0%B8%8A%E0%B8%B7%E0%B9%88%E0%B8%AD")
+    assert started.status_code == 302 and started.location.endswith("/admin/jobs/")
+    assert only_job().status == JobStatus.DONE
+
+
 def test_an_institutions_export_job_with_whole_ids_is_not_handed_to_the_levels_above(
         app, tree, browser, small_jobs):
     """The file was written with the school's right to whole IDs: those above follow the job
     but download nothing, and make their own export, masked, instead."""
     seed(tree, 3)
     school = browser(tree.a.school_user)
-    school.get("/admin/student/export/csv/")
+    school.post("/admin/student/export/csv/")
     job = only_job()
     state = school.get(f"/admin/jobs/{job.id}/progress.json").get_json()
     download = school.get(state["download"])
@@ -95,7 +113,7 @@ def test_a_large_xlsx_export_job_finishes_and_downloads(app, tree, browser, smal
     not (it was sent as a cursor on PostgreSQL and every XLSX job failed at its end)."""
     seed(tree, 3)
     school = browser(tree.a.school_user)
-    assert school.get("/admin/student/export/xlsx/").status_code == 302
+    assert school.post("/admin/student/export/xlsx/").status_code == 302
     job = only_job()
     assert job.status == JobStatus.DONE, job.message
     state = school.get(f"/admin/jobs/{job.id}/progress.json").get_json()
@@ -110,7 +128,7 @@ def test_an_export_jobs_title_reads_in_each_readers_language(app, tree, browser,
     """It was stored translated, "นักเรียน (XLSX)", and stayed Thai on the English page."""
     seed(tree, 3)
     school = browser(tree.a.school_user)
-    school.get("/admin/student/export/xlsx/")
+    school.post("/admin/student/export/xlsx/")
     school.get("/language/en")
     page = school.get("/admin/jobs/").get_data(as_text=True)
     assert "Export: Students (XLSX)" in page and "นักเรียน" not in page
