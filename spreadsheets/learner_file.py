@@ -140,6 +140,13 @@ def _read_rows(layout: formats.Layout, kind: str, ahead: list[list[Any]],
                 values.get("birth_date"), values.get("grade"), year, on_form=False)):
             found.warnings.append(Problem(line, reader.titles["birth_date"], warning))
         found.rows.append((line, values))
+    if not found.rows and not found.skipped:
+        raise whole(_("The file has its header row (line %(line)d) but no learner below it.",
+                      line=layout.header_line))
+    if not found.rows:
+        raise whole(_("No learner in this file is studying (each of its %(count)d rows has "
+                      "another status), so there is nothing to import.",
+                      count=len(found.skipped)))
     return found
 
 

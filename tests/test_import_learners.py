@@ -653,3 +653,15 @@ def test_the_previews_rows_in_the_file_count_the_rows_not_studying_too(app, tree
     counts = dict(re.findall(r"<tr><th>([^<]+)</th><td>([^<]+)</td></tr>", page))
     assert counts["จำนวนแถวในไฟล์"] == "3"
     assert counts["เพิ่มใหม่"] == "2" and counts["ไม่นำเข้า (ไม่ได้กำลังศึกษา)"] == "1"
+
+
+def test_a_file_with_no_learner_to_import_says_so_and_offers_no_confirm(app, tree, browser):
+    """A header row alone, or rows none of whom is studying, was offered for import: a confirm
+    button over "new: 0", which wrote nothing and said it had imported the file."""
+    school = browser(tree.a.school_user)
+    page = upload(school, csv_bytes([])).get_data(as_text=True)
+    assert "ไม่มีรายชื่อนักเรียนหรือเด็กเล็ก" in page and "/admin/import/commit/" not in page
+    header = [*HEADER, "สภาพนักเรียน"]
+    result = run(tree.a.school_user, tree.a.school,
+                 csv_bytes([[*row(1), "จำหน่าย"], [*row(2), "จบ"]], header=header))
+    assert not result.ok and "2" in result.problems[0].reason and learner_count() == 0
