@@ -44,7 +44,7 @@ from web.forms import Form
 from web.params import bounded_int, fits_column
 
 from . import menu
-from .date_filters import FilterConverter
+from .date_filters import FilterConverter, be_year_problem
 from .exports import ExportMixin
 from .list_rows import ListRowsMixin, PageFormatter
 from .widgets import ListEditWidget
@@ -355,10 +355,12 @@ class ScopedModelView(ExportMixin, ListRowsMixin, ModelView):
                 usable = fits_column(self._filters[idx].clean(value))
             except (TypeError, ValueError, IndexError, ArithmeticError):
                 usable = False
-            if usable:
-                kept.append((idx, name, value))
-            else:
+            if not usable:
                 flash(self.get_invalid_value_msg(value, self._filters[idx]), "error")
+            elif problem := be_year_problem(self._filters[idx], value):
+                flash(problem, "error")
+            else:
+                kept.append((idx, name, value))
         args.filters = kept if args.filters is not None else None
         return args
 

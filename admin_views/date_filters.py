@@ -1,12 +1,13 @@
 """List filters on dates and times that read what the Thai picker writes (16/05/2569, a range
 joined by "ถึง"), and still the ISO dates joined by " to " of links made before. Times typed
-are Bangkok's; stored times are UTC."""
+are Bangkok's; stored times are UTC. An academic year typed in the Common Era is said so."""
 
 import re
 from datetime import UTC, datetime
 from typing import Any
 
 from flask_admin.contrib.sqla import filters
+from flask_babel import gettext as _
 
 import clock
 
@@ -84,3 +85,20 @@ class FilterConverter(filters.FilterConverter):
     date_filters = tuple(map(_reads_be, filters.FilterConverter.date_filters))
     datetime_filters = tuple(_reads_be(kind, _ReadsBangkokTimes)
                              for kind in filters.FilterConverter.datetime_filters)
+
+
+def be_year_problem(flt: Any, value: str) -> str | None:
+    """Why a filter on an academic year cannot take `value`: 2026 typed for 2569 matched
+    nothing, and the list said only that it was empty."""
+    if getattr(getattr(flt, "column", None), "key", None) != "academic_year":
+        return None
+    cleaned = flt.clean(value)
+    typed = next((y for y in (cleaned if isinstance(cleaned, list) else [cleaned])
+                  if isinstance(y, int) and y not in clock.BE_YEARS), None)
+    if typed is None:
+        return None
+    if typed + clock.BE_OFFSET in clock.BE_YEARS:
+        return _("The academic year is a Buddhist Era year: %(typed)d is %(year)d. The list "
+                 "is not filtered by it.", typed=typed, year=typed + clock.BE_OFFSET)
+    return _("The academic year is a Buddhist Era year such as %(year)d. The list is not "
+             "filtered by %(typed)d.", year=clock.academic_year(), typed=typed)

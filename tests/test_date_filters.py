@@ -4,6 +4,8 @@ import urllib.parse
 from datetime import UTC, datetime, time
 
 import pytest
+from flask_admin.contrib.sqla.filters import FilterEqual
+from test_exports import filter_arg
 
 import clock
 from admin_views.date_filters import iso
@@ -60,3 +62,17 @@ def test_the_audit_log_reads_dates_typed_without_times_as_whole_days(app, tree, 
         text = page.get_data(as_text=True)
         assert "ค่าตัวกรองไม่ถูกต้อง" not in text, value
         assert ("ไม่พบข้อมูลในตาราง" not in text) is found, value
+
+
+def test_an_academic_year_typed_in_the_common_era_is_named_not_silently_empty(app, tree, browser):
+    """2026 for 2569 matched nothing, and the list said only that it was empty; the export of
+    "the filtered list" must not quietly become the whole list either."""
+    arg = filter_arg(app, "student", "academic_year", FilterEqual)
+    school = browser(tree.a.school_user)
+    year = clock.academic_year()
+    page = school.get(f"/admin/student/?{arg}={year - 543}").get_data(as_text=True)
+    assert f"ค.ศ. {year - 543} คือ พ.ศ. {year}" in page
+    assert "ปีการศึกษาเป็นปีพุทธศักราช" not in school.get(
+        f"/admin/student/?{arg}={year}").get_data(as_text=True)
+    export = school.get(f"/admin/student/export/csv/?{arg}={year - 543}")
+    assert export.status_code == 302
