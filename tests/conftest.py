@@ -33,8 +33,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "postgresql_only: concurrency tests; their SQLite variant is deselected")
     config.addinivalue_line(
-        "markers", "sqlite_only: browser checks of the templates alone (the English crawl); "
-                   "their PostgreSQL variant is deselected to keep the browser tests short")
+        "markers", "sqlite_only: browser checks of the templates alone (the English crawl), "
+                   "and plan checks a handful of rows tells nothing of on PostgreSQL; their "
+                   "PostgreSQL variant is deselected")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -583,14 +583,12 @@ def read_plans(query: object) -> list[str]:
         event.remove(connection, "before_cursor_execute", explain)
 
 
+@pytest.mark.sqlite_only  # PostgreSQL plans by table size: benchmarks/risk_recompute.py
 @pytest.mark.parametrize("key", ["same_person", "shared_phone"])
 def test_recomputing_one_institution_looks_its_keys_up_instead_of_reading_the_country(
-        clean, database_url: str, key: str) -> None:  # noqa: ANN001
+        clean, key: str) -> None:  # noqa: ANN001
     """A recompute after one institution's import reads, on indexes, only its learners and the
     learners sharing their names and birth dates or guardian phones, not the whole country."""
-    if not database_url.startswith("sqlite"):
-        pytest.skip("PostgreSQL plans by table size: a handful of rows tells nothing here; "
-                    "benchmarks/risk_recompute.py measures it on a national set")
     a = clean.tree.a
     plant_duplicates(clean)
     query = risk.RULES[key].rows(clean.round, risk.thresholds(db.session, YEAR), [a.school.id])
