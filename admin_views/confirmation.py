@@ -27,6 +27,7 @@ from models import (
     Round,
     SpotCheck,
     SpotCheckItem,
+    User,
     db,
 )
 from models.profiles import confirmers, held_during, unit_terms
@@ -414,18 +415,24 @@ class SpotCheckView(PageView):
             try:
                 db.session.commit()
                 flash(_("The outcome is recorded."), "success")
+                return redirect(url_for(".detail", check_id=check.id))
             except RuleViolation as exc:
                 db.session.rollback()
                 flash(str(exc), "error")
-            return redirect(url_for(".detail", check_id=check.id))
-        for errors in form.errors.values() if item_id else ():
-            for error in errors:
-                flash(str(error), "error")
+        else:
+            for errors in form.errors.values() if item_id else ():
+                for error in errors:
+                    flash(str(error), "error")
+        if item_id in forms:  # a refused row keeps what was typed in it
+            forms[item_id] = form
         learners = {lr.id: lr for lr in db.session.scalars(select(Learner).where(
             Learner.id.in_([i.learner_id for i in check.items])))}
         institutions = {i.id: i for i in db.session.scalars(select(Institution).where(
             Institution.id.in_([i.institution_id for i in check.items])))}
+        logins = {check.drawn_by, *(i.checked_by for i in check.items)} - {None}
+        people = {login: f"{name} ({login})" if name else login for login, name in
+                  db.session.execute(select(User.login, User.name).where(User.login.in_(logins)))}
         return self.render("admin/confirmation/spot_check.html", check=check, forms=forms,
-                           unit=_sampled_units([check])[check.id],
+                           unit=_sampled_units([check])[check.id], people=people,
                            learners=learners, institutions=institutions,
                            outcomes=SPOT_OUTCOME_LABELS, rules=risk.RULES)

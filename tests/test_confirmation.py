@@ -565,6 +565,13 @@ def test_a_spot_check_page_shows_each_recorded_outcome_and_note(tree, browser) -
     page = province.get(f"/admin/spot_checks/{check.id}").get_data(as_text=True)
     row = outcome_row(page, second.id)
     assert re.search(r'<option selected value="not_found">', row), row
+    # Who drew the sample and who recorded the outcome, by name as well as by login.
+    user = tree.a.province_user
+    user.name = "สมหญิง รักดี"
+    db.session.commit()
+    page = province.get(f"/admin/spot_checks/{check.id}").get_data(as_text=True)
+    assert f"ผู้สุ่ม {user.name} ({user.login})" in page
+    assert f"บันทึกโดย {user.name} ({user.login}) เมื่อ" in page
     assert 'value="ย้ายแล้ว"' in row
     assert "selected" not in outcome_row(page, first.id)
 
@@ -578,8 +585,12 @@ def test_a_spot_checked_learner_not_seen_yet_shows_no_outcome_and_a_blank_one_is
     assert '<option value="">เลือกผลการตรวจสอบ</option><option value="found">' in row
     assert "selected" not in row
     refused = province.post(f"/admin/spot_checks/{check.id}", {
-        "item_id": check.items[0].id, "outcome": "", "note": ""}).get_data(as_text=True)
+        "item_id": check.items[0].id, "outcome": "", "note": "ครูประจำชั้นยืนยัน"}
+    ).get_data(as_text=True)
     assert "กรุณาเลือกผลการตรวจสอบ" in refused
+    # The refused row keeps the note typed in it, and only that row does.
+    assert 'value="ครูประจำชั้นยืนยัน"' in outcome_row(refused, check.items[0].id)
+    assert "ครูประจำชั้นยืนยัน" not in outcome_row(refused, check.items[1].id)
     db.session.expire_all()
     assert check.items[0].outcome is None
 
