@@ -131,7 +131,7 @@ class Learner(db.Model):
     national_id: Mapped[str] = mapped_column(String(13), unique=True)
     title: Mapped[str | None] = mapped_column(String(30))
     first_name: Mapped[str] = mapped_column(String(100))
-    last_name: Mapped[str] = mapped_column(String(100), index=True)
+    last_name: Mapped[str] = mapped_column(String(100))  # ix_learner_name_birth_date leads on it
     gender: Mapped[str] = mapped_column(String(1))
     birth_date: Mapped[date | None] = mapped_column(Date)
     nationality: Mapped[str | None] = mapped_column(String(50))
