@@ -101,6 +101,10 @@ def test_province_and_nation_sum_confirmed_snapshots_only(app, confirmed, browse
     html = page(browser, tree.a.province_user, "/admin/reports/")
     assert tree.a.muni.code in html and tree.a.sao.code in html
     assert ">13<" in html  # 6 in school A + 7 in the other-affiliation school
+    # ... and the page says so: the progress pages count the 6 learners alone.
+    assert 'id="report-includes-other"' in html and "สังกัดอื่น" in html
+    lao = page(browser, tree.a.muni_user, "/admin/reports/")
+    assert 'id="report-includes-other"' not in lao  # an LAO has the other schools as a row
     national = page(browser, tree.department, "/admin/reports/")
     assert ">14<" in national  # and 1 in province 34
     assert national.count("ยังไม่ยืนยัน") >= 2  # neither province has confirmed
