@@ -184,8 +184,7 @@ class RiskView(PageView):
             title = jobs.Title("Risk flags and quality scores")
             return queued(jobs.submit("risk", current_user, title=title, round_id=round_.id))
         ids = own_institution_ids(current_user)
-        risk.compute(db.session, round_, ids)
-        quality.compute(db.session, round_, ids)
+        quality.compute(db.session, round_, risk.compute(db.session, round_, ids))
         db.session.commit()
         flash(_("The risk flags and quality scores are recomputed."), "success")
         back = request.form.get("next")
@@ -202,8 +201,7 @@ def risk_job(job: Job, round_id: int) -> None:
     ids = own_institution_ids(job.owner)
     if ids is None:  # the department's run writes down the year's thresholds it used
         risk.seed_thresholds(db.session, round_.academic_year)
-    risk.compute(db.session, round_, ids)
-    quality.compute(db.session, round_, ids)
+    quality.compute(db.session, round_, risk.compute(db.session, round_, ids))
     return None
 
 

@@ -59,20 +59,22 @@ def main() -> None:
         found: dict[int, set[tuple]] = {}
         for institution in ids:
             started = time.perf_counter()
-            risk.compute(db.session, round_, [institution])
+            touched = risk.compute(db.session, round_, [institution]) or set()
             took = time.perf_counter() - started
             found[institution] = flags_of(round_, [institution])
             db.session.rollback()
-            print(f"institution {institution}: {len(found[institution])} flags "
-                  f"in {took:.2f} s")
+            # With the institutions sharing a duplicate or a guardian phone with it.
+            print(f"institution {institution}: {len(found[institution])} flags, "
+                  f"{len(touched)} institutions stored again, in {took:.2f} s")
         if args.province:
             province = list(db.session.scalars(select(Institution.id).join(Lao).where(
                 Lao.province_code == args.province)))
             started = time.perf_counter()
-            risk.compute(db.session, round_, province)
+            touched = risk.compute(db.session, round_, province) or set()
             took = time.perf_counter() - started
             db.session.rollback()
-            print(f"province {args.province}: {len(province)} institutions in {took:.2f} s")
+            print(f"province {args.province}: {len(province)} institutions "
+                  f"({len(touched)} with those sharing a key) in {took:.2f} s")
         if args.national:
             started = time.perf_counter()
             risk.compute(db.session, round_)

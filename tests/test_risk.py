@@ -565,8 +565,32 @@ def test_recomputing_one_institution_finds_what_the_national_run_finds_there(cle
         db.session.execute(RiskFlag.__table__.delete())
         stored(clean.round, "same_person", [school.id])
         assert flags_at(clean.round, school) == national[school], school.name
+        # The other school shares a person and a phone with this one: its flags of those two
+        # rules are stored again too, as the national run stores them; the rest wait.
         other = b.school if school is a.school else a.school
-        assert flags_at(clean.round, other) == set()
+        assert flags_at(clean.round, other) == {
+            f for f in national[other] if f[0] in ("same_person", "shared_phone")}
+
+
+def test_a_duplicate_gone_from_one_school_clears_its_twins_flag_at_the_other(clean
+                                                                            ) -> None:  # noqa: ANN001
+    """B's copy of a child found at A too is withdrawn and B recomputes: A's flag about the
+    pair used to stay until A recomputed, and a new copy at B left A unflagged."""
+    a, b = clean.tree.a, clean.tree.b
+    planted = plant_duplicates(clean)
+    stored(clean.round, "same_person")
+    twin_at_a, copy_at_b = planted.across
+    assert twin_at_a.id in {f[1] for f in flags_at(clean.round, a.school)}
+    copy_at_b.status = "withdrawn"
+    for enrolment in planted.phone[3:]:  # the phone is left behind three learners, below five
+        enrolment.status = "withdrawn"
+    stored(clean.round, "same_person", [b.school.id])
+    at_a = flags_at(clean.round, a.school)
+    assert twin_at_a.id not in {f[1] for f in at_a if f[0] == "same_person"}
+    assert not {e.id for e in planted.phone[:3]} & {f[1] for f in at_a if f[0] == "shared_phone"}
+    copy_at_b.status = "active"
+    stored(clean.round, "same_person", [b.school.id])
+    assert twin_at_a.id in {f[1] for f in flags_at(clean.round, a.school) if f[0] == "same_person"}
 
 
 def read_plans(query: object) -> list[str]:

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, delete, insert
+from sqlalchemy import Select, delete, insert, select
 from sqlalchemy.orm import Session
 
 from models import Round
@@ -13,7 +13,15 @@ from models.risk import RiskFlag
 
 from ..identity import mask_contact
 from . import reasons
-from .learner_checks import age_grade, incomplete, late_enrolment, same_person, shared_phone
+from .learner_checks import (
+    age_grade,
+    incomplete,
+    late_enrolment,
+    same_person,
+    shared_phone,
+    sharing_person,
+    sharing_phone,
+)
 from .rows import COLUMNS
 from .thresholds import SETTING_LABELS, thresholds
 from .unit_checks import centre_no_staff, count_jump, g_code_share, obec_mismatch, other_school_jump
@@ -30,6 +38,9 @@ class RiskRule:
     reason: Callable[[Any, Round], str]
     per_institution: bool = True
     contact: str | None = None  # the family's contact (rules.identity) the detail holds
+    # The institutions whose flags of this rule change with the learners of some (a rule
+    # comparing learners across institutions); None: each institution's flags are its own.
+    sharing: Callable[[Round, Collection[int]], Select] | None = None
 
     def reason_for(self, flag: Any, round_: Round, reveal_contacts: bool) -> str:
         """The reason as `flag`'s reader may see it: a contact of the family it names is
@@ -48,9 +59,10 @@ RULES: dict[str, RiskRule] = {r.key: r for r in (
     RiskRule("late_enrolment", _l("Enrolled after the count date"), "validity", late_enrolment,
              reasons.late_enrolment),
     RiskRule("shared_phone", _l("One guardian phone behind many learners"), "consistency",
-             shared_phone, reasons.shared_phone, contact="guardian_phone"),
+             shared_phone, reasons.shared_phone, contact="guardian_phone",
+             sharing=sharing_phone),
     RiskRule("same_person", _l("Same name and birth date under another ID"), "consistency",
-             same_person, reasons.same_person),
+             same_person, reasons.same_person, sharing=sharing_person),
     RiskRule("g_code_share", _l("G-code share far above the province"), "unit", g_code_share,
              reasons.g_code_share),
     RiskRule("count_jump", _l("Count jumps against the last confirmed count"), "unit",
@@ -82,18 +94,42 @@ class _Row:
 
 
 def compute(session: Session, round_: Round,
-            institution_ids: Collection[int] | None = None) -> None:
-    """Store the round's flags: all of them, or again for some institutions only."""
+            institution_ids: Collection[int] | None = None) -> set[int] | None:
+    """Store the round's flags: all of them, or again for some institutions only, and for the
+    institutions whose learners shared a phone or a person with theirs, before or now; the
+    institutions whose flags were stored again (None: all)."""
     t = thresholds(session, round_.academic_year)
+    touched = None if institution_ids is None else set(institution_ids)
     for rule in RULES.values():
         if institution_ids is not None and not rule.per_institution:
             continue
+        ids = None if institution_ids is None else _and_sharing(session, round_, rule,
+                                                                 institution_ids)
         stale = delete(RiskFlag).where(RiskFlag.round_id == round_.id, RiskFlag.rule == rule.key)
-        if institution_ids is not None:
-            stale = stale.where(RiskFlag.institution_id.in_(list(institution_ids)))
+        if ids is not None:
+            stale = stale.where(RiskFlag.institution_id.in_(list(ids)))
+            touched |= ids
         session.execute(stale)
-        session.execute(insert(RiskFlag).from_select(COLUMNS, rule.rows(round_, t,
-                                                                        institution_ids)))
+        session.execute(insert(RiskFlag).from_select(COLUMNS, rule.rows(round_, t, ids)))
+    return touched
+
+
+def _and_sharing(session: Session, round_: Round, rule: RiskRule, ids: Collection[int]
+                 ) -> set[int]:
+    """`ids` and, for a rule across institutions, those sharing a key with them now or sharing
+    a flag's detail with theirs before: a duplicate removed at one school clears the flag of
+    its twin at another, and a new one flags the twin too."""
+    found = set(ids)
+    if rule.sharing is None:
+        return found
+    found |= set(session.scalars(rule.sharing(round_, ids)))
+    mine = select(RiskFlag.detail).where(RiskFlag.round_id == round_.id,
+                                         RiskFlag.rule == rule.key,
+                                         RiskFlag.institution_id.in_(list(ids)))
+    found |= set(session.scalars(select(RiskFlag.institution_id).distinct().where(
+        RiskFlag.round_id == round_.id, RiskFlag.rule == rule.key,
+        RiskFlag.detail.in_(mine))))
+    return found
 
 
 SETTING_LABELS.update({

@@ -50,20 +50,57 @@ def _groups(round_: Round, ids: Collection[int] | None, keys: dict[str, Any],
         return (select(*(value.label(name) for name, value in keys.items()), *counts)
                 .select_from(Enrolment).join(Learner, Learner.id == Enrolment.learner_id)
                 .where(*active(round_), *where).group_by(*keys.values()))
-    own = (select(*(value.label(name) for name, value in keys.items()))
-           .select_from(Enrolment).join(Learner, Learner.id == Enrolment.learner_id)
-           .where(*active(round_), *where, Enrolment.institution_id.in_(list(ids)))
-           .distinct().subquery())
+    own = _own_keys(round_, ids, keys, *where)
     return (select(*own.c, *counts).select_from(own)
             .join(Learner, and_(*(own.c[name] == value for name, value in keys.items())))
             .join(Enrolment, Enrolment.learner_id == Learner.id)
             .where(*active(round_), *where).group_by(*own.c))
 
 
+def _own_keys(round_: Round, ids: Collection[int], keys: dict[str, Any], *where: Any) -> Any:
+    """The distinct `keys` the round's active learners of the institutions `ids` have."""
+    return (select(*(value.label(name) for name, value in keys.items()))
+            .select_from(Enrolment).join(Learner, Learner.id == Enrolment.learner_id)
+            .where(*active(round_), *where, Enrolment.institution_id.in_(list(ids)))
+            .distinct().subquery())
+
+
+def _sharing(round_: Round, ids: Collection[int], keys: dict[str, Any], *where: Any) -> Select:
+    """The institutions whose active learners share a key with those of the institutions
+    `ids`: their flags of the rule change with the learners of `ids`."""
+    own = _own_keys(round_, ids, keys, *where)
+    return (select(Enrolment.institution_id).select_from(own)
+            .join(Learner, and_(*(own.c[name] == value for name, value in keys.items())))
+            .join(Enrolment, Enrolment.learner_id == Learner.id)
+            .where(*active(round_), *where).distinct())
+
+
+def _phone_keys() -> tuple[dict[str, Any], Any]:
+    return {"phone": normalised_phone(Learner.guardian_phone)}, ~blank(Learner.guardian_phone)
+
+
+def _person_keys() -> tuple[dict[str, Any], Any]:
+    return ({"first_name": Learner.first_name, "last_name": Learner.last_name,
+             "birth_date": Learner.birth_date}, Learner.birth_date.is_not(None))
+
+
+def sharing_phone(round_: Round, ids: Collection[int]) -> Select:
+    """The institutions with a learner whose guardian phone a learner of `ids` has too."""
+    keys, where = _phone_keys()
+    return _sharing(round_, ids, keys, where)
+
+
+def sharing_person(round_: Round, ids: Collection[int]) -> Select:
+    """The institutions with a learner of the name and birth date a learner of `ids` has."""
+    keys, where = _person_keys()
+    return _sharing(round_, ids, keys, where)
+
+
 def shared_phone(round_: Round, t: dict[str, float], ids: Collection[int] | None) -> Select:
     """One guardian phone behind many learners, across institutions too."""
-    phone = normalised_phone(Learner.guardian_phone)
-    groups = (_groups(round_, ids, {"phone": phone}, ~blank(Learner.guardian_phone))
+    keys, where = _phone_keys()
+    phone = keys["phone"]
+    groups = (_groups(round_, ids, keys, where)
               .having(func.count() >= t["shared_phone.learners"]).subquery())
     query = learner_rows(round_, "shared_phone", groups.c.n, groups.c.k, groups.c.phone).join(
         groups, groups.c.phone == phone)
@@ -73,11 +110,9 @@ def shared_phone(round_: Round, t: dict[str, float], ids: Collection[int] | None
 def same_person(round_: Round, t: dict[str, float], ids: Collection[int] | None) -> Select:
     """The same name and birth date under different national IDs, at one institution or more:
     a child paid for twice (a G-code, then the national ID issued later, is the usual case)."""
-    key = {"first_name": Learner.first_name, "last_name": Learner.last_name,
-           "birth_date": Learner.birth_date}
+    key, where = _person_keys()
     # A learner has one active enrolment a year, so two rows in a group are two learner IDs.
-    groups = (_groups(round_, ids, key, Learner.birth_date.is_not(None))
-              .having(func.count() > 1).subquery())
+    groups = (_groups(round_, ids, key, where).having(func.count() > 1).subquery())
     query = learner_rows(round_, "same_person", groups.c.n, groups.c.k,
                           Learner.first_name + literal(" ") + Learner.last_name).join(
         groups, and_(*(groups.c[name] == value for name, value in key.items())))
