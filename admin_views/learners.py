@@ -145,11 +145,8 @@ class EnrolmentView(EnrolByIdMixin, RemovalMixin, RolloverMixin, ScopedModelView
             reveal_contacts=may_see_contacts(current_user))
 
     def of_kind(self) -> tuple[Any, ...]:
-        """The rows of this kind's institutions, in this kind's grades: the rules keep each
-        kind to its own grades, and the grades name the kind's own sort index (models/people.py).
-        """
-        return (Enrolment.institution.has(Institution.kind == self.kind),
-                Enrolment.grade.in_(GRADES_BY_KIND[self.kind]))
+        """The rows of this kind's institutions."""
+        return (Enrolment.institution.has(Institution.kind == self.kind),)
 
     def get_query(self) -> Any:
         # One query per page: learner and institution are eager-loaded in the same SELECT.
@@ -184,6 +181,13 @@ class ChildView(EnrolmentView):
     """Young children of child development centres, by age group."""
 
     kind = "cdc"
+
+    def of_kind(self) -> tuple[Any, ...]:
+        """Also in the centres' grades, which the rules keep to centres: they name the centres'
+        own sort index (models/people.py), so the department's list skips every school row.
+        A condition the students' list does without: it costs each of its rows a test."""
+        return (*super().of_kind(), Enrolment.grade.in_(GRADES_BY_KIND[self.kind]))
+
     form_choices = _choices("cdc")
     column_choices = _filter_choices("cdc")
     column_labels = EnrolmentView.column_labels | {"grade": _l("Age group")}
