@@ -189,13 +189,21 @@ def title_gender_warning(title: str | None, gender: str | None) -> str | None:
              title=title)
 
 
+#: The heights (cm) and weights (kg) a learner, from a child of two to a young adult, can have:
+#: outside them is a slip (1200 for 120.0) or another unit (1.20 metres).
+MEASURES = {"height_cm": (30, 250), "weight_kg": (1, 300)}
+
+
 def measure_problem(key: str, value: Decimal | float | None) -> str | None:
-    """Height and weight, when given, are positive numbers (the column holds up to 999.9)."""
-    if value is None or 0 < value < 1000:
+    """Height and weight, when given, are a learner's, in centimetres and kilograms."""
+    low, high = MEASURES[key]
+    if value is None or low <= value <= high:
         return None
     if key == "height_cm":
-        return _("The height must be a positive number of centimetres, less than 1000.")
-    return _("The weight must be a positive number of kilograms, less than 1000.")
+        return _("The height is in centimetres, from %(low)d to %(high)d: check %(value)s.",
+                 low=low, high=high, value=value)
+    return _("The weight is in kilograms, from %(low)d to %(high)d: check %(value)s.",
+             low=low, high=high, value=value)
 
 
 #: The learner's two address subdistricts, as codes of DOPA's list (`geothai`).
@@ -256,8 +264,8 @@ def learner_field_problems(session: Session, learner: Any, stored: dict[str, Any
     if _setting(learner, "title", stored):
         learner.title = normalise_title(learner.title)
         problems += [("title", p) for p in title_problems(learner.title)]
-    problems += [(key, p) for key in ("height_cm", "weight_kg")
-                 if (p := measure_problem(key, getattr(learner, key)))]
+    problems += [(key, p) for key in MEASURES if _setting(learner, key, stored)
+                 and (p := measure_problem(key, getattr(learner, key)))]
     if _setting(learner, "guardian_phone", stored) and (
             p := phone_problem(learner.guardian_phone)):
         problems.append(("guardian_phone", p))
@@ -267,9 +275,9 @@ def learner_field_problems(session: Session, learner: Any, stored: dict[str, Any
 @validates(Learner)
 def check_learner(session: Session, learner: Learner) -> list[str]:
     """A learner needs a valid identity, a name, a gender, a title the form keeps, a birth
-    date (when set) neither in the future nor before any learner's and a positive height and
-    weight (the ID and the title are normalised first, so this rule also writes them back in
-    their stored form)."""
+    date (when set) neither in the future nor before any learner's and, when set, a learner's
+    height and weight (the ID and the title are normalised first, so this rule also writes
+    them back in their stored form)."""
     return [problem for _field, problem in learner_field_problems(session, learner)]
 
 

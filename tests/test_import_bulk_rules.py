@@ -70,6 +70,8 @@ BAD_ROWS = {
     "unknown current subdistrict": dict(current_subdistrict_code="339999"),
     "negative weight": dict(weight_kg=Decimal("-5")),
     "no height": dict(height_cm=Decimal("0")),
+    "height in metres": dict(height_cm=Decimal("1.2")),
+    "weight typed without its point": dict(weight_kg=Decimal("450")),
     "title the form cannot show": dict(title="นาง"),
 }
 
@@ -180,3 +182,27 @@ def test_active_elsewhere_closed_round_and_confirmation_lock_match_the_flush(app
         expected = flush_messages(tree.a.school, values(4))
         assert expected and bulk_messages(tree.a.school, values(4)) == expected
     assert db.session.scalar(select(func.count(Learner.id))) == 1
+
+
+def test_a_height_stored_before_the_rule_is_judged_only_when_a_file_changes_it(app, tree):
+    """A learner stored 1.20 (metres) tall before heights were checked for their unit gets a
+    new guardian's phone from this year's file; a file that types such a height is refused,
+    by the flush and the bulk path alike."""
+    with acting_as(None):  # at this school last year
+        db.session.add(Enrolment(learner=Learner(**{k: v for k, v in values(5).items()
+                                                    if k not in ("grade", "classroom")}),
+                                 institution=tree.a.school, academic_year=YEAR - 1,
+                                 grade="K3", status="active"))
+        db.session.commit()
+    db.session.execute(update(Learner.__table__).values(height_cm=Decimal("1.2")))
+    db.session.commit()
+    kept = values(5, height_cm=Decimal("1.2"), guardian_phone="0812345678")
+    typed = values(5, height_cm=Decimal("1.3"))
+    with acting_as(tree.a.school_user):
+        assert flush_messages(tree.a.school, kept) == set()
+        plan = learner_bulk.plan(db.session, [(2, kept)], tree.a.school, YEAR)
+        assert plan.problems == []
+        db.session.rollback()
+        expected = flush_messages(tree.a.school, typed)
+        assert any("เซนติเมตร" in m for m in expected)
+        assert bulk_messages(tree.a.school, typed) == expected

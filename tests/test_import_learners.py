@@ -469,6 +469,7 @@ def test_an_international_phone_is_imported_as_the_form_keeps_it(app, tree):
 
 
 @pytest.mark.parametrize("weight,words", [("-5", "น้ำหนัก"), ("0", "น้ำหนัก"),
+                                          ("2205", "ตั้งแต่ 1 ถึง 300"),
                                           ("nan", "ไม่ใช่ตัวเลข"), ("abc", "ไม่ใช่ตัวเลข")])
 def test_a_weight_that_is_no_positive_number_gets_its_own_message(app, tree, weight, words):
     data = csv_bytes([row(1) + [weight]], header=HEADER + ["น้ำหนัก"])
