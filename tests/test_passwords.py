@@ -48,6 +48,8 @@ def test_profile_page_refuses_a_leet_common_password(app, tree):
     client.post("/login", data={"login": user.login, "password": "k7Hq2mWx9pRt",
                                 "csrf_token": token})
     page = client.get("/admin/profile/password").get_data(as_text=True)
+    # The page says up front what the policy refuses, the unit's names included.
+    assert "หรือชื่อหน่วยงาน อปท. หรือจังหวัดของท่านอยู่ในรหัสผ่าน" in page
     response = client.post("/admin/profile/password", data={
         "current": "k7Hq2mWx9pRt", "new": "P@ssw0rd!!", "confirm": "P@ssw0rd!!",
         "csrf_token": csrf_token(page)}, follow_redirects=True)
