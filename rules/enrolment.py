@@ -23,6 +23,7 @@ from models.people import (
 )
 
 from . import RuleViolation, validates
+from .identity import THAI_DIGITS
 from .windows import intake_year_problem
 
 ROLLOVER_ACTIONS = ("promote", "repeat", "graduate", "withdraw")
@@ -206,6 +207,14 @@ def _stored_status(session: Session, enrolment: Enrolment) -> str | None:
         return session.scalar(select(Enrolment.status).where(Enrolment.id == enrolment.id))
 
 
+def normalise_classroom(classroom: str | None) -> str | None:
+    """A classroom as one spelling: "๑/๒" typed on a form and "1/2" in a file are one room of
+    the counts by classroom; spaces trimmed and single, nothing typed is none."""
+    if classroom is None:
+        return None
+    return " ".join(classroom.translate(THAI_DIGITS).split()) or None
+
+
 @validates(Enrolment)
 def check_enrolment(session: Session, enrolment: Enrolment) -> list[str]:
     """Grade fits the institution, one active enrolment per year, removal has a reason and is
@@ -213,6 +222,7 @@ def check_enrolment(session: Session, enrolment: Enrolment) -> list[str]:
     reason the status no longer needs."""
     if enrolment.status is None:  # the column default comes too late for the rules
         enrolment.status = EnrolmentStatus.ACTIVE
+    enrolment.classroom = normalise_classroom(enrolment.classroom)
     with session.no_autoflush:
         institution = enrolment.institution or session.get(Institution, enrolment.institution_id)
         if enrolment.learner is None and enrolment.learner_id is None:

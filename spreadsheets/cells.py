@@ -6,9 +6,9 @@ from typing import Any
 
 import clock
 from models.people import CDC_GRADES, SCHOOL_GRADES
+from rules.identity import THAI_DIGITS
 
 ALL_GRADES = frozenset(SCHOOL_GRADES + CDC_GRADES)
-THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 # Control characters (NUL, bell, escape …) and zero-width spaces are invisible in a sheet and
 # no database or form takes them back; tab and line breaks stay.
 _CLEAN = THAI_DIGITS | dict.fromkeys([*range(9), 11, 12, *range(14, 32), 127, 0x200B])

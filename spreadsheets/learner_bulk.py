@@ -2,11 +2,12 @@
 
 The checks are the flush's own rule functions — `check_learner` (as `learner_field_problems`,
 which names each problem's column), `subdistrict_problem`, `grade_problems`,
-`enrolment_date_problems`, `already_active_message`, `removed_here`, `permissions.check_write`,
-`windows.year_problem`, `locks.write_problems` — called per row where they are pure and once per
-file where they depend on the unit (every row goes to one institution and year). What the
-database must answer (existing learners, active enrolments elsewhere, learners this institution
-removed as non-existent, unknown subdistrict codes) is read in a few set queries, not one per row.
+`enrolment_date_problems`, `normalise_classroom`, `already_active_message`, `removed_here`,
+`permissions.check_write`, `windows.year_problem`, `locks.write_problems` — called per row
+where they are pure and once per file where they depend on the unit (every row goes to one
+institution and year). What the database must answer (existing learners, active enrolments
+elsewhere, learners this institution removed as non-existent, unknown subdistrict codes) is read
+in a few set queries, not one per row.
 The writes are bulk INSERT/UPDATE statements in the caller's transaction, with one audit entry
 per row written, as the flush would log them; the unique index on active enrolments still guards
 a race.
@@ -33,6 +34,7 @@ from rules.enrolment import (
     already_active_message,
     enrolment_date_problems,
     grade_problems,
+    normalise_classroom,
     removed_here,
 )
 from rules.identity import (
@@ -144,6 +146,8 @@ def plan(session: Session, rows: list[tuple[int, dict[str, Any]]], institution: 
         if done % CHUNK == 0:
             checked(done)
         existing = known.get(values["national_id"])
+        if "classroom" in values:  # as the flush stores it
+            values["classroom"] = normalise_classroom(values["classroom"])
         learner = {k: values[k] for k in LEARNER_FIELDS if k in values}
         # Every field the rule reads is there, None where neither the file nor the register
         # gives one (a new learner without a birth date).

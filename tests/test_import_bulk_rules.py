@@ -153,6 +153,24 @@ def test_both_paths_store_an_abbreviated_title_as_the_form_offers_it(app, tree):
         db.session.rollback()
 
 
+def test_both_paths_store_a_classroom_typed_in_thai_digits_as_one_room(app, tree):
+    """"๑/๒" on the form and "1/2" in a file were two rooms of the counts by classroom."""
+    with acting_as(tree.a.school_user):
+        plan = learner_bulk.plan(db.session, [(2, values(1, classroom=" ๑/๒ "))],
+                                 tree.a.school, YEAR)
+        assert plan.new_enrolments[0]["classroom"] == "1/2"
+        db.session.rollback()
+    with acting_as(tree.a.school_user):
+        learner = Learner(**{k: v for k, v in values(2).items()
+                             if k not in ("grade", "classroom")})
+        enrolment = Enrolment(learner=learner, institution=tree.a.school, academic_year=YEAR,
+                              grade="P1", classroom="๑/๒", status="active")
+        db.session.add(enrolment)
+        db.session.flush()
+        assert enrolment.classroom == "1/2"
+        db.session.rollback()
+
+
 def test_active_elsewhere_closed_round_and_confirmation_lock_match_the_flush(app, tree):
     with acting_as(None):
         db.session.add(Enrolment(learner=Learner(**{k: v for k, v in values(2).items()
