@@ -3,6 +3,7 @@
 import pytest
 from conftest import PASSWORD, csrf_token
 
+from models import db
 from rules.throttle import store_for
 from web import security
 from web.auth import FREE_FAILURES_PER_ACCOUNT_AND_ADDRESS
@@ -39,6 +40,17 @@ def test_wrong_password_is_refused_in_thai(client, tree):
     assert response.status_code == 200
     assert "ชื่อผู้ใช้งานหรือรหัสผ่านไม่ถูกต้อง" in response.get_data(as_text=True)
     assert client.get("/admin/").status_code == 302
+
+
+def test_a_closed_account_is_told_so_only_with_its_right_password(client, tree):
+    """It was told "wrong login or password" and its owner tried again and again."""
+    tree.a.school_user.active = False
+    db.session.commit()
+    refused = _login(client, tree.a.school_user.login).get_data(as_text=True)
+    assert "บัญชีผู้ใช้งานนี้ถูกปิดการใช้งานแล้ว" in refused
+    assert client.get("/admin/").status_code == 302
+    wrong = _login(client, tree.a.school_user.login, "wrong password").get_data(as_text=True)
+    assert "ชื่อผู้ใช้งานหรือรหัสผ่านไม่ถูกต้อง" in wrong and "ปิดการใช้งาน" not in wrong
 
 
 @pytest.mark.parametrize("target,expected", [

@@ -145,7 +145,14 @@ def login() -> str | Response | tuple[str, int]:
             throttle.failed(key)
         record("sign_in_failed", name, user=user)
         db.session.commit()
-        flash(_("Wrong login or password."), "error")
+        if user is not None and not user.active and user.check_password(form.password.data):
+            # Said only to whoever knows the password: the owner learns why, nobody else
+            # learns that the account exists.
+            flash(_("This account is closed. Ask the office that manages your accounts (the "
+                    "Provincial Office of Local Administration, or DLA for a province's "
+                    "account) to open it again."), "error")
+        else:
+            flash(_("Wrong login or password."), "error")
     return render_template("login.html", form=form)
 
 
