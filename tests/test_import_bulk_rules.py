@@ -114,15 +114,20 @@ def test_rows_the_flush_accepts_the_bulk_path_accepts(app, tree, case):
         assert bulk_messages(tree.a.school, ACCEPTED_ROWS[case]) == set()
 
 
-def test_a_birth_date_stored_before_the_rule_is_judged_only_when_a_file_changes_it(app, tree):
-    """A learner imported long ago born in 1857 (2400 BE) gets a new guardian's phone from
-    this year's file; a file that types such a birth date is still refused, as the flush."""
-    with acting_as(None):  # at this school last year
-        db.session.add(Enrolment(learner=Learner(**{k: v for k, v in values(5).items()
+def stored_last_year(tree, n: int) -> None:
+    """Learner `n` of `values`, at school A last year, written as the register holds it."""
+    with acting_as(None):
+        db.session.add(Enrolment(learner=Learner(**{k: v for k, v in values(n).items()
                                                     if k not in ("grade", "classroom")}),
                                  institution=tree.a.school, academic_year=YEAR - 1,
                                  grade="K3", status="active"))
         db.session.commit()
+
+
+def test_a_birth_date_stored_before_the_rule_is_judged_only_when_a_file_changes_it(app, tree):
+    """A learner imported long ago born in 1857 (2400 BE) gets a new guardian's phone from
+    this year's file; a file that types such a birth date is still refused, as the flush."""
+    stored_last_year(tree, 5)
     db.session.execute(update(Learner.__table__).values(birth_date=date(1857, 1, 1)))
     db.session.commit()
     kept = values(5, birth_date=date(1857, 1, 1), guardian_phone="0812345678")
@@ -206,12 +211,7 @@ def test_a_height_stored_before_the_rule_is_judged_only_when_a_file_changes_it(a
     """A learner stored 1.20 (metres) tall before heights were checked for their unit gets a
     new guardian's phone from this year's file; a file that types such a height is refused,
     by the flush and the bulk path alike."""
-    with acting_as(None):  # at this school last year
-        db.session.add(Enrolment(learner=Learner(**{k: v for k, v in values(5).items()
-                                                    if k not in ("grade", "classroom")}),
-                                 institution=tree.a.school, academic_year=YEAR - 1,
-                                 grade="K3", status="active"))
-        db.session.commit()
+    stored_last_year(tree, 5)
     db.session.execute(update(Learner.__table__).values(height_cm=Decimal("1.2")))
     db.session.commit()
     kept = values(5, height_cm=Decimal("1.2"), guardian_phone="0812345678")
