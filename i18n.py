@@ -84,29 +84,38 @@ def html_lang(response: Response) -> Response:
 
 
 def remembered(translate: Callable[..., str]) -> Callable[..., str]:
-    """`translate`, answering each plain message once per request: a 50-row list asks the same
-    few words for every row, and Flask-Babel finds the request's catalogue again each time."""
+    """`translate`, answering each plain message once per language and process: a 50-row list
+    asks the same few words for every row, and Flask-Babel finds the request's catalogue again
+    each time. The catalogues do not change while LEC runs."""
+    by_language: dict[str, dict[str, str]] = {}
+    slot = f"lec_words_{id(by_language)}"  # the request's language's words, found once
 
     def once(message: str, **variables: Any) -> str:
         if variables or not has_request_context():
             return translate(message, **variables)
-        words = g.setdefault("lec_words", {})
-        key = (translate, message)
-        if key not in words:
-            words[key] = translate(message)
-        return words[key]
+        words = g.get(slot)
+        if words is None:
+            words = by_language.setdefault(str(get_locale()), {})
+            setattr(g, slot, words)
+        if message not in words:
+            words[message] = translate(message)
+        return words[message]
 
     return once
 
 
-def translated(labels: dict[Any, Any]) -> dict[Any, str]:
-    """`labels` with every lazy label in the request's language, translated once per request."""
-    if not has_request_context():
-        return {key: str(label) for key, label in labels.items()}
-    done = g.setdefault("lec_labels", {})
-    if id(labels) not in done:
-        done[id(labels)] = {key: str(label) for key, label in labels.items()}
-    return done[id(labels)]
+def in_language(labels: dict[Any, Any]) -> Callable[[], dict[Any, str]]:
+    """A function giving `labels` with every lazy label in the request's language, translated
+    once per language and process, not once per page."""
+    by_language: dict[str, dict[Any, str]] = {}
+
+    def shown() -> dict[Any, str]:
+        language = str(get_locale()) if has_request_context() else ""
+        if language not in by_language:
+            by_language[language] = {key: str(label) for key, label in labels.items()}
+        return by_language[language]
+
+    return shown
 
 
 def init_app(app: Flask) -> None:

@@ -19,6 +19,7 @@ from flask_admin.contrib.sqla.filters import FilterGreater, FilterLike, FilterNo
 from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.model import typefmt
 from flask_admin.model.form import converts
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup, escape
@@ -26,7 +27,7 @@ from sqlalchemy import ColumnElement, desc, func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
-from i18n import be_date, remembered, translated
+from i18n import be_date, in_language, remembered
 from models import Institution, Lao, Level, Province, db
 from rules import RuleViolation
 from rules.identity import mask_contact
@@ -88,10 +89,10 @@ def contact(view: Any, context: Any, model: Any, name: str) -> str:
 
 def labelled(labels: dict[Any, Any] | list[tuple[Any, Any]]) -> PageFormatter:
     """A list column showing the label of its code, as `labels` (or choices) name it."""
-    labels = dict(labels)
+    shown_now = in_language(dict(labels))
 
     def for_page(view: Any, name: str) -> Callable[[Any], str]:
-        shown, path = translated(labels), name.split(".")
+        shown, path = shown_now(), name.split(".")
         return lambda row: shown.get(reduce(getattr, path, row), "")
 
     return PageFormatter(for_page)
@@ -377,10 +378,20 @@ class ScopedModelView(ExportMixin, ListRowsMixin, ModelView):
         not offered. They keep their place in `_filters`, so the flt0_N of a link made before
         still means what it meant."""
         super()._refresh_filters_cache()
+        self.__dict__.pop("_lec_filter_groups", None)
         for group in (self._filter_groups or {}).values():
             group.filters = [item for item in group.filters
                              if not (item["options"]
                                      and isinstance(self._filters[item["index"]], TYPED_ONLY))]
+
+    def _get_filter_groups(self) -> Any:
+        """The filters' names and choices in the page's language, made once per language:
+        Flask-Admin translates every name and choice of every filter on each page."""
+        made = self.__dict__.setdefault("_lec_filter_groups", {})
+        language = str(get_locale())
+        if language not in made:
+            made[language] = super()._get_filter_groups()
+        return made[language]
 
     def get_one(self, id: Any) -> Any:
         """Flask-Admin's own get_one ignores get_query; outside the subtree is not found."""

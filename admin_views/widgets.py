@@ -4,6 +4,7 @@ from typing import Any
 
 from flask import g, has_request_context
 from flask_admin.model.widgets import XEditableWidget
+from flask_babel import get_locale
 from markupsafe import Markup, escape
 from wtforms import Field
 from wtforms.widgets import html_params
@@ -48,14 +49,31 @@ class ListEditWidget(XEditableWidget):
         column = (field.name, field.type, csrf,
                   tuple(choice[0] for choice in getattr(field, "choices", None) or ()))
         if column not in made:
+            tag, source = self._in_language(field, column[3])
+            if source is not None:
+                tag = tag.replace(_SOURCE_SLOT, _source_name(source))
+            made[column] = tag.replace(_CSRF_SLOT, escape(csrf))
+        return made[column]
+
+    def _in_language(self, field: Field, choices: tuple[Any, ...]) -> tuple[str, str | None]:
+        """The tag with slots for the page's CSRF token and choice list, and the choices as
+        JSON: made once per column and language, as only the token changes between pages."""
+        made = self.__dict__.setdefault("_lec_openings", {})
+        key = (field.name, field.type, choices, str(get_locale()))
+        if key not in made:
             attributes = super().get_kwargs(field, {
                 "data-role": "x-editable", "data-url": "./ajax/update/", "id": field.id,
-                "name": field.name, "href": "#", "data-csrf": csrf})
+                "name": field.name, "href": "#", "data-csrf": _CSRF_SLOT})
             attributes.pop("data-value", None)
-            if "data-source" in attributes:  # a select's choices, or a yes/no's two
-                attributes["data-lec-source"] = _source_name(attributes.pop("data-source"))
-            made[column] = f"<a {html_params(**attributes)} data-pk=\""
-        return made[column]
+            source = attributes.pop("data-source", None)  # a select's choices, or a yes/no's
+            if source is not None:
+                attributes["data-lec-source"] = _SOURCE_SLOT
+            made[key] = (f"<a {html_params(**attributes)} data-pk=\"", source)
+        return made[key]
+
+
+#: Where an opening tag made once per language takes its page's CSRF token and choice list.
+_CSRF_SLOT, _SOURCE_SLOT = "\x00csrf\x00", "\x00source\x00"
 
 
 def editor_tag(opening: str, key: str, value: Any, display: Any) -> Markup:

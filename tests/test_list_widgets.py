@@ -1,4 +1,5 @@
-"""Inline-edit widgets and row links: Flask-Admin's, with what is the same built once per page."""
+"""Inline-edit widgets and row links: Flask-Admin's, with what is the same built once per page
+(or once per language)."""
 
 import html
 import json
@@ -31,15 +32,18 @@ def test_a_list_of_editable_rows_builds_each_choice_list_once(app, tree, browser
                                  grade="P1", status="active") for learner in learners)
     db.session.commit()
     school = browser(tree.a.school_user)
-    ours = school.get("/admin/student/").get_data(as_text=True)
+    view = next(view for view in app.extensions["admin"][0]._views if view.endpoint == "student")
+    widget = view._list_form_class.grade.kwargs["widget"]
+    monkeypatch.setitem(widget.__dict__, "_lec_openings", {})  # as a worker's first page
     built = []
     original = widgets.XEditableWidget.get_kwargs
     monkeypatch.setattr(widgets.XEditableWidget, "get_kwargs",
                         lambda self, field, kwargs: built.append(field.name)
                         or original(self, field, kwargs))
-    school.get("/admin/student/")
+    ours = school.get("/admin/student/").get_data(as_text=True)
+    again = school.get("/admin/student/").get_data(as_text=True)
     grade_fields = [name for name in built if name.endswith("grade")]
-    assert len(grade_fields) == 1  # once for the page, not once per row
+    assert len(grade_fields) == 1  # once for the language, not once per row or page
     # Each row's grade editor names the one choice list; the page carries that list once.
     names = re.findall(r'<a [^>]*data-lec-source="([^"]+)"[^>]*name="grade"', ours)
     assert len(names) == 4 and len(set(names)) == 1
@@ -47,6 +51,13 @@ def test_a_list_of_editable_rows_builds_each_choice_list_once(app, tree, browser
     blocks = re.findall(r'<div hidden class="lec-source" id="([^"]+)">([^<]*)</div>', ours)
     assert [name for name, _ in blocks] == names[:1]
     assert {"value": "P1", "text": "ป.๑"} in json.loads(html.unescape(blocks[0][1]))
+    # A page made from the language's tags names its list and carries it just the same.
+    assert re.findall(r'<div hidden class="lec-source" id="([^"]+)">([^<]*)</div>', again) == blocks
+    assert re.findall(r'<a [^>]*data-lec-source="([^"]+)"[^>]*name="grade"', again) == names
+    # Each editor posts the page's own CSRF token, the one its forms carry.
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', again)
+    editors = re.findall(r'<a [^>]*data-csrf="([^"]*)"[^>]*name="grade"', again)
+    assert token and editors == [token.group(1)] * 4
     # The editor opens on the row's own grade (its code), showing its Thai label.
     assert len(re.findall(r'name="grade" data-pk="\d+" data-value="P1">ป.๑</a>', ours)) == 4
     assert len(db.session.scalars(select(Enrolment)).all()) == 4

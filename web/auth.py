@@ -56,15 +56,16 @@ class LoginForm(Form):
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    """Find the session's user, with the unit every page's header names (one statement, not
-    two); a cookie from before a logout or password change is refused."""
+    """Find the session's user, with the unit every page's header names, a province's too (one
+    statement, not two); a cookie from before a logout or password change is refused."""
     ident, _sep, version = user_id.partition(":")
     try:
         key, session_version = bounded_int(ident), bounded_int(version)
     except ValueError:
         return None
     user = db.session.get(User, key,
-                          options=[joinedload(User.institution), joinedload(User.lao)])
+                          options=[joinedload(User.institution), joinedload(User.lao),
+                                   joinedload(User.province)])
     if user is None or not user.active or user.session_version != session_version:
         return None
     return user
