@@ -22,7 +22,12 @@ from models.people import (
 
 from . import RuleViolation, validates
 from .enrolment import age_at_year_start, age_warning, enrol, grade_problems
-from .identity import g_code_province_problems, national_id_problems, normalise_national_id
+from .identity import (
+    g_code_province_problems,
+    name_problem,
+    national_id_problems,
+    normalise_national_id,
+)
 
 #: Titles of a child under 15; older learners are นาย / นางสาว.
 CHILD_TITLES = TITLES[:2]
@@ -69,6 +74,8 @@ def child_problems(application: Application, institution: Institution) -> list[s
         problems.append(_("Choose the child's title."))
     if not (application.first_name or "").strip() or not (application.last_name or "").strip():
         problems.append(_("Enter the child's first name and last name."))
+    problems += [p for key in ("first_name", "last_name")
+                 if (p := name_problem(key, getattr(application, key)))]
     if application.gender not in tuple(Gender):
         problems.append(_("Choose the child's gender."))
     grade_wrong = _grade_problems(application, institution)

@@ -1,6 +1,7 @@
 """Learner identity (SPEC §2): the national ID or G-code, and who may change a learner."""
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
@@ -189,6 +190,26 @@ def title_gender_warning(title: str | None, gender: str | None) -> str | None:
              title=title)
 
 
+#: What a name holds besides letters and their marks (of any script): the space between words
+#: and the dot, hyphen and apostrophe of names such as ณ อยุธยา, Jean-Luc or O'Brien.
+NAME_SIGNS = frozenset(" .-'\u2019")
+
+
+def name_problem(key: str, value: str | None) -> str | None:
+    """A first or last name is letters: a digit, an emoji or another sign is a slip or a
+    placeholder ("ชื่อ1", "ทดสอบ!"), not a child's name, and a ghost learner's mark."""
+    wrong = dict.fromkeys(c for c in value or "" if c not in NAME_SIGNS
+                          and unicodedata.category(c)[0] not in "LM")
+    if not wrong:
+        return None
+    found = ", ".join(f"\u201c{c}\u201d" if c.isprintable() else f"U+{ord(c):04X}" for c in wrong)
+    if key == "first_name":
+        return _("A first name is letters only, with spaces, dots, hyphens or apostrophes "
+                 "between them: take out %(found)s.", found=found)
+    return _("A last name is letters only, with spaces, dots, hyphens or apostrophes between "
+             "them: take out %(found)s.", found=found)
+
+
 #: The heights (cm) and weights (kg) a learner, from a child of two to a young adult, can have:
 #: outside them is a slip (1200 for 120.0) or another unit (1.20 metres).
 MEASURES = {"height_cm": (30, 250), "weight_kg": (1, 300)}
@@ -256,6 +277,8 @@ def learner_field_problems(session: Session, learner: Any, stored: dict[str, Any
     if not (learner.first_name or "").strip() or not (learner.last_name or "").strip():
         problems.append(("first_name" if not (learner.first_name or "").strip() else "last_name",
                          _("Enter the learner's first name and last name.")))
+    problems += [(key, p) for key in ("first_name", "last_name") if _setting(learner, key, stored)
+                 and (p := name_problem(key, getattr(learner, key)))]
     if learner.gender not in tuple(Gender):
         problems.append(("gender", _("Choose the learner's gender.")))
     if _setting(learner, "birth_date", stored):
@@ -274,10 +297,10 @@ def learner_field_problems(session: Session, learner: Any, stored: dict[str, Any
 
 @validates(Learner)
 def check_learner(session: Session, learner: Learner) -> list[str]:
-    """A learner needs a valid identity, a name, a gender, a title the form keeps, a birth
-    date (when set) neither in the future nor before any learner's and, when set, a learner's
-    height and weight (the ID and the title are normalised first, so this rule also writes
-    them back in their stored form)."""
+    """A learner needs a valid identity, a name of letters, a gender, a title the form keeps,
+    a birth date (when set) neither in the future nor before any learner's and, when set, a
+    learner's height and weight (the ID and the title are normalised first, so this rule also
+    writes them back in their stored form)."""
     return [problem for _field, problem in learner_field_problems(session, learner)]
 
 

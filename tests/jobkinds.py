@@ -5,6 +5,8 @@ import os
 import time
 from pathlib import Path
 
+from conftest import letters
+
 import jobs
 from models import Learner, db
 from models.jobs import Job
@@ -33,7 +35,7 @@ def add_learners(job: Job, ids: list[str], hang_file: str = "", name: str = "") 
     """One learner per ID, flushed one by one; waits at half way while `hang_file` exists
     on the first attempt, so a test can kill the worker with rows written but not committed."""
     for n, national_id in enumerate(ids, start=1):
-        db.session.add(Learner(national_id=national_id, first_name=f"สมชาย{n}",
+        db.session.add(Learner(national_id=national_id, first_name=f"สมชาย{letters(n)}",
                                last_name="ใจดี", gender="M"))
         db.session.flush()
         jobs.report_progress(job, n, len(ids))

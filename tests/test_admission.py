@@ -177,6 +177,7 @@ def test_institution_opens_and_closes_its_own_admission(client, tree, browser) -
     ({"national_id": wrong_checksum()}, wrong_checksum()),  # the rule names the failing ID
     ({"birth_date": date(clock.ce_year(YEAR) - 3, 1, 10).isoformat()}, "ไม่เหมาะกับ"),
     ({"first_name": ""}, "กรุณากรอก"),
+    ({"first_name": "ทดสอบ1"}, "กรุณาลบ “1” ออก"),  # a placeholder, not a child's name
     ({"last_name": "ก" * 101}, "ต้องมีความยาวไม่เกิน 100 ตัวอักษร"),
     ({"contact_phone": "1" * 51}, "ต้องมีความยาวไม่เกิน 50 ตัวอักษร"),
     ({"grade": "A3"}, "ตัวเลือกไม่ถูกต้อง"),

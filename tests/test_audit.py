@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from html import unescape
 
 import pytest
-from conftest import PASSWORD, csrf_token
+from conftest import PASSWORD, csrf_token, letters
 from sqlalchemy import delete, func, select, update
 from test_risk import YEAR, make_round
 
@@ -194,8 +194,8 @@ def test_reveals_are_limited_per_account_and_the_refusal_is_logged(tree, browser
     """A script clicking "show the whole ID" down a province's list stops at the hourly
     allowance, with a message the button shows; another account is not held back."""
     monkeypatch.setattr(lookups, "REVEALS_PER_HOUR", 2)
-    learners = [Learner(national_id=_national_id(20 + n), first_name=f"มานะ{n}", last_name="ดี",
-                        gender="M") for n in range(3)]
+    learners = [Learner(national_id=_national_id(20 + n), first_name=f"มานะ{letters(n)}",
+                        last_name="ดี", gender="M") for n in range(3)]
     db.session.add_all([*learners, *(Enrolment(learner=lr, institution=tree.a.school,
                                                academic_year=2569, grade="P1")
                                      for lr in learners)])
@@ -391,7 +391,7 @@ def test_an_enrolment_made_by_the_rollover_is_named_by_its_learner_and_grade(tre
         "/admin/student/rollover/?action=promote").status_code == 302
     carried = db.session.scalar(select(Enrolment).where(Enrolment.academic_year == year + 1))
     (entry,) = _entries(action="create", model="Enrolment", object_id=str(carried.id))
-    assert entry.target == f"{year + 1} K2 ชื่อ0 สกุล"
+    assert entry.target == f"{year + 1} K2 ชื่อก สกุล"
     # An entry written before, when the rollover logged no learner.
     db.session.add(AuditEntry(at=clock.now(), action="create", model="Enrolment",
                               object_id="99", target=f"{year + 1} K2 None"))
@@ -399,10 +399,10 @@ def test_an_enrolment_made_by_the_rollover_is_named_by_its_learner_and_grade(tre
     b = browser(tree.department)
     cells = _concerning(list(csv.reader(io.StringIO(
         b.get("/admin/audit/export/csv/").get_data(as_text=True).lstrip("\ufeff")))))
-    assert f"{year + 1} อ.๒ ชื่อ0 สกุล" in cells and f"{year + 1} อ.๒" in cells
+    assert f"{year + 1} อ.๒ ชื่อก สกุล" in cells and f"{year + 1} อ.๒" in cells
     assert not [c for c in cells if "None" in c or "K2" in c]
     html = b.get("/admin/audit/").get_data(as_text=True)
-    assert f'<td class="col-target">{year + 1} อ.๒ ชื่อ0 สกุล</td>' in html
+    assert f'<td class="col-target">{year + 1} อ.๒ ชื่อก สกุล</td>' in html
     assert f'<td class="col-target">{year + 1} อ.๒</td>' in html and "None" not in html
 
 

@@ -4,7 +4,7 @@ import re
 from datetime import date
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 import clock
 from models import Learner, db
@@ -85,3 +85,49 @@ def test_a_birth_date_long_before_any_learner_is_refused_in_thai(app) -> None:  
     with pytest.raises(RuleViolation, match="1857|2400"):  # the flush: form and import alike
         db.session.flush()
     db.session.rollback()
+
+
+@pytest.mark.parametrize("name", ["สมชาย", "ณ อยุธยา", "O'Brien", "Jean-Luc", "Nguyễn",
+                                  "ก้องภพ", "Md. Karim", "สมศรีๆ"])
+def test_names_of_any_script_with_their_marks_are_kept(app, name) -> None:  # noqa: ANN001
+    db.session.add(Learner(national_id=valid_id("110170020345"), first_name=name,
+                           last_name=name, gender="M"))
+    db.session.commit()
+    assert db.session.scalar(select(Learner.first_name)) == name
+
+
+@pytest.mark.parametrize(("first", "last", "found"), [
+    ("ชื่อ1", "ใจดี", "ชื่อ: กรุณาลบ “1” ออก"),
+    ("สมชาย", "ทดสอบ๒", "นามสกุล: กรุณาลบ “๒” ออก"),
+    ("ด.ญ.มะลิ😀", "ใจดี", "ชื่อ: กรุณาลบ “😀” ออก"),
+    ("=HYPERLINK", "ใจดี", "ชื่อ: กรุณาลบ “=” ออก"),
+    ("มะลิ\u200b", "ใจดี", "ชื่อ: กรุณาลบ U+200B ออก"),
+])
+def test_a_name_with_digits_or_signs_is_refused_in_thai(app, first, last, found) -> None:  # noqa: ANN001
+    """A placeholder or a slip ("ชื่อ1", an emoji, a zero-width space pasted from a chat) is no
+    child's name, and a ghost learner's mark: the flush refuses it, naming what to take out."""
+    db.session.add(Learner(national_id=valid_id("110170020345"), first_name=first,
+                           last_name=last, gender="F"))
+    with app.test_request_context(), pytest.raises(RuleViolation) as refused:
+        db.session.flush()
+    db.session.rollback()
+    (message,) = refused.value.messages
+    field, what = found.split(": ")
+    assert message.startswith(f"{field}ต้องเป็นตัวอักษรเท่านั้น") and what in message
+    assert db.session.scalar(select(Learner)) is None
+
+
+def test_a_name_stored_before_the_rule_is_judged_only_when_it_changes(app) -> None:  # noqa: ANN001
+    db.session.add(Learner(national_id=valid_id("110170020345"), first_name="ก", last_name="ข",
+                           gender="M"))
+    db.session.commit()
+    db.session.execute(update(Learner.__table__).values(first_name="ทดสอบ1"))
+    learner = db.session.scalar(select(Learner))
+    db.session.refresh(learner)
+    learner.guardian_phone = "0812345678"  # another field: the old name does not stop it
+    db.session.commit()
+    learner.first_name = "ทดสอบ2"
+    with pytest.raises(RuleViolation):
+        db.session.flush()
+    db.session.rollback()
+    assert db.session.scalar(select(Learner.first_name)) == "ทดสอบ1"

@@ -4,6 +4,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from conftest import letters
 from sqlalchemy import func, select, update
 
 import clock
@@ -22,7 +23,7 @@ def nid(n: int) -> str:
 
 
 def values(n: int, **changes) -> dict:
-    row = {"national_id": nid(n), "title": "เด็กชาย", "first_name": f"ก{n}",
+    row = {"national_id": nid(n), "title": "เด็กชาย", "first_name": f"ก{letters(n)}",
            "last_name": "ข", "gender": "M", "birth_date": date(2018, 1, 1), "grade": "P1",
            "classroom": "1"}
     row.update(changes)
@@ -73,6 +74,8 @@ BAD_ROWS = {
     "height in metres": dict(height_cm=Decimal("1.2")),
     "weight typed without its point": dict(weight_kg=Decimal("450")),
     "title the form cannot show": dict(title="นาง"),
+    "digit in a first name": dict(first_name="ทดสอบ1"),
+    "emoji and sign in a last name": dict(last_name="=ใจดี😀"),
 }
 
 

@@ -8,8 +8,9 @@ from functools import reduce
 from html.parser import HTMLParser
 
 import pytest
+from conftest import letters
 from flask_admin.model import widgets
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from admin_views.base import ScopedModelView
 from models import Enrolment, Learner, db
@@ -25,7 +26,7 @@ def nid(n: int) -> str:
 
 def test_a_list_of_editable_rows_builds_each_choice_list_once(app, tree, browser, monkeypatch):
     year = current_academic_year(db.session)
-    learners = [Learner(national_id=nid(3000 + i), first_name=f"ชื่อ{i}", last_name="สกุล",
+    learners = [Learner(national_id=nid(3000 + i), first_name=f"ชื่อ{letters(i)}", last_name="สกุล",
                         gender="F") for i in range(4)]
     db.session.add_all(learners)
     db.session.add_all(Enrolment(learner=learner, institution=tree.a.school, academic_year=year,
@@ -144,10 +145,14 @@ def _ours_and_flask_admins(app, client, endpoint: str, monkeypatch) -> tuple[lis
 def _learners(tree) -> None:
     year = current_academic_year(db.session)
     for i, status in enumerate(("active", "active", "withdrawn")):
-        learner = Learner(national_id=nid(3200 + i), first_name=f"ชื่อ<{i}>", last_name="สกุล",
-                          gender="F")
+        learner = Learner(national_id=nid(3200 + i), first_name=f"ชื่อ{letters(i)}",
+                          last_name="สกุล", gender="F")
         db.session.add(Enrolment(learner=learner, institution=tree.a.school, academic_year=year,
                                  grade="P3", classroom="1/2", status=status))
+    db.session.commit()
+    # Text to escape, in names stored before names were held to letters.
+    names = Learner.__table__.c.first_name
+    db.session.execute(update(Learner.__table__).values(first_name="<" + names + ">"))
     db.session.commit()
 
 

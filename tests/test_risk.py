@@ -5,6 +5,7 @@ from itertools import count
 from types import SimpleNamespace
 
 import pytest
+from conftest import letters
 from sqlalchemy import event, select
 
 import clock
@@ -42,7 +43,8 @@ def born_for(grade: str, year: int = YEAR) -> date:
 def learner(institution: Institution, grade: str = "P1", year: int = YEAR, **fields: object
             ) -> Enrolment:
     n = next(_numbers)
-    values = {"national_id": national_id(), "first_name": f"ชื่อ{n}", "last_name": f"สกุล{n}",
+    values = {"national_id": national_id(), "first_name": f"ชื่อ{letters(n)}",
+              "last_name": f"สกุล{letters(n)}",
               "gender": "M" if n % 2 else "F", "birth_date": born_for(grade, year),
               "guardian_name": f"ผู้ปกครอง{n}", "guardian_phone": f"08{n:08d}",
               "current_address": "หมู่ 1"}
@@ -311,19 +313,19 @@ def test_a_shared_guardian_phone_shows_whole_only_to_the_institution(clean, brow
     and province read the phone masked, as on the learner's page, the school reads it whole."""
     a = clean.tree.a
     for n in range(5):
-        learner(a.school, "P2", guardian_phone="081-111 2222", first_name=f"ร่วมเบอร์{n}")
+        learner(a.school, "P2", guardian_phone="081-111 2222", first_name=f"ร่วมเบอร์{letters(n)}")
     db.session.commit()
     risk.compute(db.session, clean.round)
     db.session.commit()
     path = f"/admin/risk/?round={clean.round.id}&rule=shared_phone"
     for user in (a.muni_user, a.province_user, clean.tree.department):
         html = browser(user).get(path).get_data(as_text=True)
-        assert all(f"ร่วมเบอร์{n}" in html for n in range(5)), user.login
+        assert all(f"ร่วมเบอร์{letters(n)}" in html for n in range(5)), user.login
         assert html.count("xxx-xxx-xx22") == 5 and "ผู้เรียน 5 คน" in html, user.login
         assert "0811112222" not in html and "081-111 2222" not in html, user.login
     school = browser(a.school_user).get(path).get_data(as_text=True)
     assert school.count("0811112222") == 5 and "xxx-xxx-xx22" not in school
-    assert all(f"ร่วมเบอร์{n}" in school for n in range(5))
+    assert all(f"ร่วมเบอร์{letters(n)}" in school for n in range(5))
 
 
 def test_the_flag_page_says_not_checked_yet_until_the_first_check(clean, browser

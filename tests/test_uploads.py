@@ -8,6 +8,7 @@ from functools import cache
 
 import openpyxl
 import pytest
+from conftest import letters
 from sqlalchemy import func, select
 
 from models import Learner, db
@@ -108,7 +109,7 @@ def test_csv_with_endless_lines_or_columns_is_refused():
 def test_an_ordinary_workbook_and_csv_pass():
     book = openpyxl.Workbook()
     for i in range(2000):
-        book.active.append([f"110000000{i:04d}", "เด็กชาย", f"สมชาย{i}", "ใจดี", "ชาย",
+        book.active.append([f"110000000{i:04d}", "เด็กชาย", f"สมชาย{letters(i)}", "ใจดี", "ชาย",
                             "01/02/2561", "P1", "1/1"])
     out = io.BytesIO()
     book.save(out)
