@@ -1,12 +1,16 @@
 """Thai-first language choice and Buddhist-Era dates (SPEC §1: BE years, Thai by default)."""
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 
+import click
 from babel import support
 from flask import Flask, Response, current_app, g, has_request_context, request, session
-from flask_babel import Babel, format_date, get_locale, get_translations
+from flask.cli import ScriptInfo
+from flask_babel import Babel, force_locale, format_date, get_locale, get_translations
 
 from clock import BANGKOK, be_year
 
@@ -116,6 +120,63 @@ def in_language(labels: dict[Any, Any]) -> Callable[[], dict[Any, str]]:
         return by_language[language]
 
     return shown
+
+
+def cli_language(ctx: click.Context) -> str | None:
+    """The language the `lec` commands speak: --language, else LEC_CLI_LANGUAGE, else none
+    chosen (the site's default, Thai)."""
+    while ctx is not None:
+        if ctx.params.get("language"):
+            return ctx.params["language"]
+        ctx = ctx.parent
+    return os.environ.get("LEC_CLI_LANGUAGE") or None
+
+
+def cli_speaking(ctx: click.Context) -> ExitStack:
+    """The app and the language a command's help or messages are said in."""
+    stack = ExitStack()
+    if not current_app:
+        stack.enter_context(ctx.ensure_object(ScriptInfo).load_app().app_context())
+    if (language := cli_language(ctx)) in current_app.config["LANGUAGES"]:
+        stack.enter_context(force_locale(language))
+    return stack
+
+
+@contextmanager
+def help_as_text(thing: click.Command | click.Option) -> Iterator[None]:
+    """`thing`'s lazy help as text in the language chosen now, while click formats it."""
+    lazy = thing.help
+    thing.help = None if lazy is None else str(lazy)
+    try:
+        yield
+    finally:
+        thing.help = lazy
+
+
+class SpokenCommand(click.Command):
+    """A command whose help (a lazy string) is said in the commands' language, Thai unless
+    --language or LEC_CLI_LANGUAGE says otherwise."""
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with cli_speaking(ctx), help_as_text(self):
+            super().format_help(ctx, formatter)
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        with help_as_text(self):
+            return super().get_short_help_str(limit)
+
+
+class SpokenOption(click.Option):
+    """An option whose help stays a lazy string until it is shown: click makes it text when the
+    command is defined, before any language is chosen."""
+
+    def __init__(self, *args: Any, help: Any = None, **kwargs: Any) -> None:  # noqa: A002
+        super().__init__(*args, **kwargs)
+        self.help = help
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        with help_as_text(self):
+            return super().get_help_record(ctx)
 
 
 def init_app(app: Flask) -> None:

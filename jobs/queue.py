@@ -19,7 +19,10 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from huey import Huey, RedisExpireHuey, SqliteHuey
+
+from i18n import SpokenCommand, SpokenOption
 
 #: Key prefix of the queue in Redis; workers and web servers must use the same one.
 QUEUE_NAME = "lec"
@@ -98,15 +101,18 @@ def _watch_parent(parent: int) -> None:
     os._exit(0)
 
 
-@click.command("worker")
+@click.command("worker", cls=SpokenCommand,
+               help=_l("Run queued jobs until stopped; start as many as you like, on any "
+                       "machine."))
 @click.option("--threads", type=click.IntRange(1),
               default=lambda: int(os.environ.get("LEC_JOB_THREADS", "2")),
-              show_default="LEC_JOB_THREADS or 2", help="Jobs run at once by this worker.")
-@click.option("--parent", type=int, default=None, metavar="PID",
-              help="Stop when process PID, which started this one, ends (used by `make run`).")
+              show_default="LEC_JOB_THREADS or 2", cls=SpokenOption,
+              help=_l("Jobs run at once by this worker."))
+@click.option("--parent", type=int, default=None, metavar="PID", cls=SpokenOption,
+              help=_l("Stop when process PID, which started this one, ends (used by `make "
+                      "run`)."))
 @with_appcontext
 def worker(threads: int, parent: int | None) -> None:
-    """Run queued jobs until stopped; start as many as you like, on any machine."""
     queue: Any = huey()
     if queue.immediate:
         raise click.ClickException(_("LEC_JOBS_IMMEDIATE is set: jobs run inside the request."))

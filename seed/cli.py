@@ -2,21 +2,21 @@
 
 import sys
 import time
-from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
 import click
 from flask import current_app
-from flask.cli import AppGroup, ScriptInfo
-from flask_babel import force_locale, ngettext
+from flask.cli import AppGroup
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_migrate import upgrade
 from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 
 from config import Config
-from i18n import be_date
+from i18n import SpokenCommand, SpokenOption, be_date, cli_speaking, help_as_text
 from models import Institution, Lao, Level, Province, User, db
 from rules import RuleViolation
 from rules.accounts import by_login, one_time_password
@@ -30,7 +30,14 @@ from .national import build_national, registry_path
 
 class _Commands(AppGroup):
     """The `lec` group: every command but init needs the tables `init` makes (a worker may
-    start before them, beside a new install: its jobs come only once the site runs)."""
+    start before them, beside a new install: its jobs come only once the site runs). Help, the
+    group's and each command's, is said in the commands' language."""
+
+    command_class = SpokenCommand
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with cli_speaking(ctx), help_as_text(self):
+            super().format_help(ctx, formatter)
 
     def resolve_command(self, ctx: click.Context, args: list[str]
                         ) -> tuple[str | None, click.Command | None, list[str]]:
@@ -38,47 +45,41 @@ class _Commands(AppGroup):
         name, command, rest = super().resolve_command(ctx, args)
         if name not in ("init", "worker") and not ctx.resilient_parsing and not any(
                 arg in ctx.help_option_names for arg in rest):
-            with ctx.ensure_object(ScriptInfo).load_app().app_context(), _speaking(ctx):
+            with cli_speaking(ctx):
                 if not inspect(db.engine).has_table(User.__tablename__):
                     _fail(_("The database has no tables yet: run “flask --app app lec init” "
                             "first."))
         return name, command, rest
 
 
-def _speaking(ctx: click.Context) -> AbstractContextManager[Any]:
-    """The commands speak --language's language, else the site's default (Thai)."""
-    language = ctx.params.get("language")
-    return force_locale(language) if language else nullcontext()
-
-
-@click.group("lec", cls=_Commands)
+@click.group("lec", cls=_Commands, help=_l("LEC administration commands."))
 @click.option("--language", type=click.Choice(Config.LANGUAGES), envvar="LEC_CLI_LANGUAGE",
-              help="Language of the messages (or LEC_CLI_LANGUAGE); Thai by default.")
+              is_eager=True, cls=SpokenOption,  # before --help: the help speaks it too
+              help=_l("Language of the messages and help (or LEC_CLI_LANGUAGE); Thai by "
+                      "default."))
 @click.pass_context
 def lec(ctx: click.Context, language: str | None) -> None:
-    """LEC administration commands."""
+    """The commands speak --language's language, else the site's default (Thai)."""
     if language:  # the subcommand then runs in this app context, in that language
-        if not current_app:
-            ctx.with_resource(ctx.ensure_object(ScriptInfo).load_app().app_context())
-        ctx.with_resource(_speaking(ctx))
+        ctx.with_resource(cli_speaking(ctx))
 
 
 def _fail(message: str) -> None:
     raise click.ClickException(message)
 
 
-@lec.command("init")
+@lec.command("init", help=_l("Create or upgrade the schema and load the geography reference "
+                              "data."))
 def init_command() -> None:
-    """Create or upgrade the schema and load the geography reference data."""
     upgrade(directory=current_app.extensions["migrate"].directory)
     added = load_geography()
     click.echo(_("Schema is current; %(rows)d geography rows added.", rows=added))
 
 
-@lec.command("import-laos")
+@lec.command("import-laos", help=_l("Import DLA's LAO registry CSV; nothing is written if any "
+                                     "line is wrong."))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_laos_command(file: Path) -> None:
-    """Import DLA's LAO registry CSV; nothing is written if any line is wrong."""
     try:
         report = import_laos(file)
     except RuleViolation as exc:
@@ -93,20 +94,23 @@ def import_laos_command(file: Path) -> None:
                  exceptions=report.exceptions))
 
 
-@lec.command("demo")
-@click.option("--province", default="33", show_default=True, help="DOPA province code.")
-@click.option("--national", is_flag=True,
-              help="Build the national set instead: DLA's LAO registry, ~20,000 institutions, "
-                   "learners with one active enrolment each, an account per unit.")
+@lec.command("demo", help=_l("Fill one province with demo units and accounts; write "
+                              "instance/demo-accounts.csv."))
+@click.option("--province", default="33", show_default=True, cls=SpokenOption,
+              help=_l("DOPA province code."))
+@click.option("--national", is_flag=True, cls=SpokenOption,
+              help=_l("Build the national set instead: DLA's LAO registry, ~20,000 "
+                      "institutions, learners with one active enrolment each, an account per "
+                      "unit."))
 @click.option("--learners", default=1_500_000, show_default=True, type=click.IntRange(0),
-              help="With --national: how many learners.")
+              cls=SpokenOption, help=_l("With --national: how many learners."))
 @click.option("--registry", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="With --national: the LAO registry CSV (default ../shared/data/…).")
-@click.option("--force", is_flag=True,
-              help="With --national: empty a database that already holds learners first.")
+              cls=SpokenOption,
+              help=_l("With --national: the LAO registry CSV (default ../shared/data/…)."))
+@click.option("--force", is_flag=True, cls=SpokenOption,
+              help=_l("With --national: empty a database that already holds learners first."))
 def demo_command(province: str, national: bool, learners: int, registry: Path | None,
                  force: bool) -> None:
-    """Fill one province with demo units and accounts; write instance/demo-accounts.csv."""
     if national:
         started = time.monotonic()
         try:
@@ -128,11 +132,11 @@ def demo_command(province: str, national: bool, learners: int, registry: Path | 
                  code=province, file=out))
 
 
-@lec.command("risk")
+@lec.command("risk", help=_l("Compute a round's risk flags and quality scores (set-wise, the "
+                              "whole nation at once)."))
 @click.option("--round", "round_id", type=int,
-              help="Round id; by default the latest round that has opened.")
+              cls=SpokenOption, help=_l("Round id; by default the latest round that has opened."))
 def risk_command(round_id: int | None) -> None:
-    """Compute a round's risk flags and quality scores (set-wise, the whole nation at once)."""
     from models import Round
     from rules import progress, quality, risk
 
@@ -148,9 +152,9 @@ def risk_command(round_id: int | None) -> None:
     click.echo(_("Risk flags and quality scores of round %(round)s computed.", round=round_))
 
 
-@lec.command("totals")
+@lec.command("totals", help=_l("Rebuild every round's province totals from the snapshots "
+                                "(after a bulk load)."))
 def totals_command() -> None:
-    """Rebuild every round's province totals from the snapshots (after a bulk load)."""
     from models import Round
     from rules import totals
 
@@ -160,12 +164,13 @@ def totals_command() -> None:
     click.echo(_("Province totals rebuilt from the confirmed snapshots."))
 
 
-@lec.command("load-obec")
+@lec.command("load-obec", help=_l("Load OBEC's published per-school, per-grade counts for a "
+                                   "count date (replaces that date)."))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]),
-              help="Count date (CE); by default the file's own 'ข้อมูล ณ วันที่' row.")
+              cls=SpokenOption,
+              help=_l("Count date (CE); by default the file's own 'ข้อมูล ณ วันที่' row."))
 def load_obec_command(file: Path, day: Any) -> None:
-    """Load OBEC's published per-school, per-grade counts for a count date (replaces that date)."""
     from rules.risk import load_obec_counts
     from spreadsheets.obec_counts import read_obec_counts
 
@@ -205,15 +210,18 @@ def _institution(code: str | None) -> Institution | None:
     return institution
 
 
-@lec.command("create-user")
+@lec.command("create-user", help=_l("Create an account; without --password-stdin a one-time "
+                                     "password is printed."))
 @click.argument("login")
 @click.option("--level", type=click.Choice([str(level) for level in Level]), required=True)
-@click.option("--unit", default=None, help="Province, LAO or institution code of the unit.")
-@click.option("--name", default=None, help="The person's name (department accounts).")
-@click.option("--password-stdin", is_flag=True, help="Read the password from stdin.")
+@click.option("--unit", default=None, cls=SpokenOption,
+              help=_l("Province, LAO or institution code of the unit."))
+@click.option("--name", default=None, cls=SpokenOption,
+              help=_l("The person's name (department accounts)."))
+@click.option("--password-stdin", is_flag=True, cls=SpokenOption,
+              help=_l("Read the password from stdin."))
 def create_user_command(login: str, level: str, unit: str | None, name: str | None,
                         password_stdin: bool) -> None:
-    """Create an account; without --password-stdin a one-time password is printed."""
     if level == Level.DEPARTMENT and unit is not None:
         _fail(_("A department account belongs to no unit: leave out --unit (it is for "
                 "province, LAO and institution accounts)."))
@@ -246,10 +254,10 @@ def create_user_command(login: str, level: str, unit: str | None, name: str | No
                       password=password))
 
 
-@lec.command("set-password")
+@lec.command("set-password", help=_l("Set LOGIN's password from stdin (one line) and end its "
+                                      "sessions."))
 @click.argument("login")
 def set_password_command(login: str) -> None:
-    """Set LOGIN's password from stdin (one line) and end its sessions."""
     user = by_login(db.session, login)
     if user is None:
         _fail(_("There is no account %(login)s.", login=login))
@@ -260,13 +268,14 @@ def set_password_command(login: str) -> None:
     click.echo(_("Password of %(login)s set.", login=login))
 
 
-@lec.command("import-learners")
+@lec.command("import-learners", help=_l("Import a learner file (own template, LEC report or "
+                                         "DMC; XLSX, XLS, CSV): all or nothing."))
 @click.argument("institution_code")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--year", type=click.IntRange(2500, 2700),
-              help="Academic year (BE, e.g. 2569); the current one by default.")
+              cls=SpokenOption,
+              help=_l("Academic year (BE, e.g. 2569); the current one by default."))
 def import_learners_command(institution_code: str, file: Path, year: int | None) -> None:
-    """Import a learner file (own template, LEC report or DMC; XLSX, XLS, CSV): all or nothing."""
     from rules.enrolment import current_academic_year
     from spreadsheets import learner_import
 

@@ -212,3 +212,20 @@ def test_import_learners_into_a_common_era_year_is_refused(app, runner, tree, tm
                                  "--year", "2026"])
     assert result.exit_code == 2
     assert "Invalid value for '--year': 2026 is not in the range 2500<=x<=2700." in result.output
+
+
+def test_help_is_thai_by_default_and_english_on_request(runner):
+    """DLA staff read the commands' help in Thai; --language en or LEC_CLI_LANGUAGE=en for
+    English (click's own words, "Usage" and "Options", stay English)."""
+    thai = runner.invoke(args=["lec", "import-learners", "--help"])
+    assert thai.exit_code == 0, thai.output
+    assert "นำเข้าไฟล์รายชื่อผู้เรียน" in thai.output and "ปีการศึกษา (พ.ศ." in thai.output
+    listing = runner.invoke(args=["lec", "--help"]).output
+    assert "คำสั่งดูแลระบบ LEC" in listing and "ทำงานเบื้องหลัง" in listing  # the worker's too
+    english = runner.invoke(args=["lec", "--language", "en", "import-learners", "--help"]).output
+    assert "Import a learner file" in english and "Academic year (BE" in english
+    assert "นำเข้า" not in english
+    assert "Language of the messages" in runner.invoke(
+        args=["lec", "--language", "en", "--help"]).output
+    assert "Jobs run at once" in runner.invoke(args=["lec", "worker", "--help"],
+                                               env={"LEC_CLI_LANGUAGE": "en"}).output
