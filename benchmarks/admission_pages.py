@@ -22,6 +22,7 @@ from app import create_app
 from models import Application, District, Institution, Lao, Level, User, db
 from rules.identity import check_digit
 from seed.geography import load_geography
+from seed.learners import letters
 from web.admission import academic_years
 
 SAOS_PER_DISTRICT = 9
@@ -56,7 +57,7 @@ def applications(count: int) -> Institution:
         target = busy if i % 5 == 0 else open_ones[i % len(open_ones)]
         db.session.add(Application(
             institution_id=target.id, national_id=first12 + str(check_digit(first12)),
-            title="เด็กชาย", first_name=f"ทดสอบ{i}", last_name="นามสกุล",
+            title="เด็กชาย", first_name=f"ทดสอบ{letters(i)}", last_name="นามสกุล",
             birth_date=date(clock.ce_year(year) - 6, 1, 10), gender="M", grade="P1",
             academic_year=year, contact_name="ผู้ปกครอง", contact_phone="0812345678"))
         if i % 1000 == 999:

@@ -23,6 +23,7 @@ from app import create_app
 from models import Enrolment, Institution, Lao, Learner, Level, User, db
 from rules.identity import check_digit
 from seed.geography import load_geography
+from seed.learners import letters
 
 SCHOOLS = 100
 YEAR = 2568
@@ -42,7 +43,8 @@ def fill(rows: int) -> None:
         chunk = range(start, min(start + 10_000, rows))
         db.session.execute(insert(Learner), [
             {"id": n + 1, "national_id": national_id(n), "title": "เด็กชาย",
-             "first_name": f"ทดสอบ{n}", "last_name": "=ส่งออก" if n % 1000 == 0 else "ส่งออก",
+             "first_name": f"ทดสอบ{letters(n)}",
+             "last_name": "=ส่งออก" if n % 1000 == 0 else "ส่งออก",  # formula-safe export
              "gender": "MF"[n % 2], "birth_date": date(2015, 1 + n % 12, 1 + n % 28)}
             for n in chunk])
         db.session.execute(insert(Enrolment), [

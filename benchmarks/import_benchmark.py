@@ -28,6 +28,7 @@ from models import AuditEntry, Enrolment, Institution, Lao, Learner, Level, User
 from rules import acting_as
 from rules.identity import check_digit
 from seed.geography import load_geography
+from seed.learners import letters
 from spreadsheets import learner_import as importer
 
 YEAR = 2568
@@ -40,7 +41,7 @@ def rows(count: int) -> list[list[str]]:
     for n in range(count):
         body = f"1{n:011d}"
         out.append([body + str(check_digit(body)), "เด็กหญิง" if n % 2 else "เด็กชาย",
-                    f"ทดสอบ{n}", "นำเข้า", f"{1 + n % 28:02d}/{1 + n % 12:02d}/2560", "ป.2",
+                    f"ทดสอบ{letters(n)}", "นำเข้า", f"{1 + n % 28:02d}/{1 + n % 12:02d}/2560", "ป.2",
                     f"2/{n % 5}", "พุทธ", "นางทดสอบ นำเข้า", "081 000 0000"])
     return out
 

@@ -132,12 +132,6 @@ def password_hash() -> str:
     return password_hasher.hash(PASSWORD)
 
 
-def letters(n: int) -> str:
-    """`n` written in Thai letters, one per digit: a fixture's names are letters, as the name
-    rule (rules.identity.name_problem) wants of every learner's."""
-    return "".join("กขคงจฉชซฌญ"[int(d)] for d in str(n))
-
-
 def make_user(login: str, level: str, password_hash: str, **unit: object) -> User:
     user = User(login=login, level=level, password_hash=password_hash,
                 must_change_password=False, **unit)

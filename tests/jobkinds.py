@@ -5,11 +5,10 @@ import os
 import time
 from pathlib import Path
 
-from conftest import letters
-
 import jobs
 from models import Learner, db
 from models.jobs import Job
+from seed.learners import letters
 from spreadsheets import learner_bulk
 
 

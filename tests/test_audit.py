@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from html import unescape
 
 import pytest
-from conftest import PASSWORD, csrf_token, letters
+from conftest import PASSWORD, csrf_token
 from sqlalchemy import delete, func, select, update
 from test_risk import YEAR, make_round
 
@@ -18,6 +18,7 @@ from models.jobs import Job
 from rules import RuleViolation, acting_as, confirmation, lookups
 from rules.audit import record
 from rules.identity import check_digit
+from seed.learners import letters
 
 
 def _entries(**where):

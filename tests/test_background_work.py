@@ -7,7 +7,6 @@ import re
 from datetime import timedelta
 
 import pytest
-from conftest import letters
 from openpyxl import load_workbook
 from sqlalchemy import select
 
@@ -16,6 +15,7 @@ from models import Enrolment, Learner, Round, User, db
 from models.jobs import Job, JobStatus
 from rules.enrolment import current_academic_year
 from rules.identity import check_digit
+from seed.learners import letters
 
 
 def nid(n: int) -> str:

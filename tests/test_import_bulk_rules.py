@@ -4,13 +4,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from conftest import letters
 from sqlalchemy import func, select, update
 
 import clock
 from models import Enrolment, Learner, Round, db
 from rules import RuleViolation, acting_as, confirmation, windows
 from rules.identity import check_digit
+from seed.learners import letters
 from spreadsheets import learner_bulk
 from spreadsheets.columns import LEARNER_FIELDS
 

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from conftest import letters
 from sqlalchemy import func, select
 
 from models import Enrolment, Learner, db
 from rules import acting_as
 from rules.identity import check_digit
+from seed.learners import letters
 from spreadsheets import cells
 from spreadsheets import learner_import as importer
 

@@ -8,13 +8,13 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
-from conftest import letters
 from sqlalchemy import delete, event, func, select
 
 import clock
 from models import Enrolment, Learner, db
 from rules import acting_as, windows
 from rules.identity import check_digit
+from seed.learners import letters
 from spreadsheets import learner_import as importer
 from spreadsheets.columns import LEARNER_FIELDS
 

@@ -7,7 +7,6 @@ from datetime import date, timedelta
 from urllib.parse import quote
 
 import pytest
-from conftest import letters
 from sqlalchemy import event, func, select, update
 
 import clock
@@ -15,6 +14,7 @@ from models import Enrolment, Learner, Round, db
 from rules import RuleViolation, acting_as
 from rules.enrolment import current_academic_year
 from rules.identity import check_digit
+from seed.learners import letters
 
 YEAR_FIELDS = {"title": "เด็กชาย", "first_name": "สมชาย", "last_name": "ใจดี", "gender": "M",
                "birth_date": "", "grade": "P1", "classroom": "1"}

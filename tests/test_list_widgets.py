@@ -8,7 +8,6 @@ from functools import reduce
 from html.parser import HTMLParser
 
 import pytest
-from conftest import letters
 from flask_admin.model import widgets
 from sqlalchemy import select, update
 
@@ -17,6 +16,7 @@ from models import Enrolment, Learner, db
 from rules.enrolment import current_academic_year
 from rules.identity import check_digit
 from rules.permissions import may_open
+from seed.learners import letters
 
 
 def nid(n: int) -> str:

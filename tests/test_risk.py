@@ -5,7 +5,6 @@ from itertools import count
 from types import SimpleNamespace
 
 import pytest
-from conftest import letters
 from sqlalchemy import event, select
 
 import clock
@@ -23,6 +22,7 @@ from models.risk import RiskFlag, RiskThreshold
 from models.rounds import SpotCheck
 from rules import confirmation, quality, risk, windows
 from rules.identity import check_digit
+from seed.learners import letters
 
 YEAR = 2569
 _numbers = count(1)

@@ -8,10 +8,10 @@ from functools import cache
 
 import openpyxl
 import pytest
-from conftest import letters
 from sqlalchemy import func, select
 
 from models import Learner, db
+from seed.learners import letters
 from spreadsheets import uploads
 from spreadsheets.uploads import MAX_COLUMNS, MAX_ROWS, UploadRefused, check_upload
 
