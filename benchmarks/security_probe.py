@@ -30,6 +30,7 @@ from models import Enrolment, Institution, Lao, Learner, Level, Profile, User, d
 from models.accounts import password_hasher  # noqa: E402
 from rules.identity import check_digit  # noqa: E402
 from seed.geography import load_geography  # noqa: E402
+from seed.learners import letters
 from spreadsheets.uploads import UploadRefused, check_upload  # noqa: E402
 
 PASSWORD = "probe password 2569 blue"
@@ -55,7 +56,7 @@ def build() -> dict[str, list[User]]:
         for i in range(10):
             body = f"1{n}{i:010d}"
             child = Learner(national_id=body + str(check_digit(body)), first_name="ด.ญ.",
-                            last_name=f"โพรบ{i}", gender="F", birth_date=date(2018, 1, 1))
+                            last_name=f"โพรบ{letters(i)}", gender="F", birth_date=date(2018, 1, 1))
             db.session.add_all([child, Enrolment(learner=child, institution=school,
                                                  academic_year=2569, grade="P1")])
     for user in (u for group in users.values() for u in group):
