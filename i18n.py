@@ -114,7 +114,7 @@ def in_language(labels: dict[Any, Any]) -> Callable[[], dict[Any, str]]:
     by_language: dict[str, dict[Any, str]] = {}
 
     def shown() -> dict[Any, str]:
-        language = str(get_locale()) if has_request_context() else ""
+        language = str(get_locale())  # a job's or the CLI's forced language too
         if language not in by_language:
             by_language[language] = {key: str(label) for key, label in labels.items()}
         return by_language[language]

@@ -8,8 +8,9 @@ import flask_admin
 import pytest
 from babel.messages.pofile import read_po
 from conftest import PASSWORD, csrf_token
+from flask_babel import force_locale, lazy_gettext
 
-from i18n import be_date
+from i18n import be_date, in_language
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -190,3 +191,13 @@ def test_english_picked_on_the_sign_in_page_stays_after_signing_in_and_out(app, 
     assert "Sign out" in home and "ออกจากระบบ" not in home
     client.post("/logout", data={"csrf_token": csrf_token(home)})
     assert "Sign in" in client.get("/login").get_data(as_text=True)
+
+
+def test_labels_made_once_per_language_follow_a_forced_language_outside_a_request(app):
+    """A job or the CLI speaks its user's language without a request: the labels made for one
+    language are not handed to the other."""
+    shown = in_language({"active": lazy_gettext("Studying")})
+    with force_locale("th"):
+        assert shown() == {"active": "กำลังศึกษา"}
+    with force_locale("en"):
+        assert shown() == {"active": "Studying"}
