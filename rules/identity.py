@@ -5,6 +5,7 @@ import unicodedata
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
+from operator import mul
 from typing import Any
 
 from flask_babel import gettext as _
@@ -23,11 +24,15 @@ from .tree import holding_rank
 
 #: Thai digits to Arabic ones: IDs, phone numbers and dates are often typed with a Thai keyboard.
 THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
+GENDERS = tuple(Gender)
+NATIONAL_ID = re.compile(r"[0-9]{13}")
+G_CODE = re.compile(r"[Gg][0-9]{12}")
+ID_SEPARATORS = re.compile(r"[\s-]")
 
 
 def check_digit(first12: str) -> int:
     """The 13th digit of a national ID: (11 - sum(d[i] * (13 - i)) mod 11) mod 10."""
-    total = sum(int(d) * (13 - i) for i, d in enumerate(first12))
+    total = sum(map(mul, map(int, first12), range(13, 1, -1)))
     return (11 - total % 11) % 10
 
 
@@ -35,11 +40,11 @@ def national_id_problems(value: str | None) -> list[str]:
     """What is wrong with a national ID or G-code, naming the rule it breaks."""
     value = (value or "").strip()
     if value[:1] in ("G", "g"):
-        if not re.fullmatch(r"[Gg][0-9]{12}", value):
+        if not G_CODE.fullmatch(value):
             return [_("A G-code is the letter G followed by exactly 12 digits "
                       "(year 2, province 2, sequence 8).")]
         return []
-    if not re.fullmatch(r"[0-9]{13}", value):
+    if not NATIONAL_ID.fullmatch(value):
         return [_("The national ID must be exactly 13 digits, or a G-code (G and 12 digits).")]
     if int(value[12]) != check_digit(value[:12]):
         # Naming the digit that would pass invites "fixing" the last digit of a number whose
@@ -53,7 +58,7 @@ def national_id_problems(value: str | None) -> list[str]:
 def normalise_national_id(value: str | None) -> str:
     """IDs are typed with dashes and spaces, and in Thai digits; store 13 characters, Arabic
     digits, G upper-case, so one child never gets a second record under the same number."""
-    cleaned = re.sub(r"[\s-]", "", value or "").translate(THAI_DIGITS)
+    cleaned = ID_SEPARATORS.sub("", value or "").translate(THAI_DIGITS)
     return cleaned[:1].upper() + cleaned[1:]
 
 
@@ -193,11 +198,18 @@ def title_gender_warning(title: str | None, gender: str | None) -> str | None:
 #: What a name holds besides letters and their marks (of any script): the space between words
 #: and the dot, hyphen and apostrophe of names such as ณ อยุธยา, Jean-Luc or O'Brien.
 NAME_SIGNS = frozenset(" .-'\u2019")
+#: The Thai and Latin letters and marks with NAME_SIGNS: nearly every name is made of these
+#: alone, which one set test tells without asking each character's category.
+_COMMON_IN_NAMES = NAME_SIGNS | frozenset(
+    c for c in map(chr, [*range(0x41, 0x7B), *range(0xE01, 0xE4F)])
+    if unicodedata.category(c)[0] in "LM")
 
 
 def name_problem(key: str, value: str | None) -> str | None:
     """A first or last name is letters: a digit, an emoji or another sign is a slip or a
     placeholder ("ชื่อ1", "ทดสอบ!"), not a child's name, and a ghost learner's mark."""
+    if _COMMON_IN_NAMES.issuperset(value or ""):
+        return None
     wrong = dict.fromkeys(c for c in value or "" if c not in NAME_SIGNS
                           and unicodedata.category(c)[0] not in "LM")
     if not wrong:
@@ -260,9 +272,9 @@ def _setting(learner: Any, key: str, stored: dict[str, Any] | None = None) -> bo
     """Whether this write sets `key`: a new learner sets all it holds; a saved one only what
     changed (its history, or for a plain record of the bulk import what differs from `stored`,
     the register's values), so a value kept from before is not judged again."""
-    state = inspect(learner, raiseerr=False)
-    if state is None:
+    if not isinstance(learner, Learner):
         return stored is None or stored.get(key) != getattr(learner, key)
+    state = inspect(learner)
     return not state.persistent or state.attrs[key].history.has_changes()
 
 
@@ -279,7 +291,7 @@ def learner_field_problems(session: Session, learner: Any, stored: dict[str, Any
                          _("Enter the learner's first name and last name.")))
     problems += [(key, p) for key in ("first_name", "last_name") if _setting(learner, key, stored)
                  and (p := name_problem(key, getattr(learner, key)))]
-    if learner.gender not in tuple(Gender):
+    if learner.gender not in GENDERS:
         problems.append(("gender", _("Choose the learner's gender.")))
     if _setting(learner, "birth_date", stored):
         # One stored before the rule must not stop the save of a phone number.

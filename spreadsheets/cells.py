@@ -12,6 +12,7 @@ ALL_GRADES = frozenset(SCHOOL_GRADES + CDC_GRADES)
 # Control characters (NUL, bell, escape …) and zero-width spaces are invisible in a sheet and
 # no database or form takes them back; tab and line breaks stay.
 _CLEAN = THAI_DIGITS | dict.fromkeys([*range(9), 11, 12, *range(14, 32), 127, 0x200B])
+_UNCLEAN = re.compile(f"[{re.escape(''.join(map(chr, _CLEAN)))}]")
 EMPTY = {"", "-", "--", "—", "–", "n/a", "null", "none"}
 
 THAI_MONTHS = {
@@ -38,7 +39,9 @@ def text(value: Any) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return str(value).translate(_CLEAN).strip()
+    shown = str(value)
+    # Most cells hold nothing to clean; looking is cheaper than translating every character.
+    return (shown.translate(_CLEAN) if _UNCLEAN.search(shown) else shown).strip()
 
 
 def is_empty(value: Any) -> bool:

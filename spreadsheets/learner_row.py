@@ -227,6 +227,8 @@ def _unquote(text: str) -> str:
 
 def _join_parts(values: dict[str, Any], parts: dict[str, Any]) -> None:
     """Split addresses and guardian names (LEC, DMC) joined into our one-line fields."""
+    if not parts:
+        return
     for group in ("registered_address", "current_address"):
         pieces = []
         for part, _names, prefix in ADDRESS_PARTS:

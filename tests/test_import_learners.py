@@ -1,6 +1,7 @@
 """Bulk learner import (SPEC §7, issue 6 item 5): every row checked, all or nothing, idempotent."""
 
 import csv
+import gc
 import io
 import re
 from datetime import UTC, date, datetime, timedelta
@@ -8,7 +9,7 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
-from sqlalchemy import delete, event, func, select
+from sqlalchemy import delete, event, func, select, text
 
 import clock
 from models import Enrolment, Learner, db
@@ -428,6 +429,39 @@ def test_a_database_refusal_that_is_no_race_is_not_called_one(app, tree, monkeyp
     assert "ในเวลาเดียวกัน" not in result.problems[0].reason
     assert "ฐานข้อมูล" in result.problems[0].reason
     assert learner_count() == 0
+
+
+def test_the_cycle_collector_is_off_while_any_import_runs_and_on_after_the_last(app, tree):
+    seen: list[bool] = []
+    with acting_as(tree.a.school_user):
+        result = importer.import_learners(db.session, csv_bytes([row(1)]), tree.a.school, YEAR,
+                                          progress=lambda *_: seen.append(gc.isenabled()))
+    assert result.written and seen and not any(seen)
+    assert gc.isenabled()
+    # Two imports of one worker's threads overlap, and the one that ends last fails.
+    with pytest.raises(RuntimeError), importer._collector.paused():
+        with importer._collector.paused():
+            pass
+        assert not gc.isenabled()  # the other still runs
+        raise RuntimeError
+    assert gc.isenabled()
+
+
+@pytest.mark.postgresql_only
+def test_the_copies_plan_their_key_checks_once_and_the_connection_forgets_it(
+        app, tree, monkeypatch):
+    """Each row's foreign-key check is one statement: planned once per file, not per row; the
+    pages' own setting (app.POSTGRESQL_SESSION) is back once the import is committed."""
+    insert, seen = importer.learner_bulk._insert, []
+
+    def watched(session, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        seen.append(session.scalar(text("SHOW plan_cache_mode")))
+        return insert(session, *args, **kwargs)
+
+    monkeypatch.setattr(importer.learner_bulk, "_insert", watched)
+    assert run(tree.a.school_user, tree.a.school, csv_bytes([row(1), row(2)])).written
+    assert seen == ["auto"] * 3  # learners, enrolments, audit entries
+    assert db.session.scalar(text("SHOW plan_cache_mode")) == "force_custom_plan"
 
 
 def test_abbreviated_titles_are_stored_as_the_learner_form_offers_them(app, tree, browser):
