@@ -5,8 +5,10 @@ import io
 import re
 import shutil
 import subprocess
-from datetime import date
+from collections.abc import Iterable
+from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -16,7 +18,7 @@ from models import Enrolment, Learner, db
 from rules import acting_as
 from rules.identity import check_digit
 from seed.learners import letters
-from spreadsheets import cells
+from spreadsheets import cells, readers
 from spreadsheets import learner_import as importer
 
 YEAR = 2568
@@ -169,6 +171,39 @@ def test_xls_from_libreoffice(app, tree, tmp_path: Path):
     assert (learner.national_id, learner.gender, learner.birth_date) == (
         nid(3), "M", date(2016, 3, 12))
     assert db.session.scalar(select(Enrolment.grade)) == "P3"
+
+
+@pytest.mark.parametrize("saved_by", ["openpyxl", "LibreOffice"])
+def test_a_workbook_without_formulas_reads_as_openpyxl_reads_it(tmp_path: Path, saved_by):
+    """Such a workbook is read by the fast reader; openpyxl, which reads those with formulas,
+    is the reference: the same values of the same types in the same cells. (LibreOffice
+    saves a TRUE cell as the formula TRUE(), so its copy has none.)"""
+    flag = [True] if saved_by == "openpyxl" else []
+    data = xlsx([["รายงานรายละเอียดข้อมูลนักเรียน"], [],
+                 [None, "รหัสสถานศึกษา", "1033200001", 2568, 2.5, *flag],
+                 [None, nid(1), int(nid(2)), datetime(2017, 2, 1), datetime(2017, 2, 1, 10, 30),
+                  "๑๒/๐๓/๒๕๕๙", "", "'=1+2", "ก้อง ใจดี"]],
+                merges=("A1:D1",))
+    if saved_by == "LibreOffice":
+        soffice = shutil.which("soffice")
+        if soffice is None:
+            pytest.skip("LibreOffice is needed to save the workbook again")
+        (tmp_path / "in").mkdir()
+        (tmp_path / "in" / "book.xlsx").write_bytes(data)
+        subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{tmp_path}/lo",
+                        "--convert-to", "xlsx", "--outdir", str(tmp_path),
+                        str(tmp_path / "in" / "book.xlsx")],
+                       check=True, capture_output=True, timeout=120)
+        data = (tmp_path / "book.xlsx").read_bytes()
+    def typed(rows: Iterable[Iterable[Any]]) -> list[list[tuple[type, Any]]]:
+        return [[(type(v), v) for v in row] for row in rows]
+
+    book = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
+    reference = [(ws.title, typed(ws.iter_rows(values_only=True))) for ws in book.worksheets]
+    assert not readers._has_formulas(data)
+    fast = readers._xlsx_values(data)
+    assert [(sheet.name, typed(sheet.rows)) for sheet in fast] == reference
+    assert fast[0].merged == [(0, 0, 0, 3)]
 
 
 def test_preview_lists_every_problem_of_every_row_at_once_and_writes_nothing(app, tree):
