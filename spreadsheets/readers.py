@@ -113,6 +113,9 @@ def damaged_xlsx() -> str:
 
 
 _FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+#: LibreOffice saves a TRUE or FALSE cell as a formula: it is the value, not a formula to refuse
+#: (read as text, "=FALSE()" in the disadvantaged column would have counted as a kind of it).
+LOGICAL_FORMULAS = {"=TRUE()": True, "=FALSE()": False}
 
 
 def _has_formulas(data: bytes) -> bool:
@@ -170,7 +173,7 @@ def _xlsx(data: bytes) -> list[Sheet]:
 
     def rows(sheet: Any) -> Iterator[list[Any]]:
         for row in sheet.iter_rows(values_only=True):
-            yield list(row)
+            yield [LOGICAL_FORMULAS.get(v, v) if type(v) is str else v for v in row]
 
     return [Sheet(ws.title, rows(ws), _xlsx_merged(archive, getattr(ws, "_worksheet_path", "")))
             for ws in book.worksheets]

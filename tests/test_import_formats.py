@@ -206,6 +206,28 @@ def test_a_workbook_without_formulas_reads_as_openpyxl_reads_it(tmp_path: Path, 
     assert fast[0].merged == [(0, 0, 0, 3)]
 
 
+def test_a_true_or_false_cell_saved_by_libreoffice_is_that_value(app, tree, tmp_path: Path):
+    """LibreOffice writes TRUE and FALSE as the formulas TRUE() and FALSE()."""
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        pytest.skip("LibreOffice is needed to save the workbook")
+    header = ["เลขประจำตัวประชาชน", "คำนำหน้าชื่อ", "ชื่อ", "นามสกุล", "วันเกิด", "ระดับชั้น",
+              "ห้องเรียน", "ความด้อยโอกาส"]
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "book.xlsx").write_bytes(xlsx([header] + [
+        [nid(n), "เด็กชาย", f"สมชาย{letters(n)}", "ใจดี", "01/02/2560", "ป.2", "1", flag]
+        for n, flag in ((1, True), (2, False))]))
+    subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{tmp_path}/lo",
+                    "--convert-to", "xlsx", "--outdir", str(tmp_path),
+                    str(tmp_path / "in" / "book.xlsx")], check=True, capture_output=True,
+                   timeout=120)
+    data = (tmp_path / "book.xlsx").read_bytes()
+    assert readers._has_formulas(data)  # so openpyxl reads it
+    assert run(tree.a.school_user, tree.a.school, data).ok
+    learners = {lr.national_id: lr for lr in db.session.scalars(select(Learner))}
+    assert learners[nid(1)].disadvantaged and not learners[nid(2)].disadvantaged
+
+
 def test_preview_lists_every_problem_of_every_row_at_once_and_writes_nothing(app, tree):
     run(tree.b.school_user, tree.b.school, csv_file(own_rows(7), "utf-8"))
     rows = own_rows(1, 2, 7, 1)
