@@ -151,13 +151,21 @@ def _xlsx_values(data: bytes) -> list[Sheet] | None:
             if meta.typ != SheetTypeEnum.WorkSheet:
                 continue
             sheet = book.get_sheet_by_name(meta.name)
-            rows = sheet.to_python(skip_empty_area=False)
             merged = [(r1, c1, r2, c2) for (r1, c1), (r2, c2) in sheet.merged_cell_ranges or []]
-            sheets.append(Sheet(meta.name, iter([list(map(_plain, row)) for row in rows]),
-                                merged))
+            sheets.append(Sheet(meta.name, _calamine_rows(sheet), merged))
     except (CalamineError, ValueError, OSError):
         return None
     return sheets
+
+
+def _calamine_rows(sheet: Any) -> Iterator[list[Any]]:
+    """The sheet's rows from A1, each turned into Python values as it is read: calamine's rows
+    start at the first row but at the first column that holds something."""
+    if sheet.start is None:
+        return
+    ahead = [None] * sheet.start[1]
+    for row in sheet.iter_rows():
+        yield ahead + list(map(_plain, row))
 
 
 def _xlsx(data: bytes) -> list[Sheet]:

@@ -39,13 +39,19 @@ def run(user, institution, data: bytes, commit: bool = True) -> importer.Result:
         return importer.preview(db.session, data, institution, YEAR)
 
 
-def xlsx(rows: list[list], merges: tuple[str, ...] = ()) -> bytes:
+def xlsx(rows: list[list], merges: tuple[str, ...] = (), more: list[list] | None = None
+         ) -> bytes:
+    """A workbook of `rows`, and a second sheet of `more` rows where given."""
     book = openpyxl.Workbook()
     sheet = book.active
     for row in rows:
         sheet.append(row)
     for ref in merges:
         sheet.merge_cells(ref)
+    if more is not None:
+        second = book.create_sheet("ชีตสอง")
+        for row in more:
+            second.append(row)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -183,7 +189,7 @@ def test_a_workbook_without_formulas_reads_as_openpyxl_reads_it(tmp_path: Path, 
                  [None, "รหัสสถานศึกษา", "1033200001", 2568, 2.5, *flag],
                  [None, nid(1), int(nid(2)), datetime(2017, 2, 1), datetime(2017, 2, 1, 10, 30),
                   "๑๒/๐๓/๒๕๕๙", "", "'=1+2", "ก้อง ใจดี"]],
-                merges=("A1:D1",))
+                merges=("A1:D1",), more=[[], [], [None, None, "C3"], [None, None, None, 4]])
     if saved_by == "LibreOffice":
         soffice = shutil.which("soffice")
         if soffice is None:
