@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from models import Enrolment, Institution, Learner, db
@@ -30,7 +31,7 @@ from rules.identity import (
     owning_enrolment,
 )
 from rules.permissions import may_reveal_id, may_see_contacts
-from rules.scope import spans_many_laos, whole_country
+from rules.scope import holding_enrolments, spans_many_laos, whole_country
 from spreadsheets import learner_export
 
 from .audit import id_with_reveal, ids_with_reveal
@@ -233,6 +234,16 @@ class LearnerView(ScopedModelView):
 
     def search_condition(self, term: str) -> Any:
         return learner_condition(term)
+
+    def count_statement(self, keys: Any, most: int, search: Any, filters: Any) -> Any:
+        """Below the department the whole list is counted from the enrolments holding its
+        learners, which stops at `most`; counted as learners, every enrolment of the subtree
+        was gathered first (a province's 26,000: 50 ms of the page's SQL)."""
+        holding = holding_enrolments(current_user)
+        if search or filters or holding is None:
+            return super().count_statement(keys, most, search, filters)
+        return select(func.count()).select_from(
+            select(Enrolment.id).where(holding).limit(most).subquery())
 
     def record_subject(self, obj: Learner) -> str:
         return _("%(name)s (%(id)s)", name=obj.full_name, id=_shown_id(obj.national_id))

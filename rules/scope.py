@@ -8,14 +8,14 @@ from these in rules/permissions.py.
 from dataclasses import astuple
 from typing import Any
 
-from sqlalchemy import ColumnElement, true
+from sqlalchemy import ColumnElement, and_, true
 
-from models import Level
+from models import Enrolment, Level
 
-from .tree import PATHS, Unit
+from .tree import PATHS, Unit, holds_learner
 
-__all__ = ["PATHS", "Unit", "covers", "meets", "spans_many_laos", "subtree", "unit_of",
-           "whole_country"]
+__all__ = ["PATHS", "Unit", "covers", "holding_enrolments", "meets", "spans_many_laos",
+           "subtree", "unit_of", "whole_country"]
 
 
 def whole_country(user: Any) -> bool:
@@ -46,6 +46,16 @@ def subtree(model: type, user: Any) -> ColumnElement[bool]:
     if user.level == Level.LAO:
         return path.lao(user.lao_id)
     return path.institution(user.institution_id)
+
+
+def holding_enrolments(user: Any) -> ColumnElement[bool] | None:
+    """The enrolments holding the learners `subtree(Learner, user)` keeps: the learner's path
+    (rules/tree.py) asks for just that one enrolment, so there is one per learner and counting
+    them counts the learners, and can stop early. None for the whole country, whose learners
+    need no enrolment."""
+    if whole_country(user):
+        return None
+    return and_(subtree(Enrolment, user), holds_learner())
 
 
 def covers(user: Any, unit: Unit) -> bool:

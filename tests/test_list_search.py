@@ -197,6 +197,38 @@ def test_a_national_name_search_is_counted_from_its_learners(tree, browser, monk
     assert "on learner" in scans[0] and not any("on learner" in s for s in scans[1:]), plan
 
 
+def test_learners_are_counted_once_each_where_they_are_held(tree, browser, monkeypatch) -> None:  # noqa: ANN001
+    """Below the department the learner list is counted from the enrolments holding its
+    learners: one with two enrolments in the subtree counts once, one who moved counts where
+    they went, every count is the list's own rows, and it still stops at the cap."""
+    year = current_academic_year(db.session)
+    fill(tree.a.school, 3)
+    fill(tree.b.school, 2, start=100)
+    for n, now_at in ((200, tree.a.school), (201, tree.b.school)):  # stayed, moved away
+        learner = Learner(national_id=nid(n), first_name="ย้าย", last_name="ที่เรียน",
+                          gender="M", title="เด็กชาย")
+        db.session.add_all([
+            Enrolment(learner=learner, institution=tree.a.school, academic_year=year - 1,
+                      grade="P1", classroom="1", status="transferred"),
+            Enrolment(learner=learner, institution=now_at, academic_year=year, grade="P2",
+                      classroom="1", enrolled_on=clock.today())])
+    db.session.commit()
+
+    def listed(user) -> tuple[tuple[int, bool], int]:  # noqa: ANN001
+        page = browser(user).get("/admin/learner/").get_data(as_text=True)
+        rows = page.split("</thead>", 1)[-1].split("</table>", 1)[0]
+        return listed_count(page), rows.count("<tr")  # IDs are masked above the institution
+
+    assert listed(tree.a.province_user) == ((4, False), 4)
+    assert listed(tree.a.muni_user) == ((4, False), 4)
+    assert listed(tree.a.school_user) == ((4, False), 4)
+    assert listed(tree.b.province_user) == ((3, False), 3)
+    assert listed(tree.b.school_user) == ((3, False), 3)
+    assert listed(tree.department) == ((7, False), 7)
+    monkeypatch.setattr(base, "COUNT_CAP", 2)
+    assert listed(tree.a.province_user)[0] == (2, True)
+
+
 def test_search_stays_in_scope(tree, browser) -> None:  # noqa: ANN001
     ids_b = fill(tree.b.school, 2, start=100)
     school = browser(tree.a.school_user)
