@@ -144,9 +144,11 @@ class RowReader:
 
     @staticmethod
     def _formula(key: str, raw: Any) -> bool:
-        """Text kept as typed could run as a formula in a later export; values read as a
-        number, date or choice are not kept as typed, and an international phone is digits."""
-        if BY_KEY[key].kind != "text" or not isinstance(raw, str):
+        """Text kept as typed could run as a formula in a later export, and a flag column
+        takes any text as a kind of disadvantage, so a formula there would count as one;
+        values read as a number, date or choice are not kept as typed, and an international
+        phone is digits."""
+        if BY_KEY[key].kind not in ("text", "flag") or not isinstance(raw, str):
             return False
         typed = raw.lstrip(" ")
         if key == "guardian_phone" and INTERNATIONAL_PHONE.fullmatch(typed.rstrip()):

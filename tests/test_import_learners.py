@@ -347,6 +347,19 @@ def test_xlsx_with_a_real_formula_cell_is_refused(app, tree):
     assert [(p.line, p.column) for p in result.problems] == [(2, "นามสกุล")]
 
 
+def test_a_formula_in_the_disadvantaged_column_is_refused_not_counted(app, tree):
+    """Any text there names a kind of disadvantage; a formula is no kind, whatever it gives."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(HEADER + ["ด้อยโอกาส"])
+    sheet.append(row(1) + ['=IF(A2="","มี","ไม่มี")'])
+    out = io.BytesIO()
+    book.save(out)
+    result = run(tree.a.school_user, tree.a.school, out.getvalue())
+    assert [(p.line, p.column) for p in result.problems] == [(2, "ด้อยโอกาส")]
+    assert learner_count() == 0
+
+
 def test_a_confirmed_institution_cannot_import(app, tree, browser):
     from models import Round
     from rules import confirmation
