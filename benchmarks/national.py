@@ -19,6 +19,7 @@ Figures are medians (p50) and p95 of --repeat runs; print them beside their goal
 import argparse
 import gc
 import http.cookiejar
+import logging
 import os
 import re
 import statistics
@@ -151,6 +152,8 @@ def plain_app(url: str, province: str) -> Flask:
 
 
 def serve(app: Flask) -> str:
+    # A line per request on stderr would bury the figures (thousands of requests).
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return f"http://127.0.0.1:{server.server_port}"
