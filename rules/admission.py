@@ -17,12 +17,12 @@ from models.people import (
     GRADE_LABELS,
     GRADES_BY_KIND,
     TITLES,
-    Gender,
 )
 
 from . import RuleViolation, validates
 from .enrolment import age_at_year_start, age_warning, enrol, grade_problems
 from .identity import (
+    GENDERS,
     g_code_province_problems,
     name_problem,
     national_id_problems,
@@ -76,7 +76,7 @@ def child_problems(application: Application, institution: Institution) -> list[s
         problems.append(_("Enter the child's first name and last name."))
     problems += [p for key in ("first_name", "last_name")
                  if (p := name_problem(key, getattr(application, key)))]
-    if application.gender not in tuple(Gender):
+    if application.gender not in GENDERS:
         problems.append(_("Choose the child's gender."))
     grade_wrong = _grade_problems(application, institution)
     problems += grade_wrong

@@ -189,7 +189,7 @@ def title_gender_warning(title: str | None, gender: str | None) -> str | None:
     """A title that says the other gender is worth a look, not a refusal: either may be the
     one typed wrong, and the person who knows the child decides."""
     said = TITLE_GENDERS.get(title or "")
-    if said is None or gender not in tuple(Gender) or said == gender:
+    if said is None or gender not in GENDERS or said == gender:
         return None
     return _("The title %(title)s does not match the gender given; check which one is right.",
              title=title)

@@ -161,17 +161,24 @@ def test_csv_in_thai_windows_encoding_and_utf8(app, tree, encoding):
     assert names == ["สมชายข", "สมชายค"]
 
 
-def test_xls_from_libreoffice(app, tree, tmp_path: Path):
+def saved_by_libreoffice(data: bytes, tmp_path: Path, kind: str = "xlsx") -> bytes:
+    """The XLSX `data` opened and saved again by LibreOffice, as `kind` (xlsx or xls)."""
     soffice = shutil.which("soffice")
     if soffice is None:
-        pytest.skip("LibreOffice is needed to build an .xls file")
-    source = tmp_path / "learners.xlsx"
-    source.write_bytes(lec_report(tree.a.school.code, [
-        (3, "เด็กชาย", "ก้อง", "ป.๓", "๑๒/๐๓/๒๕๕๙", "ปกติ")]))
+        pytest.skip("LibreOffice is needed to save the workbook")
+    source = tmp_path / "from" / "book.xlsx"
+    source.parent.mkdir(exist_ok=True)
+    source.write_bytes(data)
     subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{tmp_path}/lo",
-                    "--convert-to", "xls", "--outdir", str(tmp_path), str(source)],
+                    "--convert-to", kind, "--outdir", str(tmp_path), str(source)],
                    check=True, capture_output=True, timeout=120)
-    result = run(tree.a.school_user, tree.a.school, (tmp_path / "learners.xls").read_bytes())
+    return (tmp_path / f"book.{kind}").read_bytes()
+
+
+def test_xls_from_libreoffice(app, tree, tmp_path: Path):
+    data = saved_by_libreoffice(lec_report(tree.a.school.code, [
+        (3, "เด็กชาย", "ก้อง", "ป.๓", "๑๒/๐๓/๒๕๕๙", "ปกติ")]), tmp_path, "xls")
+    result = run(tree.a.school_user, tree.a.school, data)
     assert result.ok, result.problems
     learner = db.session.scalar(select(Learner))
     assert (learner.national_id, learner.gender, learner.birth_date) == (
@@ -191,16 +198,8 @@ def test_a_workbook_without_formulas_reads_as_openpyxl_reads_it(tmp_path: Path, 
                   "๑๒/๐๓/๒๕๕๙", "", "'=1+2", "ก้อง ใจดี"]],
                 merges=("A1:D1",), more=[[], [], [None, None, "C3"], [None, None, None, 4]])
     if saved_by == "LibreOffice":
-        soffice = shutil.which("soffice")
-        if soffice is None:
-            pytest.skip("LibreOffice is needed to save the workbook again")
-        (tmp_path / "in").mkdir()
-        (tmp_path / "in" / "book.xlsx").write_bytes(data)
-        subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{tmp_path}/lo",
-                        "--convert-to", "xlsx", "--outdir", str(tmp_path),
-                        str(tmp_path / "in" / "book.xlsx")],
-                       check=True, capture_output=True, timeout=120)
-        data = (tmp_path / "book.xlsx").read_bytes()
+        data = saved_by_libreoffice(data, tmp_path)
+
     def typed(rows: Iterable[Iterable[Any]]) -> list[list[tuple[type, Any]]]:
         return [[(type(v), v) for v in row] for row in rows]
 
@@ -214,20 +213,11 @@ def test_a_workbook_without_formulas_reads_as_openpyxl_reads_it(tmp_path: Path, 
 
 def test_a_true_or_false_cell_saved_by_libreoffice_is_that_value(app, tree, tmp_path: Path):
     """LibreOffice writes TRUE and FALSE as the formulas TRUE() and FALSE()."""
-    soffice = shutil.which("soffice")
-    if soffice is None:
-        pytest.skip("LibreOffice is needed to save the workbook")
     header = ["เลขประจำตัวประชาชน", "คำนำหน้าชื่อ", "ชื่อ", "นามสกุล", "วันเกิด", "ระดับชั้น",
               "ห้องเรียน", "ความด้อยโอกาส"]
-    (tmp_path / "in").mkdir()
-    (tmp_path / "in" / "book.xlsx").write_bytes(xlsx([header] + [
+    data = saved_by_libreoffice(xlsx([header] + [
         [nid(n), "เด็กชาย", f"สมชาย{letters(n)}", "ใจดี", "01/02/2560", "ป.2", "1", flag]
-        for n, flag in ((1, True), (2, False))]))
-    subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{tmp_path}/lo",
-                    "--convert-to", "xlsx", "--outdir", str(tmp_path),
-                    str(tmp_path / "in" / "book.xlsx")], check=True, capture_output=True,
-                   timeout=120)
-    data = (tmp_path / "book.xlsx").read_bytes()
+        for n, flag in ((1, True), (2, False))]), tmp_path)
     assert readers._has_formulas(data)  # so openpyxl reads it
     assert run(tree.a.school_user, tree.a.school, data).ok
     learners = {lr.national_id: lr for lr in db.session.scalars(select(Learner))}
