@@ -41,6 +41,7 @@ from .list_rows import PageFormatter
 from .removal import RemovalMixin
 from .rollover import RolloverMixin
 from .search import (
+    LEARNERS_BY_SUBSET,
     SORT_BY_SUBSET,
     counted_from_learners,
     enrolment_condition,
@@ -244,6 +245,17 @@ class LearnerView(ScopedModelView):
             return super().count_statement(keys, most, search, filters)
         return select(func.count()).select_from(
             select(Enrolment.id).where(holding).limit(most).subquery())
+
+    def _apply_sorting(self, query: Any, joins: dict, sort_column: Any, sort_desc: bool
+                       ) -> tuple[Any, dict]:
+        """Below the department a column the reader sorts by is sorted within the subtree.
+        IDs begin with the office that registered the birth, so a province's sit together:
+        walking the national ID index to meet them read 1.3 million learners (2.3 s) for a
+        province at its far end. The default order, by id, stays a walk: every province's
+        learners are spread along it."""
+        if sort_column is not None and not whole_country(current_user):
+            query = query.order_by(LEARNERS_BY_SUBSET)
+        return super()._apply_sorting(query, joins, sort_column, sort_desc)
 
     def record_subject(self, obj: Learner) -> str:
         return _("%(name)s (%(id)s)", name=obj.full_name, id=_shown_id(obj.national_id))

@@ -40,6 +40,8 @@ KEYS_FIRST = {"postgresql": 5000, "sqlite": 1000}
 #: not 13, for the students of the largest province. The subtree's rows are fetched by their
 #: index and sorted: bounded by the subtree, not the country.
 SORT_BY_SUBSET = Enrolment.id * 0
+#: The same for the learners' own list, when the reader sorts it by a column (learners.py).
+LEARNERS_BY_SUBSET = Learner.id * 0
 WHOLE_ID = re.compile(r"\d{13}|G\d{12}")
 LIKE_SPECIALS = re.compile(r"([\\%_])")
 
