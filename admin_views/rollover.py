@@ -89,12 +89,13 @@ class RolloverMixin:
             return redirect(self.get_url(".index_view", **{
                 k: v for k, v in request.args.items() if k != "action"}))
         if request.method == "GET":
-            count = query.order_by(None).count()
-            return self.render("admin/learners/rollover.html", action=name, count=count,
+            groups = rollover_groups(query)
+            return self.render("admin/learners/rollover.html", action=name,
+                               count=sum(count for _year, _grade, count in groups),
                                label=ROLLOVER_LABELS[name], form=Form(),
                                args=list(request.args.items(multi=True)),
-                               moves=rollover_moves(query, name),
-                               refusals=intake_refusals(query, name))
+                               moves=rollover_moves(groups, name),
+                               refusals=intake_refusals({year for year, _g, _c in groups}, name))
         if not Form(request.form).validate():
             flash(_("The form expired. Please try again."), "error")
             return redirect(self.get_url(".index_view"))
@@ -144,24 +145,28 @@ GRADE_ORDER = {g: i for i, g in enumerate(SCHOOL_GRADES + CDC_GRADES)}
 LEVEL_ENDS = frozenset({"K3", "P6", "M3", "M6"})
 
 
-def intake_refusals(query: Any, action: str) -> list[str]:
+def rollover_groups(query: Any) -> list[tuple[int, str, int]]:
+    """(year, grade, how many) of the rows a rollover would change. One pass over them gives
+    the second look its count, moves and years: the department's took three (0.5 s)."""
+    return [tuple(row) for row in query.order_by(None).with_entities(
+        Enrolment.academic_year, Enrolment.grade, func.count(Enrolment.id))
+        .group_by(Enrolment.academic_year, Enrolment.grade)]
+
+
+def intake_refusals(years: set[int], action: str) -> list[str]:
     """Why the years a promote or repeat carries learners into may not take them now, said on
     the second look rather than after its Confirm button."""
     if action not in ("promote", "repeat"):
         return []
-    years = {year for (year,) in query.order_by(None).with_entities(Enrolment.academic_year)
-             .distinct()}
     return [p for year in sorted(years) if (p := intake_year_problem(db.session, year + 1))]
 
 
-def rollover_moves(query: Any, action: str) -> list[tuple[str, str, int, str | None]]:
+def rollover_moves(groups: list[tuple[int, str, int]], action: str
+                   ) -> list[tuple[str, str, int, str | None]]:
     """(from "year grade", to "year grade" or the closing status, how many, a warning or None)
     for the second look."""
-    rows = (query.order_by(None)
-            .with_entities(Enrolment.academic_year, Enrolment.grade, func.count(Enrolment.id))
-            .group_by(Enrolment.academic_year, Enrolment.grade).all())
     moves = []
-    for year, grade, count in sorted(rows, key=lambda r: (r[0], GRADE_ORDER.get(r[1], 99))):
+    for year, grade, count in sorted(groups, key=lambda r: (r[0], GRADE_ORDER.get(r[1], 99))):
         source = _("%(grade)s, year %(year)d", grade=GRADE_LABELS.get(grade, grade), year=year)
         warning = None
         if action == "graduate" and grade in SCHOOL_GRADES and grade not in LEVEL_ENDS:

@@ -338,9 +338,15 @@ def test_lao_enrols_only_into_its_own_institutions(tree, browser) -> None:  # no
 
 def test_rollover_says_which_grade_becomes_which_in_which_year(tree, browser) -> None:  # noqa: ANN001
     year = _seed(tree, 2)
+    db.session.execute(update(Enrolment).where(Enrolment.id == select(func.min(
+        Enrolment.id)).scalar_subquery()).values(grade="P5"))
+    db.session.commit()
     page = browser(tree.a.school_user).get("/admin/student/rollover/?action=promote")
     text = page.get_data(as_text=True)
+    assert re.search(r'class="lead">[^<]*\b2\b', text)  # both grades' rows, counted once
     assert f"<td>ป.๑ ปีการศึกษา {year}</td><td>→ ป.๒ ปีการศึกษา {year + 1}</td>" in text
+    assert f"<td>ป.๕ ปีการศึกษา {year}</td><td>→ ป.๖ ปีการศึกษา {year + 1}</td>" in text
+    assert text.index("ป.๑ ปีการศึกษา") < text.index("ป.๕ ปีการศึกษา")
 
 
 def test_graduating_a_grade_that_ends_no_level_is_questioned(tree, browser) -> None:  # noqa: ANN001
