@@ -69,8 +69,12 @@ class _ReadsBangkokTimes(_ReadsBE):
 
 
 def _utc(typed: datetime) -> datetime:
-    """A time typed in Bangkok as the UTC moment it names."""
-    return typed.replace(tzinfo=clock.BANGKOK).astimezone(UTC)
+    """A time typed in Bangkok as the UTC moment it names. Before seven on 1 January of the
+    year 1 names none: refused as any unreadable value is, not an error page."""
+    try:
+        return typed.replace(tzinfo=clock.BANGKOK).astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError(typed) from exc
 
 
 def _reads_be(kind: type, reader: type = _ReadsBE) -> type:
