@@ -9,7 +9,9 @@ Build the national set first (flask --app app lec demo --national), then:
 
 Both apps are served by werkzeug on loopback in this process (threaded); the client is urllib.
 "Raw SQL" replays, on a plain psycopg connection with the session settings LEC's connections get
-(app.POSTGRESQL_SESSION), every statement LEC ran for that page.
+(app.POSTGRESQL_SESSION), every statement LEC ran for that page. "Bare Flask" is the floor under
+any Flask page: a bare app, served and fetched the same way, that replays those statements and
+answers with the page's own bytes.
 The script adds two benchmark accounts (bench.department, bench.province) with a profile, and,
 if no institution has confirmed yet, confirms every institution of the open round (one INSERT …
 SELECT per table, as rules.confirmation would) so the reports have national snapshots.
@@ -151,6 +153,22 @@ def plain_app(url: str, province: str) -> Flask:
     return plain
 
 
+def bare_app(dsn: str) -> tuple[Flask, dict[str, Any]]:
+    """The floor under any Flask page: a bare app that runs the statements a LEC page ran and
+    answers with that page's own bytes, served and fetched as LEC is. Fill the dict with
+    `statements` and `body`."""
+    bare, page = Flask("bare"), {}
+    connection = psycopg.connect(dsn, autocommit=True, options=POSTGRESQL_SESSION)
+
+    @bare.get("/")
+    def replay() -> bytes:
+        for statement, parameters in page["statements"]:
+            connection.execute(statement, parameters).fetchall()
+        return page["body"]
+
+    return bare, page
+
+
 def serve(app: Flask) -> str:
     # A line per request on stderr would bury the figures (thousands of requests).
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
@@ -281,6 +299,8 @@ def main() -> None:
     provincial = Client(lec).login("bench.province")
     small = Client(lec).login("bench.small")
     plain_client = Client(plain)
+    bare, replayed = bare_app(dsn)
+    bare_client = Client(serve(bare))
     print(f"National set: {learners:,} learners; province {province}; year {year}; "
           f"repeat {args.repeat}; {os.cpu_count()} cores, load average "
           f"{os.getloadavg()[0]:.1f} at the start.")
@@ -288,10 +308,12 @@ def main() -> None:
     def page(client: Client, path: str) -> tuple[float, float, float, float]:
         lec_p50, lec_p95 = timed(lambda: client.get(path), args.repeat)
         recorder.statements, recorder.on = [], True
-        client.get(path)
+        replayed["body"] = client.get(path)
         recorder.on = False
-        raw_p50, raw_p95 = raw_sql(dsn, recorder.statements, args.repeat)
-        return lec_p50, lec_p95, raw_p50, raw_p95
+        replayed["statements"] = recorder.statements
+        raw_p50 = raw_sql(dsn, recorder.statements, args.repeat)[0]
+        bare_p50 = timed(lambda: bare_client.get("/"), args.repeat)[0]
+        return lec_p50, lec_p95, raw_p50, bare_p50
 
     rows = [
         ("ID search, department", department, f"/admin/student/?search={sample[0]}",
@@ -312,14 +334,14 @@ def main() -> None:
         ("province learner identities, page 1", provincial, "/admin/learner/", None, "list"),
     ]
     print(f"\n{'page':38} {'LEC p50/p95 ms':>17} {'raw SQL p50':>12} {'LEC/raw':>8} "
-          f"{'plain FA p50':>13}  goal")
+          f"{'bare Flask':>11} {'plain FA p50':>13}  goal")
     for label, client, path, plain_path, goal in rows:
-        lec_p50, lec_p95, raw_p50, _raw_p95 = page(client, path)
+        lec_p50, lec_p95, raw_p50, bare_p50 = page(client, path)
         plain_p50 = timed(lambda p=plain_path: plain_client.get(p), args.repeat)[0] \
             if plain_path else None
         plain_text = f"{plain_p50:13.1f}" if plain_p50 is not None else f"{'(n/a)':>13}"
         print(f"{label:38} {lec_p50:8.1f}/{lec_p95:<8.1f} {raw_p50:12.1f} "
-              f"{lec_p50 / raw_p50:8.2f} {plain_text}  {GOALS[goal]}")
+              f"{lec_p50 / raw_p50:8.2f} {bare_p50:11.1f} {plain_text}  {GOALS[goal]}")
 
     print(f"\n{'report, department':38} {'p50 ms':>8} {'p95 ms':>8}  goal")
     for label, path in (("national count report", "/admin/reports/"),
