@@ -13,14 +13,18 @@ sort; every sorted page slower than --over ms is listed under it.
 
 import argparse
 import os
-import re
 import statistics
+import sys
 import time
 from typing import Any
 
-from app import create_app
-from benchmarks.list_page_parts import signed_in
-from benchmarks.national import bench_province, ensure_accounts, smallest_province
+sys.path.insert(0, "tests")
+
+from test_list_search import sort_links, sortable_lists  # noqa: E402
+
+from app import create_app  # noqa: E402
+from benchmarks.list_page_parts import signed_in  # noqa: E402
+from benchmarks.national import bench_province, ensure_accounts, smallest_province  # noqa: E402
 
 ACCOUNTS = ("bench.department", "bench.province")
 DEEPEST = "page=199"  # the last page a capped count (10,000 rows) serves
@@ -43,8 +47,7 @@ def sweep(client: Any, endpoint: str, repeat: int, over: float) -> None:
         return
     base = f"/admin/{endpoint}/?"
     anchor = [p50(client, base + extra, repeat)[0] for extra in ("", DEEPEST)]
-    sorts = sorted({int(n) for n in re.findall(r"[?&](?:amp;)?sort=(\d+)",
-                                                first.get_data(as_text=True))})
+    sorts = sort_links(first.get_data(as_text=True))
     slow, worst = [], (0.0, "")
     for column in sorts:
         for order in ("", "&desc=1"):
@@ -69,14 +72,12 @@ def main() -> None:
     app = create_app()
     with app.app_context():
         ensure_accounts(bench_province(), smallest_province())
-    lists = [view.endpoint for view in app.extensions["admin"][0]._views
-             if hasattr(view, "_sortable_columns")]
     print(f"p50 of {args.repeat}, page 1 / deepest page; {os.cpu_count()} cores, "
           f"load average {os.getloadavg()[0]:.1f} at the start")
     for login in ACCOUNTS:
         print(f"\n{login}")
         client = signed_in(app, login)
-        for endpoint in lists:
+        for endpoint in sortable_lists(app):
             sweep(client, endpoint, args.repeat, args.over)
 
 
