@@ -20,6 +20,7 @@ translations: $(STAMP)
 	$(BIN)/pybabel -q compile -d translations -D messages
 	$(BIN)/pybabel -q compile -d translations -D admin
 	$(BIN)/pybabel -q compile -d translations -D wtforms
+	$(BIN)/pybabel -q compile -d translations -D click
 
 # Re-extract our strings into translations/th/LC_MESSAGES/messages.po after changing code.
 translations-update: $(STAMP)

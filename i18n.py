@@ -1,9 +1,11 @@
 """Thai-first language choice and Buddhist-Era dates (SPEC §1: BE years, Thai by default)."""
 
+import gettext
 import os
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import click
@@ -15,6 +17,11 @@ from flask_babel import Babel, force_locale, format_date, get_locale, get_transl
 from clock import BANGKOK, be_year
 
 babel = Babel()
+#: The catalogue of click's own words (Usage, Options, Error:, its refusals of a bad option),
+#: which click asks the standard library's gettext for.
+CLICK_DOMAIN = "click"
+#: click writes a command's --help option once per process, in the language of that moment.
+HELP_OPTION_HELP = "Show this message and exit."
 
 def select_locale() -> str:
     """Thai unless the user picked English with the language switch."""
@@ -142,6 +149,28 @@ def cli_speaking(ctx: click.Context) -> ExitStack:
     return stack
 
 
+def speak_click(language: str | None) -> None:
+    """click's own words in `language`, Thai when none is chosen, for the rest of the process:
+    click prints a refusal after the command's context has closed, so no context can hold it."""
+    gettext.bindtextdomain(CLICK_DOMAIN, str(Path(__file__).with_name("translations")))
+    gettext.textdomain(CLICK_DOMAIN)
+    os.environ["LANGUAGE"] = language or "th"  # what the standard library's gettext reads
+
+
+def speak_click_option(ctx: click.Context, param: click.Parameter, language: str | None
+                       ) -> str | None:
+    """--language's callback: click's own words follow it too."""
+    speak_click(language)
+    return language
+
+
+def spoken_help_option(option: click.Option | None) -> click.Option | None:
+    """The --help option's own help in the language chosen now, not in its first use's."""
+    if option is not None:
+        option.help = gettext.gettext(HELP_OPTION_HELP)
+    return option
+
+
 @contextmanager
 def help_as_text(thing: click.Command | click.Option) -> Iterator[None]:
     """`thing`'s lazy help as text in the language chosen now, while click formats it."""
@@ -164,6 +193,9 @@ class SpokenCommand(click.Command):
     def get_short_help_str(self, limit: int = 45) -> str:
         with help_as_text(self):
             return super().get_short_help_str(limit)
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        return spoken_help_option(super().get_help_option(ctx))
 
 
 class SpokenOption(click.Option):

@@ -1,7 +1,9 @@
 """The `flask --app app lec …` commands (SPEC §10)."""
 
+import os
 import sys
 import time
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +18,21 @@ from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 
 from config import Config
-from i18n import SpokenCommand, SpokenOption, be_date, cli_speaking, help_as_text
+from i18n import (
+    SpokenCommand,
+    SpokenOption,
+    be_date,
+    cli_speaking,
+    help_as_text,
+    speak_click,
+    speak_click_option,
+    spoken_help_option,
+)
 from models import Institution, Lao, Level, Province, User, db
 from rules import RuleViolation
 from rules.accounts import by_login, one_time_password
 from rules.passwords import set_password
+from web.fields import DateProblem, parse_be_date
 
 from .demo import build_demo
 from .geography import load_geography
@@ -34,6 +46,16 @@ class _Commands(AppGroup):
     group's and each command's, is said in the commands' language."""
 
     command_class = SpokenCommand
+
+    def make_context(self, info_name: str | None, args: list[str],
+                     parent: click.Context | None = None, **extra: Any) -> click.Context:
+        """click's own words, from its first refusal on, in LEC_CLI_LANGUAGE or Thai
+        (--language, read next, may change them)."""
+        speak_click(os.environ.get("LEC_CLI_LANGUAGE"))
+        return super().make_context(info_name, args, parent, **extra)
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        return spoken_help_option(super().get_help_option(ctx))
 
     def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         with cli_speaking(ctx), help_as_text(self):
@@ -55,6 +77,7 @@ class _Commands(AppGroup):
 @click.group("lec", cls=_Commands, help=_l("LEC administration commands."))
 @click.option("--language", type=click.Choice(Config.LANGUAGES), envvar="LEC_CLI_LANGUAGE",
               is_eager=True, cls=SpokenOption,  # before --help: the help speaks it too
+              callback=speak_click_option,
               help=_l("Language of the messages and help (or LEC_CLI_LANGUAGE); Thai by "
                       "default."))
 @click.pass_context
@@ -66,6 +89,23 @@ def lec(ctx: click.Context, language: str | None) -> None:
 
 def _fail(message: str) -> None:
     raise click.ClickException(message)
+
+
+class _BuddhistEraDate(click.ParamType):
+    """A date typed as people here write it, 10/06/2569, read as the web forms read it: a
+    year typed in the Common Era is refused, not taken for a date five centuries away."""
+
+    name = "date"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+                ) -> date | None:
+        if isinstance(value, date):
+            return value
+        try:
+            return parse_be_date(value)
+        except DateProblem as problem:
+            with cli_speaking(ctx):
+                self.fail(str(problem), param, ctx)
 
 
 @lec.command("init", help=_l("Create or upgrade the schema and load the geography reference "
@@ -167,10 +207,10 @@ def totals_command() -> None:
 @lec.command("load-obec", help=_l("Load OBEC's published per-school, per-grade counts for a "
                                    "count date (replaces that date)."))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]),
-              cls=SpokenOption,
-              help=_l("Count date (CE); by default the file's own 'ข้อมูล ณ วันที่' row."))
-def load_obec_command(file: Path, day: Any) -> None:
+@click.option("--date", "day", type=_BuddhistEraDate(), cls=SpokenOption,
+              help=_l("Count date, day/month/year in the Buddhist Era (for example 10/06/2569); "
+                      "by default the file's own 'ข้อมูล ณ วันที่' row."))
+def load_obec_command(file: Path, day: date | None) -> None:
     from rules.risk import load_obec_counts
     from spreadsheets.obec_counts import read_obec_counts
 
@@ -178,7 +218,7 @@ def load_obec_command(file: Path, day: Any) -> None:
         table = read_obec_counts(file.read_bytes())
     except RuleViolation as exc:
         _fail(str(exc))
-    count_date = day.date() if day else table.as_of
+    count_date = day or table.as_of
     if count_date is None:
         _fail(_("The file has no 'ข้อมูล ณ วันที่' row: give --date."))
     rows = load_obec_counts(db.session, table.counts, count_date)

@@ -122,7 +122,9 @@ def client(app: Flask) -> FlaskClient:
 
 
 @pytest.fixture
-def runner(app: Flask):  # noqa: ANN201
+def runner(app: Flask, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
+    # The commands set LANGUAGE for click's own words; the next test gets it back as it was.
+    monkeypatch.delenv("LANGUAGE", raising=False)
     return app.test_cli_runner()
 
 

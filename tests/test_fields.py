@@ -9,7 +9,8 @@ from web.fields import DateProblem, format_be_date, parse_be_date
 
 @pytest.mark.parametrize("typed", ["16/05/2569", "16/5/2569", " 16-5-2569 ", "16.05.2569",
                                    "๑๖/๐๕/๒๕๖๙", "16 พฤษภาคม 2569", "16 พ.ค. 2569", "16 พ.ค. 69",
-                                   "๑๖ พ.ค. ๒๕๖๙", "16/05/69", "2026-05-16"])
+                                   "๑๖ พ.ค. ๒๕๖๙", "16/05/69", "2026-05-16", "2569-05-16",
+                                   "๒๕๖๙-๐๕-๑๖"])
 def test_the_forms_people_type_read_as_the_same_day(typed: str) -> None:
     assert parse_be_date(typed) == date(2026, 5, 16)
 

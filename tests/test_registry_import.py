@@ -49,7 +49,7 @@ def test_a_broken_file_names_the_line_and_writes_nothing(app, runner, tmp_path, 
     result = runner.invoke(args=["lec", "import-laos", str(path)])
     assert result.exit_code != 0
     assert expected in result.output
-    assert result.output.endswith("\nError: ข้อมูลไม่ถูกต้อง 1 บรรทัด จึงไม่ได้นำเข้าข้อมูลใด ๆ\n")
+    assert result.output.endswith("\nข้อผิดพลาด: ข้อมูลไม่ถูกต้อง 1 บรรทัด จึงไม่ได้นำเข้าข้อมูลใด ๆ\n")
     assert count_laos() == 0
 
 
@@ -81,7 +81,7 @@ def test_a_file_that_is_not_the_registry_is_refused_whole(app, runner, tmp_path,
     path.write_bytes(content)
     result = runner.invoke(args=["lec", "import-laos", str(path)])
     assert result.exit_code == 1
-    assert result.output == f"Error: {said}\n"
+    assert result.output == f"ข้อผิดพลาด: {said}\n"
     assert count_laos() == 0
 
 

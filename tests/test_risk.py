@@ -5,7 +5,7 @@ from itertools import count
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 
 import clock
 from models import (
@@ -18,7 +18,7 @@ from models import (
     db,
 )
 from models.people import GRADE_AGE
-from models.risk import RiskFlag, RiskThreshold
+from models.risk import ObecCount, RiskFlag, RiskThreshold
 from models.rounds import SpotCheck
 from rules import confirmation, quality, risk, windows
 from rules.identity import check_digit
@@ -404,6 +404,24 @@ def test_an_obec_table_flags_the_one_school_whose_counts_differ(clean, tmp_path,
     reasons = sorted(reason for _, reason in rows)
     assert "25" in reasons[0] and "20" in reasons[0]  # both numbers, side by side
     assert len(reasons) == 2  # P1 differs; P2 is only in OBEC's table
+
+
+def test_an_obec_count_date_is_typed_in_the_buddhist_era(clean, tmp_path, runner
+                                                       ) -> None:  # noqa: ANN001
+    """10/06/2569 as on every screen; a Common-Era year is refused, not taken for 3112 BE."""
+    path = tmp_path / "obec.csv"
+    path.write_bytes(f"school_id,ชั้น/เพศ,ชาย,หญิง,รวม,ห้องเรียน\n"
+                     f"{clean.tree.b.other.code},ป.1,25,20,45,1\n".encode("cp874"))
+    for typed in ("12/06/2569", "2569-06-12", "12 มิ.ย. 2569", "2026-06-12"):
+        result = runner.invoke(args=["lec", "load-obec", str(path), "--date", typed])
+        assert result.exit_code == 0, result.output
+        assert "ณ วันที่ 12 มิ.ย. 2569 " in result.output
+    assert db.session.scalars(select(ObecCount.count_date).distinct()).all() == [date(2026, 6, 12)]
+    result = runner.invoke(args=["lec", "load-obec", str(path), "--date", "13/06/2026"])
+    assert result.exit_code == 2
+    assert "ข้อผิดพลาด: ค่าของ '--date' ไม่ถูกต้อง: กรุณาใส่ปีเป็นพุทธศักราช (พ.ศ.) เช่น 2569" in result.output
+    assert db.session.scalar(select(func.count()).select_from(ObecCount).where(
+        ObecCount.count_date == date(2026, 6, 13))) == 0
 
 
 def test_the_weighted_sample_is_reproducible_and_favours_flagged_learners(clean, browser

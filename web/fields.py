@@ -2,7 +2,9 @@
 
 The field reads what people actually type: `16/5/2569`, Thai digits `๑๖/๕/๒๕๖๙`, a Thai month
 name or abbreviation `16 พฤษภาคม 2569` / `16 พ.ค. 69`, and the ISO date a browser or an old form
-posts (`2026-05-16`, Gregorian by definition). It always shows the date back as dd/mm/BBBB.
+posts (`2026-05-16`, Gregorian by definition, but `2569-05-16` is a Buddhist-Era year typed in
+that order: no one here means the year 2569 of the Common Era). It always shows the date back as
+dd/mm/BBBB.
 Whole numbers typed or read from a file go through `whole_number`, in Arabic or Thai digits.
 """
 
@@ -31,6 +33,8 @@ WORDS = re.compile(r"^(\d{1,2})\s*([^\d\s]+?)\s*(\d{2}|\d{4})$")
 #: Arabic digits only (Thai ones are turned into them first), no longer than a 64-bit integer:
 #: anything longer is no count or id, and int() would refuse a long enough one.
 WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")
+#: The first four-digit year read as Buddhist Era: 2400 BE is 1857, before any learner here.
+BE_FROM = 2400
 
 
 def whole_number(text: str | None) -> int | None:
@@ -49,7 +53,7 @@ def _year(text: str) -> int:
     year = int(text)
     if len(text) == 2:
         return 2500 + year
-    if year < 2400:
+    if year < BE_FROM:
         raise DateProblem(_l("Write the year in the Buddhist Era (พ.ศ.), for example 2569."))
     return year
 
@@ -61,6 +65,7 @@ def parse_be_date(text: str) -> date | None:
         return None
     if match := ISO.match(text):
         year, month, day = (int(g) for g in match.groups())
+        year = ce_year(year) if year >= BE_FROM else year
     elif match := NUMERIC.match(text):
         day, month, year = int(match[1]), int(match[2]), ce_year(_year(match[3]))
     elif match := WORDS.match(text.replace(".", "").replace(" ", "")) or WORDS.match(text):
