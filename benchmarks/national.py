@@ -11,7 +11,8 @@ Both apps are served by werkzeug on loopback in this process (threaded); the cli
 "Raw SQL" replays, on a plain psycopg connection with the session settings LEC's connections get
 (app.POSTGRESQL_SESSION), every statement LEC ran for that page. "Bare Flask" is the floor under
 any Flask page: a bare app, served and fetched the same way, that replays those statements and
-answers with the page's own bytes.
+answers with the page's own bytes. "Its SQL" replays the plain Flask-Admin view's own statements
+the same way, so each view's own work (its p50 less its SQL) can be compared.
 The script adds two benchmark accounts (bench.department, bench.province) with a profile, and,
 if no institution has confirmed yet, confirms every institution of the open round (one INSERT …
 SELECT per table, as rules.confirmation would) so the reports have national snapshots.
@@ -226,6 +227,15 @@ class Recorder:
             self.statements.append((statement, parameters))
 
 
+def recorded(recorder: Recorder, call: Callable[[], Any]) -> tuple[Any, list[tuple[str, Any]]]:
+    """What `call` returns, and the statements it ran."""
+    recorder.statements, recorder.on = [], True
+    try:
+        return call(), recorder.statements
+    finally:
+        recorder.on = False
+
+
 def raw_sql(dsn: str, statements: list[tuple[str, Any]], repeat: int) -> tuple[float, float]:
     with psycopg.connect(dsn, autocommit=True, options=POSTGRESQL_SESSION) as conn:
         def run() -> None:
@@ -294,7 +304,11 @@ def main() -> None:
         recorder = Recorder()
         event.listen(db.engine, "before_cursor_execute", recorder)
     lec = serve(app)
-    plain = serve(plain_app(url, province))
+    plain_flask = plain_app(url, province)
+    plain_recorder = Recorder()
+    with plain_flask.app_context():
+        event.listen(db.engine, "before_cursor_execute", plain_recorder)
+    plain = serve(plain_flask)
     department = Client(lec).login("bench.department")
     provincial = Client(lec).login("bench.province")
     small = Client(lec).login("bench.small")
@@ -307,11 +321,8 @@ def main() -> None:
 
     def page(client: Client, path: str) -> tuple[float, float, float, float]:
         lec_p50, lec_p95 = timed(lambda: client.get(path), args.repeat)
-        recorder.statements, recorder.on = [], True
-        replayed["body"] = client.get(path)
-        recorder.on = False
-        replayed["statements"] = recorder.statements
-        raw_p50 = raw_sql(dsn, recorder.statements, args.repeat)[0]
+        replayed["body"], replayed["statements"] = recorded(recorder, lambda: client.get(path))
+        raw_p50 = raw_sql(dsn, replayed["statements"], args.repeat)[0]
         bare_p50 = timed(lambda: bare_client.get("/"), args.repeat)[0]
         return lec_p50, lec_p95, raw_p50, bare_p50
 
@@ -334,12 +345,16 @@ def main() -> None:
         ("province learner identities, page 1", provincial, "/admin/learner/", None, "list"),
     ]
     print(f"\n{'page':38} {'LEC p50/p95 ms':>17} {'raw SQL p50':>12} {'LEC/raw':>8} "
-          f"{'bare Flask':>11} {'plain FA p50':>13}  goal")
+          f"{'bare Flask':>11} {'plain FA p50':>13} {'its SQL':>8}  goal")
     for label, client, path, plain_path, goal in rows:
         lec_p50, lec_p95, raw_p50, bare_p50 = page(client, path)
-        plain_p50 = timed(lambda p=plain_path: plain_client.get(p), args.repeat)[0] \
-            if plain_path else None
-        plain_text = f"{plain_p50:13.1f}" if plain_p50 is not None else f"{'(n/a)':>13}"
+        plain_text = f"{'(n/a)':>13} {'':>8}"
+        if plain_path:
+            def plain_page(p: str = plain_path) -> bytes:
+                return plain_client.get(p)
+            plain_p50 = timed(plain_page, args.repeat)[0]
+            plain_sql = raw_sql(dsn, recorded(plain_recorder, plain_page)[1], args.repeat)[0]
+            plain_text = f"{plain_p50:13.1f} {plain_sql:8.1f}"
         print(f"{label:38} {lec_p50:8.1f}/{lec_p95:<8.1f} {raw_p50:12.1f} "
               f"{lec_p50 / raw_p50:8.2f} {bare_p50:11.1f} {plain_text}  {GOALS[goal]}")
 
