@@ -13,6 +13,8 @@ from babel import support
 from flask import Flask, Response, current_app, g, has_request_context, request, session
 from flask.cli import ScriptInfo
 from flask_babel import Babel, force_locale, format_date, get_locale, get_translations
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 
 from clock import BANGKOK, be_year
 
@@ -164,38 +166,58 @@ def speak_click_option(ctx: click.Context, param: click.Parameter, language: str
     return language
 
 
-def spoken_help_option(option: click.Option | None) -> click.Option | None:
-    """The --help option's own help in the language chosen now, not in its first use's."""
-    if option is not None:
-        option.help = gettext.gettext(HELP_OPTION_HELP)
-    return option
+#: The words of ours that click prints: help, the placeholders of values (metavars) and of
+#: options and commands in the usage line, and an option's shown default.
+SPOKEN = ("help", "metavar", "options_metavar", "subcommand_metavar", "show_default")
 
 
 @contextmanager
-def help_as_text(thing: click.Command | click.Option) -> Iterator[None]:
-    """`thing`'s lazy help as text in the language chosen now, while click formats it."""
-    lazy = thing.help
-    thing.help = None if lazy is None else str(lazy)
+def said_now(*things: click.Command | click.Parameter) -> Iterator[None]:
+    """The lazy words of `things` as text in the language chosen now, while click formats
+    them: click wants text, and would make it once, before any language is chosen."""
+    kept = [(thing, name, value) for thing in things for name in SPOKEN
+            if isinstance(value := getattr(thing, name, None), LazyString)]
+    for thing, name, value in kept:
+        setattr(thing, name, str(value))
     try:
         yield
     finally:
-        thing.help = lazy
+        for thing, name, value in kept:
+            setattr(thing, name, value)
 
 
-class SpokenCommand(click.Command):
-    """A command whose help (a lazy string) is said in the commands' language, Thai unless
-    --language or LEC_CLI_LANGUAGE says otherwise."""
+class SpokenWords:
+    """A command or group whose help, usage line and --help are said in the commands' language,
+    Thai unless --language or LEC_CLI_LANGUAGE says otherwise."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("options_metavar", _l("[OPTIONS]"))
+        super().__init__(*args, **kwargs)
 
     def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        with cli_speaking(ctx), help_as_text(self):
+        with cli_speaking(ctx), said_now(self, *self.get_params(ctx)):
             super().format_help(ctx, formatter)
 
+    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Also the usage line above a refusal, which click writes after the context closed."""
+        with cli_speaking(ctx), said_now(self, *self.get_params(ctx)):
+            super().format_usage(ctx, formatter)
+
     def get_short_help_str(self, limit: int = 45) -> str:
-        with help_as_text(self):
+        with said_now(self):
             return super().get_short_help_str(limit)
 
     def get_help_option(self, ctx: click.Context) -> click.Option | None:
-        return spoken_help_option(super().get_help_option(ctx))
+        """click writes the --help option's help once per process, in its first use's
+        language: say it again in the language chosen now."""
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.help = gettext.gettext(HELP_OPTION_HELP)
+        return option
+
+
+class SpokenCommand(SpokenWords, click.Command):
+    """A `lec` command: its words in the commands' language."""
 
 
 class SpokenOption(click.Option):
@@ -206,9 +228,16 @@ class SpokenOption(click.Option):
         super().__init__(*args, **kwargs)
         self.help = help
 
-    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
-        with help_as_text(self):
-            return super().get_help_record(ctx)
+
+class SpokenArgument(click.Argument):
+    """An argument whose placeholder in a refusal ("Missing argument 'FILE'") is said in the
+    commands' language: click writes the refusal after the command's context has closed."""
+
+    def get_error_hint(self, ctx: click.Context | None) -> str:
+        if ctx is None:
+            return super().get_error_hint(ctx)
+        with cli_speaking(ctx), said_now(self):
+            return super().get_error_hint(ctx)
 
 
 def init_app(app: Flask) -> None:

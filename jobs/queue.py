@@ -106,7 +106,7 @@ def _watch_parent(parent: int) -> None:
                        "machine."))
 @click.option("--threads", type=click.IntRange(1),
               default=lambda: int(os.environ.get("LEC_JOB_THREADS", "2")),
-              show_default="LEC_JOB_THREADS or 2", cls=SpokenOption,
+              show_default=_l("LEC_JOB_THREADS or 2"), cls=SpokenOption, metavar=_l("NUMBER"),
               help=_l("Jobs run at once by this worker."))
 @click.option("--parent", type=int, default=None, metavar="PID", cls=SpokenOption,
               help=_l("Stop when process PID, which started this one, ends (used by `make "

@@ -19,14 +19,14 @@ from sqlalchemy.exc import IntegrityError
 
 from config import Config
 from i18n import (
+    SpokenArgument,
     SpokenCommand,
     SpokenOption,
+    SpokenWords,
     be_date,
     cli_speaking,
-    help_as_text,
     speak_click,
     speak_click_option,
-    spoken_help_option,
 )
 from models import Institution, Lao, Level, Province, User, db
 from rules import RuleViolation
@@ -40,7 +40,7 @@ from .laos import import_laos
 from .national import build_national, registry_path
 
 
-class _Commands(AppGroup):
+class _Commands(SpokenWords, AppGroup):
     """The `lec` group: every command but init needs the tables `init` makes (a worker may
     start before them, beside a new install: its jobs come only once the site runs). Help, the
     group's and each command's, is said in the commands' language."""
@@ -53,13 +53,6 @@ class _Commands(AppGroup):
         (--language, read next, may change them)."""
         speak_click(os.environ.get("LEC_CLI_LANGUAGE"))
         return super().make_context(info_name, args, parent, **extra)
-
-    def get_help_option(self, ctx: click.Context) -> click.Option | None:
-        return spoken_help_option(super().get_help_option(ctx))
-
-    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        with cli_speaking(ctx), help_as_text(self):
-            super().format_help(ctx, formatter)
 
     def resolve_command(self, ctx: click.Context, args: list[str]
                         ) -> tuple[str | None, click.Command | None, list[str]]:
@@ -74,7 +67,8 @@ class _Commands(AppGroup):
         return name, command, rest
 
 
-@click.group("lec", cls=_Commands, help=_l("LEC administration commands."))
+@click.group("lec", cls=_Commands, help=_l("LEC administration commands."),
+             subcommand_metavar=_l("COMMAND [ARGS]..."))
 @click.option("--language", type=click.Choice(Config.LANGUAGES), envvar="LEC_CLI_LANGUAGE",
               is_eager=True, cls=SpokenOption,  # before --help: the help speaks it too
               callback=speak_click_option,
@@ -118,7 +112,8 @@ def init_command() -> None:
 
 @lec.command("import-laos", help=_l("Import DLA's LAO registry CSV; nothing is written if any "
                                      "line is wrong."))
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                cls=SpokenArgument, metavar=_l("FILE"))
 def import_laos_command(file: Path) -> None:
     try:
         report = import_laos(file)
@@ -136,16 +131,17 @@ def import_laos_command(file: Path) -> None:
 
 @lec.command("demo", help=_l("Fill one province with demo units and accounts; write "
                               "instance/demo-accounts.csv."))
-@click.option("--province", default="33", show_default=True, cls=SpokenOption,
+@click.option("--province", default="33", show_default=True, cls=SpokenOption, metavar=_l("CODE"),
               help=_l("DOPA province code."))
 @click.option("--national", is_flag=True, cls=SpokenOption,
               help=_l("Build the national set instead: DLA's LAO registry, ~20,000 "
                       "institutions, learners with one active enrolment each, an account per "
                       "unit."))
 @click.option("--learners", default=1_500_000, show_default=True, type=click.IntRange(0),
-              cls=SpokenOption, help=_l("With --national: how many learners."))
+              cls=SpokenOption, metavar=_l("NUMBER"),
+              help=_l("With --national: how many learners."))
 @click.option("--registry", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              cls=SpokenOption,
+              cls=SpokenOption, metavar=_l("FILE"),
               help=_l("With --national: the LAO registry CSV (default ../shared/data/…)."))
 @click.option("--force", is_flag=True, cls=SpokenOption,
               help=_l("With --national: empty a database that already holds learners first."))
@@ -174,8 +170,8 @@ def demo_command(province: str, national: bool, learners: int, registry: Path | 
 
 @lec.command("risk", help=_l("Compute a round's risk flags and quality scores (set-wise, the "
                               "whole nation at once)."))
-@click.option("--round", "round_id", type=int,
-              cls=SpokenOption, help=_l("Round id; by default the latest round that has opened."))
+@click.option("--round", "round_id", type=int, cls=SpokenOption, metavar=_l("ROUND"),
+              help=_l("Round id; by default the latest round that has opened."))
 def risk_command(round_id: int | None) -> None:
     from models import Round
     from rules import progress, quality, risk
@@ -206,8 +202,10 @@ def totals_command() -> None:
 
 @lec.command("load-obec", help=_l("Load OBEC's published per-school, per-grade counts for a "
                                    "count date (replaces that date)."))
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                cls=SpokenArgument, metavar=_l("FILE"))
 @click.option("--date", "day", type=_BuddhistEraDate(), cls=SpokenOption,
+              metavar=_l("DD/MM/BBBB"),
               help=_l("Count date, day/month/year in the Buddhist Era (for example 10/06/2569); "
                       "by default the file's own 'ข้อมูล ณ วันที่' row."))
 def load_obec_command(file: Path, day: date | None) -> None:
@@ -252,11 +250,11 @@ def _institution(code: str | None) -> Institution | None:
 
 @lec.command("create-user", help=_l("Create an account; without --password-stdin a one-time "
                                      "password is printed."))
-@click.argument("login")
+@click.argument("login", cls=SpokenArgument, metavar=_l("LOGIN"))
 @click.option("--level", type=click.Choice([str(level) for level in Level]), required=True)
-@click.option("--unit", default=None, cls=SpokenOption,
+@click.option("--unit", default=None, cls=SpokenOption, metavar=_l("CODE"),
               help=_l("Province, LAO or institution code of the unit."))
-@click.option("--name", default=None, cls=SpokenOption,
+@click.option("--name", default=None, cls=SpokenOption, metavar=_l("NAME"),
               help=_l("The person's name (department accounts)."))
 @click.option("--password-stdin", is_flag=True, cls=SpokenOption,
               help=_l("Read the password from stdin."))
@@ -296,7 +294,7 @@ def create_user_command(login: str, level: str, unit: str | None, name: str | No
 
 @lec.command("set-password", help=_l("Set LOGIN's password from stdin (one line) and end its "
                                       "sessions."))
-@click.argument("login")
+@click.argument("login", cls=SpokenArgument, metavar=_l("LOGIN"))
 def set_password_command(login: str) -> None:
     user = by_login(db.session, login)
     if user is None:
@@ -310,10 +308,10 @@ def set_password_command(login: str) -> None:
 
 @lec.command("import-learners", help=_l("Import a learner file (own template, LEC report or "
                                          "DMC; XLSX, XLS, CSV): all or nothing."))
-@click.argument("institution_code")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--year", type=click.IntRange(2500, 2700),
-              cls=SpokenOption,
+@click.argument("institution_code", cls=SpokenArgument, metavar=_l("INSTITUTION_CODE"))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                cls=SpokenArgument, metavar=_l("FILE"))
+@click.option("--year", type=click.IntRange(2500, 2700), cls=SpokenOption, metavar=_l("YEAR"),
               help=_l("Academic year (BE, e.g. 2569); the current one by default."))
 def import_learners_command(institution_code: str, file: Path, year: int | None) -> None:
     from rules.enrolment import current_academic_year

@@ -229,14 +229,17 @@ def test_help_is_thai_by_default_and_english_on_request(runner):
     thai = runner.invoke(args=["lec", "import-learners", "--help"])
     assert thai.exit_code == 0, thai.output
     assert "นำเข้าไฟล์รายชื่อผู้เรียน" in thai.output and "ปีการศึกษา (พ.ศ." in thai.output
-    assert thai.output.startswith("วิธีใช้: ") and "import-learners [OPTIONS]" in thai.output
+    assert thai.output.startswith("วิธีใช้: ")
+    assert " lec import-learners [ตัวเลือก] รหัสสถานศึกษา ไฟล์\n" in thai.output
+    assert "--year ปี " in thai.output
     assert "\nตัวเลือก:\n" in thai.output and "แสดงคำอธิบายนี้แล้วจบการทำงาน" in thai.output
     assert "Usage" not in thai.output and "Show this message" not in thai.output
     listing = runner.invoke(args=["lec", "--help"]).output
     assert "คำสั่งดูแลระบบ LEC" in listing and "ทำงานเบื้องหลัง" in listing  # the worker's too
     english = runner.invoke(args=["lec", "--language", "en", "import-learners", "--help"]).output
     assert "Import a learner file" in english and "Academic year (BE" in english
-    assert "Usage:" in english and "Show this message and exit." in english
+    assert " lec import-learners [OPTIONS] INSTITUTION_CODE FILE\n" in english
+    assert "--year YEAR " in english and "Show this message and exit." in english
     assert "นำเข้า" not in english and "วิธีใช้" not in english
     # click writes each --help option once per process: the next help is Thai again.
     assert "แสดงคำอธิบายนี้แล้วจบการทำงาน" in runner.invoke(
@@ -245,6 +248,16 @@ def test_help_is_thai_by_default_and_english_on_request(runner):
         args=["lec", "--language", "en", "--help"]).output
     assert "Jobs run at once" in runner.invoke(args=["lec", "worker", "--help"],
                                                env={"LEC_CLI_LANGUAGE": "en"}).output
+
+
+def test_a_missing_argument_is_named_in_the_commands_language(app, runner):
+    """click writes this refusal after the command's context has closed."""
+    result = runner.invoke(args=["lec", "import-learners", "3033100001"])
+    assert result.exit_code == 2
+    assert " lec import-learners [ตัวเลือก] รหัสสถานศึกษา ไฟล์\n" in result.output
+    assert result.output.endswith("\nข้อผิดพลาด: ไม่ได้ระบุ 'ไฟล์'.\n")
+    result = runner.invoke(args=["lec", "--language", "en", "import-learners", "3033100001"])
+    assert result.output.endswith("\nError: Missing argument 'FILE'.\n")
 
 
 def test_every_word_of_clicks_we_translate_is_one_click_still_says():
