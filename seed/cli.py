@@ -3,6 +3,7 @@
 import os
 import sys
 import time
+from contextlib import nullcontext
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -98,7 +99,7 @@ class _BuddhistEraDate(click.ParamType):
         try:
             return parse_be_date(value)
         except DateProblem as problem:
-            with cli_speaking(ctx):
+            with cli_speaking(ctx) if ctx else nullcontext():
                 self.fail(str(problem), param, ctx)
 
 
