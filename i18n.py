@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
 from clock import BANGKOK, be_year
+from config import Config
 
 babel = Babel()
 #: The catalogue of click's own words (Usage, Options, Error:, its refusals of a bad option),
@@ -152,11 +153,13 @@ def cli_speaking(ctx: click.Context) -> ExitStack:
 
 
 def speak_click(language: str | None) -> None:
-    """click's own words in `language`, Thai when none is chosen, for the rest of the process:
-    click prints a refusal after the command's context has closed, so no context can hold it."""
+    """click's own words in `language`, Thai when none (or one LEC does not speak) is chosen,
+    for the rest of the process: click prints a refusal after the command's context has
+    closed, so no context can hold it."""
     gettext.bindtextdomain(CLICK_DOMAIN, str(Path(__file__).with_name("translations")))
     gettext.textdomain(CLICK_DOMAIN)
-    os.environ["LANGUAGE"] = language or "th"  # what the standard library's gettext reads
+    # What the standard library's gettext reads.
+    os.environ["LANGUAGE"] = language if language in Config.LANGUAGES else "th"
 
 
 def speak_click_option(ctx: click.Context, param: click.Parameter, language: str | None

@@ -258,6 +258,11 @@ def test_a_missing_argument_is_named_in_the_commands_language(app, runner):
     assert result.output.endswith("\nข้อผิดพลาด: ไม่ได้ระบุ 'ไฟล์'.\n")
     result = runner.invoke(args=["lec", "--language", "en", "import-learners", "3033100001"])
     assert result.output.endswith("\nError: Missing argument 'FILE'.\n")
+    # A language LEC does not speak is refused in Thai, the default.
+    result = runner.invoke(args=["lec", "init"], env={"LEC_CLI_LANGUAGE": "xx"})
+    assert result.exit_code == 2
+    assert result.output.endswith("\nข้อผิดพลาด: ค่าของ '--language' ไม่ถูกต้อง: 'xx' "
+                                  "ไม่ใช่ค่าที่เลือกได้ (เลือกได้: 'th', 'en')\n")
 
 
 def test_every_word_of_clicks_we_translate_is_one_click_still_says():
