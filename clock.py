@@ -48,6 +48,12 @@ def ce_year(year_be: int) -> int:
     return year_be - BE_OFFSET
 
 
+def ce_year_of(year: int) -> int:
+    """A four-digit year as typed or stored, as a Gregorian one: from the first of BE_YEARS
+    on it is a Buddhist-Era year (2569-05-16 means 2026), below it a Gregorian one."""
+    return ce_year(year) if year >= BE_YEARS.start else year
+
+
 def term_start(academic_year: int) -> date:
     """The first day of academic year `academic_year` (BE)."""
     month, day = SCHOOL_YEAR_START

@@ -65,11 +65,6 @@ def grade_code(value: str) -> str | None:
     return None
 
 
-def _year_ce(year: int) -> int:
-    """A four-digit year as CE: 24xx-27xx is Buddhist Era."""
-    return clock.ce_year(year) if year >= 2400 else year
-
-
 def parse_date(value: Any) -> date | None:
     """A date from a date cell or from dd/mm/yyyy, d MMM yyyy (Thai months) or ISO, BE or CE.
 
@@ -80,20 +75,20 @@ def parse_date(value: Any) -> date | None:
         value = value.date()
     if isinstance(value, date):
         # A date cell typed with a BE year stays BE (2561-02-01): bring it back to CE.
-        return value.replace(year=_year_ce(value.year)) if value.year >= 2400 else value
+        return value.replace(year=clock.ce_year_of(value.year))
     raw = text(value)
     match = re.fullmatch(r"(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})", raw)
     if match:
         day, month, year = (int(g) for g in match.groups())
-        return date(_year_ce(year), month, day)
+        return date(clock.ce_year_of(year), month, day)
     match = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T].*)?", raw)
     if match:
         year, month, day = (int(g) for g in match.groups())
-        return date(_year_ce(year), month, day)
+        return date(clock.ce_year_of(year), month, day)
     match = re.fullmatch(r"(\d{1,2})\s*([^\d\s]+(?:\s*[^\d\s]+)?)\s*(?:พ\.ศ\.|ค\.ศ\.)?\s*(\d{4})",
                          raw)
     if match:
         month = _MONTH_KEYS.get(match.group(2).replace(".", "").replace(" ", ""))
         if month:
-            return date(_year_ce(int(match.group(3))), month, int(match.group(1)))
+            return date(clock.ce_year_of(int(match.group(3))), month, int(match.group(1)))
     return None

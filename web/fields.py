@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import DecimalField, StringField
 from wtforms.widgets import TextInput
 
-from clock import be_year, ce_year
+from clock import BE_YEARS, be_year, ce_year, ce_year_of
 from rules.identity import THAI_DIGITS
 
 MONTHS = ("มกราคม", "กุมภาพันธ์", "มีนาคม", "เมษายน", "พฤษภาคม", "มิถุนายน", "กรกฎาคม",
@@ -33,8 +33,6 @@ WORDS = re.compile(r"^(\d{1,2})\s*([^\d\s]+?)\s*(\d{2}|\d{4})$")
 #: Arabic digits only (Thai ones are turned into them first), no longer than a 64-bit integer:
 #: anything longer is no count or id, and int() would refuse a long enough one.
 WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")
-#: The first four-digit year read as Buddhist Era: 2400 BE is 1857, before any learner here.
-BE_FROM = 2400
 
 
 def whole_number(text: str | None) -> int | None:
@@ -53,7 +51,7 @@ def _year(text: str) -> int:
     year = int(text)
     if len(text) == 2:
         return 2500 + year
-    if year < BE_FROM:
+    if year < BE_YEARS.start:
         raise DateProblem(_l("Write the year in the Buddhist Era (พ.ศ.), for example 2569."))
     return year
 
@@ -65,7 +63,7 @@ def parse_be_date(text: str) -> date | None:
         return None
     if match := ISO.match(text):
         year, month, day = (int(g) for g in match.groups())
-        year = ce_year(year) if year >= BE_FROM else year
+        year = ce_year_of(year)
     elif match := NUMERIC.match(text):
         day, month, year = int(match[1]), int(match[2]), ce_year(_year(match[3]))
     elif match := WORDS.match(text.replace(".", "").replace(" ", "")) or WORDS.match(text):
